@@ -1,0 +1,52 @@
+import type { NewEvent, StoredEvent } from './event.ts';
+import { VersionConflictError } from './errors.ts';
+import type { AppendOptions, EventLog, Subscription } from './port.ts';
+
+export type AppendOutcome = 'ok' | 'conflict' | 'error';
+
+/** Decorates an EventLog so every append reports its latency and outcome. */
+export class InstrumentedEventLog implements EventLog {
+  constructor(
+    private readonly inner: EventLog,
+    private readonly observe: (outcome: AppendOutcome, seconds: number) => void,
+  ) {}
+
+  get kind(): string {
+    return this.inner.kind;
+  }
+
+  async append(event: NewEvent, options?: AppendOptions): Promise<StoredEvent> {
+    const start = process.hrtime.bigint();
+    let outcome: AppendOutcome = 'error';
+    try {
+      const stored = await this.inner.append(event, options);
+      outcome = 'ok';
+      return stored;
+    } catch (err) {
+      if (err instanceof VersionConflictError) outcome = 'conflict';
+      throw err;
+    } finally {
+      this.observe(outcome, Number(process.hrtime.bigint() - start) / 1e9);
+    }
+  }
+
+  read(from: number, to?: number): AsyncIterable<StoredEvent> {
+    return this.inner.read(from, to);
+  }
+
+  follow(from: number, handler: (event: StoredEvent) => void): Subscription {
+    return this.inner.follow(from, handler);
+  }
+
+  history(key: { type: string; mesh?: string; name: string }): Promise<StoredEvent[]> {
+    return this.inner.history(key);
+  }
+
+  head(): Promise<number> {
+    return this.inner.head();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsServer } from '../testkit/nats-server.ts';
+import { describeEventLog, upsert } from './contract.ts';
+import { JetStreamEventLog } from './jetstream.ts';
+import type { StoredEvent } from './event.ts';
+
+let nats: NatsServer;
+beforeAll(async () => {
+  nats = await NatsServer.start();
+});
+afterAll(async () => nats?.stop());
+
+function isolated() {
+  const id = randomUUID().slice(0, 8);
+  const opts = { servers: '', stream: `EV_${id}`, subjectPrefix: `ev${id}` };
+  return { open: () => JetStreamEventLog.open({ ...opts, servers: nats.url }) };
+}
+
+describeEventLog('nats', {
+  open: async () => {
+    const s = isolated();
+    return { log: await s.open(), reopen: s.open };
+  },
+});
+
+describe('JetStream event log under a server restart', () => {
+  it('loses no acknowledged append and resumes following by itself', async () => {
+    const log = await isolated().open();
+    const seen: StoredEvent[] = [];
+    const sub = log.follow(1, (e) => seen.push(e));
+    const acked: StoredEvent[] = [];
+    for (let i = 0; i < 20; i++) acked.push(await log.append(upsert(`before-${i}`)));
+    await nats.kill();
+    // appends issued while the server is down are retried until it is back
+    const during = Promise.all(Array.from({ length: 10 }, (_, i) => log.append(upsert(`during-${i}`))));
+    await new Promise((r) => setTimeout(r, 500));
+    await nats.restart();
+    acked.push(...(await during));
+    for (let i = 0; i < 10; i++) acked.push(await log.append(upsert(`after-${i}`)));
+    const deadline = Date.now() + 20_000;
+    while (seen.length < acked.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await log.head()).toBe(40);
+    expect(new Set(acked.map((e) => e.seq)).size).toBe(40);
+    expect(seen.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    await sub.stop();
+    await log.close();
+  }, 60_000);
+});

@@ -1,0 +1,60 @@
+import type { NewEvent, StoredEvent } from './event.ts';
+
+export interface AppendOptions {
+  /**
+   * Optimistic concurrency: the sequence of the resource's latest event (its current
+   * version, tombstones included), or 0 when the resource has never been written.
+   * The append fails with VersionConflictError when it differs. Omit to append unconditionally.
+   */
+  readonly expectedVersion?: number;
+}
+
+/** A live subscription created by `follow`. */
+export interface Subscription {
+  /** Stops delivery; resolves once no more handler calls will happen. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The event log: the source of truth. Everything else is a projection of it.
+ *
+ * Contract (every adapter passes `describeEventLog`):
+ * - `append` resolves only once the event is durable for that adapter, with its sequence.
+ *   Sequences start at 1 and grow by one per event, in append order.
+ * - Appending an event whose `id` was appended before (within the de-duplication window,
+ *   at least 2 minutes) stores nothing new and resolves with the original stored event.
+ * - `expectedVersion` is checked atomically with the append.
+ * - `read(from, to)` yields stored events with `from <= seq <= to` (to defaults to the head
+ *   when the call is made), in order, and ends.
+ * - `follow(from, handler)` calls `handler` once per event with `seq >= from`, in order and
+ *   without gaps, first the stored ones and then new ones as they are appended, until stopped.
+ *   It survives reconnects of the underlying transport. The handler must not throw.
+ * - `history(key)` returns the events of one resource in order, including after it was deleted.
+ * - `head()` is the sequence of the latest event, 0 for an empty log.
+ *
+ * How the adapters still to come fit this port unchanged:
+ * - PostgreSQL: `events(seq bigserial primary key, subject text, id uuid unique, payload jsonb)` and
+ *   `heads(subject primary key, seq)`. `append` runs in one transaction that updates `heads` with
+ *   `WHERE seq = $expectedVersion` (0 = insert) and inserts the event, so the check is atomic and
+ *   the unique `id` de-duplicates. Gap-free sequences need the insert serialised per transaction
+ *   (an advisory lock), since bigserial gaps on rollback. `follow` reads `seq > last` and waits on
+ *   LISTEN/NOTIFY between reads.
+ * - Kubernetes: a CRD watch is the writer. Each watch event becomes an `append` without an
+ *   expected version (the API server already ordered the writes) and with `id` =
+ *   `<uid>/<resourceVersion>`, so a re-list after a watch restart de-duplicates instead of
+ *   double-appending.
+ */
+export interface EventLog {
+  /** Adapter name for logs and metrics: `memory`, `embedded`, `nats`, `postgres`. */
+  readonly kind: string;
+  append(event: NewEvent, options?: AppendOptions): Promise<StoredEvent>;
+  read(from: number, to?: number): AsyncIterable<StoredEvent>;
+  follow(from: number, handler: (event: StoredEvent) => void): Subscription;
+  /** Every event of one resource (deletions included), oldest first. */
+  history(key: { readonly type: string; readonly mesh?: string; readonly name: string }): Promise<StoredEvent[]>;
+  head(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** How long a writer's event id is remembered for de-duplication. */
+export const DEDUP_WINDOW_MS = 2 * 60 * 1000;

@@ -1,0 +1,233 @@
+import type { Resource } from '../resources/resource.ts';
+import { PROTOCOL_TAG, PROTOCOLS, SERVICE_TAG, type Protocol } from '../resources/tags.ts';
+import { isObject, type JsonObject } from '../resources/validation.ts';
+
+/** One address a service is reachable at: an inbound of a Dataplane. */
+export interface Endpoint {
+  readonly dataplane: string;
+  readonly address: string;
+  readonly port: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface ServiceView {
+  readonly name: string;
+  /** `kuma.io/protocol` of its inbounds; tcp when they disagree or say nothing (as Kuma). */
+  readonly protocol: Protocol;
+  /** Sorted by address, port, dataplane: stable, so generated resources hash the same everywhere. */
+  readonly endpoints: readonly Endpoint[];
+  /** Grows by one whenever endpoints or protocol change: a cheap cache key. */
+  readonly revision: number;
+}
+
+/** What one applied change touched in a mesh. */
+export interface MeshChange {
+  readonly mesh: string;
+  /** The Mesh resource itself changed (or was deleted). */
+  readonly meshChanged: boolean;
+  /** Dataplanes whose own resource changed (including deletions). */
+  readonly dataplanes: ReadonlySet<string>;
+  /** Services whose endpoints or protocol changed. */
+  readonly services: ReadonlySet<string>;
+  /** A service appeared or disappeared. */
+  readonly serviceSetChanged: boolean;
+}
+
+interface DataplaneEntry {
+  readonly resource: Resource;
+  readonly endpoints: ReadonlyMap<string, readonly Endpoint[]>;
+  readonly outboundServices: ReadonlySet<string>;
+  readonly transparent: boolean;
+}
+
+const net = (r: Resource): JsonObject => (isObject(r.spec['networking']) ? r.spec['networking'] : {});
+
+function endpointsOf(r: Resource): Map<string, Endpoint[]> {
+  const n = net(r);
+  const address = String(n['advertisedAddress'] || n['address'] || '');
+  const out = new Map<string, Endpoint[]>();
+  for (const inbound of Array.isArray(n['inbound']) ? n['inbound'] : []) {
+    if (!isObject(inbound) || !isObject(inbound['tags'])) continue;
+    const tags = inbound['tags'] as Record<string, string>;
+    const service = tags[SERVICE_TAG];
+    if (!service) continue;
+    const ep: Endpoint = {
+      dataplane: r.meta.name,
+      address: typeof inbound['address'] === 'string' && inbound['address'] !== '' ? inbound['address'] : address,
+      port: Number(inbound['port']),
+      tags,
+    };
+    const list = out.get(service) ?? [];
+    list.push(ep);
+    out.set(service, list);
+  }
+  return out;
+}
+
+function outboundServicesOf(r: Resource): Set<string> {
+  const out = new Set<string>();
+  for (const o of Array.isArray(net(r)['outbound']) ? (net(r)['outbound'] as unknown[]) : []) {
+    if (!isObject(o)) continue;
+    const svc = isObject(o['tags']) ? o['tags'][SERVICE_TAG] : o['service'];
+    if (typeof svc === 'string') out.add(svc);
+  }
+  return out;
+}
+
+const cmpEndpoint = (a: Endpoint, b: Endpoint): number =>
+  a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port || (a.dataplane < b.dataplane ? -1 : a.dataplane > b.dataplane ? 1 : 0);
+
+/** The state of one mesh: its Dataplanes, services and the indexes that say who depends on what. */
+export class MeshState {
+  mesh: Resource | undefined;
+  private readonly dataplanes = new Map<string, DataplaneEntry>();
+  private readonly endpointsByService = new Map<string, Map<string, readonly Endpoint[]>>();
+  private readonly serviceViews = new Map<string, ServiceView>();
+  private readonly revisions = new Map<string, number>();
+  private readonly consumers = new Map<string, Set<string>>();
+  private readonly transparent = new Set<string>();
+
+  constructor(readonly name: string) {}
+
+  dataplane(name: string): Resource | undefined {
+    return this.dataplanes.get(name)?.resource;
+  }
+
+  dataplaneNames(): string[] {
+    return [...this.dataplanes.keys()];
+  }
+
+  get dataplaneCount(): number {
+    return this.dataplanes.size;
+  }
+
+  serviceNames(): string[] {
+    return [...this.endpointsByService.keys()].sort();
+  }
+
+  service(name: string): ServiceView | undefined {
+    let view = this.serviceViews.get(name);
+    if (view) return view;
+    const byDp = this.endpointsByService.get(name);
+    if (!byDp) return undefined;
+    const endpoints = [...byDp.values()].flat().sort(cmpEndpoint);
+    const protocols = new Set(endpoints.map((e) => e.tags[PROTOCOL_TAG] ?? 'tcp'));
+    const only = protocols.size === 1 ? [...protocols][0]! : 'tcp';
+    const protocol = ((PROTOCOLS as readonly string[]).includes(only) ? only : 'tcp') as Protocol;
+    view = { name, protocol, endpoints, revision: this.revisions.get(name) ?? 0 };
+    this.serviceViews.set(name, view);
+    return view;
+  }
+
+  /** Dataplanes whose configuration depends on `service`: explicit outbounds and transparent proxies. */
+  consumersOf(service: string): Set<string> {
+    return new Set([...(this.consumers.get(service) ?? []), ...this.transparent]);
+  }
+
+  transparentDataplanes(): ReadonlySet<string> {
+    return this.transparent;
+  }
+
+  /** Replaces (or with `undefined`, removes) a Dataplane; returns the services it touched. */
+  setDataplane(name: string, r: Resource | undefined): { services: Set<string>; serviceSetChanged: boolean } {
+    const before = this.dataplanes.get(name);
+    const touched = new Set<string>();
+    let serviceSetChanged = false;
+    if (before) {
+      for (const svc of before.endpoints.keys()) {
+        touched.add(svc);
+        const byDp = this.endpointsByService.get(svc)!;
+        byDp.delete(name);
+        if (byDp.size === 0) {
+          this.endpointsByService.delete(svc);
+          serviceSetChanged = true;
+        }
+      }
+      for (const svc of before.outboundServices) this.consumers.get(svc)?.delete(name);
+      this.transparent.delete(name);
+      this.dataplanes.delete(name);
+    }
+    if (r) {
+      const entry: DataplaneEntry = {
+        resource: r,
+        endpoints: endpointsOf(r),
+        outboundServices: outboundServicesOf(r),
+        transparent: isObject(net(r)['transparentProxying']),
+      };
+      this.dataplanes.set(name, entry);
+      for (const [svc, eps] of entry.endpoints) {
+        let byDp = this.endpointsByService.get(svc);
+        if (!byDp) {
+          this.endpointsByService.set(svc, (byDp = new Map()));
+          serviceSetChanged = true;
+        }
+        byDp.set(name, eps);
+        touched.add(svc);
+      }
+      for (const svc of entry.outboundServices) {
+        let set = this.consumers.get(svc);
+        if (!set) this.consumers.set(svc, (set = new Set()));
+        set.add(name);
+      }
+      if (entry.transparent) this.transparent.add(name);
+    }
+    // Only services whose endpoint list really changed count (a tag-less edit touches none).
+    const changed = new Set<string>();
+    for (const svc of touched) {
+      const old = this.serviceViews.get(svc);
+      this.serviceViews.delete(svc);
+      const now = this.service(svc);
+      if (!old || !now || JSON.stringify(old.endpoints) !== JSON.stringify(now.endpoints) || old.protocol !== now.protocol) {
+        changed.add(svc);
+        this.revisions.set(svc, (this.revisions.get(svc) ?? 0) + 1);
+        this.serviceViews.delete(svc);
+      }
+    }
+    return { services: changed, serviceSetChanged };
+  }
+
+  /** Dataplanes to regenerate after `change`. */
+  affected(change: MeshChange): Set<string> {
+    if (change.meshChanged) return new Set(this.dataplanes.keys());
+    const out = new Set<string>([...change.dataplanes].filter((d) => this.dataplanes.has(d)));
+    for (const svc of change.services) for (const dp of this.consumersOf(svc)) out.add(dp);
+    if (change.serviceSetChanged) for (const dp of this.transparent) out.add(dp);
+    return out;
+  }
+}
+
+/** Per-mesh views over the current state, fed resource by resource. Pure: no I/O. */
+export class MeshViews {
+  private readonly meshes = new Map<string, MeshState>();
+
+  get(mesh: string): MeshState | undefined {
+    return this.meshes.get(mesh);
+  }
+
+  meshNames(): string[] {
+    return [...this.meshes.keys()];
+  }
+
+  private state(mesh: string): MeshState {
+    let s = this.meshes.get(mesh);
+    if (!s) this.meshes.set(mesh, (s = new MeshState(mesh)));
+    return s;
+  }
+
+  /**
+   * Applies the new state of one resource (`undefined` = deleted). Types other than Mesh and
+   * Dataplane are ignored until policies exist. Returns what changed, if anything.
+   */
+  apply(type: string, mesh: string | undefined, name: string, after: Resource | undefined): MeshChange | undefined {
+    if (type === 'Mesh') {
+      const s = this.state(name);
+      s.mesh = after;
+      return { mesh: name, meshChanged: true, dataplanes: new Set(), services: new Set(), serviceSetChanged: false };
+    }
+    if (type === 'Dataplane' && mesh !== undefined) {
+      const { services, serviceSetChanged } = this.state(mesh).setDataplane(name, after);
+      return { mesh, meshChanged: false, dataplanes: new Set([name]), services, serviceSetChanged };
+    }
+    return undefined;
+  }
+}

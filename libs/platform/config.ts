@@ -1,0 +1,237 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { isObject, type JsonObject } from '../resources/validation.ts';
+import { parseDuration } from './duration.ts';
+
+export const STORE_TYPES = ['memory', 'embedded', 'nats', 'postgres', 'kubernetes'] as const;
+export type StoreType = (typeof STORE_TYPES)[number];
+export const ROLES = ['api', 'projector', 'gateway'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** kuma-cp configuration. Key names follow Kuma's kuma-cp.defaults.yaml where Kuma has the concept. */
+export interface KumaCpConfig {
+  readonly environment: 'universal';
+  readonly apiServer: {
+    readonly http: { readonly enabled: boolean; readonly interface: string; readonly port: number };
+    readonly https: { readonly enabled: boolean; readonly interface: string; readonly port: number };
+    /** Largest accepted request body, in bytes (413 above). */
+    readonly bodyLimit: number;
+    readonly readOnly: boolean;
+  };
+  readonly dpServer: {
+    readonly port: number;
+    /** ADS without TLS on 127.0.0.1; 0 = off. */
+    readonly plaintextPort: number;
+    readonly authn: { readonly dpProxy: { readonly type: 'dpToken' | 'none' } };
+  };
+  readonly diagnostics: { readonly serverPort: number; readonly interface: string };
+  readonly store: {
+    readonly type: StoreType;
+    /** Allow deleting a Mesh that still has Dataplanes (Kuma's store.unsafeDelete). */
+    readonly unsafeDelete: boolean;
+    readonly embedded: { readonly dataDir: string };
+    readonly nats: { readonly url: string; readonly stream: string; readonly replicas: number };
+    readonly postgres: {
+      readonly host: string;
+      readonly port: number;
+      readonly user: string;
+      readonly password: string;
+      readonly dbName: string;
+    };
+  };
+  readonly general: {
+    /** Where kuma-cp keeps generated files (the dp-server certificate). */
+    readonly workDir: string;
+    /** Certificate of the data plane server; generated (self-signed) when unset. */
+    readonly tlsCertFile: string;
+    readonly tlsKeyFile: string;
+  };
+  readonly xdsServer: {
+    /** How long after its proxy disconnects a registered Dataplane is removed (Kuma's default 10s). */
+    readonly dataplaneDeregistrationDelay: string;
+    /** Changes within this window are coalesced into one push. */
+    readonly debounce: string;
+  };
+  readonly multizone: { readonly zone: { readonly name: string } };
+  readonly defaults: { readonly skipMeshCreation: boolean };
+  readonly logLevel: string;
+}
+
+export function defaultConfig(): KumaCpConfig {
+  return {
+    environment: 'universal',
+    apiServer: {
+      // No user authentication exists yet, so the API listens on loopback unless told otherwise.
+      http: { enabled: true, interface: '127.0.0.1', port: 5681 },
+      https: { enabled: false, interface: '0.0.0.0', port: 5682 },
+      bodyLimit: 512 * 1024,
+      readOnly: false,
+    },
+    dpServer: { port: 5678, plaintextPort: 0, authn: { dpProxy: { type: 'dpToken' } } },
+    diagnostics: { serverPort: 5680, interface: '127.0.0.1' },
+    store: {
+      type: 'embedded',
+      unsafeDelete: false,
+      embedded: { dataDir: join(homedir(), '.kuma-cp', 'data') },
+      nats: { url: 'nats://127.0.0.1:4222', stream: 'KUMA_EVENTS', replicas: 1 },
+      postgres: { host: '127.0.0.1', port: 5432, user: 'kuma', password: 'kuma', dbName: 'kuma' },
+    },
+    general: { workDir: join(homedir(), '.kuma-cp'), tlsCertFile: '', tlsKeyFile: '' },
+    xdsServer: { dataplaneDeregistrationDelay: '10s', debounce: '20ms' },
+    multizone: { zone: { name: 'default' } },
+    defaults: { skipMeshCreation: false },
+    logLevel: 'info',
+  };
+}
+
+/** Environment variables and the config path each sets. Explicit, as in Kuma (not derived). */
+export const ENV_VARS: Readonly<Record<string, string>> = {
+  KUMA_API_SERVER_HTTP_ENABLED: 'apiServer.http.enabled',
+  KUMA_API_SERVER_HTTP_INTERFACE: 'apiServer.http.interface',
+  KUMA_API_SERVER_HTTP_PORT: 'apiServer.http.port',
+  KUMA_API_SERVER_HTTPS_ENABLED: 'apiServer.https.enabled',
+  KUMA_API_SERVER_HTTPS_INTERFACE: 'apiServer.https.interface',
+  KUMA_API_SERVER_HTTPS_PORT: 'apiServer.https.port',
+  KUMA_API_SERVER_BODY_LIMIT: 'apiServer.bodyLimit',
+  KUMA_API_SERVER_READ_ONLY: 'apiServer.readOnly',
+  KUMA_DP_SERVER_PORT: 'dpServer.port',
+  KUMA_DP_SERVER_PLAINTEXT_PORT: 'dpServer.plaintextPort',
+  KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'dpServer.authn.dpProxy.type',
+  KUMA_DIAGNOSTICS_SERVER_PORT: 'diagnostics.serverPort',
+  KUMA_DIAGNOSTICS_SERVER_INTERFACE: 'diagnostics.interface',
+  KUMA_STORE_TYPE: 'store.type',
+  KUMA_STORE_UNSAFE_DELETE: 'store.unsafeDelete',
+  KUMA_STORE_EMBEDDED_DATA_DIR: 'store.embedded.dataDir',
+  KUMA_STORE_NATS_URL: 'store.nats.url',
+  KUMA_STORE_NATS_STREAM: 'store.nats.stream',
+  KUMA_STORE_NATS_REPLICAS: 'store.nats.replicas',
+  KUMA_STORE_POSTGRES_HOST: 'store.postgres.host',
+  KUMA_STORE_POSTGRES_PORT: 'store.postgres.port',
+  KUMA_STORE_POSTGRES_USER: 'store.postgres.user',
+  KUMA_STORE_POSTGRES_PASSWORD: 'store.postgres.password',
+  KUMA_STORE_POSTGRES_DB_NAME: 'store.postgres.dbName',
+  KUMA_MULTIZONE_ZONE_NAME: 'multizone.zone.name',
+  KUMA_GENERAL_WORK_DIR: 'general.workDir',
+  KUMA_GENERAL_TLS_CERT_FILE: 'general.tlsCertFile',
+  KUMA_GENERAL_TLS_KEY_FILE: 'general.tlsKeyFile',
+  KUMA_XDS_DATAPLANE_DEREGISTRATION_DELAY: 'xdsServer.dataplaneDeregistrationDelay',
+  KUMA_XDS_SERVER_DEBOUNCE: 'xdsServer.debounce',
+  KUMA_DEFAULTS_SKIP_MESH_CREATION: 'defaults.skipMeshCreation',
+  KUMA_LOG_LEVEL: 'logLevel',
+};
+
+/** Invalid configuration; `path` is the config key (`apiServer.http.port`) and `source` where it came from. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function coerce(path: string, raw: unknown, like: unknown, source: string): unknown {
+  const where = `${path} (from ${source})`;
+  if (typeof like === 'number') {
+    const n = typeof raw === 'number' ? raw : Number(raw);
+    if (typeof raw === 'boolean' || raw === '' || !Number.isInteger(n)) throw new ConfigError(`${where}: must be an integer, got ${JSON.stringify(raw)}`);
+    return n;
+  }
+  if (typeof like === 'boolean') {
+    if (typeof raw === 'boolean') return raw;
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    throw new ConfigError(`${where}: must be true or false, got ${JSON.stringify(raw)}`);
+  }
+  if (typeof like === 'string') {
+    if (typeof raw !== 'string' && typeof raw !== 'number') throw new ConfigError(`${where}: must be a string`);
+    return String(raw);
+  }
+  throw new ConfigError(`${where}: cannot be set`);
+}
+
+function setPath(target: JsonObject, path: string, raw: unknown, source: string): void {
+  const parts = path.split('.');
+  let cur: JsonObject = target;
+  for (const p of parts.slice(0, -1)) {
+    const next = cur[p];
+    if (!isObject(next)) throw new ConfigError(`${path} (from ${source}): unknown setting`);
+    cur = next;
+  }
+  const leaf = parts[parts.length - 1]!;
+  if (!(leaf in cur)) throw new ConfigError(`${path} (from ${source}): unknown setting`);
+  cur[leaf] = coerce(path, raw, cur[leaf], source);
+}
+
+function mergeFile(target: JsonObject, file: JsonObject, prefix: string, source: string): void {
+  for (const [k, v] of Object.entries(file)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (isObject(v)) {
+      if (!isObject(target[k])) throw new ConfigError(`${path} (from ${source}): unknown setting`);
+      mergeFile(target[k], v, path, source);
+    } else setPath(target, path, v, source);
+  }
+}
+
+function validate(c: KumaCpConfig): void {
+  const ports: [string, number, number][] = [
+    ['apiServer.http.port', c.apiServer.http.port, 1],
+    ['apiServer.https.port', c.apiServer.https.port, 1],
+    ['dpServer.port', c.dpServer.port, 1],
+    ['dpServer.plaintextPort', c.dpServer.plaintextPort, 0],
+    ['diagnostics.serverPort', c.diagnostics.serverPort, 1],
+    ['store.postgres.port', c.store.postgres.port, 1],
+  ];
+  for (const [path, port, min] of ports) {
+    if (port < min || port > 65535) throw new ConfigError(`${path}: port must be in the range [${min}, 65535], got ${port}`);
+  }
+  if (!(STORE_TYPES as readonly string[]).includes(c.store.type)) {
+    throw new ConfigError(`store.type: must be one of ${STORE_TYPES.join(', ')}, got ${JSON.stringify(c.store.type)}`);
+  }
+  if (c.dpServer.authn.dpProxy.type !== 'dpToken' && c.dpServer.authn.dpProxy.type !== 'none') {
+    throw new ConfigError(`dpServer.authn.dpProxy.type: must be dpToken or none, got ${JSON.stringify(c.dpServer.authn.dpProxy.type)}`);
+  }
+  for (const [path, value] of [
+    ['xdsServer.dataplaneDeregistrationDelay', c.xdsServer.dataplaneDeregistrationDelay],
+    ['xdsServer.debounce', c.xdsServer.debounce],
+  ] as const) {
+    try {
+      parseDuration(value);
+    } catch (err) {
+      throw new ConfigError(`${path}: ${(err as Error).message}`);
+    }
+  }
+  if (c.apiServer.bodyLimit < 1024) throw new ConfigError(`apiServer.bodyLimit: must be at least 1024 bytes`);
+  if (c.store.nats.replicas < 1 || c.store.nats.replicas > 5) throw new ConfigError('store.nats.replicas: must be between 1 and 5');
+}
+
+export interface LoadedConfig {
+  readonly config: KumaCpConfig;
+  /** KUMA_* variables that name no setting (likely typos), to be logged as warnings. */
+  readonly unknownEnv: string[];
+}
+
+/** Defaults, then the YAML file, then KUMA_* environment variables; validated. */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
+  const config = defaultConfig() as unknown as JsonObject;
+  if (opts.file) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(readFileSync(opts.file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${opts.file}: ${(err as Error).message}`);
+    }
+    if (doc !== null && doc !== undefined) {
+      if (!isObject(doc)) throw new ConfigError(`config file ${opts.file}: must be a YAML mapping`);
+      mergeFile(config, doc, '', opts.file);
+    }
+  }
+  const env = opts.env ?? process.env;
+  const unknownEnv: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('KUMA_') || value === undefined) continue;
+    const path = ENV_VARS[name];
+    if (path) setPath(config, path, value, name);
+    else unknownEnv.push(name);
+  }
+  const typed = config as unknown as KumaCpConfig;
+  validate(typed);
+  return { config: typed, unknownEnv };
+}

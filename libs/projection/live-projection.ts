@@ -1,0 +1,88 @@
+import type { StoredEvent } from '../event-log/event.ts';
+import type { EventLog, Subscription } from '../event-log/port.ts';
+import { CurrentState } from './current-state.ts';
+
+/** A projection did not reach a sequence in time (the log is slow or unreachable). */
+export class ProjectionTimeoutError extends Error {
+  override readonly name = 'ProjectionTimeoutError';
+}
+
+export interface ProjectionObserver {
+  /** Called after each applied event. */
+  onApplied?(event: StoredEvent, state: CurrentState): void;
+}
+
+/**
+ * Keeps a CurrentState in step with the log: replays from the state's position, then follows
+ * live. `waitFor(seq)` gives read-your-writes: a writer that appended at `seq` waits for it
+ * before answering, so its next read sees its write.
+ */
+export class LiveProjection {
+  private sub: Subscription | undefined;
+  private readonly waiters = new Map<number, Set<() => void>>();
+  private knownHead = 0;
+
+  constructor(
+    private readonly log: EventLog,
+    readonly state: CurrentState = new CurrentState(),
+    private readonly observer: ProjectionObserver = {},
+  ) {}
+
+  /** Resolves once the state has caught up with the log's head at the time of the call. */
+  async start(): Promise<void> {
+    const head = await this.log.head();
+    this.knownHead = Math.max(this.knownHead, head);
+    this.sub = this.log.follow(this.state.position + 1, (e) => this.apply(e));
+    await this.waitFor(head, Number.POSITIVE_INFINITY);
+  }
+
+  private apply(e: StoredEvent): void {
+    this.state.apply(e);
+    if (e.seq > this.knownHead) this.knownHead = e.seq;
+    this.observer.onApplied?.(e, this.state);
+    if (this.waiters.size === 0) return;
+    for (const [seq, fns] of this.waiters) {
+      if (seq <= e.seq) {
+        this.waiters.delete(seq);
+        for (const fn of fns) fn();
+      }
+    }
+  }
+
+  /** Resolves when the state has applied `seq`; rejects with ProjectionTimeoutError after `timeoutMs`. */
+  waitFor(seq: number, timeoutMs = 10_000): Promise<void> {
+    if (this.state.position >= seq) return Promise.resolve();
+    if (seq > this.knownHead) this.knownHead = seq;
+    return new Promise((resolve, reject) => {
+      let set = this.waiters.get(seq);
+      if (!set) this.waiters.set(seq, (set = new Set()));
+      const fns = set;
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+      fns.add(done);
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          fns.delete(done);
+          reject(new ProjectionTimeoutError(`projection did not reach sequence ${seq} within ${timeoutMs} ms (at ${this.state.position})`));
+        }, timeoutMs);
+      }
+    });
+  }
+
+  /** How many events the projection is behind the newest sequence it has heard of. */
+  get lag(): number {
+    return Math.max(0, this.knownHead - this.state.position);
+  }
+
+  /** Refreshes the known head from the log (for the lag metric). */
+  async refreshHead(): Promise<void> {
+    this.knownHead = Math.max(this.knownHead, await this.log.head());
+  }
+
+  async stop(): Promise<void> {
+    await this.sub?.stop();
+  }
+}

@@ -1,0 +1,11 @@
+export * from './descriptor.ts';
+export * from './registry.ts';
+export * from './resource.ts';
+export * from './validation.ts';
+export * from './wire.ts';
+export * from './builtin.ts';
+export * from './tags.ts';
+export { MeshType } from './mesh.ts';
+export { DataplaneType, dataplaneTags } from './dataplane.ts';
+export { GlobalSecretType, SecretType } from './secret.ts';
+export { validateMeshRef, validateName } from './names.ts';

@@ -1,0 +1,94 @@
+import type { ResourceTypeDescriptor } from './descriptor.ts';
+import { arrayAt, objectAt, rejectUnknownFields } from './fields.ts';
+import type { Resource } from './resource.ts';
+import { isObject, type JsonObject, type Violations } from './validation.ts';
+
+const TOP_FIELDS = ['mtls', 'tracing', 'logging', 'metrics', 'networking', 'routing', 'constraints', 'skipCreatingInitialPolicies', 'meshServices'];
+const MTLS_BACKEND_TYPES = ['builtin', 'provided', 'vault', 'acmpca', 'certmanager'];
+
+/** Validates `backends[]` (unique non-empty names) and that `selectedField` names one of them. */
+function validateBackends(
+  section: JsonObject,
+  selectedField: string,
+  v: Violations,
+  allowedTypes: readonly string[] | undefined,
+  selectedReason: string,
+): void {
+  const names = new Set<string>();
+  arrayAt(section['backends'], v.field('backends')).forEach((b, i) => {
+    const bv = v.field('backends').index(i);
+    if (!isObject(b)) {
+      bv.add('must be an object');
+      return;
+    }
+    const name = b['name'];
+    if (typeof name !== 'string' || name === '') bv.field('name').add('cannot be empty');
+    else if (names.has(name)) bv.field('name').add(`"${name}" name is already used for another backend`);
+    else names.add(name);
+    if (allowedTypes) {
+      const type = b['type'];
+      if (typeof type !== 'string' || !allowedTypes.includes(type)) {
+        bv.field('type').add(`unknown backend type. Available backends: ${allowedTypes.map((t) => `"${t}"`).join(', ')}`);
+      }
+    }
+  });
+  const selected = section[selectedField];
+  if (selected !== undefined && selected !== '' && !(typeof selected === 'string' && names.has(selected))) {
+    v.field(selectedField).add(selectedReason);
+  }
+}
+
+/** The parts of Kuma's mesh_validator.go that hold for a Mesh without a running CA. */
+export function validateMesh(spec: Readonly<JsonObject>, v: Violations): void {
+  rejectUnknownFields(spec as JsonObject, TOP_FIELDS, v);
+  const mtls = objectAt(spec['mtls'], v.field('mtls'));
+  if (mtls) {
+    if (Array.isArray(mtls['backends']) && mtls['backends'].length > 1) v.field('mtls').field('backends').add('cannot have more than 1 backends');
+    validateBackends(mtls, 'enabledBackend', v.field('mtls'), MTLS_BACKEND_TYPES, 'has to be set to one of the backends in the mesh');
+  }
+  const logging = objectAt(spec['logging'], v.field('logging'));
+  if (logging) validateBackends(logging, 'defaultBackend', v.field('logging'), ['tcp', 'file'], 'has to be set to one of the logging backend in mesh');
+  const tracing = objectAt(spec['tracing'], v.field('tracing'));
+  if (tracing) validateBackends(tracing, 'defaultBackend', v.field('tracing'), ['zipkin', 'datadog'], 'has to be set to one of the tracing backend in mesh');
+  const metrics = objectAt(spec['metrics'], v.field('metrics'));
+  if (metrics) validateBackends(metrics, 'enabledBackend', v.field('metrics'), ['prometheus'], 'has to be set to one of the backends in the mesh');
+  const routing = objectAt(spec['routing'], v.field('routing'));
+  if (routing?.['zoneEgress'] === true && !(mtls && typeof mtls['enabledBackend'] === 'string' && mtls['enabledBackend'] !== '')) {
+    v.field('mtls').add('has to be set when zoneEgress enabled');
+  }
+  if (spec['skipCreatingInitialPolicies'] !== undefined) {
+    arrayAt(spec['skipCreatingInitialPolicies'], v.field('skipCreatingInitialPolicies'));
+  }
+}
+
+function backendSummary(section: unknown, selectedField: string): string {
+  if (!isObject(section)) return 'off';
+  const selected = section[selectedField];
+  if (typeof selected !== 'string' || selected === '') return 'off';
+  const backend = (Array.isArray(section['backends']) ? section['backends'] : []).find(
+    (b): b is JsonObject => isObject(b) && b['name'] === selected,
+  );
+  return backend ? `${String(backend['type'])}/${selected}` : 'off';
+}
+
+function onOff(r: Resource, path: string[]): string {
+  let cur: unknown = r.spec;
+  for (const p of path) cur = isObject(cur) ? cur[p] : undefined;
+  return cur === true ? 'on' : 'off';
+}
+
+export const MeshType: ResourceTypeDescriptor = {
+  name: 'Mesh',
+  plural: 'meshes',
+  scope: 'Global',
+  kumactlArg: 'mesh',
+  kumactlListArg: 'meshes',
+  isPolicy: false,
+  specLayout: 'inline',
+  validate: validateMesh,
+  columns: [
+    { header: 'mTLS', value: (r) => backendSummary(r.spec['mtls'], 'enabledBackend') },
+    { header: 'LOCALITY', value: (r) => onOff(r, ['routing', 'localityAwareLoadBalancing']) },
+    { header: 'ZONEEGRESS', value: (r) => onOff(r, ['routing', 'zoneEgress']) },
+  ],
+};

@@ -1,0 +1,97 @@
+import type { ResourceTypeDescriptor } from './descriptor.ts';
+import { validateLabels, validateMeshRef, validateName } from './names.ts';
+import type { TypeRegistry } from './registry.ts';
+import { UnknownTypeError } from './registry.ts';
+import type { Resource } from './resource.ts';
+import { isObject, ValidationError, Violations, type JsonObject } from './validation.ts';
+
+/** What a client asks to store: identity, labels and spec, validated. */
+export interface ResourceInput {
+  readonly type: string;
+  readonly mesh?: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly spec: Readonly<JsonObject>;
+}
+
+const META_FIELDS = ['type', 'mesh', 'name', 'labels', 'creationTime', 'modificationTime'];
+
+/** Identity that the request (URL) already fixes; the body must agree with it. */
+export interface ExpectedIdentity {
+  readonly type?: string;
+  readonly mesh?: string;
+  readonly name?: string;
+}
+
+/**
+ * Decodes and validates a universal-format resource body (Kuma's REST and `kumactl apply` shape).
+ * Throws ValidationError with every violation, or UnknownTypeError for an unknown `type`.
+ */
+export function decodeResource(body: unknown, registry: TypeRegistry, expected: ExpectedIdentity = {}): ResourceInput {
+  const v = Violations.root();
+  if (!isObject(body)) {
+    v.add('resource must be an object');
+    throw new ValidationError(v.items);
+  }
+  const typeName = body['type'] ?? expected.type;
+  if (typeof typeName !== 'string' || typeName === '') {
+    v.field('type').add('cannot be empty');
+    throw new ValidationError(v.items);
+  }
+  const d = registry.find(typeName);
+  if (!d) throw new UnknownTypeError(typeName);
+  if (expected.type !== undefined && typeName !== expected.type) {
+    v.field('type').add('type from the URL has to be the same as in body');
+  }
+
+  const name = body['name'] ?? expected.name;
+  if (expected.name !== undefined && name !== expected.name) {
+    v.field('name').add('name from the URL has to be the same as in body');
+  } else validateName(name, v.field('name'));
+
+  let mesh: string | undefined;
+  if (d.scope === 'Mesh') {
+    const m = body['mesh'] ?? expected.mesh;
+    if (expected.mesh !== undefined && m !== expected.mesh) v.field('mesh').add('mesh from the URL has to be the same as in body');
+    else if (validateMeshRef(m, v.field('mesh'))) mesh = m;
+  } else if (body['mesh'] !== undefined) {
+    v.field('mesh').add(`must not be set: ${d.name} is not a mesh-scoped resource`);
+  }
+
+  validateLabels(body['labels'], v.field('labels'));
+
+  let spec: JsonObject;
+  if (d.specLayout === 'inline') {
+    spec = {};
+    for (const [k, val] of Object.entries(body)) if (!META_FIELDS.includes(k)) spec[k] = val;
+  } else {
+    for (const k of Object.keys(body)) if (!META_FIELDS.includes(k) && k !== 'spec') v.field(k).add('unknown field');
+    const s = body['spec'] ?? {};
+    if (!isObject(s)) {
+      v.field('spec').add('must be an object');
+      spec = {};
+    } else spec = s;
+  }
+  d.validate(spec, d.specLayout === 'inline' ? v : v.field('spec'));
+  if (!v.empty) throw new ValidationError(v.items);
+  return {
+    type: d.name,
+    ...(mesh !== undefined ? { mesh } : {}),
+    name: name as string,
+    labels: { ...((body['labels'] as Record<string, string> | undefined) ?? {}) },
+    spec,
+  };
+}
+
+/** Renders a stored resource in the universal JSON shape Kuma's REST API returns. */
+export function encodeResource(r: Resource, d: ResourceTypeDescriptor): JsonObject {
+  const out: JsonObject = { type: r.meta.type };
+  if (r.meta.mesh !== undefined) out['mesh'] = r.meta.mesh;
+  out['name'] = r.meta.name;
+  out['creationTime'] = r.meta.creationTime;
+  out['modificationTime'] = r.meta.modificationTime;
+  if (Object.keys(r.meta.labels).length > 0) out['labels'] = r.meta.labels;
+  if (d.specLayout === 'inline') Object.assign(out, r.spec);
+  else out['spec'] = r.spec;
+  return out;
+}

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * A real `kuma-cp run` child process on free loopback ports with a private data directory.
+ * `stop()` sends SIGTERM and resolves with the exit code; `restart()` keeps the data.
+ */
+export class KumaCpProcess {
+  private proc: ChildProcess | undefined;
+  output = '';
+
+  private constructor(
+    readonly apiPort: number,
+    readonly diagnosticsPort: number,
+    /** ADS over TLS and /bootstrap. */
+    readonly dpPort: number,
+    /** ADS without TLS on loopback (set only when started with `plaintext: true`). */
+    readonly dpPlaintextPort: number,
+    readonly dataDir: string,
+    private readonly env: Record<string, string>,
+    private readonly args: string[],
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** The dp-server certificate generated at first start (pin it like kuma-dp --ca-cert-file). */
+  get caCertFile(): string {
+    return join(this.dataDir, 'work', 'dp-server.crt');
+  }
+
+  static async start(opts: { env?: Record<string, string>; args?: string[]; plaintext?: boolean } = {}): Promise<KumaCpProcess> {
+    const cp = new KumaCpProcess(
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      opts.plaintext ? await freePort() : 0,
+      mkdtempSync(join(tmpdir(), 'kuma-cp-')),
+      opts.env ?? {},
+      opts.args ?? [],
+    );
+    await cp.restart();
+    return cp;
+  }
+
+  async restart(): Promise<void> {
+    if (this.proc) throw new Error('kuma-cp is already running');
+    const proc = spawn(process.execPath, [join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), 'run', ...this.args], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: this.dataDir,
+        KUMA_API_SERVER_HTTP_PORT: String(this.apiPort),
+        KUMA_DIAGNOSTICS_SERVER_PORT: String(this.diagnosticsPort),
+        KUMA_STORE_EMBEDDED_DATA_DIR: join(this.dataDir, 'store'),
+        KUMA_GENERAL_WORK_DIR: join(this.dataDir, 'work'),
+        KUMA_DP_SERVER_PORT: String(this.dpPort),
+        ...(this.dpPlaintextPort ? { KUMA_DP_SERVER_PLAINTEXT_PORT: String(this.dpPlaintextPort) } : {}),
+        KUMA_LOG_LEVEL: 'info',
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    const append = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-64_000));
+    proc.stdout?.on('data', append);
+    proc.stderr?.on('data', append);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`kuma-cp exited with ${proc.exitCode}:\n${this.output}`);
+      try {
+        const res = await fetch(`${this.url}/`);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`kuma-cp not ready after 30 s:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** SIGTERM (graceful) or SIGKILL; resolves with the exit code (null when killed by a signal). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const p = this.proc;
+    if (!p) return null;
+    this.proc = undefined;
+    if (p.exitCode !== null) return p.exitCode;
+    return new Promise((resolve) => {
+      p.once('exit', (code) => resolve(code));
+      p.kill(signal);
+    });
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop('SIGKILL');
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

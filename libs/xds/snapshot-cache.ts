@@ -1,0 +1,56 @@
+import type { Snapshot } from './snapshot.ts';
+
+/**
+ * The seam between whoever generates snapshots (projectors) and whoever serves them (gateways).
+ * `watch` calls `onSnapshot` with the proxy's snapshot as soon as one exists and again
+ * whenever it changes (`undefined` when the proxy's Dataplane is gone), until unsubscribed.
+ * Calls for one proxy arrive in order; a watcher may be called with an unchanged snapshot.
+ */
+export interface SnapshotSource {
+  watch(proxyKey: string, onSnapshot: (s: Snapshot | undefined) => void): () => void;
+}
+
+/** In-process snapshot store. Tells its owner which proxies are watched, so only those are generated. */
+export class SnapshotCache implements SnapshotSource {
+  private readonly snapshots = new Map<string, Snapshot>();
+  private readonly watchers = new Map<string, Set<(s: Snapshot | undefined) => void>>();
+
+  constructor(private readonly hooks: { onFirstWatch?: (key: string) => void; onLastUnwatch?: (key: string) => void } = {}) {}
+
+  watch(proxyKey: string, onSnapshot: (s: Snapshot | undefined) => void): () => void {
+    let set = this.watchers.get(proxyKey);
+    const first = !set;
+    if (!set) this.watchers.set(proxyKey, (set = new Set()));
+    set.add(onSnapshot);
+    const current = this.snapshots.get(proxyKey);
+    if (current) onSnapshot(current);
+    if (first) this.hooks.onFirstWatch?.(proxyKey);
+    return () => {
+      set.delete(onSnapshot);
+      if (set.size === 0) {
+        this.watchers.delete(proxyKey);
+        this.snapshots.delete(proxyKey);
+        this.hooks.onLastUnwatch?.(proxyKey);
+      }
+    };
+  }
+
+  set(proxyKey: string, snapshot: Snapshot | undefined): void {
+    if (!this.watchers.has(proxyKey)) return;
+    if (snapshot) this.snapshots.set(proxyKey, snapshot);
+    else this.snapshots.delete(proxyKey);
+    for (const w of this.watchers.get(proxyKey) ?? []) w(snapshot);
+  }
+
+  get(proxyKey: string): Snapshot | undefined {
+    return this.snapshots.get(proxyKey);
+  }
+
+  watched(): IterableIterator<string> {
+    return this.watchers.keys();
+  }
+
+  isWatched(proxyKey: string): boolean {
+    return this.watchers.has(proxyKey);
+  }
+}

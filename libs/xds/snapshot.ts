@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { TYPE_ORDER, type TypeUrl } from './protos.ts';
+import type { XdsResource } from './resource.ts';
+
+/**
+ * Everything one proxy may be served. Immutable once built.
+ * - `resources`: served to wildcard subscribers (Envoy's LDS/CDS) and by name;
+ * - `namedOnly`: served only when a client names them (proxyless gRPC listeners), because
+ *   they are not valid for Envoy.
+ */
+export interface Snapshot {
+  readonly resources: ReadonlyMap<TypeUrl, ReadonlyMap<string, XdsResource>>;
+  readonly namedOnly: ReadonlyMap<TypeUrl, ReadonlyMap<string, XdsResource>>;
+}
+
+/** Thrown when two different resources of one type would share a name (e.g. colliding inbounds). */
+export class ResourceCollisionError extends Error {
+  override readonly name = 'ResourceCollisionError';
+}
+
+export function buildSnapshot(resources: readonly XdsResource[], namedOnly: readonly XdsResource[] = []): Snapshot {
+  const index = (list: readonly XdsResource[], into: Map<TypeUrl, Map<string, XdsResource>>, other?: Map<TypeUrl, Map<string, XdsResource>>) => {
+    for (const r of list) {
+      let byName = into.get(r.typeUrl);
+      if (!byName) into.set(r.typeUrl, (byName = new Map()));
+      const existing = byName.get(r.name) ?? other?.get(r.typeUrl)?.get(r.name);
+      if (existing && existing.hash !== r.hash) throw new ResourceCollisionError(`two different ${r.typeUrl.split('.').pop()} resources named "${r.name}"`);
+      if (!other?.get(r.typeUrl)?.has(r.name)) byName.set(r.name, r);
+    }
+  };
+  const main = new Map<TypeUrl, Map<string, XdsResource>>();
+  const named = new Map<TypeUrl, Map<string, XdsResource>>();
+  index(resources, main);
+  index(namedOnly, named, main);
+  return { resources: main, namedOnly: named };
+}
+
+/** Resources of a type a request resolves to: all wildcard ones, or the named ones that exist. */
+export function select(snapshot: Snapshot, typeUrl: TypeUrl, names: ReadonlySet<string> | 'wildcard'): XdsResource[] {
+  const main = snapshot.resources.get(typeUrl);
+  if (names === 'wildcard') return main ? [...main.values()] : [];
+  const named = snapshot.namedOnly.get(typeUrl);
+  const out: XdsResource[] = [];
+  for (const n of names) {
+    const r = main?.get(n) ?? named?.get(n);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * A deterministic version for a set of resources: the same content gives the same version
+ * on every gateway, so a proxy that reconnects elsewhere is not sent what it already has.
+ */
+export function versionOf(resources: readonly XdsResource[]): string {
+  const h = createHash('sha256');
+  for (const r of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) h.update(r.name).update('\0').update(r.hash).update('\0');
+  return h.digest('hex').slice(0, 16);
+}
+
+export function snapshotTypes(): readonly TypeUrl[] {
+  return TYPE_ORDER;
+}

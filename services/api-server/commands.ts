@@ -1,0 +1,106 @@
+import type { Actor, NewEvent } from '../../libs/event-log/event.ts';
+import type { CurrentState } from '../../libs/projection/current-state.ts';
+import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
+import type { ResourceKey } from '../../libs/resources/resource.ts';
+import { ValidationError } from '../../libs/resources/validation.ts';
+import type { ResourceInput } from '../../libs/resources/wire.ts';
+
+/** An event to append, and the version of its resource it was decided against. */
+export interface Command {
+  readonly event: NewEvent;
+  readonly expectedVersion: number;
+}
+
+export interface DecideContext {
+  readonly actor: Actor;
+  readonly now: Date;
+  readonly newId: () => string;
+  /** Zone name for Kuma's computed labels. */
+  readonly zone: string;
+}
+
+/** Thrown by decide functions when the target does not exist. */
+export class ResourceNotFoundError extends Error {
+  override readonly name = 'ResourceNotFoundError';
+  constructor(readonly key: ResourceKey) {
+    super(`resource not found: type="${key.type}" name="${key.name}" mesh="${key.mesh ?? ''}"`);
+  }
+}
+
+/** Kuma's ComputeLabels for a zone control plane in universal: set only where the user did not. */
+function computedLabels(d: ResourceTypeDescriptor, input: ResourceInput, zone: string): Record<string, string> {
+  if (d.scope !== 'Mesh') return { ...input.labels };
+  return {
+    'kuma.io/mesh': input.mesh ?? 'default',
+    'kuma.io/origin': 'zone',
+    'kuma.io/zone': zone,
+    'kuma.io/env': 'universal',
+    ...input.labels,
+  };
+}
+
+/** PUT: create or replace a resource. `created` tells 201 from 200. */
+export function decideUpsert(
+  state: CurrentState,
+  d: ResourceTypeDescriptor,
+  input: ResourceInput,
+  ctx: DecideContext,
+): { command: Command; created: boolean } {
+  const existing = state.get(input);
+  const now = ctx.now.toISOString();
+  return {
+    created: existing === undefined,
+    command: {
+      expectedVersion: state.version(input),
+      event: {
+        id: ctx.newId(),
+        time: now,
+        actor: ctx.actor,
+        op: 'upsert',
+        type: input.type,
+        ...(input.mesh !== undefined ? { mesh: input.mesh } : {}),
+        name: input.name,
+        resource: {
+          labels: computedLabels(d, input, ctx.zone),
+          creationTime: existing?.meta.creationTime ?? now,
+          modificationTime: now,
+          spec: input.spec,
+        },
+      },
+    },
+  };
+}
+
+function deleteCommand(state: CurrentState, key: ResourceKey, ctx: DecideContext): Command {
+  return {
+    expectedVersion: state.version(key),
+    event: {
+      id: ctx.newId(),
+      time: ctx.now.toISOString(),
+      actor: ctx.actor,
+      op: 'delete',
+      type: key.type,
+      ...(key.mesh !== undefined ? { mesh: key.mesh } : {}),
+      name: key.name,
+    },
+  };
+}
+
+/**
+ * DELETE. Deleting a Mesh deletes everything in it, the Mesh last, as Kuma does; like Kuma
+ * it refuses while Dataplanes are still attached, unless `unsafeDelete`.
+ */
+export function decideDelete(
+  state: CurrentState,
+  key: ResourceKey,
+  ctx: DecideContext,
+  opts: { unsafeDelete: boolean },
+): Command[] {
+  if (!state.get(key)) throw new ResourceNotFoundError(key);
+  if (key.type !== 'Mesh') return [deleteCommand(state, key, ctx)];
+  const contained = state.inMesh(key.name);
+  if (!opts.unsafeDelete && contained.some((r) => r.meta.type === 'Dataplane')) {
+    throw new ValidationError([{ field: 'mesh', reason: 'unable to delete mesh, there are still some dataplanes attached' }]);
+  }
+  return [...contained.map((r) => deleteCommand(state, r.meta, ctx)), deleteCommand(state, key, ctx)];
+}

@@ -1,0 +1,98 @@
+import type { Resource } from '../../libs/resources/resource.ts';
+import { isObject } from '../../libs/resources/validation.ts';
+import { ApiError } from './errors.ts';
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+type Query = Record<string, string | string[] | undefined>;
+
+const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+const all = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Kuma's list filters: `name` (substring), `filter[labels.<key>]` (exact), and for Dataplanes `tag=k:v`, `gateway`. */
+export function filterResources(items: Resource[], query: Query): Resource[] {
+  const name = first(query['name']);
+  const labels = Object.entries(query)
+    .filter(([k]) => k.startsWith('filter[labels.') && k.endsWith(']'))
+    .map(([k, v]) => [k.slice('filter[labels.'.length, -1), first(v) ?? ''] as const);
+  const tags = all(query['tag']).map((t) => {
+    const i = t.indexOf(':');
+    return i < 0 ? ([t, undefined] as const) : ([t.slice(0, i), t.slice(i + 1)] as const);
+  });
+  const gateway = first(query['gateway']);
+  return items.filter((r) => {
+    if (name !== undefined && !r.meta.name.includes(name)) return false;
+    for (const [k, v] of labels) if (r.meta.labels[k] !== v) return false;
+    if (tags.length > 0 || gateway !== undefined) {
+      const net = r.spec['networking'];
+      if (!isObject(net)) return false;
+      const gw = isObject(net['gateway']) ? net['gateway'] : undefined;
+      if (gateway !== undefined) {
+        const type = gw ? (gw['type'] === 'BUILTIN' ? 'builtin' : 'delegated') : undefined;
+        if (gateway === 'true' && !gw) return false;
+        if (gateway === 'false' && gw) return false;
+        if ((gateway === 'builtin' || gateway === 'delegated') && type !== gateway) return false;
+      }
+      const tagSets = [...(Array.isArray(net['inbound']) ? net['inbound'] : []), gw]
+        .filter(isObject)
+        .map((i) => (isObject(i['tags']) ? i['tags'] : {}));
+      for (const [k, v] of tags) {
+        if (!tagSets.some((t) => k in t && (v === undefined || v === '*' || t[k] === v))) return false;
+      }
+    }
+    return true;
+  });
+}
+
+export interface Page {
+  readonly size: number;
+  readonly offset: number;
+}
+
+/** Kuma's pagination parameters; the errors match pkg/api-server/pagination.go. */
+export function parsePage(query: Query): Page {
+  const rawSize = first(query['size']);
+  const rawOffset = first(query['offset']);
+  let size = DEFAULT_PAGE_SIZE;
+  if (rawSize !== undefined && rawSize !== '') {
+    if (!/^-?\d+$/.test(rawSize)) {
+      throw new ApiError(400, 'Could not retrieve resources', 'Invalid page size', [{ field: 'size', reason: 'invalid format' }]);
+    }
+    size = Number(rawSize);
+    if (size > MAX_PAGE_SIZE) {
+      throw new ApiError(400, 'Could not retrieve resources', 'Invalid page size', [
+        { field: 'size', reason: `invalid page size of ${size}. Maximum page size is ${MAX_PAGE_SIZE}` },
+      ]);
+    }
+    if (size < 0) {
+      throw new ApiError(400, 'Could not retrieve resources', 'Invalid page size', [{ field: 'size', reason: 'must not be negative' }]);
+    }
+  }
+  let offset = 0;
+  if (rawOffset !== undefined && rawOffset !== '') {
+    if (!/^\d+$/.test(rawOffset)) {
+      throw new ApiError(400, 'Could not retrieve resources', 'Invalid offset', [{ field: 'offset', reason: 'Invalid format' }]);
+    }
+    offset = Number(rawOffset);
+  }
+  return { size, offset };
+}
+
+/** One page, with Kuma's absolute `next` link (same path and query, `offset` moved on), or null on the last page. */
+export function paginate<T>(
+  items: T[],
+  page: Page,
+  request: { protocol: string; host: string; path: string; query: Query },
+): { total: number; items: T[]; next: string | null } {
+  const total = items.length;
+  if (page.size === 0) return { total, items, next: null };
+  const slice = items.slice(page.offset, page.offset + page.size);
+  const nextOffset = page.offset + page.size;
+  if (nextOffset >= total) return { total, items: slice, next: null };
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(request.query)) for (const one of all(v)) params.append(k, one);
+  params.set('offset', String(nextOffset));
+  params.sort();
+  return { total, items: slice, next: `${request.protocol}://${request.host}${request.path}?${params.toString()}` };
+}

@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHttpServer } from '../../libs/platform/http-server.ts';
+import type { Logger } from 'pino';
+import type { Actor, StoredEvent } from '../../libs/event-log/event.ts';
+import { EventLogUnavailableError, EventTooLargeError, VersionConflictError } from '../../libs/event-log/errors.ts';
+import type { Metrics } from '../../libs/platform/metrics.ts';
+import { ProjectionTimeoutError, type LiveProjection } from '../../libs/projection/live-projection.ts';
+import { DataplaneType } from '../../libs/resources/dataplane.ts';
+import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
+import { UnknownTypeError, type TypeRegistry } from '../../libs/resources/registry.ts';
+import { ValidationError } from '../../libs/resources/validation.ts';
+import { decodeResource, encodeResource } from '../../libs/resources/wire.ts';
+import { parseBody } from './body.ts';
+import { historyOf } from './history.ts';
+import { ResourceNotFoundError } from './commands.ts';
+import { ApiError, errorBody, meshNotFound, notFound } from './errors.ts';
+import { filterResources, paginate, parsePage } from './listing.ts';
+import type { ResourceService } from './resource-service.ts';
+
+export const KUMA_VERSION = '2.14.0';
+
+export interface ApiServerDeps {
+  readonly registry: TypeRegistry;
+  readonly projection: LiveProjection;
+  readonly service: ResourceService;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  readonly bodyLimit: number;
+  readonly readOnly?: boolean;
+  readonly instanceId: string;
+  /** Stable id of the cluster (the log), shared by every replica. */
+  readonly clusterId: () => string;
+  /**
+   * xDS connection status of a proxy (Kuma's DataplaneInsight), from whoever serves xDS.
+   * `undefined` means unknown: `kumactl inspect dataplanes` then shows status `unknown`.
+   */
+  readonly insightOf?: (mesh: string, name: string) => Record<string, unknown> | undefined;
+  /** The xDS configuration computed for a proxy (`_config`), by type URL and resource name. */
+  readonly configOf?: (mesh: string, name: string) => Record<string, Record<string, unknown>> | undefined;
+  /** Reads one resource's events (history); the event log itself. */
+  readonly history?: (key: { type: string; mesh?: string; name: string }) => Promise<StoredEvent[]>;
+  /** Adds routes served by other modules (tokens). */
+  readonly extraRoutes?: (app: FastifyInstance) => void;
+}
+
+type Params = { mesh?: string; plural?: string; name?: string };
+type Query = Record<string, string | string[] | undefined>;
+
+/** Optional optimistic concurrency for clients: `If-Match: "<version>"` as returned in `ETag`. */
+function ifMatchOf(req: FastifyRequest): number | undefined {
+  const h = req.headers['if-match'];
+  if (h === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(h);
+  if (!m) throw new ApiError(400, 'Bad Request', `invalid If-Match header ${JSON.stringify(h)}: expected a version as returned in ETag, e.g. "42"`);
+  return Number(m[1]);
+}
+
+const etag = (version: number) => `"${version}"`;
+
+function actorOf(req: FastifyRequest): Actor {
+  const loopback = req.ip === '127.0.0.1' || req.ip === '::1' || req.ip === '::ffff:127.0.0.1';
+  const ua = req.headers['user-agent'] ?? '';
+  return {
+    subject: loopback ? 'localhost' : 'anonymous',
+    source: ua.startsWith('kumactl/') ? 'kumactl' : 'rest',
+    requestId: String(req.id),
+    address: req.ip,
+  };
+}
+
+/** Builds the REST API (Kuma 2.14 universal format) over the current-state projection. */
+export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
+  const { registry, projection, service } = deps;
+  const app = createHttpServer(deps.logger, 'api-server', {
+    bodyLimit: deps.bodyLimit,
+    // Names may be 253 characters (Kuma's limit); let them reach validation instead of a 414.
+    routerOptions: { maxParamLength: 1024 },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+  });
+
+  // Bodies are parsed per route, so errors can name the resource type as Kuma's do.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', String(req.id));
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics?.apiRequests.inc({ method: req.method, route, status_code: String(reply.statusCode) });
+    deps.metrics?.apiRequestDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const e = new ApiError(404, 'Not Found', `no endpoint for ${req.method} ${req.url.split('?')[0]}`);
+    void reply.code(404).send(errorBody(e));
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const e = toApiError(err, req, registry);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.debug({ err: err.message }, 'request rejected');
+    void reply.code(e.status).send(errorBody(e));
+  });
+
+  const typeFor = (plural: string | undefined, title: string): ResourceTypeDescriptor => {
+    const d = plural ? registry.findByPlural(plural) : undefined;
+    if (!d) throw new ApiError(404, title, `unknown resource type "${plural}"`);
+    return d;
+  };
+  const requireMesh = (mesh: string) => {
+    if (!projection.state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
+  };
+  const writable = () => {
+    if (deps.readOnly) throw new ApiError(405, 'Method not allowed', 'the API server is in read-only mode');
+  };
+  /** One page of a type's resources (in a mesh, or all), filtered as the query says. */
+  const pageOf = (req: FastifyRequest, type: string, mesh: string | undefined) => {
+    const query = req.query as Query;
+    const page = parsePage(query);
+    const items = filterResources(projection.state.list(type, mesh), query);
+    return paginate(items, page, { protocol: req.protocol, host: req.host, path: req.url.split('?')[0]!, query });
+  };
+  const list = (req: FastifyRequest, d: ResourceTypeDescriptor, mesh: string | undefined) => {
+    const result = pageOf(req, d.name, mesh);
+    return { total: result.total, items: result.items.map((r) => encodeResource(r, d)), next: result.next };
+  };
+  const getOne = (reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
+    const r = projection.state.get({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
+    if (!r) throw notFound('Could not retrieve a resource');
+    void reply.header('etag', etag(r.meta.version));
+    return encodeResource(r, d);
+  };
+  const put = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
+    writable();
+    if (mesh !== undefined) requireMesh(mesh);
+    const body = parseBody(req.body, req.headers['content-type'], d.name);
+    const input = decodeResource(body, registry, { type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
+    const { created, resource } = await service.upsert(d, input, actorOf(req), ifMatchOf(req));
+    return reply.code(created ? 201 : 200).header('etag', etag(resource.meta.version)).send({});
+  };
+  const del = async (req: FastifyRequest, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
+    writable();
+    if (mesh !== undefined) requireMesh(mesh);
+    await service.delete({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name }, actorOf(req), ifMatchOf(req));
+    return {};
+  };
+
+  /** Kuma's DataplaneOverview: the Dataplane plus its insight. */
+  const overviews = (req: FastifyRequest, mesh: string | undefined) => {
+    const result = pageOf(req, DataplaneType.name, mesh);
+    return {
+      total: result.total,
+      items: result.items.map((r) => {
+        const { type: _type, mesh: m, name, creationTime, modificationTime, labels, ...spec } = encodeResource(r, DataplaneType);
+        const insight = deps.insightOf?.(r.meta.mesh!, r.meta.name);
+        return {
+          type: 'DataplaneOverview',
+          mesh: m,
+          name,
+          creationTime,
+          modificationTime,
+          ...(labels ? { labels } : {}),
+          dataplane: spec,
+          ...(insight ? { dataplaneInsight: insight } : {}),
+        };
+      }),
+      next: result.next,
+    };
+  };
+  app.get<{ Params: Params }>('/meshes/:mesh/dataplanes+insights', async (req) => {
+    requireMesh(req.params.mesh!);
+    return overviews(req, req.params.mesh);
+  });
+  app.get('/dataplanes+insights', async (req) => overviews(req, undefined));
+
+  app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_config', async (req) => {
+    requireMesh(req.params.mesh!);
+    if (!projection.state.get({ type: 'Dataplane', mesh: req.params.mesh!, name: req.params.name! })) throw notFound('Could not retrieve a resource');
+    const xds = deps.configOf?.(req.params.mesh!, req.params.name!);
+    if (!xds) throw new ApiError(503, 'Service Unavailable', 'this process does not generate xDS configuration (no projector role)');
+    return { xds };
+  });
+  const history = async (d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
+    if (!deps.history) throw new ApiError(503, 'Service Unavailable', 'history is not available in this process');
+    const events = await deps.history({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
+    if (events.length === 0) throw notFound('Could not retrieve a resource');
+    const items = historyOf(events, d);
+    return { total: items.length, items };
+  };
+  app.get<{ Params: Params }>('/meshes/:mesh/:plural/:name/_history', async (req) => {
+    const d = typeFor(req.params.plural, 'Could not retrieve a resource');
+    if (d.scope !== 'Mesh') throw notFound('Could not retrieve a resource');
+    return history(d, req.params.mesh, req.params.name!);
+  });
+  app.get<{ Params: Params }>('/meshes/:name/_history', async (req) => history(registry.get('Mesh'), undefined, req.params.name!));
+  app.get<{ Params: Params }>('/:plural/:name/_history', async (req) => {
+    const d = typeFor(req.params.plural, 'Could not retrieve a resource');
+    if (d.scope !== 'Global') throw notFound('Could not retrieve a resource');
+    return history(d, undefined, req.params.name!);
+  });
+  deps.extraRoutes?.(app);
+
+  app.get('/', async () => ({
+    hostname: hostname(),
+    tagline: 'Kuma',
+    product: 'Kuma',
+    version: KUMA_VERSION,
+    instanceId: deps.instanceId,
+    clusterId: deps.clusterId(),
+    basedOnKuma: KUMA_VERSION,
+  }));
+
+  // Mesh-scoped resources.
+  app.get<{ Params: Params }>('/meshes/:mesh/:plural', async (req) => {
+    const d = typeFor(req.params.plural, 'Could not retrieve resources');
+    if (d.scope !== 'Mesh') throw notFound('Could not retrieve resources');
+    requireMesh(req.params.mesh!);
+    return list(req, d, req.params.mesh);
+  });
+  app.get<{ Params: Params }>('/meshes/:mesh/:plural/:name', async (req, reply) => {
+    const d = typeFor(req.params.plural, 'Could not retrieve a resource');
+    if (d.scope !== 'Mesh') throw notFound('Could not retrieve a resource');
+    requireMesh(req.params.mesh!);
+    return getOne(reply, d, req.params.mesh, req.params.name!);
+  });
+  app.put<{ Params: Params }>('/meshes/:mesh/:plural/:name', async (req, reply) => {
+    const d = typeFor(req.params.plural, 'Could not process a resource');
+    if (d.scope !== 'Mesh') throw notFound('Could not process a resource');
+    return put(req, reply, d, req.params.mesh, req.params.name!);
+  });
+  app.delete<{ Params: Params }>('/meshes/:mesh/:plural/:name', async (req) => {
+    const d = typeFor(req.params.plural, 'Could not delete a resource');
+    if (d.scope !== 'Mesh') throw notFound('Could not delete a resource');
+    return del(req, d, req.params.mesh, req.params.name!);
+  });
+
+  // Global-scoped resources (Mesh), and lists of any type across meshes.
+  app.get<{ Params: Params }>('/:plural', async (req) => list(req, typeFor(req.params.plural, 'Could not retrieve resources'), undefined));
+  app.get<{ Params: Params }>('/:plural/:name', async (req, reply) => {
+    const d = typeFor(req.params.plural, 'Could not retrieve a resource');
+    if (d.scope !== 'Global') throw notFound('Could not retrieve a resource');
+    return getOne(reply, d, undefined, req.params.name!);
+  });
+  app.put<{ Params: Params }>('/:plural/:name', async (req, reply) => {
+    const d = typeFor(req.params.plural, 'Could not process a resource');
+    if (d.scope !== 'Global') throw notFound('Could not process a resource');
+    return put(req, reply, d, undefined, req.params.name!);
+  });
+  app.delete<{ Params: Params }>('/:plural/:name', async (req) => {
+    const d = typeFor(req.params.plural, 'Could not delete a resource');
+    if (d.scope !== 'Global') throw notFound('Could not delete a resource');
+    return del(req, d, undefined, req.params.name!);
+  });
+
+  return app;
+}
+
+function toApiError(err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, registry: TypeRegistry): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ValidationError) return new ApiError(400, 'Could not process a resource', 'Resource is not valid', err.violations);
+  if (err instanceof UnknownTypeError) return new ApiError(400, 'Bad Request', err.message, [{ field: 'type', reason: err.message }]);
+  if (err instanceof ResourceNotFoundError) {
+    return new ApiError(404, req.method === 'DELETE' ? 'Could not delete a resource' : 'Could not retrieve a resource', 'Not found');
+  }
+  if (err instanceof VersionConflictError) {
+    const p = req.params as Params;
+    return new ApiError(
+      409,
+      'Conflict',
+      `resource conflict: type="${registry.findByPlural(p.plural ?? '')?.name ?? p.plural}" name="${p.name ?? ''}" mesh="${p.mesh ?? ''}": it was changed concurrently, read it again and retry`,
+    );
+  }
+  if (err instanceof EventTooLargeError) return new ApiError(413, 'Payload Too Large', err.message);
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new ApiError(413, 'Payload Too Large', `request body is larger than the limit of ${req.routeOptions.bodyLimit ?? 0} bytes`);
+  }
+  if (err instanceof EventLogUnavailableError || err instanceof ProjectionTimeoutError) {
+    return new ApiError(503, 'Service Unavailable', err.message);
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new ApiError(err.statusCode, 'Bad Request', err.message);
+  }
+  return new ApiError(500, 'Internal Server Error', 'Internal Server Error');
+}

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { VersionConflictError } from '../../libs/event-log/errors.ts';
+import type { EventLog } from '../../libs/event-log/port.ts';
+import type { LiveProjection } from '../../libs/projection/live-projection.ts';
+import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
+import { MeshType } from '../../libs/resources/mesh.ts';
+import { GlobalSecretType } from '../../libs/resources/secret.ts';
+import type { JsonObject } from '../../libs/resources/validation.ts';
+import { SIGNING_KEY_NAME } from '../../libs/tokens/dataplane-token.ts';
+import { CURRENT_KEY_SERIAL, newSigningKeySecretData } from '../../libs/tokens/signing-keys.ts';
+import { decideUpsert } from '../api-server/commands.ts';
+
+/**
+ * Creates a global resource once per cluster: the append expects version 0, so when several
+ * replicas start together exactly one write wins and the others see it.
+ */
+async function createOnce(log: EventLog, projection: LiveProjection, d: ResourceTypeDescriptor, name: string, spec: () => JsonObject): Promise<boolean> {
+  const key = { type: d.name, name };
+  if (projection.state.version(key) !== 0) return false;
+  const { command } = decideUpsert(projection.state, d, { ...key, labels: {}, spec: spec() }, {
+    actor: { subject: 'kuma-cp', source: 'system' },
+    now: new Date(),
+    newId: randomUUID,
+    zone: 'default',
+  });
+  try {
+    const stored = await log.append(command.event, { expectedVersion: 0 });
+    await projection.waitFor(stored.seq);
+    return true;
+  } catch (err) {
+    if (!(err instanceof VersionConflictError)) throw err;
+    return false;
+  }
+}
+
+/** Kuma's `default` Mesh, unless `defaults.skipMeshCreation`. */
+export async function ensureDefaultMesh(log: EventLog, projection: LiveProjection, logger: Logger): Promise<void> {
+  if (await createOnce(log, projection, MeshType, 'default', () => ({}))) logger.info({ component: 'defaults' }, 'created Mesh "default"');
+}
+
+/** The RSA key that signs dataplane tokens, as the GlobalSecret `dataplane-token-signing-key-1`. */
+export async function ensureSigningKey(log: EventLog, projection: LiveProjection, logger: Logger): Promise<void> {
+  const name = SIGNING_KEY_NAME(CURRENT_KEY_SERIAL);
+  if (await createOnce(log, projection, GlobalSecretType, name, () => ({ data: newSigningKeySecretData() }))) {
+    logger.info({ component: 'defaults', secret: name }, 'created the dataplane token signing key');
+  }
+}

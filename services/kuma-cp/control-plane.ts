@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { StoredEvent } from '../../libs/event-log/event.ts';
+import { InstrumentedEventLog } from '../../libs/event-log/instrumented.ts';
+import type { EventLog } from '../../libs/event-log/port.ts';
+import type { KumaCpConfig, Role } from '../../libs/platform/config.ts';
+import { parseDuration } from '../../libs/platform/duration.ts';
+import { Lifecycle } from '../../libs/platform/lifecycle.ts';
+import { Metrics } from '../../libs/platform/metrics.ts';
+import type { CurrentState } from '../../libs/projection/current-state.ts';
+import { LiveProjection } from '../../libs/projection/live-projection.ts';
+import { defaultRegistry } from '../../libs/resources/builtin.ts';
+import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
+import { TYPE_ORDER } from '../../libs/xds/protos.ts';
+import { decodeToObject } from '../../libs/xds/resource.ts';
+import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
+import { ResourceService } from '../api-server/resource-service.ts';
+import { buildApiServer } from '../api-server/server.ts';
+import { addTokenRoutes } from '../api-server/tokens-route.ts';
+import { SnapshotGenerator } from '../projector/generator.ts';
+import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
+import { startGateway } from '../xds-gateway/gateway.ts';
+import { XdsMetrics } from '../xds-gateway/metrics.ts';
+import { DataplaneLifecycle } from '../xds-gateway/registration.ts';
+import { RegistrationError } from '../xds-gateway/stream.ts';
+import { StreamStatusRegistry } from '../xds-gateway/status.ts';
+import { loadOrCreateTls } from '../xds-gateway/tls.ts';
+import { ensureDefaultMesh, ensureSigningKey } from './cluster-defaults.ts';
+import { buildDiagnosticsServer } from './diagnostics.ts';
+import { openEventLog } from './store.ts';
+
+export interface ControlPlane {
+  readonly instanceId: string;
+  readonly log: EventLog;
+  readonly projection: LiveProjection;
+  readonly lifecycle: Lifecycle;
+  /** Ports actually bound (0 = not served). */
+  readonly ports: { api: number; dpServer: number; dpServerPlaintext: number };
+  shutdown(): Promise<void>;
+}
+
+async function listen(app: FastifyInstance, port: number, host: string, what: string, logger: Logger): Promise<number> {
+  try {
+    await app.listen({ port, host });
+  } catch (err) {
+    throw new Error(`cannot listen for ${what} on ${host}:${port}: ${(err as Error).message}`, { cause: err });
+  }
+  const addr = app.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  logger.info({ component: 'kuma-cp', address: `${host}:${bound}` }, `${what} listening`);
+  return bound;
+}
+
+/** Starts the roles of one kuma-cp process. Resolves once the process is ready. */
+export async function startControlPlane(config: KumaCpConfig, roles: readonly Role[], logger: Logger): Promise<ControlPlane> {
+  const instanceId = `${hostname()}-${randomUUID().slice(0, 4)}`;
+  const lifecycle = new Lifecycle(logger);
+  const metrics = new Metrics();
+  const ports = { api: 0, dpServer: 0, dpServerPlaintext: 0 };
+  let ready = false;
+  try {
+    const xds = roles.includes('projector') || roles.includes('gateway');
+    if (xds && !(roles.includes('projector') && roles.includes('gateway'))) {
+      throw new Error('in this version the projector and gateway roles run in the same process (distribution over NATS comes next)');
+    }
+    const diagnostics = buildDiagnosticsServer(metrics, () => ready, logger);
+    await listen(diagnostics, config.diagnostics.serverPort, config.diagnostics.interface, 'diagnostics', logger);
+    lifecycle.onShutdown('diagnostics', () => diagnostics.close());
+
+    const raw = await openEventLog(config, instanceId);
+    const log = new InstrumentedEventLog(raw, (outcome, s) => metrics.logAppendDuration.observe({ store: raw.kind, outcome }, s));
+    lifecycle.onShutdown('event log', () => log.close());
+    logger.info({ component: 'event-log', store: raw.kind }, 'event log open');
+
+    const registry = defaultRegistry();
+    let clusterId = '';
+    const followers: ((e: StoredEvent, state: CurrentState) => void)[] = [];
+    const projection = new LiveProjection(log, undefined, {
+      onApplied: (e, state) => {
+        if (clusterId === '') clusterId = e.id;
+        metrics.projectionPosition.set({ projection: 'current-state' }, e.seq);
+        metrics.projectionResources.set({ projection: 'current-state' }, state.count());
+        for (const f of followers) f(e, state);
+      },
+    });
+    const started = Date.now();
+    await projection.start();
+    lifecycle.onShutdown('projection', () => projection.stop());
+    logger.info(
+      { component: 'projection', position: projection.state.position, resources: projection.state.count(), ms: Date.now() - started },
+      'projection caught up with the log',
+    );
+    metrics.projectionLag.set({ projection: 'current-state' }, 0);
+    const lagTimer = setInterval(() => {
+      projection
+        .refreshHead()
+        .then(() => metrics.projectionLag.set({ projection: 'current-state' }, projection.lag))
+        .catch(() => undefined);
+    }, 5000);
+    lagTimer.unref();
+    lifecycle.onShutdown('lag probe', async () => clearInterval(lagTimer));
+
+    const service = new ResourceService(log, projection, { zone: config.multizone.zone.name, unsafeDelete: config.store.unsafeDelete });
+    const tokens = new DataplaneTokens((name) => {
+      const data = projection.state.get({ type: 'GlobalSecret', name })?.spec['data'];
+      return typeof data === 'string' ? data : undefined;
+    });
+    if (roles.includes('api')) {
+      if (!config.defaults.skipMeshCreation) await ensureDefaultMesh(log, projection, logger);
+      await ensureSigningKey(log, projection, logger);
+    }
+
+    let generator: SnapshotGenerator | undefined;
+    let status: StreamStatusRegistry | undefined;
+    if (xds) {
+      const xdsMetrics = new XdsMetrics(metrics.registry);
+      status = new StreamStatusRegistry();
+      const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key) });
+      const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs: parseDuration(config.xdsServer.debounce) * 1000 });
+      generator = gen;
+      gen.load(projection.state);
+      followers.push((e, state) => gen.onEvent(e, e.op === 'upsert' ? state.get(e) : undefined));
+      lifecycle.onShutdown('snapshot generator', async () => gen.stop());
+
+      const tls = await loadOrCreateTls({
+        certFile: config.general.tlsCertFile,
+        keyFile: config.general.tlsKeyFile,
+        workDir: config.general.workDir,
+        logger,
+      });
+      const noAuth = config.dpServer.authn.dpProxy.type === 'none';
+      if (noAuth) logger.warn({ component: 'dp-server' }, 'dataplane authentication is OFF (dpServer.authn.dpProxy.type=none): serving on loopback only');
+      const authenticator = noAuth ? noAuthentication : new TokenAuthenticator(tokens);
+      const registrations = new DataplaneLifecycle(
+        {
+          upsert: async (input, actor) => {
+            if (!projection.state.get({ type: 'Mesh', name: input.mesh ?? '' })) {
+              throw new RegistrationError(`cannot register dataplane ${input.mesh}.${input.name}: mesh "${input.mesh}" does not exist`);
+            }
+            await service.upsert(registry.get('Dataplane'), input, actor);
+          },
+          remove: async (proxy, actor) => service.delete({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name }, actor),
+        },
+        registry,
+        (key) => status!.connected(key),
+        parseDuration(config.xdsServer.dataplaneDeregistrationDelay) * 1000,
+        logger,
+      );
+      lifecycle.onShutdown('dataplane lifecycle', async () => registrations.stop());
+      const gateway = await startGateway(
+        {
+          source: cache,
+          status,
+          instanceId,
+          logger,
+          metrics: xdsMetrics,
+          authenticate: (proxy, token) => authenticator.authenticate(proxy, token),
+          onConnect: (proxy, node) => registrations.onConnect(proxy, node),
+          onDisconnect: (proxy) => registrations.onDisconnect(proxy),
+          registry,
+          dataplane: (proxy) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.spec,
+        },
+        {
+          tlsPort: config.dpServer.port,
+          tlsInterface: noAuth ? '127.0.0.1' : '0.0.0.0',
+          plaintextPort: config.dpServer.plaintextPort,
+          tls,
+        },
+        logger,
+      );
+      ports.dpServer = gateway.tlsPort;
+      ports.dpServerPlaintext = gateway.plaintextPort;
+      lifecycle.onShutdown('data plane server', () => gateway.close());
+    }
+
+    if (roles.includes('api')) {
+      const gen = generator;
+      const api = buildApiServer({
+        registry,
+        projection,
+        service,
+        logger,
+        metrics,
+        bodyLimit: config.apiServer.bodyLimit,
+        readOnly: config.apiServer.readOnly,
+        instanceId,
+        clusterId: () => clusterId,
+        insightOf: status ? (mesh, name) => status!.insight(`${mesh}.${name}`) : undefined,
+        configOf: gen
+          ? (mesh, name) => {
+              const s = gen.generate(`${mesh}.${name}`);
+              if (!s) return undefined;
+              const out: Record<string, Record<string, unknown>> = {};
+              for (const typeUrl of TYPE_ORDER) {
+                const all = [...(s.resources.get(typeUrl)?.values() ?? []), ...(s.namedOnly.get(typeUrl)?.values() ?? [])];
+                if (all.length === 0) continue;
+                out[typeUrl] = Object.fromEntries(all.sort((a, b) => a.name.localeCompare(b.name)).map((r) => [r.name, decodeToObject(typeUrl, r.bytes)]));
+              }
+              return out;
+            }
+          : undefined,
+        history: (key) => log.history(key),
+        extraRoutes: (app) => addTokenRoutes(app, tokens, projection.state),
+      });
+      if (config.apiServer.http.enabled) {
+        ports.api = await listen(api, config.apiServer.http.port, config.apiServer.http.interface, 'API server (HTTP)', logger);
+      } else await api.ready();
+      // Registered last, so it closes first: stop taking requests, let in-flight ones finish.
+      lifecycle.onShutdown('API server', () => api.close());
+    }
+    ready = true;
+    logger.info({ component: 'kuma-cp', instanceId, roles }, 'control plane ready');
+    return { instanceId, log, projection, lifecycle, ports, shutdown: () => lifecycle.shutdown() };
+  } catch (err) {
+    await lifecycle.shutdown();
+    throw err;
+  }
+}

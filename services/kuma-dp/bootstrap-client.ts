@@ -1,0 +1,59 @@
+import { request } from 'node:https';
+import { KUMA_VERSION } from '../api-server/server.ts';
+
+export interface BootstrapRequest {
+  readonly cpAddress: string;
+  readonly caCert?: string;
+  readonly mesh: string;
+  readonly name: string;
+  readonly token?: string;
+  /** The Dataplane to register, as JSON. */
+  readonly dataplaneResource?: string;
+  readonly adminPort: number;
+  readonly envoyVersion?: string;
+}
+
+export class BootstrapError extends Error {
+  override readonly name = 'BootstrapError';
+}
+
+/** `POST /bootstrap` on the data plane server over TLS, verified against `caCert` (or the system CAs). */
+export async function fetchBootstrap(req: BootstrapRequest): Promise<{ bootstrap: Record<string, unknown> }> {
+  const url = new URL('/bootstrap', req.cpAddress);
+  if (url.protocol !== 'https:') throw new BootstrapError(`--cp-address must be https:// (the data plane server only speaks TLS), got ${req.cpAddress}`);
+  const body = JSON.stringify({
+    mesh: req.mesh,
+    name: req.name,
+    proxyType: 'dataplane',
+    ...(req.token ? { dataplaneToken: req.token } : {}),
+    ...(req.dataplaneResource ? { dataplaneResource: req.dataplaneResource } : {}),
+    ...(req.caCert ? { caCert: req.caCert } : {}),
+    adminPort: req.adminPort,
+    version: { kumaDp: { version: KUMA_VERSION }, envoy: { version: req.envoyVersion ?? '' } },
+  });
+  return new Promise((resolve, reject) => {
+    const r = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, ...(req.caCert ? { ca: req.caCert } : {}), timeout: 15_000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          let parsed: { bootstrap?: Record<string, unknown>; detail?: string } = {};
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // reported below
+          }
+          if (res.statusCode !== 200 || !parsed.bootstrap) {
+            reject(new BootstrapError(`control plane refused the bootstrap request (${res.statusCode}): ${parsed.detail ?? text}`));
+          } else resolve({ bootstrap: parsed.bootstrap });
+        });
+      },
+    );
+    r.on('timeout', () => r.destroy(new Error('timed out after 15 s')));
+    r.on('error', (err) => reject(new BootstrapError(`could not reach the control plane at ${req.cpAddress}: ${err.message}`)));
+    r.end(body);
+  });
+}

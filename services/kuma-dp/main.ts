@@ -1,0 +1,198 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { createLogger } from '../../libs/platform/logger.ts';
+import { PROXYLESS_SERVER_TEMPLATE } from '../../libs/xds/names.ts';
+import { KUMA_VERSION } from '../api-server/server.ts';
+import { BootstrapError, fetchBootstrap } from './bootstrap-client.ts';
+import { startRelay } from './relay.ts';
+import { supervise } from './supervisor.ts';
+
+const program = new Command('kuma-dp').description('Dataplane manager for Envoy-based service mesh');
+
+program
+  .command('version')
+  .description('Print version')
+  .action(() => {
+    process.stdout.write(`Kuma: ${KUMA_VERSION}\n`);
+  });
+
+interface RunOptions {
+  cpAddress: string;
+  name?: string;
+  mesh?: string;
+  dataplaneFile?: string;
+  dataplane?: string;
+  dataplaneTokenFile?: string;
+  dataplaneToken?: string;
+  caCertFile?: string;
+  binaryPath: string;
+  adminPort: number;
+  proxyless?: boolean;
+  grpcBootstrapFile?: string;
+  xdsRelayPort: number;
+  maxRestarts: number;
+  drainTimeout: number;
+  logLevel: string;
+}
+
+const int = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${what} must be an integer between 0 and 65535`);
+  return n;
+};
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`could not read ${what} ${path}: ${(err as Error).message}`);
+  }
+}
+
+program
+  .command('run')
+  .description('Launch Dataplane (Envoy), or the proxyless gRPC agent with --proxyless')
+  .requiredOption('--cp-address <url>', 'URL of the control plane data plane server, e.g. https://kuma-cp:5678')
+  .option('--name <name>', 'name of the Dataplane')
+  .option('--mesh <mesh>', 'mesh of the Dataplane')
+  .option('-d, --dataplane-file <path>', 'Dataplane to register (YAML or JSON); removed again shortly after the proxy disconnects')
+  .option('--dataplane <yaml>', 'Dataplane to register, inline')
+  .option('--dataplane-token-file <path>', 'file with the dataplane token')
+  .option('--dataplane-token <token>', 'the dataplane token')
+  .option('--ca-cert-file <path>', 'CA that signs the control plane certificate')
+  .option('--binary-path <path>', 'Envoy binary', 'envoy')
+  .addOption(new Option('--admin-port <port>', 'Envoy admin port').default(9901).argParser(int('--admin-port')))
+  .option('--proxyless', 'no Envoy: run a local xDS relay for a gRPC application (GRPC_XDS_BOOTSTRAP)')
+  .option('--grpc-bootstrap-file <path>', 'where to write the gRPC xDS bootstrap (proxyless)')
+  .addOption(new Option('--xds-relay-port <port>', 'local relay port (proxyless; 0 = any)').default(0).argParser(int('--xds-relay-port')))
+  .addOption(new Option('--max-restarts <n>', 'restarts of Envoy (or the application) after a crash').default(3).argParser(int('--max-restarts')))
+  .addOption(new Option('--drain-timeout <seconds>', 'after SIGTERM, seconds before the child is killed').default(30).argParser(int('--drain-timeout')))
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+  .argument('[command...]', 'proxyless: the application to run with GRPC_XDS_BOOTSTRAP set (after --)')
+  .action(async (command: string[], opts: RunOptions) => {
+    const logger = createLogger({ level: opts.logLevel });
+    try {
+      let resource: Record<string, unknown> | undefined;
+      const raw = opts.dataplaneFile ? readText(opts.dataplaneFile, 'dataplane file') : opts.dataplane;
+      if (raw !== undefined) {
+        try {
+          resource = parseYaml(raw) as Record<string, unknown>;
+        } catch (err) {
+          throw new Error(`dataplane file is not valid YAML or JSON: ${(err as Error).message}`);
+        }
+        if (!resource || typeof resource !== 'object') throw new Error('dataplane file must hold one Dataplane object');
+      }
+      const name = opts.name ?? (resource?.['name'] as string | undefined);
+      const mesh = opts.mesh ?? (resource?.['mesh'] as string | undefined) ?? 'default';
+      if (!name) throw new Error('--name is required (or a --dataplane-file with a name)');
+      if (resource && (resource['name'] !== name || (resource['mesh'] ?? 'default') !== mesh)) {
+        throw new Error(`--name/--mesh (${mesh}.${name}) disagree with the dataplane file (${String(resource['mesh'])}.${String(resource['name'])})`);
+      }
+      const token = opts.dataplaneTokenFile ? readText(opts.dataplaneTokenFile, 'dataplane token file').trim() : opts.dataplaneToken;
+      const caCert = opts.caCertFile ? readText(opts.caCertFile, 'CA certificate file') : undefined;
+      const dataplaneResource = resource ? JSON.stringify({ mesh, ...resource }) : undefined;
+
+      if (opts.proxyless) process.exitCode = await runProxyless({ opts, command, name, mesh, token, caCert, dataplaneResource, logger });
+      else process.exitCode = await runEnvoy({ opts, command, name, mesh, token, caCert, dataplaneResource, logger });
+    } catch (err) {
+      logger.error({ component: 'kuma-dp', err: (err as Error).message }, 'kuma-dp run failed');
+      process.stderr.write(`Error: ${(err as Error).message}\n`);
+      process.exitCode = err instanceof BootstrapError ? 2 : 1;
+    }
+    // Exit deliberately once the child and the relay are done: lingering gRPC handles must not
+    // keep a stopped data plane alive.
+    logger.flush();
+    setTimeout(() => process.exit(process.exitCode ?? 0), 50);
+  });
+
+interface RunContext {
+  opts: RunOptions;
+  command: string[];
+  name: string;
+  mesh: string;
+  token: string | undefined;
+  caCert: string | undefined;
+  dataplaneResource: string | undefined;
+  logger: ReturnType<typeof createLogger>;
+}
+
+/** Envoy mode: fetch the bootstrap, write it, and supervise Envoy. */
+async function runEnvoy({ opts, command, name, mesh, token, caCert, dataplaneResource, logger }: RunContext): Promise<number> {
+  const { bootstrap } = await fetchBootstrap({
+    cpAddress: opts.cpAddress,
+    mesh,
+    name,
+    adminPort: opts.adminPort,
+    ...(token ? { token } : {}),
+    ...(caCert ? { caCert } : {}),
+    ...(dataplaneResource ? { dataplaneResource } : {}),
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'kuma-dp-'));
+  const file = join(dir, 'bootstrap.json');
+  writeFileSync(file, JSON.stringify(bootstrap, null, 2), { mode: 0o600 });
+  logger.info({ component: 'kuma-dp', file }, 'wrote Envoy bootstrap');
+  return supervise({
+    command: opts.binaryPath,
+    args: ['-c', file, '--drain-time-s', '30', '--disable-hot-restart', ...command],
+    maxRestarts: opts.maxRestarts,
+    drainTimeoutMs: opts.drainTimeout * 1000,
+    logger,
+    name: 'envoy',
+  });
+}
+
+/** Proxyless mode: the loopback relay, the gRPC bootstrap, and optionally the application. */
+async function runProxyless(a: RunContext): Promise<number> {
+  const url = new URL(a.opts.cpAddress);
+  if (url.protocol !== 'https:') throw new Error(`--cp-address must be https://, got ${a.opts.cpAddress}`);
+  const relay = await startRelay({
+    upstream: url.host,
+    ...(a.caCert ? { caCert: a.caCert } : {}),
+    ...(a.token ? { token: a.token } : {}),
+    nodeMetadata: {
+      ...(a.dataplaneResource ? { 'dataplane.resource': a.dataplaneResource } : {}),
+      version: { kumaDp: { version: KUMA_VERSION } },
+    },
+    port: a.opts.xdsRelayPort,
+    logger: a.logger,
+  });
+  const file = a.opts.grpcBootstrapFile ?? join(mkdtempSync(join(tmpdir(), 'kuma-dp-')), 'grpc-bootstrap.json');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        xds_servers: [{ server_uri: `127.0.0.1:${relay.port}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+        node: { id: `${a.mesh}.${a.name}`, locality: {} },
+        server_listener_resource_name_template: PROXYLESS_SERVER_TEMPLATE,
+      },
+      null,
+      2,
+    ),
+  );
+  a.logger.info({ component: 'kuma-dp', file }, 'wrote gRPC xDS bootstrap (GRPC_XDS_BOOTSTRAP)');
+  let code = 0;
+  if (a.command.length > 0) {
+    code = await supervise({
+      command: a.command[0]!,
+      args: a.command.slice(1),
+      env: { ...process.env, GRPC_XDS_BOOTSTRAP: file },
+      maxRestarts: a.opts.maxRestarts,
+      drainTimeoutMs: a.opts.drainTimeout * 1000,
+      logger: a.logger,
+      name: 'application',
+    });
+  } else {
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    a.logger.info({ component: 'kuma-dp', signal }, 'stopping the proxyless relay');
+  }
+  await relay.close();
+  return code;
+}
+
+await program.parseAsync(process.argv);

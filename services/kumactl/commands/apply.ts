@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { parseAllDocuments, stringify } from 'yaml';
+import { decodeResource } from '../../../libs/resources/wire.ts';
+import { contextOf, writeOut } from '../context.ts';
+import { resourcePath } from '../paths.ts';
+
+function readInput(file: string): string {
+  try {
+    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`could not read ${file === '-' ? 'stdin' : file}: ${(err as Error).message}`);
+  }
+}
+
+/** Parses multi-document YAML (or JSON); each error names the document. */
+export function parseDocuments(text: string, source: string): Record<string, unknown>[] {
+  const docs = parseAllDocuments(text, { uniqueKeys: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const out: Record<string, unknown>[] = [];
+  list.forEach((doc, i) => {
+    if (doc.errors.length > 0) throw new Error(`${source}: YAML document ${i + 1} is malformed: ${doc.errors[0]!.message.split('\n')[0]}`);
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`${source}: YAML document ${i + 1} is not a resource object`);
+    out.push(value as Record<string, unknown>);
+  });
+  if (out.length === 0) throw new Error(`${source}: no resources found`);
+  return out;
+}
+
+export function registerApply(program: Command): void {
+  program
+    .command('apply')
+    .description('Create or modify Kuma resources')
+    .requiredOption('-f, --file <path>', 'path to the file with resources, or - for stdin')
+    .option('--dry-run', 'validate and print the resources without applying them')
+    .action(async (opts: { file: string; dryRun?: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const source = opts.file === '-' ? 'stdin' : opts.file;
+      const docs = parseDocuments(readInput(opts.file), source);
+      // Validate everything locally first, so a bad document in the middle applies nothing.
+      const inputs = docs.map((doc, i) => {
+        try {
+          return { doc, input: decodeResource(doc, ctx.registry), descriptor: ctx.registry.get(String(doc['type'])) };
+        } catch (err) {
+          const e = err as Error & { violations?: { field: string; reason: string }[] };
+          const where = `${source}: document ${i + 1} (${String(doc['type'] ?? '?')} "${String(doc['name'] ?? '?')}")`;
+          throw new Error([`${where}: ${e.message}`, ...(e.violations ?? []).map((v) => `* ${v.field}: ${v.reason}`)].join('\n'));
+        }
+      });
+      if (opts.dryRun) {
+        writeOut(inputs.map(({ doc }) => stringify(doc)).join('---\n'));
+        return;
+      }
+      const bar = process.stderr.isTTY && inputs.length > 10 ? new SingleBar({ format: 'applying {bar} {value}/{total}' }) : undefined;
+      bar?.start(inputs.length, 0);
+      try {
+        for (const { doc, input, descriptor } of inputs) {
+          await ctx.client.request('PUT', resourcePath(descriptor, input.mesh, input.name), doc);
+          bar?.increment();
+        }
+      } finally {
+        bar?.stop();
+      }
+    });
+}

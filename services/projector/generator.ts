@@ -1,0 +1,118 @@
+import type { Logger } from 'pino';
+import type { StoredEvent } from '../../libs/event-log/event.ts';
+import { MeshViews } from '../../libs/mesh-view/mesh-view.ts';
+import type { CurrentState } from '../../libs/projection/current-state.ts';
+import type { Resource } from '../../libs/resources/resource.ts';
+import { MapSharedCache } from '../../libs/xds/generate/context.ts';
+import type { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
+import { ResourceCollisionError, type Snapshot } from '../../libs/xds/snapshot.ts';
+import { translateDataplane } from '../../libs/xds/translator.ts';
+import type { XdsMetrics } from '../xds-gateway/metrics.ts';
+
+export interface GeneratorOptions {
+  /** Changes within this window are coalesced into one regeneration. */
+  readonly debounceMs: number;
+}
+
+/** Why a proxy has no (new) configuration: shown by `_config` and logged. */
+export interface GenerationError {
+  readonly proxy: string;
+  readonly error: string;
+  readonly time: string;
+}
+
+const splitKey = (key: string): [string, string] => {
+  const dot = key.indexOf('.');
+  return [key.slice(0, dot), key.slice(dot + 1)];
+};
+
+/**
+ * Turns the resource log into proxy snapshots. It keeps per-mesh views current event by
+ * event, works out which proxies a change affects (the changed Dataplane, consumers of changed
+ * services), and regenerates only those that a gateway watches, once per debounce window.
+ * A proxy whose new configuration cannot be built keeps its last good snapshot.
+ */
+export class SnapshotGenerator {
+  readonly views = new MeshViews();
+  private readonly shared = new MapSharedCache();
+  private readonly dirty = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private oldestPendingChange: number | undefined;
+  readonly errors = new Map<string, GenerationError>();
+
+  constructor(
+    private readonly cache: SnapshotCache,
+    private readonly metrics: XdsMetrics,
+    private readonly logger: Logger,
+    private readonly opts: GeneratorOptions,
+  ) {}
+
+  /** Loads the views from a caught-up state (start-up); later changes arrive through `onEvent`. */
+  load(state: CurrentState): void {
+    for (const m of state.list('Mesh')) this.views.apply('Mesh', undefined, m.meta.name, m);
+    for (const dp of state.list('Dataplane')) this.views.apply('Dataplane', dp.meta.mesh, dp.meta.name, dp);
+  }
+
+  onEvent(e: StoredEvent, after: Resource | undefined): void {
+    const change = this.views.apply(e.type, e.mesh, e.name, after);
+    if (!change) return;
+    const mesh = this.views.get(change.mesh);
+    const affected = mesh ? mesh.affected(change) : new Set<string>();
+    if (e.type === 'Dataplane' && e.op === 'delete') affected.add(e.name);
+    let any = false;
+    for (const dp of affected) {
+      const key = `${change.mesh}.${dp}`;
+      if (this.cache.isWatched(key)) {
+        this.dirty.add(key);
+        any = true;
+      }
+    }
+    if (!any) return;
+    const t = Date.parse(e.time);
+    if (this.oldestPendingChange === undefined || t < this.oldestPendingChange) this.oldestPendingChange = t;
+    this.timer ??= setTimeout(() => this.flush(), this.opts.debounceMs);
+  }
+
+  /** A gateway started watching a proxy: build its snapshot now. */
+  onWatch(key: string): void {
+    const s = this.generate(key);
+    if (s !== null) this.cache.set(key, s);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    for (const key of keys) {
+      const s = this.generate(key);
+      if (s !== null) this.cache.set(key, s);
+    }
+    if (this.oldestPendingChange !== undefined) this.metrics.propagationSeconds.observe((Date.now() - this.oldestPendingChange) / 1000);
+    this.oldestPendingChange = undefined;
+  }
+
+  /** The proxy's snapshot; `undefined` if its Dataplane does not exist; `null` to keep the previous one. */
+  generate(key: string): Snapshot | undefined | null {
+    const [meshName, name] = splitKey(key);
+    const mesh = this.views.get(meshName);
+    const dp = mesh?.dataplane(name);
+    if (!mesh || !dp || !mesh.mesh) return undefined;
+    const end = this.metrics.generationSeconds.startTimer();
+    try {
+      const s = translateDataplane(meshName, dp, mesh, this.shared);
+      this.errors.delete(key);
+      return s;
+    } catch (err) {
+      if (!(err instanceof ResourceCollisionError)) throw err;
+      this.errors.set(key, { proxy: key, error: err.message, time: new Date().toISOString() });
+      this.logger.error({ component: 'projector', proxy: key, err: err.message }, 'cannot generate configuration; the proxy keeps its last one');
+      return null;
+    } finally {
+      end();
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

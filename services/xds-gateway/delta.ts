@@ -1,0 +1,96 @@
+import { select, versionOf } from '../../libs/xds/snapshot.ts';
+import type { TypeUrl } from '../../libs/xds/protos.ts';
+import type { XdsResource } from '../../libs/xds/resource.ts';
+import { encodeDeltaResponse, type DeltaDiscoveryRequest } from '../../libs/xds/ads-codec.ts';
+import { AdsStream, WILDCARD_TYPES } from './stream.ts';
+
+interface TypeState {
+  wildcard: boolean;
+  readonly names: Set<string>;
+  /** What the proxy has acknowledged holding: name -> version (content hash). */
+  readonly acked: Map<string, string>;
+  /** Sent, not yet answered: nonce -> changes (version, or null for a removal). */
+  readonly inflight: Map<string, Map<string, string | null>>;
+  /** Versions the proxy rejected: not sent again until the content changes. */
+  readonly nacked: Map<string, string>;
+}
+
+/**
+ * Incremental (delta) ADS: only resources whose version differs from what the proxy holds are
+ * sent, and removals are named. A NACK leaves the proxy on what it held before.
+ */
+export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
+  private readonly types = new Map<string, TypeState>();
+
+  protected onRequest(req: DeltaDiscoveryRequest): void {
+    let state = this.types.get(req.typeUrl);
+    if (!state) {
+      const initial = Object.entries(req.initialVersions);
+      state = {
+        wildcard: req.subscribe.includes('*') || (req.subscribe.length === 0 && WILDCARD_TYPES.has(req.typeUrl)),
+        names: new Set(),
+        acked: new Map(initial),
+        inflight: new Map(),
+        nacked: new Map(),
+      };
+      this.types.set(req.typeUrl, state);
+    }
+    if (req.responseNonce !== '') {
+      const changes = state.inflight.get(req.responseNonce);
+      state.inflight.delete(req.responseNonce);
+      if (changes && req.errorDetail) {
+        for (const [name, v] of changes) if (v !== null) state.nacked.set(name, v);
+        this.nack(req.typeUrl, [...changes.values()].filter(Boolean).join(','), req.errorDetail.message);
+      } else if (changes) {
+        for (const [name, v] of changes) {
+          if (v === null) state.acked.delete(name);
+          else state.acked.set(name, v);
+        }
+        this.ack(req.typeUrl, req.responseNonce);
+      }
+    }
+    for (const n of req.subscribe) {
+      if (n === '*') state.wildcard = true;
+      else state.names.add(n);
+    }
+    for (const n of req.unsubscribe) {
+      if (n === '*') state.wildcard = false;
+      else {
+        state.names.delete(n);
+        state.acked.delete(n);
+      }
+    }
+    this.pushType(req.typeUrl);
+  }
+
+  /** What the proxy will hold once in-flight responses are applied. */
+  private expected(state: TypeState): Map<string, string> {
+    const out = new Map(state.acked);
+    for (const changes of state.inflight.values()) {
+      for (const [name, v] of changes) {
+        if (v === null) out.delete(name);
+        else out.set(name, v);
+      }
+    }
+    return out;
+  }
+
+  protected pushType(typeUrl: string): void {
+    const state = this.types.get(typeUrl);
+    if (!state || !this.snapshot) return;
+    const desired = new Map<string, XdsResource>();
+    if (state.wildcard) for (const r of select(this.snapshot, typeUrl as TypeUrl, 'wildcard')) desired.set(r.name, r);
+    for (const r of select(this.snapshot, typeUrl as TypeUrl, state.names)) desired.set(r.name, r);
+    const holds = this.expected(state);
+    const changed = [...desired.values()].filter((r) => holds.get(r.name) !== r.hash && state.nacked.get(r.name) !== r.hash);
+    const removed = [...holds.keys()].filter((n) => !desired.has(n) && (state.wildcard || state.names.has(n)));
+    if (changed.length === 0 && removed.length === 0) return;
+    const nonce = this.nextNonce();
+    const changes = new Map<string, string | null>();
+    for (const r of changed) changes.set(r.name, r.hash);
+    for (const n of removed) changes.set(n, null);
+    state.inflight.set(nonce, changes);
+    if (state.inflight.size > 64) state.inflight.delete(state.inflight.keys().next().value!);
+    this.send(typeUrl, encodeDeltaResponse(typeUrl, versionOf([...desired.values()]), nonce, changed, removed));
+  }
+}

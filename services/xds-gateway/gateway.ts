@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { createHttpServer } from '../../libs/platform/http-server.ts';
+import type { TypeRegistry } from '../../libs/resources/registry.ts';
+import { SERVICE_TAG } from '../../libs/resources/tags.ts';
+import { isObject, type JsonObject } from '../../libs/resources/validation.ts';
+import { ApiError, errorBody } from '../api-server/errors.ts';
+import { addAdsService, createGrpcServer } from './ads-server.ts';
+import { envoyBootstrap } from './bootstrap.ts';
+import { DpServer, type TlsMaterial } from './dp-server.ts';
+import type { InvalidNodeIdError} from './proxy-id.ts';
+import { parseNodeId, proxyKey, type ProxyId } from './proxy-id.ts';
+import { dataplaneFromNode } from './registration.ts';
+import { AuthenticationError, type StreamDeps } from './stream.ts';
+
+export interface GatewayOptions {
+  readonly tlsPort: number;
+  readonly tlsInterface: string;
+  /** 0 = off; always 127.0.0.1. */
+  readonly plaintextPort: number;
+  readonly tls: TlsMaterial;
+}
+
+export interface GatewayDeps extends StreamDeps {
+  readonly registry: TypeRegistry;
+  /** The Dataplane's spec if it exists (the bootstrap needs its service). */
+  readonly dataplane: (proxy: ProxyId) => JsonObject | undefined;
+}
+
+function firstService(spec: JsonObject | undefined): string {
+  const net = spec?.['networking'];
+  if (!isObject(net)) return '';
+  const inbound = Array.isArray(net['inbound']) ? net['inbound'][0] : undefined;
+  const gw = net['gateway'];
+  const tags = isObject(inbound) ? inbound['tags'] : isObject(gw) ? gw['tags'] : undefined;
+  return isObject(tags) ? String(tags[SERVICE_TAG] ?? '') : '';
+}
+
+/** `POST /bootstrap` (Kuma's request shape): an Envoy bootstrap pointing at this server over TLS. */
+function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger): FastifyInstance {
+  const app = createHttpServer(logger, 'dp-server', { bodyLimit: 1024 * 1024 });
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const e = err instanceof ApiError ? err : new ApiError(err.statusCode && err.statusCode < 500 ? err.statusCode : 500, 'Bad Request', err.message);
+    void reply.code(e.status).send(errorBody(e));
+  });
+  app.post('/bootstrap', async (req) => {
+    const body = (isObject(req.body) ? req.body : {}) as JsonObject;
+    let resource: unknown;
+    if (typeof body['dataplaneResource'] === 'string' && body['dataplaneResource'] !== '') {
+      try {
+        resource = parseYaml(body['dataplaneResource']);
+      } catch (err) {
+        throw new ApiError(400, 'Bad Request', `dataplaneResource is not valid JSON or YAML: ${(err as Error).message}`);
+      }
+    }
+    const r = isObject(resource) ? resource : {};
+    const mesh = String(body['mesh'] || r['mesh'] || '');
+    const name = String(body['name'] || r['name'] || '');
+    let proxy: ProxyId;
+    try {
+      proxy = parseNodeId(`${mesh}.${name}`);
+    } catch (err) {
+      throw new ApiError(400, 'Bad Request', (err as InvalidNodeIdError).message, [{ field: 'name', reason: 'mesh and name are required' }]);
+    }
+    try {
+      await deps.authenticate(proxy, typeof body['dataplaneToken'] === 'string' && body['dataplaneToken'] !== '' ? body['dataplaneToken'] : undefined);
+      if (resource !== undefined) dataplaneFromNode({ id: proxyKey(proxy), metadata: { 'dataplane.resource': body['dataplaneResource'] } }, deps.registry, proxy);
+    } catch (err) {
+      if (err instanceof AuthenticationError) throw new ApiError(401, 'Unauthenticated', err.message);
+      throw err;
+    }
+    const existing = deps.dataplane(proxy);
+    if (resource === undefined && !existing) {
+      throw new ApiError(
+        422,
+        'Unprocessable Entity',
+        'Dataplane entity not found. If you are running on Universal please create a Dataplane entity on kuma-cp before starting kuma-dp or pass it to kuma-dp run --dataplane-file=/file',
+      );
+    }
+    const host = req.hostname.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    return {
+      bootstrap: envoyBootstrap({
+        proxyKey: proxyKey(proxy),
+        service: firstService(isObject(resource) ? resource : existing),
+        xdsHost: host,
+        xdsPort: opts.tlsPort,
+        caCert: typeof body['caCert'] === 'string' && body['caCert'] !== '' ? body['caCert'] : opts.tls.cert,
+        ...(typeof body['dataplaneToken'] === 'string' && body['dataplaneToken'] ? { token: body['dataplaneToken'] } : {}),
+        adminPort: Number(body['adminPort'] || 9901),
+        ...(resource !== undefined ? { dataplaneResource: JSON.stringify(resource) } : {}),
+        ...(isObject(body['version']) ? { version: body['version'] } : {}),
+      }),
+      kumaSidecarConfiguration: { networking: { isUsingTransparentProxy: isObject((isObject(r['networking']) ? r['networking'] : {})['transparentProxying']) } },
+    };
+  });
+  return app;
+}
+
+/** The gateway role: ADS (SotW + delta) and the bootstrap endpoint on the data plane server port. */
+export async function startGateway(deps: GatewayDeps, opts: GatewayOptions, logger: Logger): Promise<{ tlsPort: number; plaintextPort: number; close(): Promise<void> }> {
+  const grpcServer = createGrpcServer();
+  addAdsService(grpcServer, deps);
+  const http = bootstrapApp(deps, opts, logger);
+  await http.ready();
+  const dp = new DpServer(grpcServer, http.server, logger);
+  const tlsPort = await dp.listenTls(opts.tlsPort, opts.tlsInterface, opts.tls);
+  logger.info({ component: 'dp-server', address: `${opts.tlsInterface}:${tlsPort}` }, 'data plane server (ADS over TLS, bootstrap) listening');
+  let plaintextPort = 0;
+  if (opts.plaintextPort > 0) {
+    plaintextPort = await dp.listenPlaintext(opts.plaintextPort);
+    logger.warn({ component: 'dp-server', address: `127.0.0.1:${plaintextPort}` }, 'data plane server listening WITHOUT TLS on loopback');
+  }
+  return {
+    tlsPort,
+    plaintextPort,
+    close: async () => {
+      await dp.close();
+      grpcServer.forceShutdown();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** xDS serving metrics of one process. */
+export class XdsMetrics {
+  readonly streams: Gauge<'mode'>;
+  readonly pushes: Counter<'type'>;
+  readonly pushBytes: Counter;
+  readonly acks: Counter<'type'>;
+  readonly nacks: Counter<'type'>;
+  readonly unknownTypes: Counter;
+  readonly rejectedStreams: Counter<'reason'>;
+  readonly delayedPushes: Counter;
+  readonly generationSeconds: Histogram;
+  readonly propagationSeconds: Histogram;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.streams = new Gauge({ name: 'kuma_xds_streams', help: 'Open ADS streams by mode (sotw, delta).', labelNames: ['mode'], registers });
+    this.pushes = new Counter({ name: 'kuma_xds_responses_sent_total', help: 'xDS responses sent, by resource type.', labelNames: ['type'], registers });
+    this.pushBytes = new Counter({ name: 'kuma_xds_response_bytes_total', help: 'Bytes of xDS responses sent.', registers });
+    this.acks = new Counter({ name: 'kuma_xds_acks_total', help: 'xDS responses acknowledged by proxies.', labelNames: ['type'], registers });
+    this.nacks = new Counter({ name: 'kuma_xds_nacks_total', help: 'xDS responses rejected by proxies (NACK).', labelNames: ['type'], registers });
+    this.unknownTypes = new Counter({ name: 'kuma_xds_unknown_type_requests_total', help: 'Requests for type URLs this server does not serve.', registers });
+    this.rejectedStreams = new Counter({ name: 'kuma_xds_streams_rejected_total', help: 'Streams closed for a bad node id, failed authentication or an internal error.', labelNames: ['reason'], registers });
+    this.delayedPushes = new Counter({ name: 'kuma_xds_delayed_pushes_total', help: 'Pushes held back because a stream was not draining (slow proxy).', registers });
+    this.generationSeconds = new Histogram({
+      name: 'kuma_xds_generation_duration_seconds',
+      help: 'Time to generate one proxy snapshot.',
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    });
+    this.propagationSeconds = new Histogram({
+      name: 'kuma_xds_change_to_snapshot_seconds',
+      help: 'From a change entering the log to the affected snapshots being ready to push.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,183 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { TYPE_ORDER, TypeUrl } from '../../libs/xds/protos.ts';
+import type { SnapshotSource } from '../../libs/xds/snapshot-cache.ts';
+import type { Snapshot } from '../../libs/xds/snapshot.ts';
+import type { Node } from '../../libs/xds/ads-codec.ts';
+import type { XdsMetrics } from './metrics.ts';
+import { InvalidNodeIdError, parseNodeId, proxyKey, type ProxyId } from './proxy-id.ts';
+import { Subscription, type StreamStatusRegistry } from './status.ts';
+
+export const KNOWN_TYPES: ReadonlySet<string> = new Set(TYPE_ORDER);
+/** Types whose empty first request means "all of them" (legacy wildcard). */
+export const WILDCARD_TYPES: ReadonlySet<string> = new Set([TypeUrl.Listener, TypeUrl.Cluster]);
+
+/** A proxy failed authentication; the stream is closed with UNAUTHENTICATED. */
+export class AuthenticationError extends Error {
+  override readonly name = 'AuthenticationError';
+}
+
+/** A proxy's own Dataplane could not be registered (e.g. its mesh does not exist): FAILED_PRECONDITION. */
+export class RegistrationError extends Error {
+  override readonly name = 'RegistrationError';
+}
+
+export interface StreamDeps {
+  readonly source: SnapshotSource;
+  readonly status: StreamStatusRegistry;
+  readonly instanceId: string;
+  readonly logger: Logger;
+  readonly metrics: XdsMetrics;
+  /** Throws AuthenticationError unless `token` lets this stream act as `proxy`. */
+  authenticate(proxy: ProxyId, token: string | undefined): Promise<void>;
+  /** A proxy connected with its Dataplane in its node metadata (kuma-dp --dataplane-file). */
+  onConnect?(proxy: ProxyId, node: Node): Promise<void>;
+  onDisconnect?(proxy: ProxyId): void;
+}
+
+type Call = ServerDuplexStream<unknown, Buffer>;
+
+/**
+ * What SotW and delta streams share: identity from the first request, authentication,
+ * watching the proxy's snapshot, status, and bounded backpressure. A stream never queues
+ * more than the latest state: when the transport is full, it marks itself dirty and
+ * recomputes what to send once the transport drains.
+ */
+export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
+  protected proxy: ProxyId | undefined;
+  protected snapshot: Snapshot | undefined;
+  protected sub: Subscription | undefined;
+  protected readonly log: Logger;
+  private unwatch: (() => void) | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private blocked = false;
+  private dirty = false;
+  private nonceCounter = 0;
+
+  constructor(
+    protected readonly call: Call,
+    protected readonly deps: StreamDeps,
+    readonly mode: 'sotw' | 'delta',
+  ) {
+    this.log = deps.logger.child({ component: 'xds-gateway', mode });
+    call.on('data', (req: Req) => {
+      this.chain = this.chain.then(() => this.receive(req)).catch((err) => this.fail(err));
+    });
+    call.on('end', () => this.close());
+    call.on('error', () => this.close());
+    call.on('close', () => this.close());
+    call.on('drain', () => {
+      this.blocked = false;
+      if (this.dirty) {
+        this.dirty = false;
+        this.push();
+      }
+    });
+  }
+
+  protected nextNonce(): string {
+    return String(++this.nonceCounter);
+  }
+
+  private async receive(req: Req): Promise<void> {
+    if (this.closed) return;
+    if (!this.proxy) await this.init(req);
+    if (this.closed) return;
+    if (!KNOWN_TYPES.has(req.typeUrl)) {
+      this.deps.metrics.unknownTypes.inc();
+      this.log.warn({ proxy: proxyKey(this.proxy!), typeUrl: req.typeUrl }, 'request for an unknown type URL ignored');
+      return;
+    }
+    this.onRequest(req);
+  }
+
+  private async init(req: Req): Promise<void> {
+    const proxy = parseNodeId(req.node?.id);
+    const token = this.call.metadata.get('authorization')[0];
+    await this.deps.authenticate(proxy, typeof token === 'string' ? token.replace(/^Bearer\s+/i, '') : undefined);
+    if (req.node) await this.deps.onConnect?.(proxy, req.node);
+    this.proxy = proxy;
+    const meta = req.node?.metadata ?? {};
+    const version = (meta['version'] ?? {}) as { kumaDp?: { version?: string }; envoy?: { version?: string } };
+    this.sub = new Subscription(this.deps.instanceId, this.mode, {
+      ...(version.kumaDp?.version ? { kumaDp: version.kumaDp.version } : {}),
+      ...(version.envoy?.version ? { envoy: version.envoy.version } : req.node?.userAgentVersion ? { envoy: `${req.node.userAgentName ?? ''} ${req.node.userAgentVersion}`.trim() } : {}),
+    });
+    this.deps.status.open(proxyKey(proxy), this.sub);
+    this.deps.metrics.streams.inc({ mode: this.mode });
+    this.log.info({ proxy: proxyKey(proxy), streamId: this.sub.id }, 'proxy connected');
+    this.unwatch = this.deps.source.watch(proxyKey(proxy), (s) => {
+      this.snapshot = s;
+      this.push();
+    });
+  }
+
+  /** Recomputes and sends what changed for every type the proxy asked for. */
+  protected push(): void {
+    if (this.closed || !this.snapshot) return;
+    if (this.blocked) {
+      if (!this.dirty) this.deps.metrics.delayedPushes.inc();
+      this.dirty = true;
+      return;
+    }
+    for (const typeUrl of TYPE_ORDER) this.pushType(typeUrl);
+  }
+
+  protected abstract onRequest(req: Req): void;
+  protected abstract pushType(typeUrl: string): void;
+
+  protected send(typeUrl: string, buf: Buffer): void {
+    this.deps.metrics.pushes.inc({ type: typeUrl.split('.').pop()! });
+    this.deps.metrics.pushBytes.inc(buf.length);
+    this.sub?.sent(typeUrl);
+    if (!this.call.write(buf)) this.blocked = true;
+  }
+
+  protected nack(typeUrl: string, version: string, message: string): void {
+    this.deps.metrics.nacks.inc({ type: typeUrl.split('.').pop()! });
+    this.sub?.nacked(typeUrl, version, message);
+    this.log.warn({ proxy: this.proxy && proxyKey(this.proxy), typeUrl, version, error: message }, 'proxy rejected configuration (NACK); keeping it on its last accepted version');
+  }
+
+  protected ack(typeUrl: string, version: string): void {
+    this.deps.metrics.acks.inc({ type: typeUrl.split('.').pop()! });
+    this.sub?.acked(typeUrl, version);
+  }
+
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    const e = err as Error;
+    const code =
+      err instanceof InvalidNodeIdError
+        ? GrpcStatus.INVALID_ARGUMENT
+        : err instanceof AuthenticationError
+          ? GrpcStatus.UNAUTHENTICATED
+          : err instanceof RegistrationError
+            ? GrpcStatus.FAILED_PRECONDITION
+            : GrpcStatus.INTERNAL;
+    this.log.warn({ proxy: this.proxy && proxyKey(this.proxy), err: e.message, code }, 'closing xDS stream');
+    this.deps.metrics.rejectedStreams.inc({ reason: e.name });
+    this.call.emit('error', { code, details: e.message });
+    this.call.destroy();
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unwatch?.();
+    if (this.sub && this.proxy) {
+      this.deps.status.close(this.sub);
+      this.deps.metrics.streams.dec({ mode: this.mode });
+      this.log.info({ proxy: proxyKey(this.proxy), streamId: this.sub.id }, 'proxy disconnected');
+      this.deps.onDisconnect?.(this.proxy);
+    }
+    try {
+      this.call.end();
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The floor for the xDS benchmark: an ADS server that does nothing but write pre-encoded
+ * responses. At start-up (not measured) it translates every proxy of the topology, for the two
+ * states the benchmark flips between, and encodes SotW and delta responses per type. Then it
+ * answers each first request of a type with its bytes, and on `POST /change` writes the other
+ * state's EDS response to every stream. Usage: floor-server.ts <grpcPort> <httpPort> <proxies> <services> <outbounds>
+ */
+import * as grpc from '@grpc/grpc-js';
+import { createServer } from 'node:http';
+import { MeshViews } from '../../libs/mesh-view/mesh-view.ts';
+import { defaultRegistry } from '../../libs/resources/builtin.ts';
+import type { Resource } from '../../libs/resources/resource.ts';
+import { decodeResource } from '../../libs/resources/wire.ts';
+import { encodeDeltaResponse, encodeResponse, type DeltaDiscoveryRequest, type DiscoveryRequest } from '../../libs/xds/ads-codec.ts';
+import { adsServiceDefinition } from '../../libs/xds/ads-service.ts';
+import { MapSharedCache } from '../../libs/xds/generate/context.ts';
+import { TYPE_ORDER, TypeUrl } from '../../libs/xds/protos.ts';
+import { select, versionOf } from '../../libs/xds/snapshot.ts';
+import { translateDataplane } from '../../libs/xds/translator.ts';
+import { dataplaneBody } from './topology.ts';
+
+const [grpcPort, httpPort, proxies, services, outbounds] = process.argv.slice(2).map(Number) as [number, number, number, number, number];
+const t = { proxies, services, outbounds };
+const registry = defaultRegistry();
+
+type Encoded = { sotw: Map<string, Buffer>; delta: Map<string, Buffer> };
+function encodeAll(dp0Port: number): Map<string, Encoded> {
+  const views = new MeshViews();
+  const toResource = (body: unknown, i: number): Resource => {
+    const input = decodeResource(body, registry);
+    return { meta: { type: input.type, ...(input.mesh ? { mesh: input.mesh } : {}), name: input.name, labels: {}, creationTime: '', modificationTime: '', version: i + 1 }, spec: input.spec };
+  };
+  views.apply('Mesh', undefined, 'default', toResource({ type: 'Mesh', name: 'default' }, 0));
+  const dps: Resource[] = [];
+  for (let i = 0; i < proxies; i++) {
+    const r = toResource(dataplaneBody(t, i, i === 0 ? dp0Port : 8080), i + 1);
+    dps.push(r);
+    views.apply('Dataplane', 'default', r.meta.name, r);
+  }
+  const shared = new MapSharedCache();
+  const out = new Map<string, Encoded>();
+  for (const dp of dps) {
+    const s = translateDataplane('default', dp, views.get('default')!, shared);
+    const e: Encoded = { sotw: new Map(), delta: new Map() };
+    for (const typeUrl of TYPE_ORDER) {
+      const rs = select(s, typeUrl, 'wildcard');
+      if (rs.length === 0) continue;
+      e.sotw.set(typeUrl, encodeResponse(typeUrl, versionOf(rs), '1', rs));
+      e.delta.set(typeUrl, encodeDeltaResponse(typeUrl, versionOf(rs), '1', rs, []));
+    }
+    out.set(`default.${dp.meta.name}`, e);
+  }
+  return out;
+}
+
+const states = [encodeAll(8080), encodeAll(8081)];
+let current = 0;
+const streams = new Set<{ node: string; mode: 'sotw' | 'delta'; call: grpc.ServerDuplexStream<unknown, Buffer> }>();
+
+function serve(mode: 'sotw' | 'delta') {
+  return (call: grpc.ServerDuplexStream<unknown, Buffer>) => {
+    let node = '';
+    const entry = { node, mode, call };
+    call.on('data', (req: DiscoveryRequest | DeltaDiscoveryRequest) => {
+      if (req.node?.id) {
+        node = req.node.id;
+        entry.node = node;
+        streams.add(entry);
+      }
+      if (req.responseNonce !== '') return; // an ACK
+      const buf = states[current]!.get(node)?.[mode].get(req.typeUrl);
+      if (buf) call.write(buf);
+    });
+    call.on('error', () => streams.delete(entry));
+    call.on('end', () => {
+      streams.delete(entry);
+      call.end();
+    });
+  };
+}
+
+const server = new grpc.Server();
+server.addService(adsServiceDefinition, { StreamAggregatedResources: serve('sotw'), DeltaAggregatedResources: serve('delta') });
+server.bindAsync(`127.0.0.1:${grpcPort}`, grpc.ServerCredentials.createInsecure(), (err) => {
+  if (err) throw err;
+  createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/change') {
+      current = 1 - current;
+      for (const s of streams) {
+        const buf = states[current]!.get(s.node)?.[s.mode].get(TypeUrl.ClusterLoadAssignment);
+        if (buf) s.call.write(buf);
+      }
+    }
+    res.end('ok');
+  }).listen(httpPort, '127.0.0.1', () => console.log('floor ready'));
+});

@@ -1,0 +1,22 @@
+/**
+ * `npm run bench [-- name...]`: runs the named benchmarks (all by default), prints their
+ * figures and saves each as `.bench-results/<name>.json`. Figures are never asserted.
+ */
+import { saveResults } from './stats.ts';
+
+const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = {
+  foundation: () => import('./foundation.ts'),
+  xds: () => import('./xds.ts'),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
+  const load = BENCHES[name];
+  if (!load) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`== ${name}`);
+  const results = await (await load()).run();
+  console.log(`saved ${saveResults(name, results)}`);
+}

@@ -1,0 +1,23 @@
+/** The benchmark mesh: `proxies` Dataplanes over `services` HTTP services; every proxy calls svc-0 plus a few others. */
+export interface Topology {
+  readonly proxies: number;
+  readonly services: number;
+  readonly outbounds: number;
+}
+
+export function dataplaneBody(t: Topology, i: number, port = 8080): Record<string, unknown> {
+  const outbound = [0, ...Array.from({ length: t.outbounds - 1 }, (_, k) => 1 + ((i + k) % (t.services - 1)))].map((s, k) => ({
+    port: 10001 + k,
+    tags: { 'kuma.io/service': `svc-${s}` },
+  }));
+  return {
+    type: 'Dataplane',
+    mesh: 'default',
+    name: `dp-${i}`,
+    networking: {
+      address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      inbound: [{ port, servicePort: 80, tags: { 'kuma.io/service': `svc-${i % t.services}`, 'kuma.io/protocol': 'http' } }],
+      outbound,
+    },
+  };
+}
