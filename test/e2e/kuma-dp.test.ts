@@ -41,10 +41,12 @@ function kumaDp(args: string[], env: Record<string, string> = {}): ChildProcess 
   return Object.assign(p, { output: () => out, exited });
 }
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+const cpTail = () => cp.output.split('\n').slice(-40).join('\n');
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 20_000, what: string | (() => string) = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${typeof what === 'string' ? what : what()} not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -73,14 +75,18 @@ describe('kuma-dp', () => {
       '--proxyless', '--dataplane-file', join(dir, 'client.yaml'), '--dataplane-token-file', await tokenFile('caller-1'), '--ca-cert-file', cp.caCertFile,
       '--grpc-bootstrap-file', clientBootstrap,
     ]);
-    await until(() => existsSync(clientBootstrap), 20_000, `client bootstrap (${caller.output()})`);
-    await until(async () => (await http(cp.url, 'GET', '/meshes/default/dataplanes/greeter-1')).status === 200, 20_000, `registration (${backend.output()})`);
-    const client = xdsGreeterClientFromBootstrap(readFileSync(clientBootstrap, 'utf8'), 'greeter');
-    try {
-      await until(async () => (await client.hello().catch(() => '')) === 'hello from greeter-1', 30_000, `a call through the mesh (${backend.output()})`);
-    } finally {
-      client.close();
-    }
+    await until(() => existsSync(clientBootstrap), 20_000, () => `client bootstrap (${caller.output()})`);
+    await until(async () => (await http(cp.url, 'GET', '/meshes/default/dataplanes/greeter-1')).status === 200, 20_000, () => `registration (${backend.output()})`);
+    await until(() => backend.output().includes('greeter greeter-1 serving on'), 40_000, () => `the backend serving (${backend.output()}\n--- kuma-cp ---\n${cpTail()})`);
+    // A fresh client per attempt: a failed attempt must not leave the next one waiting out gRPC's reconnect backoff.
+    await until(async () => {
+      const client = xdsGreeterClientFromBootstrap(readFileSync(clientBootstrap, 'utf8'), 'greeter');
+      try {
+        return (await client.hello().catch(() => '')) === 'hello from greeter-1';
+      } finally {
+        client.close();
+      }
+    }, 30_000, () => `a call through the mesh (${caller.output()}\n--- kuma-cp ---\n${cpTail()})`);
     const registered = (await http(cp.url, 'GET', '/meshes/default/dataplanes+insights?name=greeter-1')).body.items[0];
     expect(registered.dataplaneInsight.subscriptions.at(-1).version.kumaDp.version).toBe('2.14.0');
     backend.kill('SIGTERM');
@@ -95,7 +101,7 @@ describe('kuma-dp', () => {
     writeFileSync(join(dir, 'envoy-dp.yaml'), stringify(dataplane('envoy-1', await freePort(), 'web')));
     const common = ['--dataplane-file', join(dir, 'envoy-dp.yaml'), '--dataplane-token-file', await tokenFile('envoy-1'), '--ca-cert-file', cp.caCertFile, '--binary-path', join(REPO_ROOT, 'test/e2e/fixtures/fake-envoy.mjs')];
     const dp = kumaDp(common, { FAKE_ENVOY_RECORD: record });
-    await until(() => existsSync(record), 20_000, `bootstrap (${dp.output()})`);
+    await until(() => existsSync(record), 20_000, () => `bootstrap (${dp.output()})`);
     const bootstrap = JSON.parse(readFileSync(record, 'utf8'));
     expect(strictDiffType('envoy.config.bootstrap.v3.Bootstrap', bootstrap)).toEqual([]);
     expect(bootstrap.node.id).toBe('default.envoy-1');
