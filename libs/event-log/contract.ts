@@ -146,6 +146,43 @@ export function describeEventLog(name: string, fixture: EventLogFixture): void {
       expect(await log.history({ type: 'Dataplane', mesh: 'default', name: 'never' })).toEqual([]);
     }));
 
+    it('reads with a filter on mesh, type and name, and ends when nothing more matches', withLog(async (log) => {
+      await log.append(upsert('a'));
+      await log.append(upsert('a', { mesh: 'other' }));
+      await log.append(upsert('b'));
+      await log.append(upsert('m1', { type: 'Mesh', mesh: undefined }));
+      await log.append(upsert('c', { mesh: 'other' }));
+      const names = async (f: Parameters<EventLog['read']>[2], from = 1, to?: number) =>
+        (await collect(log.read(from, to, f))).map((e) => `${e.seq}:${e.mesh ?? '_'}/${e.name}`);
+      expect(await names({ mesh: 'other' })).toEqual(['2:other/a', '5:other/c']);
+      expect(await names({ name: 'a' })).toEqual(['1:default/a', '2:other/a']);
+      expect(await names({ type: 'Mesh' })).toEqual(['4:_/m1']);
+      expect(await names({ mesh: 'default', type: 'Dataplane', name: 'b' })).toEqual(['3:default/b']);
+      expect(await names({ mesh: 'other' }, 3, 4)).toEqual([]);
+      expect(await names({ mesh: 'nowhere' })).toEqual([]);
+      expect(await names({ name: 'a' }, 2, 2)).toEqual(['2:other/a']);
+      expect(await names({ name: 'b' }, 2, 2)).toEqual([]);
+      expect(await log.first()).toBe(1);
+    }));
+
+    it('appends a batch with consecutive sequences, or nothing when one expected version is stale', withLog(async (log) => {
+      const a = await log.append(upsert('a'));
+      const batch = await log.appendAll([
+        { event: upsert('a'), expectedVersion: a.seq },
+        { event: upsert('b'), expectedVersion: 0 },
+        { event: { ...upsert('a'), op: 'delete' } as NewEvent, expectedVersion: 2 },
+      ]);
+      expect(batch.map((e) => e.seq)).toEqual([2, 3, 4]);
+      await expect(
+        log.appendAll([
+          { event: upsert('c'), expectedVersion: 0 },
+          { event: upsert('b'), expectedVersion: 1 },
+        ]),
+      ).rejects.toBeInstanceOf(VersionConflictError);
+      expect(await log.head()).toBe(4);
+      expect((await collect(log.read(1))).map((e) => `${e.op}:${e.name}`)).toEqual(['upsert:a', 'upsert:a', 'upsert:b', 'delete:a']);
+    }));
+
     it('persists events and versions across reopen when the adapter is persistent', async () => {
       const { log, reopen } = await fixture.open();
       if (!reopen) {

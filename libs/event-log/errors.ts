@@ -1,6 +1,6 @@
 /** The resource's latest version in the log is not the one the writer expected. */
 export class VersionConflictError extends Error {
-  override readonly name = 'VersionConflictError';
+  override readonly name: string = 'VersionConflictError';
   constructor(
     readonly subject: string,
     readonly expected: number,
@@ -11,6 +11,23 @@ export class VersionConflictError extends Error {
       `version conflict on ${subject}: expected version ${expected}` + (actual !== undefined ? `, found ${actual}` : ''),
       options,
     );
+  }
+}
+
+/**
+ * A batch append was cut short by a concurrent write on an adapter that cannot append a batch
+ * atomically: `stored` are the batch's events that are in the log.
+ */
+export class BatchInterruptedError extends VersionConflictError {
+  override readonly name = 'BatchInterruptedError';
+  constructor(
+    readonly stored: readonly { readonly seq: number }[],
+    readonly total: number,
+    subject: string,
+    options?: ErrorOptions,
+  ) {
+    super(subject, 0, undefined, options);
+    this.message = `a concurrent write interrupted a batch after ${stored.length} of ${total} events (at ${subject})`;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { NewEvent, StoredEvent } from './event.ts';
 import { VersionConflictError } from './errors.ts';
-import type { AppendOptions, EventLog, Subscription } from './port.ts';
+import type { AppendOptions, BatchItem, EventFilter, EventLog, Subscription } from './port.ts';
 
 export type AppendOutcome = 'ok' | 'conflict' | 'error';
 
@@ -30,8 +30,27 @@ export class InstrumentedEventLog implements EventLog {
     }
   }
 
-  read(from: number, to?: number): AsyncIterable<StoredEvent> {
-    return this.inner.read(from, to);
+  async appendAll(items: readonly BatchItem[]): Promise<StoredEvent[]> {
+    const start = process.hrtime.bigint();
+    let outcome: AppendOutcome = 'error';
+    try {
+      const stored = await this.inner.appendAll(items);
+      outcome = 'ok';
+      return stored;
+    } catch (err) {
+      if (err instanceof VersionConflictError) outcome = 'conflict';
+      throw err;
+    } finally {
+      this.observe(outcome, Number(process.hrtime.bigint() - start) / 1e9);
+    }
+  }
+
+  read(from: number, to?: number, filter?: EventFilter): AsyncIterable<StoredEvent> {
+    return this.inner.read(from, to, filter);
+  }
+
+  first(): Promise<number> {
+    return this.inner.first();
   }
 
   follow(from: number, handler: (event: StoredEvent) => void): Subscription {

@@ -10,9 +10,9 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { NewEvent, StoredEvent } from './event.ts';
-import { EventLogUnavailableError, EventTooLargeError, VersionConflictError } from './errors.ts';
-import { DEDUP_WINDOW_MS, type AppendOptions, type EventLog, type Subscription } from './port.ts';
-import { resourceSubject } from './subject.ts';
+import { BatchInterruptedError, EventLogUnavailableError, EventTooLargeError, VersionConflictError } from './errors.ts';
+import { DEDUP_WINDOW_MS, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type Subscription } from './port.ts';
+import { escapeToken, resourceSubject } from './subject.ts';
 
 export interface JetStreamLogOptions {
   /** NATS URL(s), comma-separated. */
@@ -95,6 +95,44 @@ export class JetStreamEventLog implements EventLog {
   }
 
   async append(event: NewEvent, options: AppendOptions = {}): Promise<StoredEvent> {
+    return this.publish(event, options.expectedVersion !== undefined ? { lastSubjectSequence: options.expectedVersion } : {});
+  }
+
+  /**
+   * JetStream 2.9-2.11 has no atomic multi-message publish, so the batch is chained: each
+   * publish also expects the stream's last sequence to be the previous one's. The first
+   * publish expects the head read just before, so a conflict found there leaves the log as it
+   * was; a write that slips in later stops the batch with BatchInterruptedError.
+   */
+  async appendAll(items: readonly BatchItem[]): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    let last = await this.head();
+    // Check every expected version up front: a stale one fails the batch before anything is stored.
+    const planned = new Map<string, number>();
+    for (const [i, { event, expectedVersion }] of items.entries()) {
+      const subject = resourceSubject(event);
+      let current = planned.get(subject);
+      if (current === undefined && expectedVersion !== undefined) {
+        const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: `${this.prefix}.${subject}` }).catch(() => null);
+        current = !m ? 0 : m.seq <= last ? m.seq : -1; // -1: written after the head was read
+      }
+      if (expectedVersion !== undefined && expectedVersion !== current) throw new VersionConflictError(subject, expectedVersion, current === -1 ? undefined : current);
+      planned.set(subject, last + 1 + i);
+    }
+    for (const [i, { event, expectedVersion }] of items.entries()) {
+      try {
+        const stored = await this.publish(event, { lastSequence: last, ...(expectedVersion !== undefined ? { lastSubjectSequence: expectedVersion } : {}) });
+        out.push(stored);
+        last = stored.seq;
+      } catch (err) {
+        if (i > 0 && err instanceof VersionConflictError) throw new BatchInterruptedError(out, items.length, err.subject, { cause: err });
+        throw err;
+      }
+    }
+    return out;
+  }
+
+  private async publish(event: NewEvent, expect: { lastSequence?: number; lastSubjectSequence?: number }): Promise<StoredEvent> {
     const subject = resourceSubject(event);
     const data = this.encoder.encode(JSON.stringify(event));
     const limit = this.nc.info?.max_payload ?? 1024 * 1024;
@@ -102,16 +140,12 @@ export class JetStreamEventLog implements EventLog {
     const deadline = Date.now() + this.appendTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        const ack = await this.js.publish(`${this.prefix}.${subject}`, data, {
-          msgID: event.id,
-          ...(options.expectedVersion !== undefined ? { expect: { lastSubjectSequence: options.expectedVersion } } : {}),
-          timeout: 5000,
-        });
+        const ack = await this.js.publish(`${this.prefix}.${subject}`, data, { msgID: event.id, expect, timeout: 5000 });
         if (ack.duplicate) return await this.get(ack.seq);
         return { ...event, seq: ack.seq } as StoredEvent;
       } catch (err) {
         if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
-          throw new VersionConflictError(subject, options.expectedVersion ?? 0, undefined, { cause: err });
+          throw new VersionConflictError(subject, expect.lastSubjectSequence ?? 0, undefined, { cause: err });
         }
         // Retrying is safe: the same msgID makes the server store the event at most once.
         if (!isTransient(err) || Date.now() > deadline) {
@@ -128,21 +162,38 @@ export class JetStreamEventLog implements EventLog {
     return decode(m);
   }
 
-  async *read(from: number, to?: number): AsyncIterable<StoredEvent> {
+  /** The subject filter for an event filter: the server does the filtering. */
+  private subjectFilter(f: EventFilter | undefined): string {
+    if (!f || (f.mesh === undefined && f.type === undefined && f.name === undefined)) return `${this.prefix}.>`;
+    const tok = (v: string | undefined) => (v === undefined ? '*' : escapeToken(v));
+    return `${this.prefix}.${f.mesh === undefined ? '*' : escapeToken(f.mesh)}.${tok(f.type)}.${tok(f.name)}`;
+  }
+
+  async *read(from: number, to?: number, filter?: EventFilter): AsyncIterable<StoredEvent> {
     const info = await this.jsm.streams.info(this.stream);
     const end = Math.min(to ?? info.state.last_seq, info.state.last_seq);
     const start = Math.max(from, info.state.first_seq, 1);
     if (start > end) return;
+    const subject = this.subjectFilter(filter);
+    if (start === end) {
+      // One event (time lookups probe the log one sequence at a time): a direct get.
+      const m = await this.jsm.streams.getMessage(this.stream, { seq: start }).catch(() => null);
+      if (m && (subject === `${this.prefix}.>` || subjectMatches(subject, m.subject))) yield decode(m);
+      return;
+    }
     const consumer = await this.js.consumers.get(this.stream, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
+      ...(subject !== `${this.prefix}.>` ? { filter_subjects: subject } : {}),
     });
+    // With a filter the last match may be before `end`: stop when nothing more is pending.
+    if ((await consumer.info(true)).num_pending === 0) return;
     const messages = await consumer.consume({ max_messages: 1000 });
     try {
       for await (const m of messages) {
         if (m.seq > end) break;
         yield decode(m);
-        if (m.seq >= end) break;
+        if (m.seq >= end || m.info.pending === 0) break;
       }
     } finally {
       await messages.close().catch(() => undefined);
@@ -211,8 +262,25 @@ export class JetStreamEventLog implements EventLog {
     return (await this.jsm.streams.info(this.stream)).state.last_seq;
   }
 
+  /** 1 unless the stream's retention limits removed older events. */
+  async first(): Promise<number> {
+    const state = (await this.jsm.streams.info(this.stream)).state;
+    return state.messages === 0 ? state.last_seq + 1 : state.first_seq;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.subs].map((s) => s.stop()));
     if (this.ownsConnection) await this.nc.drain().catch(() => undefined);
   }
+}
+
+/** Whether a concrete subject matches a filter of literal tokens, `*` and a trailing `>`. */
+function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false;
+  }
+  return f.length === s.length;
 }

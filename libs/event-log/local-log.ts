@@ -1,6 +1,6 @@
 import type { NewEvent, StoredEvent } from './event.ts';
 import { EventLogUnavailableError, VersionConflictError } from './errors.ts';
-import { DEDUP_WINDOW_MS, type AppendOptions, type EventLog, type Subscription } from './port.ts';
+import { DEDUP_WINDOW_MS, matchesFilter, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type Subscription } from './port.ts';
 import { resourceSubject } from './subject.ts';
 
 /** What a single-process log persists. Implementations need not be safe for concurrent writes. */
@@ -56,29 +56,44 @@ export class LocalEventLog implements EventLog {
   }
 
   async append(event: NewEvent, options: AppendOptions = {}): Promise<StoredEvent> {
+    const [stored] = await this.appendAll([{ event, ...options }]);
+    return stored!;
+  }
+
+  /**
+   * Checks every expected version first, then queues the whole batch at once, so it reaches
+   * storage in one atomic write with consecutive sequences.
+   */
+  async appendAll(items: readonly BatchItem[]): Promise<StoredEvent[]> {
     if (this.closed) throw new EventLogUnavailableError('event log is closed');
     if (this.failure) throw new EventLogUnavailableError('event log failed a write and accepts no more', { cause: this.failure });
-    const dup = this.recentIds.get(event.id);
-    if (dup) {
-      await dup.durable;
-      return dup.event;
+    const dups = items.map((i) => this.recentIds.get(i.event.id));
+    if (items.length > 0 && dups.every((d) => d !== undefined)) {
+      await Promise.all(dups.map((d) => d!.durable));
+      return dups.map((d) => d!.event);
     }
-    const subject = resourceSubject(event);
-    const current = this.versions.get(subject) ?? 0;
-    if (options.expectedVersion !== undefined && options.expectedVersion !== current) {
-      throw new VersionConflictError(subject, options.expectedVersion, current);
-    }
-    const seq = ++this.head_;
-    const stored = { ...event, seq } as StoredEvent;
-    this.versions.set(subject, seq);
-    const durable = new Promise<void>((resolve, reject) => this.resolvers.set(seq, { resolve, reject }));
-    const pending: Pending = { event: stored, subject, durable };
-    this.recentIds.set(event.id, pending);
-    this.queue.push(pending);
+    const planned = new Map<string, number>();
+    items.forEach(({ event, expectedVersion }, i) => {
+      const subject = resourceSubject(event);
+      const current = planned.get(subject) ?? this.versions.get(subject) ?? 0;
+      if (expectedVersion !== undefined && expectedVersion !== current) throw new VersionConflictError(subject, expectedVersion, current);
+      planned.set(subject, this.head_ + 1 + i); // the sequence this item will get
+    });
+    const pendings = items.map(({ event }) => {
+      const subject = resourceSubject(event);
+      const seq = ++this.head_;
+      const stored = { ...event, seq } as StoredEvent;
+      this.versions.set(subject, seq);
+      const durable = new Promise<void>((resolve, reject) => this.resolvers.set(seq, { resolve, reject }));
+      const pending: Pending = { event: stored, subject, durable };
+      this.recentIds.set(event.id, pending);
+      this.queue.push(pending);
+      return pending;
+    });
     this.pruneIds();
     if (!this.flushing) void this.flush();
-    await durable;
-    return stored;
+    await Promise.all(pendings.map((p) => p.durable));
+    return pendings.map((p) => p.event);
   }
 
   private async flush(): Promise<void> {
@@ -123,10 +138,10 @@ export class LocalEventLog implements EventLog {
     }
   }
 
-  async *read(from: number, to?: number): AsyncIterable<StoredEvent> {
+  async *read(from: number, to?: number, filter?: EventFilter): AsyncIterable<StoredEvent> {
     const end = Math.min(to ?? this.durableHead, this.durableHead);
     if (from > end) return;
-    yield* this.storage.readRange(Math.max(1, from), end);
+    for await (const e of this.storage.readRange(Math.max(1, from), end)) if (matchesFilter(e, filter)) yield e;
   }
 
   follow(from: number, handler: (event: StoredEvent) => void): Subscription {
@@ -165,12 +180,17 @@ export class LocalEventLog implements EventLog {
   /** Scans the log: the local adapters keep no per-resource index (history is a rare, admin read). */
   async history(key: { type: string; mesh?: string; name: string }): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
-    for await (const e of this.read(1)) if (e.type === key.type && e.mesh === key.mesh && e.name === key.name) out.push(e);
+    for await (const e of this.read(1, undefined, key)) if (e.mesh === key.mesh) out.push(e);
     return out;
   }
 
   async head(): Promise<number> {
     return this.durableHead;
+  }
+
+  /** The local logs keep every event. */
+  async first(): Promise<number> {
+    return 1;
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,19 @@ export interface AppendOptions {
   readonly expectedVersion?: number;
 }
 
+/** Exact-match filter on the resource an event is about. `mesh` matches mesh-scoped resources only. */
+export interface EventFilter {
+  readonly mesh?: string;
+  readonly type?: string;
+  readonly name?: string;
+}
+
+/** One event of an `appendAll` batch, with its own optimistic-concurrency check. */
+export interface BatchItem {
+  readonly event: NewEvent;
+  readonly expectedVersion?: number;
+}
+
 /** A live subscription created by `follow`. */
 export interface Subscription {
   /** Stops delivery; resolves once no more handler calls will happen. */
@@ -24,13 +37,20 @@ export interface Subscription {
  * - Appending an event whose `id` was appended before (within the de-duplication window,
  *   at least 2 minutes) stores nothing new and resolves with the original stored event.
  * - `expectedVersion` is checked atomically with the append.
- * - `read(from, to)` yields stored events with `from <= seq <= to` (to defaults to the head
- *   when the call is made), in order, and ends.
+ * - `read(from, to, filter)` yields stored events with `from <= seq <= to` (to defaults to the
+ *   head when the call is made) that match `filter`, in order, and ends.
+ * - `appendAll(items)` appends a batch in order, with consecutive sequences and no other event
+ *   between them. Every expected version is checked before anything is stored; when one fails
+ *   the batch fails with VersionConflictError and the log is unchanged. Adapters without an
+ *   atomic multi-message write (JetStream before 2.12) chain each append on the previous one's
+ *   sequence: a write that slips in between two of them stops the batch with
+ *   BatchInterruptedError, which names the events already stored.
  * - `follow(from, handler)` calls `handler` once per event with `seq >= from`, in order and
  *   without gaps, first the stored ones and then new ones as they are appended, until stopped.
  *   It survives reconnects of the underlying transport. The handler must not throw.
  * - `history(key)` returns the events of one resource in order, including after it was deleted.
  * - `head()` is the sequence of the latest event, 0 for an empty log.
+ * - `first()` is the oldest sequence still stored: 1, unless a retention limit removed older events.
  *
  * How the adapters still to come fit this port unchanged:
  * - PostgreSQL: `events(seq bigserial primary key, subject text, id uuid unique, payload jsonb)` and
@@ -48,13 +68,21 @@ export interface EventLog {
   /** Adapter name for logs and metrics: `memory`, `embedded`, `nats`, `postgres`. */
   readonly kind: string;
   append(event: NewEvent, options?: AppendOptions): Promise<StoredEvent>;
-  read(from: number, to?: number): AsyncIterable<StoredEvent>;
+  appendAll(items: readonly BatchItem[]): Promise<StoredEvent[]>;
+  read(from: number, to?: number, filter?: EventFilter): AsyncIterable<StoredEvent>;
   follow(from: number, handler: (event: StoredEvent) => void): Subscription;
   /** Every event of one resource (deletions included), oldest first. */
   history(key: { readonly type: string; readonly mesh?: string; readonly name: string }): Promise<StoredEvent[]>;
   head(): Promise<number>;
+  first(): Promise<number>;
   close(): Promise<void>;
 }
 
 /** How long a writer's event id is remembered for de-duplication. */
 export const DEDUP_WINDOW_MS = 2 * 60 * 1000;
+
+/** Whether an event is about a resource the filter selects. */
+export function matchesFilter(e: { readonly type: string; readonly mesh?: string; readonly name: string }, f: EventFilter | undefined): boolean {
+  if (!f) return true;
+  return (f.type === undefined || e.type === f.type) && (f.mesh === undefined || e.mesh === f.mesh) && (f.name === undefined || e.name === f.name);
+}

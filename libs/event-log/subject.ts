@@ -4,7 +4,7 @@
  */
 export const GLOBAL_MESH_TOKEN = '_';
 
-function escapeToken(s: string): string {
+export function escapeToken(s: string): string {
   return s.replace(/[^A-Za-z0-9\-_]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }
 
