@@ -24,6 +24,8 @@ export interface JetStreamLogOptions {
   readonly replicas?: number;
   /** How long an append keeps retrying while NATS is unreachable before failing. */
   readonly appendTimeoutMs?: number;
+  /** Retention limit: events older than this are removed by the server (0 or unset: keep forever). */
+  readonly maxAgeMs?: number;
   /** Connection name shown by the NATS server. */
   readonly name?: string;
 }
@@ -83,6 +85,7 @@ export class JetStreamEventLog implements EventLog {
       num_replicas: opts.replicas ?? 1,
       duplicate_window: DEDUP_WINDOW_MS * 1_000_000,
       allow_direct: true,
+      max_age: (opts.maxAgeMs ?? 0) * 1_000_000,
     };
     try {
       await jsm.streams.info(stream);

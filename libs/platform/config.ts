@@ -32,7 +32,22 @@ export interface KumaCpConfig {
     /** Allow deleting a Mesh that still has Dataplanes (Kuma's store.unsafeDelete). */
     readonly unsafeDelete: boolean;
     readonly embedded: { readonly dataDir: string };
-    readonly nats: { readonly url: string; readonly stream: string; readonly replicas: number };
+    readonly nats: {
+      readonly url: string;
+      readonly stream: string;
+      readonly replicas: number;
+      /** Retention limit of the event stream: events older than this are removed ('0': keep forever, the default). */
+      readonly maxAge: string;
+    };
+    /** Projection checkpoints (see README, "Checkpoints and retention"). */
+    readonly checkpoints: {
+      /** Save a checkpoint every this many events; 0 disables checkpoints. */
+      readonly interval: number;
+      /** Keep this many of the newest checkpoints. */
+      readonly keep: number;
+      /** Of older checkpoints, keep the first of every this many events (0: none). */
+      readonly archiveEvery: number;
+    };
     readonly postgres: {
       readonly host: string;
       readonly port: number;
@@ -75,7 +90,8 @@ export function defaultConfig(): KumaCpConfig {
       type: 'embedded',
       unsafeDelete: false,
       embedded: { dataDir: join(homedir(), '.kuma-cp', 'data') },
-      nats: { url: 'nats://127.0.0.1:4222', stream: 'KUMA_EVENTS', replicas: 1 },
+      nats: { url: 'nats://127.0.0.1:4222', stream: 'KUMA_EVENTS', replicas: 1, maxAge: '0' },
+      checkpoints: { interval: 10_000, keep: 3, archiveEvery: 100_000 },
       postgres: { host: '127.0.0.1', port: 5432, user: 'kuma', password: 'kuma', dbName: 'kuma' },
     },
     general: { workDir: join(homedir(), '.kuma-cp'), tlsCertFile: '', tlsKeyFile: '' },
@@ -107,6 +123,10 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_STORE_NATS_URL: 'store.nats.url',
   KUMA_STORE_NATS_STREAM: 'store.nats.stream',
   KUMA_STORE_NATS_REPLICAS: 'store.nats.replicas',
+  KUMA_STORE_NATS_MAX_AGE: 'store.nats.maxAge',
+  KUMA_STORE_CHECKPOINTS_INTERVAL: 'store.checkpoints.interval',
+  KUMA_STORE_CHECKPOINTS_KEEP: 'store.checkpoints.keep',
+  KUMA_STORE_CHECKPOINTS_ARCHIVE_EVERY: 'store.checkpoints.archiveEvery',
   KUMA_STORE_POSTGRES_HOST: 'store.postgres.host',
   KUMA_STORE_POSTGRES_PORT: 'store.postgres.port',
   KUMA_STORE_POSTGRES_USER: 'store.postgres.user',
@@ -191,6 +211,7 @@ function validate(c: KumaCpConfig): void {
   for (const [path, value] of [
     ['xdsServer.dataplaneDeregistrationDelay', c.xdsServer.dataplaneDeregistrationDelay],
     ['xdsServer.debounce', c.xdsServer.debounce],
+    ['store.nats.maxAge', c.store.nats.maxAge],
   ] as const) {
     try {
       parseDuration(value);
@@ -199,6 +220,10 @@ function validate(c: KumaCpConfig): void {
     }
   }
   if (c.apiServer.bodyLimit < 1024) throw new ConfigError(`apiServer.bodyLimit: must be at least 1024 bytes`);
+  const cp = c.store.checkpoints;
+  if (cp.interval < 0) throw new ConfigError('store.checkpoints.interval: must be 0 (off) or a number of events');
+  if (cp.keep < 1) throw new ConfigError('store.checkpoints.keep: must be at least 1');
+  if (cp.archiveEvery < 0) throw new ConfigError('store.checkpoints.archiveEvery: must be 0 (off) or a number of events');
   if (c.store.nats.replicas < 1 || c.store.nats.replicas > 5) throw new ConfigError('store.nats.replicas: must be between 1 and 5');
 }
 

@@ -1,5 +1,6 @@
 /** Durations as Kuma writes them: `24h`, `30m`, `90s`, `1h30m`. */
 export function parseDuration(s: string): number {
+  if (s === '0') return 0;
   const re = /(\d+)(ms|s|m|h|d)/g;
   let total = 0;
   let consumed = 0;

@@ -51,6 +51,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly checkpointSaves = new Counter({
+    name: 'kuma_checkpoint_saves_total',
+    help: 'Projection checkpoints saved, by outcome (ok, error).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly checkpointSaveDuration = new Histogram({
+    name: 'kuma_checkpoint_save_duration_seconds',
+    help: 'Time to encode and store one projection checkpoint.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly checkpointPosition = new Gauge({
+    name: 'kuma_checkpoint_position',
+    help: 'Log sequence of the newest saved checkpoint.',
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

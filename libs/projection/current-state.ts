@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
 import type { StoredEvent } from '../event-log/event.ts';
 import { resourceSubject } from '../event-log/subject.ts';
 import type { Resource, ResourceKey } from '../resources/resource.ts';
@@ -28,6 +30,7 @@ export function resourceOf(e: StoredEvent & { op: 'upsert' }): Resource {
  */
 export class CurrentState {
   private position_ = 0;
+  private positionTime_ = '';
   private readonly byType = new Map<string, Map<string, Resource>>();
   private readonly versions = new Map<string, number>();
 
@@ -35,9 +38,15 @@ export class CurrentState {
     return this.position_;
   }
 
+  /** The time of the event at `position` ('' before the first). */
+  get positionTime(): string {
+    return this.positionTime_;
+  }
+
   apply(e: StoredEvent): void {
     if (e.seq <= this.position_) return;
     this.position_ = e.seq;
+    this.positionTime_ = e.time;
     const subject = resourceSubject(e);
     this.versions.set(subject, e.seq);
     let resources = this.byType.get(e.type);
@@ -79,11 +88,68 @@ export class CurrentState {
     return out;
   }
 
+  snapshot(): StateSnapshot {
+    const resources: Resource[] = [];
+    for (const type of [...this.byType.keys()].sort()) resources.push(...this.list(type));
+    return {
+      position: this.position_,
+      positionTime: this.positionTime_,
+      resources,
+      versions: [...this.versions.entries()].sort((a, b) => cmp(a[0], b[0])),
+    };
+  }
+
+  static fromSnapshot(s: StateSnapshot): CurrentState {
+    const state = new CurrentState();
+    state.position_ = s.position;
+    state.positionTime_ = s.positionTime;
+    for (const [subject, version] of s.versions) state.versions.set(subject, version);
+    for (const r of s.resources) {
+      let resources = state.byType.get(r.meta.type);
+      if (!resources) state.byType.set(r.meta.type, (resources = new Map()));
+      resources.set(resourceSubject(r.meta), r);
+    }
+    return state;
+  }
+
+  /**
+   * One hash per resource subject: of the version and canonical JSON of the resource, or the
+   * version of a tombstone. Two states are equal exactly when their fingerprints are.
+   */
+  fingerprints(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [subject, version] of this.versions) out.set(subject, `${version}:-`);
+    for (const resources of this.byType.values()) {
+      for (const [subject, r] of resources) {
+        out.set(subject, createHash('sha256').update(stringify(r) ?? '').digest('base64url'));
+      }
+    }
+    return out;
+  }
+
   count(): number {
     let n = 0;
     for (const m of this.byType.values()) n += m.size;
     return n;
   }
+}
+
+/**
+ * Everything a CurrentState holds, as plain data: what a checkpoint stores. Resources are in
+ * Kuma's list order, versions (tombstones included) sorted by subject.
+ */
+export interface StateSnapshot {
+  readonly position: number;
+  readonly positionTime: string;
+  readonly resources: readonly Resource[];
+  readonly versions: readonly (readonly [string, number])[];
+}
+
+/** A digest of a whole state: sha256 over its fingerprints in subject order. */
+export function digestOf(prints: ReadonlyMap<string, string>): string {
+  const h = createHash('sha256');
+  for (const subject of [...prints.keys()].sort()) h.update(`${subject}=${prints.get(subject)}\n`);
+  return `sha256:${h.digest('hex')}`;
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -11,6 +11,7 @@ import { Lifecycle } from '../../libs/platform/lifecycle.ts';
 import { Metrics } from '../../libs/platform/metrics.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import { LiveProjection } from '../../libs/projection/live-projection.ts';
+import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { defaultRegistry } from '../../libs/resources/builtin.ts';
 import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
 import { TYPE_ORDER } from '../../libs/xds/protos.ts';
@@ -29,7 +30,7 @@ import { StreamStatusRegistry } from '../xds-gateway/status.ts';
 import { loadOrCreateTls } from '../xds-gateway/tls.ts';
 import { ensureDefaultMesh, ensureSigningKey } from './cluster-defaults.ts';
 import { buildDiagnosticsServer } from './diagnostics.ts';
-import { openEventLog } from './store.ts';
+import { openCheckpointStore, openEventLog } from './store.ts';
 
 export interface ControlPlane {
   readonly instanceId: string;
@@ -75,21 +76,49 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
     logger.info({ component: 'event-log', store: raw.kind }, 'event log open');
 
     const registry = defaultRegistry();
-    let clusterId = '';
+    const started = Date.now();
+    const checkpoints = await openCheckpointStore(config, raw);
+    lifecycle.onShutdown('checkpoint store', () => checkpoints.close());
+    const restored = await loadLatestCheckpoint(checkpoints, log, logger);
+    let clusterId = restored?.meta.clusterId ?? '';
+    const checkpointer = new Checkpointer(
+      checkpoints,
+      config.store.checkpoints,
+      () => clusterId,
+      logger,
+      {
+        onSaved: (meta, seconds) => {
+          metrics.checkpointSaves.inc({ outcome: 'ok' });
+          metrics.checkpointSaveDuration.observe(seconds);
+          metrics.checkpointPosition.set(meta.seq);
+        },
+        onFailed: () => metrics.checkpointSaves.inc({ outcome: 'error' }),
+      },
+      restored?.meta.seq ?? 0,
+    );
     const followers: ((e: StoredEvent, state: CurrentState) => void)[] = [];
-    const projection = new LiveProjection(log, undefined, {
+    const projection = new LiveProjection(log, restored?.state, {
       onApplied: (e, state) => {
         if (clusterId === '') clusterId = e.id;
         metrics.projectionPosition.set({ projection: 'current-state' }, e.seq);
         metrics.projectionResources.set({ projection: 'current-state' }, state.count());
+        checkpointer.onApplied(state);
         for (const f of followers) f(e, state);
       },
     });
-    const started = Date.now();
     await projection.start();
-    lifecycle.onShutdown('projection', () => projection.stop());
+    lifecycle.onShutdown('projection', async () => {
+      await projection.stop();
+      await checkpointer.flush(projection.state);
+    });
     logger.info(
-      { component: 'projection', position: projection.state.position, resources: projection.state.count(), ms: Date.now() - started },
+      {
+        component: 'projection',
+        position: projection.state.position,
+        fromCheckpoint: restored?.meta.seq ?? null,
+        resources: projection.state.count(),
+        ms: Date.now() - started,
+      },
       'projection caught up with the log',
     );
     metrics.projectionLag.set({ projection: 'current-state' }, 0);
