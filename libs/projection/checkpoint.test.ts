@@ -33,12 +33,17 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+function deletion(name: string, mesh: string): NewEvent {
+  const { resource: _, ...rest } = upsert(name, { mesh }) as NewEvent & { resource?: unknown };
+  return { ...rest, op: 'delete' } as NewEvent;
+}
+
 /** A scripted mix of creates, updates, deletes and re-creates over a few meshes. */
 async function script(log: EventLog, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const name = `dp-${i % 13}`;
     const mesh = `m${i % 3}`;
-    const e: NewEvent = i % 5 === 4 ? ({ ...upsert(name, { mesh }), op: 'delete', resource: undefined } as NewEvent) : upsert(name, { mesh, resource: { labels: { i: String(i) }, creationTime: 't', modificationTime: 't', spec: { i } } } as Partial<NewEvent>);
+    const e: NewEvent = i % 5 === 4 ? deletion(name, mesh) : upsert(name, { mesh, resource: { labels: { i: String(i) }, creationTime: 't', modificationTime: 't', spec: { i } } } as Partial<NewEvent>);
     await log.append(e);
   }
 }
