@@ -22,6 +22,11 @@ const comparable = (r: JsonObject | null): JsonObject => {
   return rest;
 };
 
+/** RFC 6902 patch from one REST-shaped resource to another (null = absent), timestamps left out. */
+export function resourceDiff(before: JsonObject | null, after: JsonObject | null): unknown[] {
+  return jsonPatch.compare(comparable(before), comparable(after));
+}
+
 /** Every version of one resource, oldest first, each with who changed it and what changed. */
 export function historyOf(events: readonly StoredEvent[], d: ResourceTypeDescriptor): HistoryEntry[] {
   let previous: JsonObject | null = null;
@@ -33,7 +38,7 @@ export function historyOf(events: readonly StoredEvent[], d: ResourceTypeDescrip
       operation: e.op,
       actor: e.actor,
       resource,
-      diff: jsonPatch.compare(comparable(previous), comparable(resource)),
+      diff: resourceDiff(previous, resource),
     };
     previous = resource;
     return entry;

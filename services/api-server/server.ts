@@ -12,6 +12,11 @@ import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts'
 import { UnknownTypeError, type TypeRegistry } from '../../libs/resources/registry.ts';
 import { ValidationError } from '../../libs/resources/validation.ts';
 import { decodeResource, encodeResource } from '../../libs/resources/wire.ts';
+import type { EventLog } from '../../libs/event-log/port.ts';
+import type { CheckpointStore } from '../../libs/projection/checkpoint.ts';
+import type { CurrentState } from '../../libs/projection/current-state.ts';
+import type { StateHistory } from '../../libs/projection/time-travel.ts';
+import { addAuditRoutes, stateForRead } from './audit-routes.ts';
 import { parseBody } from './body.ts';
 import { historyOf } from './history.ts';
 import { ResourceNotFoundError } from './commands.ts';
@@ -41,6 +46,8 @@ export interface ApiServerDeps {
   readonly configOf?: (mesh: string, name: string) => Record<string, Record<string, unknown>> | undefined;
   /** Reads one resource's events (history); the event log itself. */
   readonly history?: (key: { type: string; mesh?: string; name: string }) => Promise<StoredEvent[]>;
+  /** The audit feed, time travel, replay-verify and restore; absent: those answer 503/404. */
+  readonly audit?: { readonly log: EventLog; readonly history: StateHistory; readonly checkpoints?: CheckpointStore };
   /** Adds routes served by other modules (tokens). */
   readonly extraRoutes?: (app: FastifyInstance) => void;
 }
@@ -114,27 +121,32 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     if (!d) throw new ApiError(404, title, `unknown resource type "${plural}"`);
     return d;
   };
-  const requireMesh = (mesh: string) => {
-    if (!projection.state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
+  const requireMesh = (mesh: string, state: CurrentState = projection.state) => {
+    if (!state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
   };
   const writable = () => {
     if (deps.readOnly) throw new ApiError(405, 'Method not allowed', 'the API server is in read-only mode');
   };
   /** One page of a type's resources (in a mesh, or all), filtered as the query says. */
-  const pageOf = (req: FastifyRequest, type: string, mesh: string | undefined) => {
-    const query = req.query as Query;
+  const pageOf = (req: FastifyRequest, type: string, mesh: string | undefined, state: CurrentState = projection.state) => {
+    const { at: _at, ...query } = req.query as Query;
     const page = parsePage(query);
-    const items = filterResources(projection.state.list(type, mesh), query);
-    return paginate(items, page, { protocol: req.protocol, host: req.host, path: req.url.split('?')[0]!, query });
+    const items = filterResources(state.list(type, mesh), query);
+    return paginate(items, page, { protocol: req.protocol, host: req.host, path: req.url.split('?')[0]!, query: req.query as Query });
   };
-  const list = (req: FastifyRequest, d: ResourceTypeDescriptor, mesh: string | undefined) => {
-    const result = pageOf(req, d.name, mesh);
+  /** A list, from the live state or, with `?at=`, from the state at that point. */
+  const list = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined) => {
+    const { state } = await stateForRead(req, reply, projection, deps.audit?.history);
+    if (mesh !== undefined) requireMesh(mesh, state);
+    const result = pageOf(req, d.name, mesh, state);
     return { total: result.total, items: result.items.map((r) => encodeResource(r, d)), next: result.next };
   };
-  const getOne = (reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
-    const r = projection.state.get({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
+  const getOne = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
+    const { state, past } = await stateForRead(req, reply, projection, deps.audit?.history);
+    if (mesh !== undefined) requireMesh(mesh, state);
+    const r = state.get({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
     if (!r) throw notFound('Could not retrieve a resource');
-    void reply.header('etag', etag(r.meta.version));
+    if (!past) void reply.header('etag', etag(r.meta.version));
     return encodeResource(r, d);
   };
   const put = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
@@ -205,6 +217,9 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     if (d.scope !== 'Global') throw notFound('Could not retrieve a resource');
     return history(d, undefined, req.params.name!);
   });
+  if (deps.audit) {
+    addAuditRoutes(app, { registry, projection, ...deps.audit, actorOf, ...(deps.readOnly ? { readOnly: true } : {}) });
+  }
   deps.extraRoutes?.(app);
 
   app.get('/', async () => ({
@@ -218,17 +233,15 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   }));
 
   // Mesh-scoped resources.
-  app.get<{ Params: Params }>('/meshes/:mesh/:plural', async (req) => {
+  app.get<{ Params: Params }>('/meshes/:mesh/:plural', async (req, reply) => {
     const d = typeFor(req.params.plural, 'Could not retrieve resources');
     if (d.scope !== 'Mesh') throw notFound('Could not retrieve resources');
-    requireMesh(req.params.mesh!);
-    return list(req, d, req.params.mesh);
+    return list(req, reply, d, req.params.mesh);
   });
   app.get<{ Params: Params }>('/meshes/:mesh/:plural/:name', async (req, reply) => {
     const d = typeFor(req.params.plural, 'Could not retrieve a resource');
     if (d.scope !== 'Mesh') throw notFound('Could not retrieve a resource');
-    requireMesh(req.params.mesh!);
-    return getOne(reply, d, req.params.mesh, req.params.name!);
+    return getOne(req, reply, d, req.params.mesh, req.params.name!);
   });
   app.put<{ Params: Params }>('/meshes/:mesh/:plural/:name', async (req, reply) => {
     const d = typeFor(req.params.plural, 'Could not process a resource');
@@ -242,11 +255,11 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   });
 
   // Global-scoped resources (Mesh), and lists of any type across meshes.
-  app.get<{ Params: Params }>('/:plural', async (req) => list(req, typeFor(req.params.plural, 'Could not retrieve resources'), undefined));
+  app.get<{ Params: Params }>('/:plural', async (req, reply) => list(req, reply, typeFor(req.params.plural, 'Could not retrieve resources'), undefined));
   app.get<{ Params: Params }>('/:plural/:name', async (req, reply) => {
     const d = typeFor(req.params.plural, 'Could not retrieve a resource');
     if (d.scope !== 'Global') throw notFound('Could not retrieve a resource');
-    return getOne(reply, d, undefined, req.params.name!);
+    return getOne(req, reply, d, undefined, req.params.name!);
   });
   app.put<{ Params: Params }>('/:plural/:name', async (req, reply) => {
     const d = typeFor(req.params.plural, 'Could not process a resource');

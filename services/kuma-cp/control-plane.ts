@@ -12,6 +12,7 @@ import { Metrics } from '../../libs/platform/metrics.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
+import { StateHistory } from '../../libs/projection/time-travel.ts';
 import { defaultRegistry } from '../../libs/resources/builtin.ts';
 import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
 import { TYPE_ORDER } from '../../libs/xds/protos.ts';
@@ -231,6 +232,7 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
             }
           : undefined,
         history: (key) => log.history(key),
+        audit: { log, history: new StateHistory(log, checkpoints, () => projection.state), checkpoints },
         extraRoutes: (app) => addTokenRoutes(app, tokens, projection.state),
       });
       if (config.apiServer.http.enabled) {
