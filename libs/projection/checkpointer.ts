@@ -72,6 +72,7 @@ export async function loadLatestCheckpoint(
 export class Checkpointer {
   private lastSaved: number;
   private saving: Promise<void> | undefined;
+  private active: boolean;
 
   constructor(
     private readonly store: CheckpointStore,
@@ -80,13 +81,24 @@ export class Checkpointer {
     private readonly logger: Logger,
     private readonly hooks: CheckpointHooks = {},
     lastSaved = 0,
+    { active = true }: { active?: boolean } = {},
   ) {
     this.lastSaved = lastSaved;
+    this.active = active;
+  }
+
+  /**
+   * Starts saving (for a checkpointer created inactive so that a projection catching up does
+   * not checkpoint every `interval` events on its way), and saves now if one is due.
+   */
+  activate(state: CurrentState): void {
+    this.active = true;
+    this.onApplied(state);
   }
 
   /** Call after each applied event. */
   onApplied(state: CurrentState): void {
-    if (this.policy.interval <= 0 || this.saving || state.position - this.lastSaved < this.policy.interval) return;
+    if (!this.active || this.policy.interval <= 0 || this.saving || state.position - this.lastSaved < this.policy.interval) return;
     this.saving = this.save(state).finally(() => (this.saving = undefined));
   }
 

@@ -96,6 +96,7 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
         onFailed: () => metrics.checkpointSaves.inc({ outcome: 'error' }),
       },
       restored?.meta.seq ?? 0,
+      { active: false },
     );
     const followers: ((e: StoredEvent, state: CurrentState) => void)[] = [];
     const projection = new LiveProjection(log, restored?.state, {
@@ -108,6 +109,7 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
       },
     });
     await projection.start();
+    checkpointer.activate(projection.state);
     lifecycle.onShutdown('projection', async () => {
       await projection.stop();
       await checkpointer.flush(projection.state);

@@ -7,6 +7,7 @@ import { saveResults } from './stats.ts';
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = {
   foundation: () => import('./foundation.ts'),
   xds: () => import('./xds.ts'),
+  audit: () => import('./audit.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
