@@ -15,28 +15,21 @@ export class InstrumentedEventLog implements EventLog {
     return this.inner.kind;
   }
 
-  async append(event: NewEvent, options?: AppendOptions): Promise<StoredEvent> {
-    const start = process.hrtime.bigint();
-    let outcome: AppendOutcome = 'error';
-    try {
-      const stored = await this.inner.append(event, options);
-      outcome = 'ok';
-      return stored;
-    } catch (err) {
-      if (err instanceof VersionConflictError) outcome = 'conflict';
-      throw err;
-    } finally {
-      this.observe(outcome, Number(process.hrtime.bigint() - start) / 1e9);
-    }
+  append(event: NewEvent, options?: AppendOptions): Promise<StoredEvent> {
+    return this.timed(() => this.inner.append(event, options));
   }
 
-  async appendAll(items: readonly BatchItem[]): Promise<StoredEvent[]> {
+  appendAll(items: readonly BatchItem[]): Promise<StoredEvent[]> {
+    return this.timed(() => this.inner.appendAll(items));
+  }
+
+  private async timed<T>(write: () => Promise<T>): Promise<T> {
     const start = process.hrtime.bigint();
     let outcome: AppendOutcome = 'error';
     try {
-      const stored = await this.inner.appendAll(items);
+      const result = await write();
       outcome = 'ok';
-      return stored;
+      return result;
     } catch (err) {
       if (err instanceof VersionConflictError) outcome = 'conflict';
       throw err;
