@@ -1,7 +1,22 @@
 import { createServer } from 'node:net';
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
+const given = new Set<number>();
+
+/**
+ * A TCP port that was free on 127.0.0.1 a moment ago, and not handed out before by this
+ * process (the kernel may give the same ephemeral port to two binds in a row).
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort();
+    if (!given.has(port)) {
+      given.add(port);
+      return port;
+    }
+  }
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
