@@ -2,11 +2,15 @@ import { Command, Option } from 'commander';
 import { KUMA_VERSION } from '../api-server/server.ts';
 import { ApiResponseError } from './client.ts';
 import { registerApply } from './commands/apply.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerDelete } from './commands/delete.ts';
+import { registerDiff } from './commands/diff.ts';
 import { registerGet } from './commands/get.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerReplay } from './commands/replay.ts';
+import { registerRestore } from './commands/restore.ts';
 import { defaultConfigPath } from './config-file.ts';
 import { contextOf } from './context.ts';
 
@@ -20,6 +24,10 @@ registerGet(program);
 registerDelete(program);
 registerInspect(program);
 registerHistory(program);
+registerAudit(program);
+registerDiff(program);
+registerRestore(program);
+registerReplay(program);
 registerConfig(program);
 
 program
@@ -33,6 +41,12 @@ program
       process.stdout.write(`Server: ${index.product ?? 'Kuma'} ${index.version ?? 'unknown'}\n`);
     }
   });
+
+// Whoever reads the output stopped (`kumactl audit | head`): end quietly, as other command-line tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 try {
   await program.parseAsync(process.argv);

@@ -70,16 +70,19 @@ export function registerGet(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'yaml', 'json']).default('table'))
     .option('--size <n>', 'maximum number of elements to return', '100')
     .option('--offset <offset>', 'the offset that indicates starting element of the resources list')
-    .action(async (typeArg: string, name: string | undefined, opts: { mesh: string; output: string; size: string; offset?: string }, cmd: Command) => {
+    .option('--at <point>', 'show the resources as they were at this point: a sequence number or an RFC 3339 time')
+    .action(async (typeArg: string, name: string | undefined, opts: { mesh: string; output: string; size: string; offset?: string; at?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const d = resolveType(ctx.registry, typeArg);
+      const at: Record<string, string> = opts.at !== undefined ? { at: opts.at } : {};
       if (name !== undefined) {
-        const item = await ctx.client.request<JsonObject>('GET', resourcePath(d, opts.mesh, name));
+        const atQuery = new URLSearchParams(at).toString();
+        const item = await ctx.client.request<JsonObject>('GET', resourcePath(d, opts.mesh, name) + (atQuery ? `?${atQuery}` : ''));
         if (opts.output === 'table') printResources(d, [item], null);
         else output(opts.output, item);
         return;
       }
-      const query = new URLSearchParams({ size: opts.size, ...(opts.offset ? { offset: opts.offset } : {}) });
+      const query = new URLSearchParams({ size: opts.size, ...(opts.offset ? { offset: opts.offset } : {}), ...at });
       const list = await ctx.client.request<ListResponse>('GET', `${resourcePath(d, opts.mesh)}?${query.toString()}`);
       if (opts.output === 'table') printResources(d, list.items, list.next);
       else output(opts.output, list);
