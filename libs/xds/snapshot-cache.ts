@@ -10,8 +10,16 @@ export interface SnapshotSource {
   watch(proxyKey: string, onSnapshot: (s: Snapshot | undefined) => void): () => void;
 }
 
+/** Where a generator puts snapshots: it asks which proxies are wanted, and hands over each new one. */
+export interface SnapshotSink {
+  /** Whether this proxy's snapshot should be generated here (watched, or in this projector's share). */
+  wants(proxyKey: string): boolean;
+  /** A new snapshot for the proxy (`undefined`: its Dataplane or mesh is gone). */
+  set(proxyKey: string, snapshot: Snapshot | undefined): void;
+}
+
 /** In-process snapshot store. Tells its owner which proxies are watched, so only those are generated. */
-export class SnapshotCache implements SnapshotSource {
+export class SnapshotCache implements SnapshotSource, SnapshotSink {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly watchers = new Map<string, Set<(s: Snapshot | undefined) => void>>();
 
@@ -40,6 +48,10 @@ export class SnapshotCache implements SnapshotSource {
     if (snapshot) this.snapshots.set(proxyKey, snapshot);
     else this.snapshots.delete(proxyKey);
     for (const w of this.watchers.get(proxyKey) ?? []) w(snapshot);
+  }
+
+  wants(proxyKey: string): boolean {
+    return this.watchers.has(proxyKey);
   }
 
   get(proxyKey: string): Snapshot | undefined {

@@ -43,7 +43,7 @@ export interface ApiServerDeps {
    */
   readonly insightOf?: (mesh: string, name: string) => Record<string, unknown> | undefined;
   /** The xDS configuration computed for a proxy (`_config`), by type URL and resource name. */
-  readonly configOf?: (mesh: string, name: string) => Record<string, Record<string, unknown>> | undefined;
+  readonly configOf?: (mesh: string, name: string) => Promise<Record<string, Record<string, unknown>> | undefined>;
   /** Reads one resource's events (history); the event log itself. */
   readonly history?: (key: { type: string; mesh?: string; name: string }) => Promise<StoredEvent[]>;
   /** The audit feed, time travel, replay-verify and restore; absent: those answer 503/404. */
@@ -195,8 +195,8 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_config', async (req) => {
     requireMesh(req.params.mesh!);
     if (!projection.state.get({ type: 'Dataplane', mesh: req.params.mesh!, name: req.params.name! })) throw notFound('Could not retrieve a resource');
-    const xds = deps.configOf?.(req.params.mesh!, req.params.name!);
-    if (!xds) throw new ApiError(503, 'Service Unavailable', 'this process does not generate xDS configuration (no projector role)');
+    const xds = await deps.configOf?.(req.params.mesh!, req.params.name!);
+    if (!xds) throw new ApiError(503, 'Service Unavailable', 'no xDS configuration is available for this proxy here (no projector has published one yet, or this process runs no projector)');
     return { xds };
   });
   const history = async (d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {

@@ -6,7 +6,6 @@ import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { InstrumentedEventLog } from '../../libs/event-log/instrumented.ts';
 import type { EventLog } from '../../libs/event-log/port.ts';
 import type { KumaCpConfig, Role } from '../../libs/platform/config.ts';
-import { parseDuration } from '../../libs/platform/duration.ts';
 import { Lifecycle } from '../../libs/platform/lifecycle.ts';
 import { Metrics } from '../../libs/platform/metrics.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
@@ -15,23 +14,14 @@ import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkp
 import { StateHistory } from '../../libs/projection/time-travel.ts';
 import { defaultRegistry } from '../../libs/resources/builtin.ts';
 import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
-import { TYPE_ORDER } from '../../libs/xds/protos.ts';
-import { decodeToObject } from '../../libs/xds/resource.ts';
-import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import { ResourceService } from '../api-server/resource-service.ts';
 import { buildApiServer } from '../api-server/server.ts';
 import { addTokenRoutes } from '../api-server/tokens-route.ts';
-import { SnapshotGenerator } from '../projector/generator.ts';
-import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
-import { startGateway } from '../xds-gateway/gateway.ts';
-import { XdsMetrics } from '../xds-gateway/metrics.ts';
-import { DataplaneLifecycle } from '../xds-gateway/registration.ts';
-import { RegistrationError } from '../xds-gateway/stream.ts';
-import { StreamStatusRegistry } from '../xds-gateway/status.ts';
-import { loadOrCreateTls } from '../xds-gateway/tls.ts';
 import { ensureDefaultMesh, ensureSigningKey } from './cluster-defaults.ts';
 import { buildDiagnosticsServer } from './diagnostics.ts';
 import { openCheckpointStore, openEventLog } from './store.ts';
+import { startXdsRoles } from './xds-roles.ts';
+import { JetStreamEventLog } from '../../libs/event-log/jetstream.ts';
 
 export interface ControlPlane {
   readonly instanceId: string;
@@ -63,10 +53,6 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
   const ports = { api: 0, dpServer: 0, dpServerPlaintext: 0 };
   let ready = false;
   try {
-    const xds = roles.includes('projector') || roles.includes('gateway');
-    if (xds && !(roles.includes('projector') && roles.includes('gateway'))) {
-      throw new Error('in this version the projector and gateway roles run in the same process (distribution over NATS comes next)');
-    }
     const diagnostics = buildDiagnosticsServer(metrics, () => ready, logger);
     await listen(diagnostics, config.diagnostics.serverPort, config.diagnostics.interface, 'diagnostics', logger);
     lifecycle.onShutdown('diagnostics', () => diagnostics.close());
@@ -144,71 +130,24 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
       await ensureSigningKey(log, projection, logger);
     }
 
-    let generator: SnapshotGenerator | undefined;
-    let status: StreamStatusRegistry | undefined;
-    if (xds) {
-      const xdsMetrics = new XdsMetrics(metrics.registry);
-      status = new StreamStatusRegistry();
-      const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key) });
-      const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs: parseDuration(config.xdsServer.debounce) * 1000 });
-      generator = gen;
-      gen.load(projection.state);
-      followers.push((e, state) => gen.onEvent(e, e.op === 'upsert' ? state.get(e) : undefined));
-      lifecycle.onShutdown('snapshot generator', async () => gen.stop());
-
-      const tls = await loadOrCreateTls({
-        certFile: config.general.tlsCertFile,
-        keyFile: config.general.tlsKeyFile,
-        workDir: config.general.workDir,
-        logger,
-      });
-      const noAuth = config.dpServer.authn.dpProxy.type === 'none';
-      if (noAuth) logger.warn({ component: 'dp-server' }, 'dataplane authentication is OFF (dpServer.authn.dpProxy.type=none): serving on loopback only');
-      const authenticator = noAuth ? noAuthentication : new TokenAuthenticator(tokens);
-      const registrations = new DataplaneLifecycle(
-        {
-          upsert: async (input, actor) => {
-            if (!projection.state.get({ type: 'Mesh', name: input.mesh ?? '' })) {
-              throw new RegistrationError(`cannot register dataplane ${input.mesh}.${input.name}: mesh "${input.mesh}" does not exist`);
-            }
-            await service.upsert(registry.get('Dataplane'), input, actor);
-          },
-          remove: async (proxy, actor) => service.delete({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name }, actor),
-        },
-        registry,
-        (key) => status!.connected(key),
-        parseDuration(config.xdsServer.dataplaneDeregistrationDelay) * 1000,
-        logger,
-      );
-      lifecycle.onShutdown('dataplane lifecycle', async () => registrations.stop());
-      const gateway = await startGateway(
-        {
-          source: cache,
-          status,
-          instanceId,
-          logger,
-          metrics: xdsMetrics,
-          authenticate: (proxy, token) => authenticator.authenticate(proxy, token),
-          onConnect: (proxy, node) => registrations.onConnect(proxy, node),
-          onDisconnect: (proxy) => registrations.onDisconnect(proxy),
-          registry,
-          dataplane: (proxy) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.spec,
-        },
-        {
-          tlsPort: config.dpServer.port,
-          tlsInterface: noAuth ? '127.0.0.1' : '0.0.0.0',
-          plaintextPort: config.dpServer.plaintextPort,
-          tls,
-        },
-        logger,
-      );
-      ports.dpServer = gateway.tlsPort;
-      ports.dpServerPlaintext = gateway.plaintextPort;
-      lifecycle.onShutdown('data plane server', () => gateway.close());
-    }
+    const xds = await startXdsRoles({
+      config,
+      roles,
+      instanceId,
+      logger,
+      metrics,
+      lifecycle,
+      registry,
+      projection,
+      service,
+      tokens,
+      followers,
+      ...(raw instanceof JetStreamEventLog ? { nats: raw } : {}),
+    });
+    ports.dpServer = xds.ports.dpServer;
+    ports.dpServerPlaintext = xds.ports.dpServerPlaintext;
 
     if (roles.includes('api')) {
-      const gen = generator;
       const api = buildApiServer({
         registry,
         projection,
@@ -219,20 +158,8 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
         readOnly: config.apiServer.readOnly,
         instanceId,
         clusterId: () => clusterId,
-        insightOf: status ? (mesh, name) => status!.insight(`${mesh}.${name}`) : undefined,
-        configOf: gen
-          ? (mesh, name) => {
-              const s = gen.generate(`${mesh}.${name}`);
-              if (!s) return undefined;
-              const out: Record<string, Record<string, unknown>> = {};
-              for (const typeUrl of TYPE_ORDER) {
-                const all = [...(s.resources.get(typeUrl)?.values() ?? []), ...(s.namedOnly.get(typeUrl)?.values() ?? [])];
-                if (all.length === 0) continue;
-                out[typeUrl] = Object.fromEntries(all.sort((a, b) => a.name.localeCompare(b.name)).map((r) => [r.name, decodeToObject(typeUrl, r.bytes)]));
-              }
-              return out;
-            }
-          : undefined,
+        ...(xds.insightOf ? { insightOf: xds.insightOf } : {}),
+        ...(xds.configOf ? { configOf: xds.configOf } : {}),
         history: (key) => log.history(key),
         audit: { log, history: new StateHistory(log, checkpoints, () => projection.state), checkpoints },
         extraRoutes: (app) => addTokenRoutes(app, tokens, projection.state),

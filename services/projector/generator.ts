@@ -4,7 +4,7 @@ import { MeshViews } from '../../libs/mesh-view/mesh-view.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
 import { MapSharedCache } from '../../libs/xds/generate/context.ts';
-import type { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
+import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import { ResourceCollisionError, type Snapshot } from '../../libs/xds/snapshot.ts';
 import { translateDataplane } from '../../libs/xds/translator.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
@@ -41,7 +41,7 @@ export class SnapshotGenerator {
   readonly errors = new Map<string, GenerationError>();
 
   constructor(
-    private readonly cache: SnapshotCache,
+    private readonly sink: SnapshotSink,
     private readonly metrics: XdsMetrics,
     private readonly logger: Logger,
     private readonly opts: GeneratorOptions,
@@ -62,7 +62,7 @@ export class SnapshotGenerator {
     let any = false;
     for (const dp of affected) {
       const key = `${change.mesh}.${dp}`;
-      if (this.cache.isWatched(key)) {
+      if (this.sink.wants(key)) {
         this.dirty.add(key);
         any = true;
       }
@@ -76,7 +76,22 @@ export class SnapshotGenerator {
   /** A gateway started watching a proxy: build its snapshot now. */
   onWatch(key: string): void {
     const s = this.generate(key);
-    if (s !== null) this.cache.set(key, s);
+    if (s !== null) this.sink.set(key, s);
+  }
+
+  /** Every proxy with a Dataplane, as `mesh.name`. */
+  *proxyKeys(): IterableIterator<string> {
+    for (const mesh of this.views.meshNames()) for (const dp of this.views.get(mesh)!.dataplaneNames()) yield `${mesh}.${dp}`;
+  }
+
+  /** Regenerates these proxies in the next flush (start-up, or a share that moved here). */
+  regenerate(keys: Iterable<string>): void {
+    let any = false;
+    for (const key of keys) {
+      this.dirty.add(key);
+      any = true;
+    }
+    if (any) this.timer ??= setTimeout(() => this.flush(), this.opts.debounceMs);
   }
 
   private flush(): void {
@@ -84,8 +99,9 @@ export class SnapshotGenerator {
     const keys = [...this.dirty];
     this.dirty.clear();
     for (const key of keys) {
+      if (!this.sink.wants(key)) continue;
       const s = this.generate(key);
-      if (s !== null) this.cache.set(key, s);
+      if (s !== null) this.sink.set(key, s);
     }
     if (this.oldestPendingChange !== undefined) this.metrics.propagationSeconds.observe((Date.now() - this.oldestPendingChange) / 1000);
     this.oldestPendingChange = undefined;

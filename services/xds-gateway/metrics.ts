@@ -12,6 +12,11 @@ export class XdsMetrics {
   readonly delayedPushes: Counter;
   readonly generationSeconds: Histogram;
   readonly propagationSeconds: Histogram;
+  readonly ownedProxies: Gauge;
+  readonly manifestWrites: Counter<'outcome'>;
+  readonly contentLookups: Counter<'outcome'>;
+  readonly contentCacheBytes: Gauge;
+  readonly staleManifests: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -35,5 +40,20 @@ export class XdsMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    this.ownedProxies = new Gauge({ name: 'kuma_projector_owned_proxies', help: 'Proxies whose snapshots this projector generates (its share).', registers });
+    this.manifestWrites = new Counter({
+      name: 'kuma_projector_manifest_writes_total',
+      help: 'Manifest publications by outcome: written, or skipped (unchanged, or older than the stored one).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.contentLookups = new Counter({
+      name: 'kuma_xds_content_lookups_total',
+      help: 'Content-store lookups by a gateway: hit (cache), miss (fetched), corrupt or missing (refetched, never served).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.contentCacheBytes = new Gauge({ name: 'kuma_xds_content_cache_bytes', help: "Bytes held by the gateway's content cache.", registers });
+    this.staleManifests = new Counter({ name: 'kuma_xds_stale_manifests_total', help: 'Manifests ignored by a gateway because it serves a newer one.', registers });
   }
 }

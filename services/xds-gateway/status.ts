@@ -16,6 +16,8 @@ export class Subscription {
   lastUpdateTime: string | undefined;
   readonly total: Counters = { responsesSent: 0, responsesAcknowledged: 0, responsesRejected: 0 };
   readonly perType = new Map<string, Counters & { lastAckedVersion?: string; lastNack?: { version: string; error: string; time: string } }>();
+  /** Set by the registry: called after every change, so status can be published. */
+  notify: (() => void) | undefined;
 
   constructor(
     readonly controlPlaneInstanceId: string,
@@ -33,6 +35,7 @@ export class Subscription {
     this.total.responsesSent++;
     this.type(typeUrl).responsesSent++;
     this.lastUpdateTime = new Date().toISOString();
+    this.notify?.();
   }
 
   acked(typeUrl: string, version: string): void {
@@ -40,6 +43,7 @@ export class Subscription {
     const c = this.type(typeUrl);
     c.responsesAcknowledged++;
     c.lastAckedVersion = version;
+    this.notify?.();
   }
 
   nacked(typeUrl: string, version: string, error: string): void {
@@ -47,6 +51,7 @@ export class Subscription {
     const c = this.type(typeUrl);
     c.responsesRejected++;
     c.lastNack = { version, error, time: new Date().toISOString() };
+    this.notify?.();
   }
 
   /** Kuma's DiscoverySubscription JSON, with per-type ACK/NACK state. */
@@ -83,7 +88,17 @@ export class StreamStatusRegistry {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  private readonly listeners = new Set<(proxyKey: string) => void>();
+
+  /** Called with the proxy's key whenever its status changes (open, close, sent, ACK, NACK). */
+  onChange(fn: (proxyKey: string) => void): void {
+    this.listeners.add(fn);
+  }
+
   open(proxyKey: string, sub: Subscription): void {
+    sub.notify = () => {
+      for (const fn of this.listeners) fn(proxyKey);
+    };
     if (++this.opens % PRUNE_EVERY_OPENS === 0) this.prune();
     const list = this.byProxy.get(proxyKey) ?? [];
     list.push(sub);

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Snapshot } from '../xds/snapshot.ts';
+import { sha256, type ContentStore } from './content-store.ts';
+
+/**
+ * What one proxy is served, by reference: type URL -> resource name -> content hash. Small,
+ * so a change to a shared resource rewrites only the manifests that name it, and every
+ * gateway fetches the content once.
+ */
+export interface Manifest {
+  readonly v: 1;
+  readonly proxy: string;
+  /** The log position the projector had applied when it generated this: newer wins. */
+  readonly position: number;
+  readonly generatedBy: string;
+  /** The proxy's Dataplane is gone (or its mesh): serve nothing. */
+  readonly deleted?: true;
+  readonly resources: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly namedOnly: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+function refs(m: ReadonlyMap<string, ReadonlyMap<string, { hash: string }>>): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const [typeUrl, byName] of [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    out[typeUrl] = Object.fromEntries([...byName.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, r]) => [name, r.hash]));
+  }
+  return out;
+}
+
+export function manifestOf(proxy: string, snapshot: Snapshot | undefined, position: number, generatedBy: string): Manifest {
+  if (!snapshot) return { v: 1, proxy, position, generatedBy, deleted: true, resources: {}, namedOnly: {} };
+  return { v: 1, proxy, position, generatedBy, resources: refs(snapshot.resources), namedOnly: refs(snapshot.namedOnly) };
+}
+
+/** Identity of what a manifest serves (not who made it or when). */
+export function manifestContentHash(m: Manifest): string {
+  return createHash('sha256')
+    .update(JSON.stringify([m.deleted === true, m.resources, m.namedOnly]))
+    .digest('hex');
+}
+
+/** A proxy key as a KV key: mesh and Dataplane names are DNS labels, so only the separator needs care. */
+export const manifestKey = (proxy: string): string => proxy;
+
+/**
+ * Manifests in a KV bucket, one key per proxy. Writers are the proxy's projector (and, while
+ * shares move, possibly a second one): a write is compare-and-set on the revision it last saw,
+ * and a write whose position is older than the stored one is dropped, so the stored manifest
+ * only moves forward. A manifest larger than a NATS message is stored in the content store
+ * and the key holds a reference to it.
+ */
+export class ManifestStore {
+  private readonly revisions = new Map<string, number>();
+  private readonly published = new Map<string, string>();
+
+  private constructor(
+    readonly kv: KV,
+    readonly bucket: string,
+    private readonly content: ContentStore,
+    private readonly limit: number,
+  ) {}
+
+  static async open(nc: NatsConnection, bucket: string, content: ContentStore, replicas = 1): Promise<ManifestStore> {
+    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas, description: 'kuma xDS manifests by proxy' });
+    return new ManifestStore(kv, bucket, content, (nc.info?.max_payload ?? 1024 * 1024) - 4096);
+  }
+
+  /** The core NATS subject on which every stored write of a proxy's manifest is also delivered. */
+  subject(proxy: string): string {
+    return `$KV.${this.bucket}.${manifestKey(proxy)}`;
+  }
+
+  /**
+   * Publishes unless the same content is already what this process last published for the
+   * proxy. Returns whether it wrote.
+   */
+  async publish(m: Manifest): Promise<boolean> {
+    const content = manifestContentHash(m);
+    if (this.published.get(m.proxy) === content) return false;
+    const data = await this.encode(m);
+    const key = manifestKey(m.proxy);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let rev = this.revisions.get(key);
+      if (rev === undefined) {
+        const current = await this.read(m.proxy);
+        if (current && current.manifest.position > m.position) return false;
+        rev = current?.revision ?? 0;
+      }
+      try {
+        const next = rev === 0 ? await this.kv.create(key, data) : await this.kv.update(key, data, rev);
+        this.revisions.set(key, next);
+        this.published.set(m.proxy, content);
+        return true;
+      } catch (err) {
+        if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw err;
+        this.revisions.delete(key); // someone else wrote: read theirs and compare positions
+      }
+    }
+    return false;
+  }
+
+  /** Forgets what this process published (its share moved away): a later publish reads first. */
+  forget(proxy: string): void {
+    this.revisions.delete(manifestKey(proxy));
+    this.published.delete(proxy);
+  }
+
+  async read(proxy: string): Promise<{ manifest: Manifest; revision: number } | undefined> {
+    const e = await this.kv.get(manifestKey(proxy));
+    if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
+    return { manifest: await this.decode(e.value), revision: e.revision };
+  }
+
+  async encode(m: Manifest): Promise<Uint8Array> {
+    const json = Buffer.from(JSON.stringify(m));
+    if (json.length <= this.limit) return json;
+    const hash = sha256(json);
+    await this.content.put(hash, json);
+    return Buffer.from(JSON.stringify({ ref: hash, proxy: m.proxy, position: m.position }));
+  }
+
+  async decode(data: Uint8Array): Promise<Manifest> {
+    const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as Manifest | { ref: string };
+    if ('ref' in parsed) return JSON.parse(Buffer.from(await this.content.get(parsed.ref)).toString('utf8')) as Manifest;
+    return parsed;
+  }
+}

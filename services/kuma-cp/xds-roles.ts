@@ -1,0 +1,226 @@
+import type { Logger } from 'pino';
+import type { StoredEvent } from '../../libs/event-log/event.ts';
+import type { JetStreamEventLog } from '../../libs/event-log/jetstream.ts';
+import type { KumaCpConfig, Role } from '../../libs/platform/config.ts';
+import { parseDuration } from '../../libs/platform/duration.ts';
+import type { Lifecycle } from '../../libs/platform/lifecycle.ts';
+import type { Metrics } from '../../libs/platform/metrics.ts';
+import type { CurrentState } from '../../libs/projection/current-state.ts';
+import type { LiveProjection } from '../../libs/projection/live-projection.ts';
+import type { TypeRegistry } from '../../libs/resources/registry.ts';
+import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
+import { ManifestStore, type Manifest } from '../../libs/snapshot-store/manifest.ts';
+import { NatsSnapshotSource } from '../../libs/snapshot-store/nats-source.ts';
+import { StatusBoard } from '../../libs/snapshot-store/status-board.ts';
+import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
+import { TYPE_ORDER } from '../../libs/xds/protos.ts';
+import { decodeToObject } from '../../libs/xds/resource.ts';
+import { SnapshotCache, type SnapshotSource } from '../../libs/xds/snapshot-cache.ts';
+import type { Snapshot } from '../../libs/xds/snapshot.ts';
+import type { ResourceService } from '../api-server/resource-service.ts';
+import { SnapshotGenerator } from '../projector/generator.ts';
+import { Membership } from '../projector/membership.ts';
+import { ManifestPublisher } from '../projector/publisher.ts';
+import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
+import { startGateway } from '../xds-gateway/gateway.ts';
+import { XdsMetrics } from '../xds-gateway/metrics.ts';
+import { DataplaneLifecycle } from '../xds-gateway/registration.ts';
+import { RegistrationError } from '../xds-gateway/stream.ts';
+import { StreamStatusRegistry } from '../xds-gateway/status.ts';
+import { loadOrCreateTls } from '../xds-gateway/tls.ts';
+
+export interface XdsRolesContext {
+  readonly config: KumaCpConfig;
+  readonly roles: readonly Role[];
+  readonly instanceId: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly lifecycle: Lifecycle;
+  readonly registry: TypeRegistry;
+  readonly projection: LiveProjection;
+  readonly service: ResourceService;
+  readonly tokens: DataplaneTokens;
+  /** Called after each event the projection applies. */
+  readonly followers: ((e: StoredEvent, state: CurrentState) => void)[];
+  /** The JetStream log when `store.type` is nats: the roles then talk only through NATS. */
+  readonly nats?: JetStreamEventLog;
+}
+
+export interface XdsRoles {
+  readonly ports: { dpServer: number; dpServerPlaintext: number };
+  /** A proxy's connection status (DataplaneInsight), for the API. */
+  insightOf?(mesh: string, name: string): Record<string, unknown> | undefined;
+  /** A proxy's computed configuration (`_config`), for the API. */
+  configOf?(mesh: string, name: string): Promise<Record<string, Record<string, unknown>> | undefined>;
+}
+
+function configJson(s: Snapshot): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const typeUrl of TYPE_ORDER) {
+    const all = [...(s.resources.get(typeUrl)?.values() ?? []), ...(s.namedOnly.get(typeUrl)?.values() ?? [])];
+    if (all.length === 0) continue;
+    out[typeUrl] = Object.fromEntries(all.sort((a, b) => a.name.localeCompare(b.name)).map((r) => [r.name, decodeToObject(typeUrl, r.bytes)]));
+  }
+  return out;
+}
+
+async function configFromManifest(m: Manifest, content: ContentStore): Promise<Record<string, Record<string, unknown>>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const refs of [m.resources, m.namedOnly]) {
+    for (const [typeUrl, byName] of Object.entries(refs)) {
+      const into = (out[typeUrl] ??= {});
+      for (const [name, hash] of Object.entries(byName)) into[name] = decodeToObject(typeUrl, await content.get(hash));
+    }
+  }
+  return out;
+}
+
+/**
+ * Starts the projector and gateway roles this process runs. On the memory and embedded stores
+ * both run here and talk in memory (SnapshotCache). On NATS every role talks only through NATS:
+ * projectors share the proxies by rendezvous hashing over live members and publish content and
+ * manifests; gateways follow the manifests of their proxies; status goes through a KV bucket.
+ */
+export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
+  const { config, roles, logger, lifecycle, projection, nats } = ctx;
+  const projector = roles.includes('projector');
+  const gateway = roles.includes('gateway');
+  const api = roles.includes('api');
+  if (!nats && projector !== gateway) {
+    throw new Error('the projector and gateway roles can run in separate processes only with store.type nats (they talk through NATS); run both, or use the nats store');
+  }
+  const result: { ports: XdsRoles['ports'] } & Omit<XdsRoles, 'ports'> = { ports: { dpServer: 0, dpServerPlaintext: 0 } };
+  if (!projector && !gateway && !nats) return result;
+  const xdsMetrics = new XdsMetrics(ctx.metrics.registry);
+  const debounceMs = parseDuration(config.xdsServer.debounce) * 1000;
+  const replicas = config.store.nats.replicas;
+  const bucket = (what: string) => `${config.store.nats.stream}_XDS_${what}`;
+
+  let content: ContentStore | undefined;
+  let manifests: ManifestStore | undefined;
+  let board: StatusBoard | undefined;
+  if (nats) {
+    content = await ContentStore.open(nats.nc, bucket('CONTENT'), { replicas });
+    manifests = await ManifestStore.open(nats.nc, bucket('MANIFESTS'), content, replicas);
+    board = await StatusBoard.open(nats.nc, bucket('STATUS'), logger, { replicas });
+    if (gateway || api) await board.startMirror();
+    const b = board;
+    lifecycle.onShutdown('status board', () => b.close());
+  }
+
+  let source: SnapshotSource | undefined;
+  let generator: SnapshotGenerator | undefined;
+  if (projector) {
+    if (nats) {
+      const memberId = ctx.instanceId.replace(/[^A-Za-z0-9_-]/g, '-');
+      const membership = new Membership(nats.nc, memberId, { subject: `kuma.cluster.${config.store.nats.stream}.projectors` }, logger);
+      const publisher = new ManifestPublisher(content!, manifests!, membership, () => projection.state.position, xdsMetrics, logger);
+      const gen = new SnapshotGenerator(publisher, xdsMetrics, logger, { debounceMs });
+      generator = gen;
+      gen.load(projection.state);
+      ctx.followers.push((e, state) => gen.onEvent(e, e.op === 'upsert' ? state.get(e) : undefined));
+      lifecycle.onShutdown('projector membership', () => membership.stop());
+      await membership.start();
+      // A moved share is generated at once; new Dataplanes reach their owner through onEvent.
+      membership.onChange(() => gen.regenerate(publisher.reshare(gen.proxyKeys())));
+      gen.regenerate(publisher.reshare(gen.proxyKeys()));
+      lifecycle.onShutdown('snapshot publisher', async () => {
+        gen.stop();
+        await publisher.idle();
+      });
+      logger.info({ component: 'projector', member: memberId, members: membership.members }, 'projector started: publishing its share over NATS');
+    } else {
+      const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key) });
+      const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs });
+      generator = gen;
+      source = cache;
+      gen.load(projection.state);
+      ctx.followers.push((e, state) => gen.onEvent(e, e.op === 'upsert' ? state.get(e) : undefined));
+      lifecycle.onShutdown('snapshot generator', async () => gen.stop());
+    }
+  }
+
+  if (nats) {
+    const c = content!;
+    const m = manifests!;
+    result.configOf = async (mesh, name) => {
+      const stored = await m.read(`${mesh}.${name}`);
+      return stored && !stored.manifest.deleted ? configFromManifest(stored.manifest, c) : undefined;
+    };
+    result.insightOf = (mesh, name) => board!.get(`${mesh}.${name}`);
+  } else if (generator) {
+    const gen = generator;
+    result.configOf = async (mesh, name) => {
+      const s = gen.generate(`${mesh}.${name}`);
+      return s ? configJson(s) : undefined;
+    };
+  }
+
+  if (gateway) {
+    if (nats) {
+      const natsSource = new NatsSnapshotSource(nats.nc, manifests!, content!, logger, {
+        onContent: (outcome) => xdsMetrics.contentLookups.inc({ outcome }),
+        onStaleManifest: () => xdsMetrics.staleManifests.inc(),
+      });
+      source = natsSource;
+      const timer = setInterval(() => xdsMetrics.contentCacheBytes.set(natsSource.cacheBytes), 5000);
+      timer.unref();
+      lifecycle.onShutdown('snapshot source', async () => {
+        clearInterval(timer);
+        natsSource.close();
+      });
+    }
+    const status = new StreamStatusRegistry();
+    if (board) {
+      const b = board;
+      status.onChange((key) => b.changed(key, () => status.insight(key)));
+    } else {
+      result.insightOf = (mesh, name) => status.insight(`${mesh}.${name}`);
+    }
+    /** Connected to any gateway of the cluster (a proxy that moved must not be deregistered by the old one). */
+    const connectedAnywhere = (key: string): boolean => {
+      if (status.connected(key)) return true;
+      const subs = (board?.get(key)?.['subscriptions'] ?? []) as { disconnectTime?: string; controlPlaneInstanceId?: string }[];
+      return subs.some((s) => !s.disconnectTime && s.controlPlaneInstanceId !== ctx.instanceId);
+    };
+    const tls = await loadOrCreateTls({ certFile: config.general.tlsCertFile, keyFile: config.general.tlsKeyFile, workDir: config.general.workDir, logger });
+    const noAuth = config.dpServer.authn.dpProxy.type === 'none';
+    if (noAuth) logger.warn({ component: 'dp-server' }, 'dataplane authentication is OFF (dpServer.authn.dpProxy.type=none): serving on loopback only');
+    const authenticator = noAuth ? noAuthentication : new TokenAuthenticator(ctx.tokens);
+    const registrations = new DataplaneLifecycle(
+      {
+        upsert: async (input, actor) => {
+          if (!projection.state.get({ type: 'Mesh', name: input.mesh ?? '' })) {
+            throw new RegistrationError(`cannot register dataplane ${input.mesh}.${input.name}: mesh "${input.mesh}" does not exist`);
+          }
+          await ctx.service.upsert(ctx.registry.get('Dataplane'), input, actor);
+        },
+        remove: async (proxy, actor) => ctx.service.delete({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name }, actor),
+      },
+      ctx.registry,
+      connectedAnywhere,
+      parseDuration(config.xdsServer.dataplaneDeregistrationDelay) * 1000,
+      logger,
+    );
+    lifecycle.onShutdown('dataplane lifecycle', async () => registrations.stop());
+    const gw = await startGateway(
+      {
+        source: source!,
+        status,
+        instanceId: ctx.instanceId,
+        logger,
+        metrics: xdsMetrics,
+        authenticate: (proxy, token) => authenticator.authenticate(proxy, token),
+        onConnect: (proxy, node) => registrations.onConnect(proxy, node),
+        onDisconnect: (proxy) => registrations.onDisconnect(proxy),
+        registry: ctx.registry,
+        dataplane: (proxy) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.spec,
+      },
+      { tlsPort: config.dpServer.port, tlsInterface: noAuth ? '127.0.0.1' : '0.0.0.0', plaintextPort: config.dpServer.plaintextPort, tls },
+      logger,
+    );
+    result.ports = { dpServer: gw.tlsPort, dpServerPlaintext: gw.plaintextPort };
+    lifecycle.onShutdown('data plane server', () => gw.close());
+  }
+  return result;
+}

@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import type { ContentStore } from '../../libs/snapshot-store/content-store.ts';
+import { manifestOf, type ManifestStore } from '../../libs/snapshot-store/manifest.ts';
+import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
+import type { Snapshot } from '../../libs/xds/snapshot.ts';
+import type { XdsMetrics } from '../xds-gateway/metrics.ts';
+import type { Membership } from './membership.ts';
+
+const MAX_IN_FLIGHT = 128;
+
+/**
+ * The projector's sink: wants the proxies of its share, and publishes each new snapshot as
+ * content (each resource once, by hash) followed by the proxy's manifest, so a gateway that
+ * sees the manifest finds its content. Publications of one proxy are applied in order; at
+ * most MAX_IN_FLIGHT proxies publish at once.
+ */
+export class ManifestPublisher implements SnapshotSink {
+  private readonly chains = new Map<string, Promise<void>>();
+  private inFlight = 0;
+  private readonly queue: (() => void)[] = [];
+  private owned = new Set<string>();
+
+  constructor(
+    private readonly content: ContentStore,
+    private readonly manifests: ManifestStore,
+    private readonly membership: Membership,
+    /** The log position the generator's views are at. */
+    private readonly position: () => number,
+    private readonly metrics: XdsMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  wants(proxyKey: string): boolean {
+    return this.membership.owns(proxyKey);
+  }
+
+  /**
+   * Recomputes the share from the current proxies: returns those that are new to it (to be
+   * generated now); forgets those that moved away.
+   */
+  reshare(all: Iterable<string>): string[] {
+    const next = new Set<string>();
+    const gained: string[] = [];
+    for (const key of all) {
+      if (!this.membership.owns(key)) continue;
+      next.add(key);
+      if (!this.owned.has(key)) gained.push(key);
+    }
+    for (const key of this.owned) if (!next.has(key)) this.manifests.forget(key);
+    this.owned = next;
+    this.metrics.ownedProxies.set(next.size);
+    return gained;
+  }
+
+  set(proxyKey: string, snapshot: Snapshot | undefined): void {
+    const position = this.position();
+    if (snapshot) this.owned.add(proxyKey);
+    else this.owned.delete(proxyKey);
+    const prev = this.chains.get(proxyKey) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.slot(() => this.publish(proxyKey, snapshot, position)))
+      .catch((err) => this.logger.error({ component: 'projector', proxy: proxyKey, err: (err as Error).message }, 'publishing a snapshot failed'))
+      .finally(() => {
+        if (this.chains.get(proxyKey) === next) this.chains.delete(proxyKey);
+      });
+    this.chains.set(proxyKey, next);
+  }
+
+  private async publish(proxyKey: string, snapshot: Snapshot | undefined, position: number): Promise<void> {
+    if (snapshot) {
+      const puts: Promise<void>[] = [];
+      for (const byName of [...snapshot.resources.values(), ...snapshot.namedOnly.values()]) {
+        for (const r of byName.values()) puts.push(this.content.put(r.hash, r.bytes));
+      }
+      await Promise.all(puts);
+    }
+    const wrote = await this.manifests.publish(manifestOf(proxyKey, snapshot, position, this.membership.self));
+    this.metrics.manifestWrites.inc({ outcome: wrote ? 'written' : 'skipped' });
+  }
+
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.queue.push(r));
+    this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+      this.queue.shift()?.();
+    }
+  }
+
+  /** Resolves once everything handed over so far is published. */
+  async idle(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  }
+}
