@@ -76,7 +76,8 @@ export class KumaCpProcess {
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`kuma-cp exited with ${proc.exitCode}:\n${this.output}`);
       try {
-        const res = await fetch(`${this.url}/`);
+        // The diagnostics server answers /ready for every role (a gateway has no API).
+        const res = await fetch(`http://127.0.0.1:${this.diagnosticsPort}/ready`);
         if (res.ok) return;
       } catch {
         // not listening yet

@@ -56,6 +56,7 @@ export class ManifestPublisher implements SnapshotSink {
     const position = this.position();
     if (snapshot) this.owned.add(proxyKey);
     else this.owned.delete(proxyKey);
+    this.metrics.ownedProxies.set(this.owned.size);
     const prev = this.chains.get(proxyKey) ?? Promise.resolve();
     const next = prev
       .then(() => this.slot(() => this.publish(proxyKey, snapshot, position)))
