@@ -22,7 +22,7 @@ const projectors: KumaCpProcess[] = [];
 const gateways: KumaCpProcess[] = [];
 const proxies = new Map<string, FakeEnvoy>();
 const WEB = 8;
-let backends = new Set<number>();
+const backends = new Set<number>();
 
 const env = () => ({
   KUMA_STORE_TYPE: 'nats',
