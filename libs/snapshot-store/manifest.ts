@@ -62,9 +62,9 @@ export class ManifestStore {
     private readonly limit: number,
   ) {}
 
-  static async open(nc: NatsConnection, bucket: string, content: ContentStore, replicas = 1): Promise<ManifestStore> {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas, description: 'kuma xDS manifests by proxy' });
-    return new ManifestStore(kv, bucket, content, (nc.info?.max_payload ?? 1024 * 1024) - 4096);
+  static async open(nc: NatsConnection, bucket: string, content: ContentStore, opts: { replicas?: number; limit?: number } = {}): Promise<ManifestStore> {
+    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma xDS manifests by proxy' });
+    return new ManifestStore(kv, bucket, content, Math.min(opts.limit ?? Infinity, (nc.info?.max_payload ?? 1024 * 1024) - 4096));
   }
 
   /** The core NATS subject on which every stored write of a proxy's manifest is also delivered. */

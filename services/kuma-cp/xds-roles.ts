@@ -101,7 +101,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   let board: StatusBoard | undefined;
   if (nats) {
     content = await ContentStore.open(nats.nc, bucket('CONTENT'), { replicas });
-    manifests = await ManifestStore.open(nats.nc, bucket('MANIFESTS'), content, replicas);
+    manifests = await ManifestStore.open(nats.nc, bucket('MANIFESTS'), content, { replicas });
     board = await StatusBoard.open(nats.nc, bucket('STATUS'), logger, { replicas });
     if (gateway || api) await board.startMirror();
     const b = board;

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsServer } from '../testkit/nats-server.ts';
+import { TypeUrl } from '../xds/protos.ts';
+import { makeResource, type XdsResource } from '../xds/resource.ts';
+import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
+import { ContentCorruptError, ContentMissingError, ContentStore, sha256 } from './content-store.ts';
+import { manifestOf, ManifestStore } from './manifest.ts';
+import { NatsSnapshotSource } from './nats-source.ts';
+
+const logger = pino({ level: 'silent' });
+let nats: NatsServer;
+let nc: NatsConnection;
+beforeAll(async () => {
+  nats = await NatsServer.start();
+  nc = await connect({ servers: nats.url });
+});
+afterAll(async () => {
+  await nc?.close();
+  await nats?.stop();
+});
+
+async function stores(opts: { chunkSize?: number; limit?: number } = {}) {
+  const id = randomUUID().slice(0, 8);
+  const content = await ContentStore.open(nc, `C_${id}`, opts);
+  const manifests = await ManifestStore.open(nc, `M_${id}`, content, opts);
+  return { content, manifests };
+}
+
+const cluster = (name: string, timeoutS = 5): XdsResource =>
+  makeResource(TypeUrl.Cluster, name, { name, type: 'EDS', connect_timeout: { seconds: timeoutS }, eds_cluster_config: { eds_config: { ads: {} } } });
+
+async function publish(s: Awaited<ReturnType<typeof stores>>, proxy: string, snapshot: Snapshot | undefined, position: number): Promise<boolean> {
+  for (const byName of snapshot ? [...snapshot.resources.values(), ...snapshot.namedOnly.values()] : []) for (const r of byName.values()) await s.content.put(r.hash, r.bytes);
+  return s.manifests.publish(manifestOf(proxy, snapshot, position, 'test'));
+}
+
+function watcher(source: NatsSnapshotSource, proxy: string) {
+  const seen: (Snapshot | undefined)[] = [];
+  const stop = source.watch(proxy, (s) => seen.push(s));
+  const next = async (n: number, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (seen.length < n) {
+      if (Date.now() > deadline) throw new Error(`only ${seen.length} snapshots within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return seen[n - 1];
+  };
+  return { seen, stop, next };
+}
+
+const names = (s: Snapshot | undefined) => [...(s?.resources.get(TypeUrl.Cluster)?.keys() ?? [])].sort();
+
+describe('content store', () => {
+  it('round-trips blobs, chunking those larger than a message, and refuses missing or corrupt content', async () => {
+    const { content } = await stores({ chunkSize: 1000 });
+    const small = Buffer.from('small');
+    const big = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
+    await content.put(sha256(small), small);
+    await content.put(sha256(big), big);
+    expect(Buffer.from(await content.get(sha256(small))).equals(small)).toBe(true);
+    expect(Buffer.from(await content.get(sha256(big))).equals(big)).toBe(true);
+    expect((await content.kv.get(`c.${sha256(big)}`))!.value[0]).toBe(1); // an index of chunks
+    await expect(content.get('0'.repeat(64))).rejects.toBeInstanceOf(ContentMissingError);
+    await content.kv.put(`c.${sha256(small)}`, Buffer.from([0, 1, 2, 3]));
+    await expect(content.get(sha256(small))).rejects.toBeInstanceOf(ContentCorruptError);
+  });
+});
+
+describe('manifest store', () => {
+  it('only moves forward, and stores a manifest larger than a message by reference', async () => {
+    const s = await stores({ limit: 300 });
+    const snap = buildSnapshot(Array.from({ length: 20 }, (_, i) => cluster(`svc-${i}`)));
+    expect(await publish(s, 'default.web-1', snap, 10)).toBe(true);
+    const stored = await s.manifests.read('default.web-1');
+    expect(stored?.manifest.position).toBe(10);
+    expect(Object.keys(stored!.manifest.resources[TypeUrl.Cluster]!)).toHaveLength(20);
+    expect(JSON.parse((await s.manifests.kv.get('default.web-1'))!.string())).toHaveProperty('ref'); // stored by reference
+
+    // another writer (a second projector) with an older position cannot go back
+    const other = await ManifestStore.open(nc, s.manifests.bucket, s.content);
+    expect(await other.publish(manifestOf('default.web-1', buildSnapshot([cluster('old')]), 5, 'lagging'))).toBe(false);
+    expect((await s.manifests.read('default.web-1'))?.manifest.position).toBe(10);
+    // a newer one wins, and the first writer's next write re-reads instead of overwriting it
+    expect(await other.publish(manifestOf('default.web-1', buildSnapshot([cluster('new')]), 12, 'other'))).toBe(true);
+    expect(await publish(s, 'default.web-1', buildSnapshot([cluster('stale')]), 11)).toBe(false);
+    expect((await s.manifests.read('default.web-1'))?.manifest.generatedBy).toBe('other');
+  });
+});
+
+describe('NATS snapshot source (gateway side)', () => {
+  it('makes a proxy wait until a projector publishes it, then follows changes, deletions and never an older manifest', async () => {
+    const s = await stores();
+    const stale: number[] = [];
+    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger, { onStaleManifest: () => stale.push(1) });
+    const w = watcher(source, 'default.web-1');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(w.seen).toHaveLength(0); // nobody knows this proxy yet: it waits
+
+    await publish(s, 'default.web-1', buildSnapshot([cluster('a'), cluster('b')]), 3);
+    expect(names(await w.next(1))).toEqual(['a', 'b']);
+    await publish(s, 'default.web-1', buildSnapshot([cluster('a'), cluster('c')]), 4);
+    expect(names(await w.next(2))).toEqual(['a', 'c']);
+
+    // an older manifest (a lagging projector's write that lost the compare-and-set) is ignored
+    const older = manifestOf('default.web-1', buildSnapshot([cluster('old')]), 2, 'lagging');
+    nc.publish(s.manifests.subject('default.web-1'), await s.manifests.encode(older));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(w.seen).toHaveLength(2);
+    expect(stale).toHaveLength(1);
+
+    await publish(s, 'default.web-1', undefined, 5);
+    expect(await w.next(3)).toBeUndefined();
+    w.stop();
+    source.close();
+  });
+
+  it('never serves corrupt content: it counts, refetches, and serves once the content is right', async () => {
+    const s = await stores();
+    const outcomes: string[] = [];
+    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger, { onContent: (o) => outcomes.push(o) });
+    const good = cluster('svc', 7);
+    await s.content.kv.put(`c.${good.hash}`, Buffer.concat([Buffer.from([0]), Buffer.from('garbage')]));
+    await s.manifests.publish(manifestOf('default.web-2', buildSnapshot([good]), 1, 'test'));
+    const w = watcher(source, 'default.web-2');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(w.seen).toHaveLength(0);
+    expect(outcomes).toContain('corrupt');
+    await s.content.kv.put(`c.${good.hash}`, Buffer.concat([Buffer.from([0]), good.bytes]));
+    const served = await w.next(1, 10_000);
+    expect(Buffer.from(served!.resources.get(TypeUrl.Cluster)!.get('svc')!.bytes).equals(Buffer.from(good.bytes))).toBe(true);
+    w.stop();
+    source.close();
+  });
+
+  it('reads the manifest store through a second connection: a gateway on another node sees the same', async () => {
+    const s = await stores();
+    await publish(s, 'default.web-3', buildSnapshot([cluster('x')]), 1);
+    const nc2 = await connect({ servers: nats.url });
+    try {
+      const kv = await new Kvm(nc2).open(s.manifests.bucket);
+      expect(JSON.parse((await kv.get('default.web-3'))!.string()).resources[TypeUrl.Cluster]).toEqual({ x: cluster('x').hash });
+    } finally {
+      await nc2.close();
+    }
+  });
+});
