@@ -41,7 +41,7 @@ describe('npm run cluster:local', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(out).toMatch(/\[6\/6\] starting gateway-2\.\.\. ready/);
-    expect((await (await fetch(`http://127.0.0.1:${ports.api}/`)).json()).product).toBe('Kuma');
+    expect(((await (await fetch(`http://127.0.0.1:${ports.api}/`)).json()) as { product: string }).product).toBe('Kuma');
     for (const p of [ports.nats, ports.dp, ports.dp + 1, ports.plain, ports.plain + 1, ports.diag + 1, ports.diag + 2]) expect(await listening(p)).toBe(true);
 
     proc.kill('SIGINT');
