@@ -31,6 +31,11 @@ export interface MeshChange {
   readonly services: ReadonlySet<string>;
   /** A service appeared or disappeared. */
   readonly serviceSetChanged: boolean;
+  /**
+   * Of `services`, those that existed before and after with the same protocol: only their
+   * endpoints (their ClusterLoadAssignment) changed, nothing else a consumer is built from.
+   */
+  readonly endpointsOnly: ReadonlySet<string>;
 }
 
 interface DataplaneEntry {
@@ -129,7 +134,7 @@ export class MeshState {
   }
 
   /** Replaces (or with `undefined`, removes) a Dataplane; returns the services it touched. */
-  setDataplane(name: string, r: Resource | undefined): { services: Set<string>; serviceSetChanged: boolean } {
+  setDataplane(name: string, r: Resource | undefined): { services: Set<string>; serviceSetChanged: boolean; endpointsOnly: Set<string> } {
     const before = this.dataplanes.get(name);
     const touched = new Set<string>();
     let serviceSetChanged = false;
@@ -173,17 +178,19 @@ export class MeshState {
     }
     // Only services whose endpoint list really changed count (a tag-less edit touches none).
     const changed = new Set<string>();
+    const endpointsOnly = new Set<string>();
     for (const svc of touched) {
       const old = this.serviceViews.get(svc);
       this.serviceViews.delete(svc);
       const now = this.service(svc);
       if (!old || !now || JSON.stringify(old.endpoints) !== JSON.stringify(now.endpoints) || old.protocol !== now.protocol) {
         changed.add(svc);
+        if (old && now && old.protocol === now.protocol) endpointsOnly.add(svc);
         this.revisions.set(svc, (this.revisions.get(svc) ?? 0) + 1);
         this.serviceViews.delete(svc);
       }
     }
-    return { services: changed, serviceSetChanged };
+    return { services: changed, serviceSetChanged, endpointsOnly };
   }
 
   /** Dataplanes to regenerate after `change`. */
@@ -222,11 +229,11 @@ export class MeshViews {
     if (type === 'Mesh') {
       const s = this.state(name);
       s.mesh = after;
-      return { mesh: name, meshChanged: true, dataplanes: new Set(), services: new Set(), serviceSetChanged: false };
+      return { mesh: name, meshChanged: true, dataplanes: new Set(), services: new Set(), serviceSetChanged: false, endpointsOnly: new Set() };
     }
     if (type === 'Dataplane' && mesh !== undefined) {
-      const { services, serviceSetChanged } = this.state(mesh).setDataplane(name, after);
-      return { mesh, meshChanged: false, dataplanes: new Set([name]), services, serviceSetChanged };
+      const { services, serviceSetChanged, endpointsOnly } = this.state(mesh).setDataplane(name, after);
+      return { mesh, meshChanged: false, dataplanes: new Set([name]), services, serviceSetChanged, endpointsOnly };
     }
     return undefined;
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { TypeUrl } from '../xds/protos.ts';
 import type { Snapshot } from '../xds/snapshot.ts';
 import { sha256, type ContentStore } from './content-store.ts';
 
@@ -21,13 +22,31 @@ export interface Manifest {
   readonly namedOnly: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
+/**
+ * In a manifest, a resource every proxy of the mesh shares and that changes often (a service's
+ * ClusterLoadAssignment) is not named by hash but by this marker: its hash is in the shared
+ * pointer of (mesh, name). An endpoint change then rewrites one pointer, not every consumer's
+ * manifest.
+ */
+export const SHARED = '@';
+export const isShared = (typeUrl: string): boolean => typeUrl === TypeUrl.ClusterLoadAssignment;
+
 function refs(m: ReadonlyMap<string, ReadonlyMap<string, { hash: string }>>): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const [typeUrl, byName] of [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    out[typeUrl] = Object.fromEntries([...byName.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, r]) => [name, r.hash]));
+    const shared = isShared(typeUrl);
+    out[typeUrl] = Object.fromEntries([...byName.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, r]) => [name, shared ? SHARED : r.hash]));
   }
   return out;
 }
+
+/** A shared pointer: the current hash of a shared resource of a mesh. */
+export interface Pointer {
+  readonly hash: string;
+  readonly position: number;
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64url');
 
 export function manifestOf(proxy: string, snapshot: Snapshot | undefined, position: number, generatedBy: string): Manifest {
   if (!snapshot) return { v: 1, proxy, position, generatedBy, deleted: true, resources: {}, namedOnly: {} };
@@ -54,6 +73,7 @@ export const manifestKey = (proxy: string): string => proxy;
 export class ManifestStore {
   private readonly revisions = new Map<string, number>();
   private readonly published = new Map<string, string>();
+  private readonly pointerWrites = new Map<string, { hash: string; done: Promise<boolean> }>();
 
   private constructor(
     readonly kv: KV,
@@ -79,19 +99,59 @@ export class ManifestStore {
   async publish(m: Manifest): Promise<boolean> {
     const content = manifestContentHash(m);
     if (this.published.get(m.proxy) === content) return false;
-    const data = await this.encode(m);
-    const key = manifestKey(m.proxy);
+    const wrote = await this.write(manifestKey(m.proxy), await this.encode(m), m.position);
+    if (wrote) this.published.set(m.proxy, content);
+    return wrote;
+  }
+
+  pointerKey(mesh: string, name: string): string {
+    return `_eds.${b64(mesh)}.${b64(name)}`;
+  }
+
+  pointerSubject(mesh: string, name: string): string {
+    return `$KV.${this.bucket}.${this.pointerKey(mesh, name)}`;
+  }
+
+  /** Points (mesh, name) at `hash`, with the same forward-only rule as manifests. */
+  async publishPointer(mesh: string, name: string, hash: string, position: number): Promise<boolean> {
+    const key = this.pointerKey(mesh, name);
+    if (this.published.get(key) === hash) return false;
+    // Many proxies' snapshots carry the same new pointer at once: write it once.
+    const inflight = this.pointerWrites.get(key);
+    if (inflight?.hash === hash) return inflight.done.then(() => false);
+    const done = (async () => {
+      await inflight?.done.catch(() => undefined);
+      const wrote = await this.write(key, Buffer.from(JSON.stringify({ hash, position } satisfies Pointer)), position);
+      if (wrote) this.published.set(key, hash);
+      return wrote;
+    })();
+    this.pointerWrites.set(key, { hash, done });
+    try {
+      return await done;
+    } finally {
+      if (this.pointerWrites.get(key)?.done === done) this.pointerWrites.delete(key);
+    }
+  }
+
+  async readPointer(mesh: string, name: string): Promise<Pointer | undefined> {
+    const e = await this.kv.get(this.pointerKey(mesh, name));
+    if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
+    return JSON.parse(e.string()) as Pointer;
+  }
+
+  /** Compare-and-set on the last revision seen; never replaces a value with a newer position. */
+  private async write(key: string, data: Uint8Array, position: number): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt++) {
       let rev = this.revisions.get(key);
       if (rev === undefined) {
-        const current = await this.read(m.proxy);
-        if (current && current.manifest.position > m.position) return false;
+        const current = await this.kv.get(key);
+        const live = current && current.operation === 'PUT' && current.value.length > 0;
+        if (live && (JSON.parse(current.string()) as { position: number }).position > position) return false;
         rev = current?.revision ?? 0;
       }
       try {
         const next = rev === 0 ? await this.kv.create(key, data) : await this.kv.update(key, data, rev);
         this.revisions.set(key, next);
-        this.published.set(m.proxy, content);
         return true;
       } catch (err) {
         if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw err;

@@ -1,12 +1,12 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import type { TypeUrl } from '../xds/protos.ts';
+import { TypeUrl } from '../xds/protos.ts';
 import type { XdsResource } from '../xds/resource.ts';
 import type { SnapshotSource } from '../xds/snapshot-cache.ts';
 import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
 import { ContentCorruptError, type ContentStore } from './content-store.ts';
-import type { Manifest, ManifestStore } from './manifest.ts';
+import { SHARED, type Manifest, type ManifestStore, type Pointer } from './manifest.ts';
 
 export interface SourceHooks {
   onContent?(outcome: 'hit' | 'miss' | 'corrupt' | 'missing'): void;
@@ -18,7 +18,21 @@ interface Entry {
   readonly sub: Subscription;
   /** Position of the manifest being served (or loading): older ones are ignored. */
   position: number;
+  manifest: Manifest | undefined;
+  /** Shared pointers this proxy's manifest refers to. */
+  pointers: Set<string>;
   snapshot: Snapshot | undefined;
+  chain: Promise<void>;
+}
+
+/** A shared pointer followed for the proxies whose manifests refer to it. */
+interface SharedPointer {
+  readonly mesh: string;
+  readonly name: string;
+  readonly sub: Subscription;
+  readonly refs: Set<string>;
+  value: Pointer | undefined;
+  loaded: Promise<void>;
   chain: Promise<void>;
 }
 
@@ -33,6 +47,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class NatsSnapshotSource implements SnapshotSource {
   private readonly entries = new Map<string, Entry>();
+  private readonly pointers = new Map<string, SharedPointer>();
   private readonly cache: LRUCache<string, XdsResource>;
   private closed = false;
 
@@ -67,7 +82,7 @@ export class NatsSnapshotSource implements SnapshotSource {
           e.chain = e.chain.then(async () => this.apply(proxyKey, e, await this.manifests.decode(msg.data))).catch((error) => this.failed(proxyKey, error));
         },
       });
-      entry = { watchers: new Set(), sub, position: -1, snapshot: undefined, chain: Promise.resolve() };
+      entry = { watchers: new Set(), sub, position: -1, manifest: undefined, pointers: new Set(), snapshot: undefined, chain: Promise.resolve() };
       this.entries.set(proxyKey, entry);
       this.refresh(proxyKey, entry);
     }
@@ -79,6 +94,7 @@ export class NatsSnapshotSource implements SnapshotSource {
       if (e.watchers.size === 0 && this.entries.get(proxyKey) === e) {
         this.entries.delete(proxyKey);
         e.sub.unsubscribe();
+        for (const k of e.pointers) this.release(k, proxyKey);
       }
     };
   }
@@ -103,17 +119,112 @@ export class NatsSnapshotSource implements SnapshotSource {
       this.hooks.onStaleManifest?.();
       return;
     }
+    const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
+    const wanted = new Set<string>();
+    for (const refs of [m.resources, m.namedOnly]) {
+      for (const byName of Object.values(refs)) for (const [name, hash] of Object.entries(byName)) if (hash === SHARED) wanted.add(this.follow(mesh, name, proxyKey));
+    }
+    for (const k of entry.pointers) if (!wanted.has(k)) this.release(k, proxyKey);
+    entry.pointers = wanted;
+    await Promise.all([...wanted].map((k) => this.pointers.get(k)?.loaded));
+    await this.build(proxyKey, entry, m);
+  }
+
+  /** Resolves a manifest (pointers at their current values) to a snapshot and hands it to the watchers. */
+  private async build(proxyKey: string, entry: Entry, m: Manifest): Promise<void> {
     let snapshot: Snapshot | undefined;
     if (!m.deleted) {
-      const load = (refs: Manifest['resources']) =>
-        Promise.all(Object.entries(refs).flatMap(([typeUrl, byName]) => Object.entries(byName).map(([name, hash]) => this.resource(typeUrl as TypeUrl, name, hash))));
+      const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
+      const load = async (refs: Manifest['resources']): Promise<XdsResource[]> => {
+        const out: XdsResource[] = [];
+        const missing: Promise<XdsResource>[] = [];
+        for (const [typeUrl, byName] of Object.entries(refs)) {
+          for (const [name, ref] of Object.entries(byName)) {
+            // A shared pointer nobody has published yet: leave the resource out until it is.
+            const hash = ref === SHARED ? this.pointers.get(this.pointerKey(mesh, name))?.value?.hash : ref;
+            if (!hash) continue;
+            const cached = this.cache.get(`${hash}\u0000${name}`);
+            if (cached) {
+              this.hooks.onContent?.('hit');
+              out.push(cached);
+            } else missing.push(this.resource(typeUrl as TypeUrl, name, hash));
+          }
+        }
+        return [...out, ...(await Promise.all(missing))];
+      };
       const [main, named] = await Promise.all([load(m.resources), load(m.namedOnly)]);
       snapshot = buildSnapshot(main, named);
     }
     if (m.position < entry.position || this.entries.get(proxyKey) !== entry) return;
     entry.position = m.position;
+    entry.manifest = m;
     entry.snapshot = snapshot;
     for (const w of entry.watchers) w(snapshot);
+  }
+
+  private pointerKey(mesh: string, name: string): string {
+    return `${mesh}\u0000${name}`;
+  }
+
+  /** Starts (or joins) following a shared pointer for a proxy; returns its key. */
+  private follow(mesh: string, name: string, proxyKey: string): string {
+    const key = this.pointerKey(mesh, name);
+    let p = this.pointers.get(key);
+    if (!p) {
+      const sub = this.nc.subscribe(this.manifests.pointerSubject(mesh, name), {
+        callback: (err, msg) => {
+          if (err || msg.data.length === 0) return;
+          const ptr = this.pointers.get(key);
+          if (ptr) this.update(ptr, JSON.parse(Buffer.from(msg.data).toString('utf8')) as Pointer);
+        },
+      });
+      const created: SharedPointer = { mesh, name, sub, refs: new Set(), value: undefined, loaded: Promise.resolve(), chain: Promise.resolve() };
+      created.loaded = this.manifests
+        .readPointer(mesh, name)
+        .then((v) => {
+          if (v && (!created.value || v.position >= created.value.position)) created.value = v;
+        })
+        .catch((err) => this.failed(`${mesh}/${name}`, err));
+      this.pointers.set(key, created);
+      p = created;
+    }
+    p.refs.add(proxyKey);
+    return key;
+  }
+
+  private release(key: string, proxyKey: string): void {
+    const p = this.pointers.get(key);
+    if (!p) return;
+    p.refs.delete(proxyKey);
+    if (p.refs.size === 0) {
+      p.sub.unsubscribe();
+      this.pointers.delete(key);
+    }
+  }
+
+  /** A pointer moved: fetch the new content once, then rebuild every proxy that refers to it. */
+  private update(p: SharedPointer, v: Pointer): void {
+    p.chain = p.chain
+      .then(async () => {
+        await p.loaded;
+        if (p.value && v.position < p.value.position) {
+          this.hooks.onStaleManifest?.();
+          return;
+        }
+        if (p.value?.hash === v.hash) {
+          p.value = v;
+          return;
+        }
+        await this.resource(TypeUrl.ClusterLoadAssignment, p.name, v.hash);
+        p.value = v;
+        for (const proxyKey of p.refs) {
+          const e = this.entries.get(proxyKey);
+          if (!e || !e.manifest) continue;
+          const m = e.manifest;
+          e.chain = e.chain.then(() => this.build(proxyKey, e, m)).catch((err) => this.failed(proxyKey, err));
+        }
+      })
+      .catch((err) => this.failed(`${p.mesh}/${p.name}`, err));
   }
 
   private async resource(typeUrl: TypeUrl, name: string, hash: string): Promise<XdsResource> {
@@ -144,6 +255,12 @@ export class NatsSnapshotSource implements SnapshotSource {
       if (this.closed) return;
       if (s.type === 'reconnect') {
         // Core messages sent while disconnected are lost: read every watched manifest again.
+        for (const p of this.pointers.values()) {
+          p.loaded = this.manifests
+            .readPointer(p.mesh, p.name)
+            .then((v) => v && this.update(p, v))
+            .catch((err) => this.failed(`${p.mesh}/${p.name}`, err));
+        }
         for (const [key, entry] of this.entries) this.refresh(key, entry);
       }
     }
@@ -152,6 +269,8 @@ export class NatsSnapshotSource implements SnapshotSource {
   close(): void {
     this.closed = true;
     for (const e of this.entries.values()) e.sub.unsubscribe();
+    for (const p of this.pointers.values()) p.sub.unsubscribe();
     this.entries.clear();
+    this.pointers.clear();
   }
 }

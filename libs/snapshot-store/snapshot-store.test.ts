@@ -49,7 +49,15 @@ function watcher(source: NatsSnapshotSource, proxy: string) {
     }
     return seen[n - 1];
   };
-  return { seen, stop, next };
+  const until = async (pred: (s: Snapshot | undefined) => boolean, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!w.seen.some(pred)) {
+      if (Date.now() > deadline) throw new Error(`no matching snapshot within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const w = { seen, stop, next, until };
+  return w;
 }
 
 const names = (s: Snapshot | undefined) => [...(s?.resources.get(TypeUrl.Cluster)?.keys() ?? [])].sort();
@@ -132,6 +140,41 @@ describe('NATS snapshot source (gateway side)', () => {
     await s.content.kv.put(`c.${good.hash}`, Buffer.concat([Buffer.from([0]), good.bytes]));
     const served = await w.next(1, 10_000);
     expect(Buffer.from(served!.resources.get(TypeUrl.Cluster)!.get('svc')!.bytes).equals(Buffer.from(good.bytes))).toBe(true);
+    w.stop();
+    source.close();
+  });
+
+  it('resolves shared load assignments through their pointer: an endpoint change moves one pointer, not the manifest', async () => {
+    const s = await stores();
+    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger);
+    const cla = (port: number) => makeResource(TypeUrl.ClusterLoadAssignment, 'backend', { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] });
+    const port = (snap: Snapshot | undefined) => (snap?.resources.get(TypeUrl.ClusterLoadAssignment)?.get('backend')?.hash);
+    const v1 = cla(1);
+    await publish(s, 'default.web-4', buildSnapshot([cluster('backend'), v1]), 1);
+    expect(JSON.parse((await s.manifests.kv.get('default.web-4'))!.string()).resources[TypeUrl.ClusterLoadAssignment]).toEqual({ backend: '@' });
+    await s.content.put(v1.hash, v1.bytes);
+    expect(await s.manifests.publishPointer('default', 'backend', v1.hash, 1)).toBe(true);
+    expect(await s.manifests.publishPointer('default', 'backend', v1.hash, 2)).toBe(false); // unchanged: not written again
+    const w = watcher(source, 'default.web-4');
+    expect(port(await w.next(1))).toBe(v1.hash);
+    const revision = (await s.manifests.kv.get('default.web-4'))!.revision;
+
+    const v2 = cla(2);
+    await s.content.put(v2.hash, v2.bytes);
+    expect(await s.manifests.publishPointer('default', 'backend', v2.hash, 7)).toBe(true);
+    await w.until((x) => port(x) === v2.hash);
+    expect((await s.manifests.kv.get('default.web-4'))!.revision).toBe(revision); // the manifest was not rewritten
+    const count = w.seen.length;
+
+    // an older pointer (a lagging projector) neither wins in the store nor at the gateway
+    const other = await ManifestStore.open(nc, s.manifests.bucket, s.content);
+    expect(await other.publishPointer('default', 'backend', v1.hash, 3)).toBe(false);
+    expect((await s.manifests.readPointer('default', 'backend'))?.hash).toBe(v2.hash);
+    // (delivered as a rejected compare-and-set write still is to plain subscribers)
+    nc.publish(s.manifests.pointerSubject('default', 'backend'), Buffer.from(JSON.stringify({ hash: v1.hash, position: 3 })));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(w.seen).toHaveLength(count);
+    expect(port(w.seen.at(-1))).toBe(v2.hash);
     w.stop();
     source.close();
   });

@@ -1,3 +1,4 @@
+import type { XdsResource } from './resource.ts';
 import type { Snapshot } from './snapshot.ts';
 
 /**
@@ -16,6 +17,11 @@ export interface SnapshotSink {
   wants(proxyKey: string): boolean;
   /** A new snapshot for the proxy (`undefined`: its Dataplane or mesh is gone). */
   set(proxyKey: string, snapshot: Snapshot | undefined): void;
+  /**
+   * A sink that serves a mesh's shared ClusterLoadAssignments by reference takes a new one here,
+   * and then is not handed the consumers' snapshots for a change that touched only endpoints.
+   */
+  setShared?(mesh: string, resource: XdsResource): void;
 }
 
 /** In-process snapshot store. Tells its owner which proxies are watched, so only those are generated. */

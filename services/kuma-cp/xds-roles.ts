@@ -9,7 +9,7 @@ import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
-import { ManifestStore, type Manifest } from '../../libs/snapshot-store/manifest.ts';
+import { ManifestStore, SHARED, type Manifest } from '../../libs/snapshot-store/manifest.ts';
 import { NatsSnapshotSource } from '../../libs/snapshot-store/nats-source.ts';
 import { StatusBoard } from '../../libs/snapshot-store/status-board.ts';
 import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
@@ -64,12 +64,16 @@ function configJson(s: Snapshot): Record<string, Record<string, unknown>> {
   return out;
 }
 
-async function configFromManifest(m: Manifest, content: ContentStore): Promise<Record<string, Record<string, unknown>>> {
+async function configFromManifest(proxy: string, m: Manifest, content: ContentStore, manifests: ManifestStore): Promise<Record<string, Record<string, unknown>>> {
+  const mesh = proxy.slice(0, proxy.indexOf('.'));
   const out: Record<string, Record<string, unknown>> = {};
   for (const refs of [m.resources, m.namedOnly]) {
     for (const [typeUrl, byName] of Object.entries(refs)) {
       const into = (out[typeUrl] ??= {});
-      for (const [name, hash] of Object.entries(byName)) into[name] = decodeToObject(typeUrl, await content.get(hash));
+      for (const [name, ref] of Object.entries(byName)) {
+        const hash = ref === SHARED ? (await manifests.readPointer(mesh, name))?.hash : ref;
+        if (hash) into[name] = decodeToObject(typeUrl, await content.get(hash));
+      }
     }
   }
   return out;
@@ -145,7 +149,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     const m = manifests!;
     result.configOf = async (mesh, name) => {
       const stored = await m.read(`${mesh}.${name}`);
-      return stored && !stored.manifest.deleted ? configFromManifest(stored.manifest, c) : undefined;
+      return stored && !stored.manifest.deleted ? configFromManifest(`${mesh}.${name}`, stored.manifest, c, m) : undefined;
     };
     result.insightOf = (mesh, name) => board!.get(`${mesh}.${name}`);
   } else if (generator) {

@@ -6,6 +6,7 @@ import type { Resource } from '../../libs/resources/resource.ts';
 import { MapSharedCache } from '../../libs/xds/generate/context.ts';
 import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import { ResourceCollisionError, type Snapshot } from '../../libs/xds/snapshot.ts';
+import { serviceLoadAssignment } from '../../libs/xds/generate/services.ts';
 import { translateDataplane } from '../../libs/xds/translator.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
 
@@ -36,6 +37,7 @@ export class SnapshotGenerator {
   readonly views = new MeshViews();
   private readonly shared = new MapSharedCache();
   private readonly dirty = new Set<string>();
+  private readonly sharedDirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private oldestPendingChange: number | undefined;
   readonly errors = new Map<string, GenerationError>();
@@ -57,9 +59,14 @@ export class SnapshotGenerator {
     const change = this.views.apply(e.type, e.mesh, e.name, after);
     if (!change) return;
     const mesh = this.views.get(change.mesh);
-    const affected = mesh ? mesh.affected(change) : new Set<string>();
+    // A sink that shares load assignments by reference gets one new CLA per service whose
+    // endpoints alone changed, instead of a new snapshot for each of its consumers.
+    const byReference = this.sink.setShared && !change.meshChanged ? change.endpointsOnly : new Set<string>();
+    const effective = byReference.size === 0 ? change : { ...change, services: new Set([...change.services].filter((s) => !byReference.has(s))) };
+    const affected = mesh ? mesh.affected(effective) : new Set<string>();
     if (e.type === 'Dataplane' && e.op === 'delete') affected.add(e.name);
-    let any = false;
+    let any = byReference.size > 0;
+    for (const svc of byReference) this.sharedDirty.add(`${change.mesh}\u0000${svc}`);
     for (const dp of affected) {
       const key = `${change.mesh}.${dp}`;
       if (this.sink.wants(key)) {
@@ -96,6 +103,13 @@ export class SnapshotGenerator {
 
   private flush(): void {
     this.timer = undefined;
+    const shared = [...this.sharedDirty];
+    this.sharedDirty.clear();
+    for (const key of shared) {
+      const [meshName, svcName] = key.split('\u0000') as [string, string];
+      const svc = this.views.get(meshName)?.service(svcName);
+      if (svc) this.sink.setShared!(meshName, serviceLoadAssignment({ mesh: meshName, shared: this.shared }, svc));
+    }
     const keys = [...this.dirty];
     this.dirty.clear();
     for (const key of keys) {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ContentStore } from '../../libs/snapshot-store/content-store.ts';
-import { manifestOf, type ManifestStore } from '../../libs/snapshot-store/manifest.ts';
+import { isShared, manifestOf, type ManifestStore } from '../../libs/snapshot-store/manifest.ts';
+import type { XdsResource } from '../../libs/xds/resource.ts';
 import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
@@ -67,11 +68,34 @@ export class ManifestPublisher implements SnapshotSink {
     this.chains.set(proxyKey, next);
   }
 
+  /** A new shared load assignment of a mesh: its content, then its pointer. */
+  setShared(mesh: string, resource: XdsResource): void {
+    const position = this.position();
+    const key = `\u0000${mesh}\u0000${resource.name}`;
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.slot(() => this.publishShared(mesh, resource, position)))
+      .catch((err) => this.logger.error({ component: 'projector', mesh, name: resource.name, err: (err as Error).message }, 'publishing a shared resource failed'))
+      .finally(() => {
+        if (this.chains.get(key) === next) this.chains.delete(key);
+      });
+    this.chains.set(key, next);
+  }
+
+  private async publishShared(mesh: string, r: XdsResource, position: number): Promise<void> {
+    await this.content.put(r.hash, r.bytes);
+    const wrote = await this.manifests.publishPointer(mesh, r.name, r.hash, position);
+    this.metrics.manifestWrites.inc({ outcome: wrote ? 'pointer' : 'skipped' });
+  }
+
   private async publish(proxyKey: string, snapshot: Snapshot | undefined, position: number): Promise<void> {
     if (snapshot) {
-      const puts: Promise<void>[] = [];
-      for (const byName of [...snapshot.resources.values(), ...snapshot.namedOnly.values()]) {
-        for (const r of byName.values()) puts.push(this.content.put(r.hash, r.bytes));
+      const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
+      const puts: Promise<unknown>[] = [];
+      for (const [typeUrl, byName] of [...snapshot.resources.entries(), ...snapshot.namedOnly.entries()]) {
+        for (const r of byName.values()) {
+          puts.push(isShared(typeUrl) ? this.publishShared(mesh, r, position) : this.content.put(r.hash, r.bytes));
+        }
       }
       await Promise.all(puts);
     }

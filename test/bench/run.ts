@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   foundation: () => import('./foundation.ts'),
   xds: () => import('./xds.ts'),
   audit: () => import('./audit.ts'),
+  scale: () => import('./scale.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

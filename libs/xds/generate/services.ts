@@ -11,7 +11,7 @@ import { ADS_CONFIG_SOURCE, hcmConfig, http2UpstreamOptions, isHttp, isHttp2, si
  * Resources that depend only on a service of the mesh, and so are identical for every proxy
  * that uses it: built once per service revision and shared through ctx.shared.
  */
-function cacheKey(ctx: ProxyContext, kind: string, svc: ServiceView): string {
+function cacheKey(ctx: Pick<ProxyContext, 'mesh'>, kind: string, svc: ServiceView): string {
   return `${ctx.mesh}\u0000${kind}\u0000${svc.name}\u0000${svc.revision}`;
 }
 
@@ -45,7 +45,8 @@ export function serviceCluster(ctx: ProxyContext, svc: ServiceView): XdsResource
   });
 }
 
-export function serviceLoadAssignment(ctx: ProxyContext, svc: ServiceView): XdsResource {
+/** The service's ClusterLoadAssignment: the same for every proxy of the mesh (it needs no proxy). */
+export function serviceLoadAssignment(ctx: Pick<ProxyContext, 'mesh' | 'shared'>, svc: ServiceView): XdsResource {
   return ctx.shared.get(cacheKey(ctx, 'eds', svc), () => {
     const name = Names.outboundCluster(svc.name);
     return makeResource(TypeUrl.ClusterLoadAssignment, name, { cluster_name: name, endpoints: localityEndpoints(svc.endpoints) });

@@ -1,0 +1,226 @@
+/**
+ * Scale-out benchmark (issue 4): simulated Envoy ADS streams against
+ * 1. the distributed control plane as separate processes on one nats-server (the layout of
+ *    `npm run cluster:local`: 1 api, 2 projectors, 2 gateways), proxies split between gateways;
+ * 2. a single kuma-cp process (all roles, memory store);
+ * 3. the floor: an ADS server that only writes pre-encoded responses.
+ * Load: BENCH_SCALE_PROXIES (10,000) proxies over BENCH_SCALE_SERVICES (1,000) services, so 10
+ * instances each; every proxy has BENCH_SCALE_OUTBOUNDS (20) outbounds, svc-0 among them.
+ * Measures: time to full initial config; propagation of one svc-0 endpoint change to all
+ * proxies (p50/p99/max over BENCH_SCALE_REPS, 10); a burst of 1,000 changes in one second until
+ * everything settles; gateway RSS per stream; projector CPU per change.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent } from 'undici';
+import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
+import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
+import { NatsServer } from '../../libs/testkit/nats-server.ts';
+import { freePort, waitForPort } from '../../libs/testkit/ports.ts';
+import { TypeUrl } from '../../libs/xds/protos.ts';
+import { percentile, round } from './stats.ts';
+import { dataplaneBody, type Topology } from './topology.ts';
+
+const T: Topology = {
+  proxies: Number(process.env['BENCH_SCALE_PROXIES'] ?? 10_000),
+  services: Number(process.env['BENCH_SCALE_SERVICES'] ?? 1000),
+  outbounds: Number(process.env['BENCH_SCALE_OUTBOUNDS'] ?? 20),
+};
+const REPS = Number(process.env['BENCH_SCALE_REPS'] ?? 10);
+const BURST = Math.min(1000, T.proxies);
+const WINDOW = 250;
+const MODE = 'delta' as const;
+
+const pidOf = (cp: KumaCpProcess) => (cp as unknown as { proc: ChildProcess }).proc.pid!;
+function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100, rssBytes: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024 };
+}
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.split(' ').pop());
+  return sum;
+}
+const summary = (ms: number[]) => ({ p50ms: round(percentile(ms, 50)), p99ms: round(percentile(ms, 99)), maxMs: round(ms[ms.length - 1]!) });
+const complete = (c: FakeEnvoy) =>
+  c.names(TypeUrl.Listener).length >= 1 + T.outbounds && c.names(TypeUrl.ClusterLoadAssignment).length >= T.outbounds && c.names(TypeUrl.RouteConfiguration).length >= 1;
+
+async function putAll(api: string, indexes: Iterable<number>, port: (i: number) => number = () => 8080): Promise<void> {
+  const dispatcher = new Agent({ connections: 32 });
+  const list = [...indexes];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (let k = next++; k < list.length; k = next++) {
+        const i = list[k]!;
+        const res = await fetch(`${api}/meshes/default/dataplanes/dp-${i}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dataplaneBody(T, i, port(i))), dispatcher } as RequestInit);
+        await res.arrayBuffer();
+        if (res.status >= 300) throw new Error(`PUT dp-${i}: ${res.status}`);
+      }
+    }),
+  );
+  await dispatcher.close();
+}
+
+/** Opens the streams in windows (the listen queue holds 511); resolves once every proxy has its full config. */
+async function connectAll(targets: string[]): Promise<{ clients: FakeEnvoy[]; seconds: number }> {
+  const clients: FakeEnvoy[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < T.proxies; i += WINDOW) {
+    const batch = Array.from({ length: Math.min(WINDOW, T.proxies - i) }, (_, k) => new FakeEnvoy({ target: targets[(i + k) % targets.length]!, nodeId: `default.dp-${i + k}`, mode: MODE }));
+    clients.push(...batch);
+    await Promise.all(batch.map((c) => c.waitFor(complete, 600_000)));
+    if ((i / WINDOW) % 8 === 0) process.stderr.write(`  ${clients.length}/${T.proxies} proxies configured\n`);
+  }
+  return { clients, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function propagation(clients: FakeEnvoy[], change: (rep: number) => Promise<void>): Promise<number[]> {
+  const all: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const marks = clients.map((c) => c.responses.length);
+    const t0 = performance.now();
+    await change(rep);
+    const times = await Promise.all(
+      clients.map(async (c, i) => {
+        let seen: number | undefined;
+        await c.waitFor(() => {
+          const r = c.responses.slice(marks[i]).find((x) => x.typeUrl === TypeUrl.ClusterLoadAssignment && x.changed.includes('svc-0'));
+          seen = r?.at;
+          return r !== undefined;
+        }, 120_000);
+        return seen! - t0;
+      }),
+    );
+    all.push(...times);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return all.sort((a, b) => a - b);
+}
+
+/** 1,000 endpoint changes within one second, then the time until no proxy receives anything for 2 s. */
+async function burst(api: string, clients: FakeEnvoy[]): Promise<number> {
+  const t0 = performance.now();
+  const total = () => clients.reduce((n, c) => n + c.responses.length, 0);
+  const per = Math.ceil(BURST / 10);
+  for (let step = 0; step < 10; step++) {
+    const from = step * per;
+    await putAll(api, Array.from({ length: Math.min(per, BURST - from) }, (_, k) => from + k), () => 8082);
+    const wait = t0 + (step + 1) * 100 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  let last = total();
+  let lastChange = performance.now();
+  while (performance.now() - lastChange < 2000) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = total();
+    if (now !== last) {
+      last = now;
+      lastChange = performance.now();
+    }
+  }
+  return (lastChange - t0) / 1000;
+}
+
+async function benchCluster() {
+  const nats = await NatsServer.start();
+  const env = { KUMA_STORE_TYPE: 'nats', KUMA_STORE_NATS_URL: nats.url, KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none', KUMA_LOG_LEVEL: 'warn' };
+  const api = await KumaCpProcess.start({ env, args: ['--roles', 'api'] });
+  const projectors = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, args: ['--roles', 'projector'] })));
+  const gateways = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, args: ['--roles', 'gateway'], plaintext: true })));
+  try {
+    process.stderr.write(`cluster: writing ${T.proxies} dataplanes...\n`);
+    await putAll(api.url, Array.from({ length: T.proxies }, (_, i) => i));
+    const gwBefore = gateways.map((g) => procStats(pidOf(g)));
+    const { clients, seconds } = await connectAll(gateways.map((g) => `127.0.0.1:${g.dpPlaintextPort}`));
+    const gwAfter = gateways.map((g) => procStats(pidOf(g)));
+    const cpu0 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
+    const times = await propagation(clients, (rep) => putAll(api.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
+    const cpu1 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
+    const settle = await burst(api.url, clients);
+    const hits = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="hit"}')));
+    const misses = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="miss"}')));
+    const writes = await Promise.all(projectors.map((p) => metric(p.diagnosticsPort, 'kuma_projector_manifest_writes_total{outcome="written"}')));
+    for (const c of clients) c.close();
+    const streamsPerGateway = T.proxies / gateways.length;
+    return {
+      server: 'cluster (2 projectors, 2 gateways)',
+      initialConfigSeconds: round(seconds),
+      propagation: summary(times),
+      burstSettleSeconds: round(settle),
+      gatewayRssPerStreamKB: round(gwAfter.reduce((s, a, i) => s + (a.rssBytes - gwBefore[i]!.rssBytes), 0) / gateways.length / streamsPerGateway / 1024, 1),
+      gatewayRssMB: gwAfter.map((a) => round(a.rssBytes / 2 ** 20)),
+      projectorCpuSecondsPerChange: round((cpu1 - cpu0) / REPS, 3),
+      contentCacheHitRate: round(hits.reduce((a, b) => a + b, 0) / Math.max(1, hits.reduce((a, b) => a + b, 0) + misses.reduce((a, b) => a + b, 0)), 3),
+      manifestWrites: writes.reduce((a, b) => a + b, 0),
+    };
+  } finally {
+    await Promise.all([api, ...projectors, ...gateways].map((p) => p.destroy()));
+    await nats.stop();
+  }
+}
+
+async function benchSingle() {
+  const cp = await KumaCpProcess.start({ plaintext: true, env: { KUMA_STORE_TYPE: 'memory', KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none', KUMA_LOG_LEVEL: 'warn' } });
+  try {
+    process.stderr.write(`single process: writing ${T.proxies} dataplanes...\n`);
+    await putAll(cp.url, Array.from({ length: T.proxies }, (_, i) => i));
+    const before = procStats(pidOf(cp));
+    const { clients, seconds } = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`]);
+    const after = procStats(pidOf(cp));
+    const cpu0 = procStats(pidOf(cp)).cpuSeconds;
+    const times = await propagation(clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
+    const cpu1 = procStats(pidOf(cp)).cpuSeconds;
+    const settle = await burst(cp.url, clients);
+    for (const c of clients) c.close();
+    return {
+      server: 'single process',
+      initialConfigSeconds: round(seconds),
+      propagation: summary(times),
+      burstSettleSeconds: round(settle),
+      rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1),
+      cpuSecondsPerChange: round((cpu1 - cpu0) / REPS, 3),
+    };
+  } finally {
+    await cp.destroy();
+  }
+}
+
+async function benchFloor() {
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const p = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/bench/floor-server.ts'), String(grpcPort), String(httpPort), String(T.proxies), String(T.services), String(T.outbounds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    process.stderr.write('floor: encoding...\n');
+    await waitForPort(httpPort, 600_000);
+    const { clients, seconds } = await connectAll([`127.0.0.1:${grpcPort}`]);
+    const times = await propagation(clients, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
+    for (const c of clients) c.close();
+    return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times) };
+  } finally {
+    p.kill('SIGKILL');
+  }
+}
+
+export async function run(): Promise<unknown> {
+  const cluster = await benchCluster();
+  const single = await benchSingle();
+  const floor = await benchFloor();
+  const rows = [cluster, single, floor];
+  console.table(
+    rows.map((r) => ({
+      server: r.server,
+      'initial s': r.initialConfigSeconds,
+      'p50 ms': r.propagation.p50ms,
+      'p99 ms': r.propagation.p99ms,
+      'max ms': r.propagation.maxMs,
+      'burst settle s': 'burstSettleSeconds' in r ? r.burstSettleSeconds : '-',
+      'p99/floor': round(r.propagation.p99ms / floor.propagation.p99ms),
+      'initial/floor': round(r.initialConfigSeconds / floor.initialConfigSeconds),
+    })),
+  );
+  console.log({ gatewayRssPerStreamKB: cluster.gatewayRssPerStreamKB, projectorCpuSecondsPerChange: cluster.projectorCpuSecondsPerChange, contentCacheHitRate: cluster.contentCacheHitRate });
+  return { topology: T, repetitions: REPS, mode: MODE, cluster, single, floor };
+}
