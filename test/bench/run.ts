@@ -22,3 +22,5 @@ for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
   const results = await (await load()).run();
   console.log(`saved ${saveResults(name, results)}`);
 }
+// Clients and child processes may leave handles behind: the figures are saved, so end here.
+process.exit(0);
