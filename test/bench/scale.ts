@@ -195,10 +195,12 @@ async function benchFloor() {
   try {
     process.stderr.write('floor: encoding...\n');
     await waitForPort(httpPort, 600_000);
+    const before = procStats(p.pid!);
     const { clients, seconds } = await connectAll([`127.0.0.1:${grpcPort}`]);
+    const after = procStats(p.pid!);
     const times = await propagation(clients, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
     for (const c of clients) c.close();
-    return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times) };
+    return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times), rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1) };
   } finally {
     p.kill('SIGKILL');
   }
@@ -221,6 +223,13 @@ export async function run(): Promise<unknown> {
       'initial/floor': round(r.initialConfigSeconds / floor.initialConfigSeconds),
     })),
   );
-  console.log({ gatewayRssPerStreamKB: cluster.gatewayRssPerStreamKB, projectorCpuSecondsPerChange: cluster.projectorCpuSecondsPerChange, contentCacheHitRate: cluster.contentCacheHitRate });
+  console.log({
+    gatewayRssPerStreamKB: cluster.gatewayRssPerStreamKB,
+    singleProcessRssPerStreamKB: single.rssPerStreamKB,
+    floorRssPerStreamKB: floor.rssPerStreamKB,
+    projectorCpuSecondsPerChange: cluster.projectorCpuSecondsPerChange,
+    singleProcessCpuSecondsPerChange: single.cpuSecondsPerChange,
+    contentCacheHitRate: cluster.contentCacheHitRate,
+  });
   return { topology: T, repetitions: REPS, mode: MODE, cluster, single, floor };
 }
