@@ -16,6 +16,8 @@ export interface Manifest {
   /** The log position the projector had applied when it generated this: newer wins. */
   readonly position: number;
   readonly generatedBy: string;
+  /** Time (ms) of the change this manifest carries, for the event-to-ACK metric. */
+  readonly changedAt?: number;
   /** The proxy's Dataplane is gone (or its mesh): serve nothing. */
   readonly deleted?: true;
   readonly resources: Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -44,13 +46,15 @@ function refs(m: ReadonlyMap<string, ReadonlyMap<string, { hash: string }>>): Re
 export interface Pointer {
   readonly hash: string;
   readonly position: number;
+  readonly changedAt?: number;
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64url');
 
 export function manifestOf(proxy: string, snapshot: Snapshot | undefined, position: number, generatedBy: string): Manifest {
   if (!snapshot) return { v: 1, proxy, position, generatedBy, deleted: true, resources: {}, namedOnly: {} };
-  return { v: 1, proxy, position, generatedBy, resources: refs(snapshot.resources), namedOnly: refs(snapshot.namedOnly) };
+  const changedAt = snapshot.changedAt !== undefined ? { changedAt: snapshot.changedAt } : {};
+  return { v: 1, proxy, position, generatedBy, ...changedAt, resources: refs(snapshot.resources), namedOnly: refs(snapshot.namedOnly) };
 }
 
 /** Identity of what a manifest serves (not who made it or when). */
@@ -113,7 +117,7 @@ export class ManifestStore {
   }
 
   /** Points (mesh, name) at `hash`, with the same forward-only rule as manifests. */
-  async publishPointer(mesh: string, name: string, hash: string, position: number): Promise<boolean> {
+  async publishPointer(mesh: string, name: string, hash: string, position: number, changedAt?: number): Promise<boolean> {
     const key = this.pointerKey(mesh, name);
     if (this.published.get(key) === hash) return false;
     // Many proxies' snapshots carry the same new pointer at once: write it once.
@@ -121,7 +125,7 @@ export class ManifestStore {
     if (inflight?.hash === hash) return inflight.done.then(() => false);
     const done = (async () => {
       await inflight?.done.catch(() => undefined);
-      const wrote = await this.write(key, Buffer.from(JSON.stringify({ hash, position } satisfies Pointer)), position);
+      const wrote = await this.write(key, Buffer.from(JSON.stringify({ hash, position, ...(changedAt !== undefined ? { changedAt } : {}) } satisfies Pointer)), position);
       if (wrote) this.published.set(key, hash);
       return wrote;
     })();

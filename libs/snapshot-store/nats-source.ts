@@ -131,7 +131,7 @@ export class NatsSnapshotSource implements SnapshotSource {
   }
 
   /** Resolves a manifest (pointers at their current values) to a snapshot and hands it to the watchers. */
-  private async build(proxyKey: string, entry: Entry, m: Manifest): Promise<void> {
+  private async build(proxyKey: string, entry: Entry, m: Manifest, changedAt = m.changedAt): Promise<void> {
     let snapshot: Snapshot | undefined;
     if (!m.deleted) {
       const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
@@ -153,7 +153,8 @@ export class NatsSnapshotSource implements SnapshotSource {
         return [...out, ...(await Promise.all(missing))];
       };
       const [main, named] = await Promise.all([load(m.resources), load(m.namedOnly)]);
-      snapshot = buildSnapshot(main, named);
+      const built = buildSnapshot(main, named);
+      snapshot = changedAt !== undefined ? { ...built, changedAt } : built;
     }
     if (m.position < entry.position || this.entries.get(proxyKey) !== entry) return;
     entry.position = m.position;
@@ -221,7 +222,7 @@ export class NatsSnapshotSource implements SnapshotSource {
           const e = this.entries.get(proxyKey);
           if (!e || !e.manifest) continue;
           const m = e.manifest;
-          e.chain = e.chain.then(() => this.build(proxyKey, e, m)).catch((err) => this.failed(proxyKey, err));
+          e.chain = e.chain.then(() => this.build(proxyKey, e, m, v.changedAt)).catch((err) => this.failed(proxyKey, err));
         }
       })
       .catch((err) => this.failed(`${p.mesh}/${p.name}`, err));

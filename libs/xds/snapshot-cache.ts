@@ -21,7 +21,7 @@ export interface SnapshotSink {
    * A sink that serves a mesh's shared ClusterLoadAssignments by reference takes a new one here,
    * and then is not handed the consumers' snapshots for a change that touched only endpoints.
    */
-  setShared?(mesh: string, resource: XdsResource): void;
+  setShared?(mesh: string, resource: XdsResource, changedAt?: number): void;
 }
 
 /** In-process snapshot store. Tells its owner which proxies are watched, so only those are generated. */

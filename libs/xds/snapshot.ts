@@ -11,6 +11,8 @@ import type { XdsResource } from './resource.ts';
 export interface Snapshot {
   readonly resources: ReadonlyMap<TypeUrl, ReadonlyMap<string, XdsResource>>;
   readonly namedOnly: ReadonlyMap<TypeUrl, ReadonlyMap<string, XdsResource>>;
+  /** Time (ms) of the change that produced this snapshot; absent for a first one. For the event-to-ACK metric. */
+  readonly changedAt?: number;
 }
 
 /** Thrown when two different resources of one type would share a name (e.g. colliding inbounds). */

@@ -108,14 +108,15 @@ export class SnapshotGenerator {
     for (const key of shared) {
       const [meshName, svcName] = key.split('\u0000') as [string, string];
       const svc = this.views.get(meshName)?.service(svcName);
-      if (svc) this.sink.setShared!(meshName, serviceLoadAssignment({ mesh: meshName, shared: this.shared }, svc));
+      if (svc) this.sink.setShared!(meshName, serviceLoadAssignment({ mesh: meshName, shared: this.shared }, svc), this.oldestPendingChange);
     }
     const keys = [...this.dirty];
     this.dirty.clear();
     for (const key of keys) {
       if (!this.sink.wants(key)) continue;
       const s = this.generate(key);
-      if (s !== null) this.sink.set(key, s);
+      if (s === null) continue;
+      this.sink.set(key, s && this.oldestPendingChange !== undefined ? { ...s, changedAt: this.oldestPendingChange } : s);
     }
     if (this.oldestPendingChange !== undefined) this.metrics.propagationSeconds.observe((Date.now() - this.oldestPendingChange) / 1000);
     this.oldestPendingChange = undefined;

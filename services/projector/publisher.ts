@@ -69,12 +69,12 @@ export class ManifestPublisher implements SnapshotSink {
   }
 
   /** A new shared load assignment of a mesh: its content, then its pointer. */
-  setShared(mesh: string, resource: XdsResource): void {
+  setShared(mesh: string, resource: XdsResource, changedAt?: number): void {
     const position = this.position();
     const key = `\u0000${mesh}\u0000${resource.name}`;
     const prev = this.chains.get(key) ?? Promise.resolve();
     const next = prev
-      .then(() => this.slot(() => this.publishShared(mesh, resource, position)))
+      .then(() => this.slot(() => this.publishShared(mesh, resource, position, changedAt)))
       .catch((err) => this.logger.error({ component: 'projector', mesh, name: resource.name, err: (err as Error).message }, 'publishing a shared resource failed'))
       .finally(() => {
         if (this.chains.get(key) === next) this.chains.delete(key);
@@ -82,9 +82,9 @@ export class ManifestPublisher implements SnapshotSink {
     this.chains.set(key, next);
   }
 
-  private async publishShared(mesh: string, r: XdsResource, position: number): Promise<void> {
+  private async publishShared(mesh: string, r: XdsResource, position: number, changedAt?: number): Promise<void> {
     await this.content.put(r.hash, r.bytes);
-    const wrote = await this.manifests.publishPointer(mesh, r.name, r.hash, position);
+    const wrote = await this.manifests.publishPointer(mesh, r.name, r.hash, position, changedAt);
     this.metrics.manifestWrites.inc({ outcome: wrote ? 'pointer' : 'skipped' });
   }
 
@@ -94,7 +94,7 @@ export class ManifestPublisher implements SnapshotSink {
       const puts: Promise<unknown>[] = [];
       for (const [typeUrl, byName] of [...snapshot.resources.entries(), ...snapshot.namedOnly.entries()]) {
         for (const r of byName.values()) {
-          puts.push(isShared(typeUrl) ? this.publishShared(mesh, r, position) : this.content.put(r.hash, r.bytes));
+          puts.push(isShared(typeUrl) ? this.publishShared(mesh, r, position, snapshot.changedAt) : this.content.put(r.hash, r.bytes));
         }
       }
       await Promise.all(puts);

@@ -17,6 +17,7 @@ export class XdsMetrics {
   readonly contentLookups: Counter<'outcome'>;
   readonly contentCacheBytes: Gauge;
   readonly staleManifests: Counter;
+  readonly eventToAckSeconds: Histogram;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -54,6 +55,12 @@ export class XdsMetrics {
       registers,
     });
     this.contentCacheBytes = new Gauge({ name: 'kuma_xds_content_cache_bytes', help: "Bytes held by the gateway's content cache.", registers });
+    this.eventToAckSeconds = new Histogram({
+      name: 'kuma_xds_event_to_ack_seconds',
+      help: "From a change's event time to the proxy acknowledging the configuration that carries it.",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
     this.staleManifests = new Counter({ name: 'kuma_xds_stale_manifests_total', help: 'Manifests ignored by a gateway because it serves a newer one.', registers });
   }
 }

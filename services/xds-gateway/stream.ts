@@ -55,6 +55,8 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   private blocked = false;
   private dirty = false;
   private nonceCounter = 0;
+  /** Per type, the change time of the snapshot last sent, until the proxy ACKs it. */
+  private readonly unacked = new Map<string, number>();
 
   constructor(
     protected readonly call: Call,
@@ -132,6 +134,8 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     this.deps.metrics.pushes.inc({ type: typeUrl.split('.').pop()! });
     this.deps.metrics.pushBytes.inc(buf.length);
     this.sub?.sent(typeUrl);
+    if (this.snapshot?.changedAt !== undefined) this.unacked.set(typeUrl, this.snapshot.changedAt);
+    else this.unacked.delete(typeUrl);
     if (!this.call.write(buf)) this.blocked = true;
   }
 
@@ -144,6 +148,11 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   protected ack(typeUrl: string, version: string): void {
     this.deps.metrics.acks.inc({ type: typeUrl.split('.').pop()! });
     this.sub?.acked(typeUrl, version);
+    const changedAt = this.unacked.get(typeUrl);
+    if (changedAt !== undefined) {
+      this.unacked.delete(typeUrl);
+      this.deps.metrics.eventToAckSeconds.observe(Math.max(0, Date.now() - changedAt) / 1000);
+    }
   }
 
   private fail(err: unknown): void {

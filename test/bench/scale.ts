@@ -191,7 +191,7 @@ async function benchSingle() {
 
 async function benchFloor() {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const p = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/bench/floor-server.ts'), String(grpcPort), String(httpPort), String(T.proxies), String(T.services), String(T.outbounds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/bench/floor-server.ts'), String(grpcPort), String(httpPort), String(T.proxies), String(T.services), String(T.outbounds)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     process.stderr.write('floor: encoding...\n');
     await waitForPort(httpPort, 600_000);

@@ -137,6 +137,8 @@ describe('scale-out over NATS: api, 2 projectors, 2 gateways as separate process
       if (i === 4) await victim.stop('SIGKILL');
     }
     await allConverge(30_000);
+    // every gateway measured event time -> ACK for the changes it pushed
+    for (const g of gateways) expect(await metric(g, 'kuma_xds_event_to_ack_seconds_count')).toBeGreaterThan(0);
     await victim.restart();
     await eventually(async () => expect(await metric(victim, 'kuma_projector_owned_proxies')).toBeGreaterThan(0), 15_000);
   }, 90_000);
