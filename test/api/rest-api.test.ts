@@ -185,6 +185,7 @@ describe('REST API', () => {
 
   it('serves readiness and Prometheus metrics on the diagnostics port', async () => {
     await api('PUT', '/meshes/default/dataplanes/metered', dataplane('metered'));
+    await api('GET', '/');
     const ready = await fetch(`http://127.0.0.1:${cp.diagnosticsPort}/ready`);
     expect(ready.status).toBe(200);
     const text = await (await fetch(`http://127.0.0.1:${cp.diagnosticsPort}/metrics`)).text();
