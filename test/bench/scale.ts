@@ -19,6 +19,7 @@ import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
 import { NatsServer } from '../../libs/testkit/nats-server.ts';
 import { freePort, waitForPort } from '../../libs/testkit/ports.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
+import { propagation as propagationOver } from './ads-load.ts';
 import { percentile, round } from './stats.ts';
 import { dataplaneBody, type Topology } from './topology.ts';
 
@@ -78,28 +79,6 @@ async function connectAll(targets: string[]): Promise<{ clients: FakeEnvoy[]; se
   return { clients, seconds: (performance.now() - t0) / 1000 };
 }
 
-async function propagation(clients: FakeEnvoy[], change: (rep: number) => Promise<void>): Promise<number[]> {
-  const all: number[] = [];
-  for (let rep = 0; rep < REPS; rep++) {
-    const marks = clients.map((c) => c.responses.length);
-    const t0 = performance.now();
-    await change(rep);
-    const times = await Promise.all(
-      clients.map(async (c, i) => {
-        let seen: number | undefined;
-        await c.waitFor(() => {
-          const r = c.responses.slice(marks[i]).find((x) => x.typeUrl === TypeUrl.ClusterLoadAssignment && x.changed.includes('svc-0'));
-          seen = r?.at;
-          return r !== undefined;
-        }, 120_000);
-        return seen! - t0;
-      }),
-    );
-    all.push(...times);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return all.sort((a, b) => a - b);
-}
 
 /** 1,000 endpoint changes within one second, then the time until no proxy receives anything for 2 s. */
 async function burst(api: string, clients: FakeEnvoy[]): Promise<number> {
@@ -138,7 +117,7 @@ async function benchCluster() {
     const { clients, seconds } = await connectAll(gateways.map((g) => `127.0.0.1:${g.dpPlaintextPort}`));
     const gwAfter = gateways.map((g) => procStats(pidOf(g)));
     const cpu0 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
-    const times = await propagation(clients, (rep) => putAll(api.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
+    const times = await propagationOver(clients, REPS, (rep) => putAll(api.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)), 120_000);
     const cpu1 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
     const settle = await burst(api.url, clients);
     const hits = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="hit"}')));
@@ -172,7 +151,7 @@ async function benchSingle() {
     const { clients, seconds } = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`]);
     const after = procStats(pidOf(cp));
     const cpu0 = procStats(pidOf(cp)).cpuSeconds;
-    const times = await propagation(clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
+    const times = await propagationOver(clients, REPS, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)), 120_000);
     const cpu1 = procStats(pidOf(cp)).cpuSeconds;
     const settle = await burst(cp.url, clients);
     for (const c of clients) c.close();
@@ -198,7 +177,7 @@ async function benchFloor() {
     const before = procStats(p.pid!);
     const { clients, seconds } = await connectAll([`127.0.0.1:${grpcPort}`]);
     const after = procStats(p.pid!);
-    const times = await propagation(clients, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
+    const times = await propagationOver(clients, REPS, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()), 120_000);
     for (const c of clients) c.close();
     return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times), rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1) };
   } finally {

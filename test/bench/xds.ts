@@ -13,6 +13,7 @@ import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
 import { freePort, waitForPort } from '../../libs/testkit/ports.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
+import { propagation as propagationOver } from './ads-load.ts';
 import { percentile, round } from './stats.ts';
 import { dataplaneBody, type Topology } from './topology.ts';
 
@@ -54,29 +55,6 @@ async function connectAll(target: string, mode: 'sotw' | 'delta'): Promise<{ cli
   return { clients, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Flips svc-0's endpoint and measures when each proxy has the new assignment. */
-async function propagation(clients: FakeEnvoy[], change: (rep: number) => Promise<void>): Promise<number[]> {
-  const all: number[] = [];
-  for (let rep = 0; rep < REPS; rep++) {
-    const marks = clients.map((c) => c.responses.length);
-    const t0 = performance.now();
-    await change(rep);
-    const times = await Promise.all(
-      clients.map(async (c, i) => {
-        let seen: number | undefined;
-        await c.waitFor(() => {
-          const r = c.responses.slice(marks[i]).find((x) => x.typeUrl === TypeUrl.ClusterLoadAssignment && x.changed.includes('svc-0'));
-          seen = r?.at;
-          return r !== undefined;
-        }, 60_000);
-        return seen! - t0;
-      }),
-    );
-    all.push(...times);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return all.sort((a, b) => a - b);
-}
 
 const summary = (ms: number[]) => ({ p50ms: round(percentile(ms, 50)), p99ms: round(percentile(ms, 99)), maxMs: round(ms[ms.length - 1]!) });
 
@@ -98,7 +76,7 @@ async function benchKumaCp(mode: 'sotw' | 'delta') {
   const connected = procStats(pid);
   const [bytes0, pushes0] = [await metric(cp.diagnosticsPort, 'kuma_xds_response_bytes_total'), await metric(cp.diagnosticsPort, 'kuma_xds_responses_sent_total')];
   const cpu0 = procStats(pid).cpuSeconds;
-  const times = await propagation(clients, async (rep) => {
+  const times = await propagationOver(clients, REPS, async (rep) => {
     const res = await fetch(`${cp.url}/meshes/default/dataplanes/dp-0`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dataplaneBody(T, 0, rep % 2 === 0 ? 8081 : 8080)) });
     await res.arrayBuffer();
   });
@@ -130,7 +108,7 @@ async function benchFloor(mode: 'sotw' | 'delta') {
   const p = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/bench/floor-server.ts'), String(grpcPort), String(httpPort), String(T.proxies), String(T.services), String(T.outbounds)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await waitForPort(httpPort, 120_000);
   const { clients, seconds } = await connectAll(`127.0.0.1:${grpcPort}`, mode);
-  const times = await propagation(clients, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
+  const times = await propagationOver(clients, REPS, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
   for (const c of clients) c.close();
   p.kill('SIGKILL');
   return { server: 'floor', mode, proxies: T.proxies, initialConfigSeconds: round(seconds), propagation: summary(times) };

@@ -1,0 +1,29 @@
+import type { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
+import { TypeUrl } from '../../libs/xds/protos.ts';
+
+/**
+ * Makes `reps` changes of svc-0's endpoints and returns, sorted, the milliseconds from each
+ * change until each proxy received a ClusterLoadAssignment update naming svc-0.
+ */
+export async function propagation(clients: FakeEnvoy[], reps: number, change: (rep: number) => Promise<void>, timeoutMs = 60_000): Promise<number[]> {
+  const all: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const marks = clients.map((c) => c.responses.length);
+    const t0 = performance.now();
+    await change(rep);
+    const times = await Promise.all(
+      clients.map(async (c, i) => {
+        let seen: number | undefined;
+        await c.waitFor(() => {
+          const r = c.responses.slice(marks[i]).find((x) => x.typeUrl === TypeUrl.ClusterLoadAssignment && x.changed.includes('svc-0'));
+          seen = r?.at;
+          return r !== undefined;
+        }, timeoutMs);
+        return seen! - t0;
+      }),
+    );
+    all.push(...times);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return all.sort((a, b) => a - b);
+}
