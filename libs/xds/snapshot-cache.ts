@@ -67,8 +67,4 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
   watched(): IterableIterator<string> {
     return this.watchers.keys();
   }
-
-  isWatched(proxyKey: string): boolean {
-    return this.watchers.has(proxyKey);
-  }
 }

@@ -58,24 +58,21 @@ export class ManifestPublisher implements SnapshotSink {
     if (snapshot) this.owned.add(proxyKey);
     else this.owned.delete(proxyKey);
     this.metrics.ownedProxies.set(this.owned.size);
-    const prev = this.chains.get(proxyKey) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.slot(() => this.publish(proxyKey, snapshot, position)))
-      .catch((err) => this.logger.error({ component: 'projector', proxy: proxyKey, err: (err as Error).message }, 'publishing a snapshot failed'))
-      .finally(() => {
-        if (this.chains.get(proxyKey) === next) this.chains.delete(proxyKey);
-      });
-    this.chains.set(proxyKey, next);
+    this.enqueue(proxyKey, () => this.publish(proxyKey, snapshot, position), { proxy: proxyKey }, 'publishing a snapshot failed');
   }
 
   /** A new shared load assignment of a mesh: its content, then its pointer. */
   setShared(mesh: string, resource: XdsResource, changedAt?: number): void {
     const position = this.position();
-    const key = `\u0000${mesh}\u0000${resource.name}`;
-    const prev = this.chains.get(key) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.slot(() => this.publishShared(mesh, resource, position, changedAt)))
-      .catch((err) => this.logger.error({ component: 'projector', mesh, name: resource.name, err: (err as Error).message }, 'publishing a shared resource failed'))
+    const work = () => this.publishShared(mesh, resource, position, changedAt);
+    this.enqueue(`\u0000${mesh}\u0000${resource.name}`, work, { mesh, name: resource.name }, 'publishing a shared resource failed');
+  }
+
+  /** Runs `work` after the earlier work of the same key, within the in-flight bound; logs failures. */
+  private enqueue(key: string, work: () => Promise<void>, context: Record<string, string>, failure: string): void {
+    const next = (this.chains.get(key) ?? Promise.resolve())
+      .then(() => this.slot(work))
+      .catch((err) => this.logger.error({ component: 'projector', ...context, err: (err as Error).message }, failure))
       .finally(() => {
         if (this.chains.get(key) === next) this.chains.delete(key);
       });
