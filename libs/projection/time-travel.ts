@@ -48,14 +48,14 @@ export class StateHistory {
    */
   async resolve(raw: string): Promise<number> {
     const point = parsePoint(raw);
-    const [first, head] = await Promise.all([this.log.first(), this.log.head()]);
+    const { first, head } = await this.bounds();
     if ('seq' in point) {
       if (point.seq > head) throw new PointError(`sequence ${point.seq} is in the future: the log's head is ${head}`);
       if (point.seq < first) throw new PointError(`sequence ${point.seq} is before the start of the log (its first event is ${first})`);
       return point.seq;
     }
     if (point.time > Date.now()) throw new PointError(`${point.text} is in the future`);
-    const seq = await this.seqAtOrBefore(point.time);
+    const seq = await this.seqAtOrBefore(point.time, { first, head });
     if (seq < first) {
       const firstEvent = await this.eventAt(first);
       throw new PointError(`${point.text} is before the start of the log${firstEvent ? ` (its first event is at ${firstEvent.time})` : ' (it is empty)'}`);
@@ -63,9 +63,12 @@ export class StateHistory {
     return seq;
   }
 
-  /** The last sequence whose event time is at or before `time` (ms), or first - 1 when none is. Binary search. */
-  async seqAtOrBefore(time: number): Promise<number> {
-    const [first, head] = await Promise.all([this.log.first(), this.log.head()]);
+  /**
+   * The last sequence whose event time is at or before `time` (ms), or first - 1 when none is.
+   * Binary search; pass the log's bounds when the caller already read them.
+   */
+  async seqAtOrBefore(time: number, bounds?: { readonly first: number; readonly head: number }): Promise<number> {
+    const { first, head } = bounds ?? (await this.bounds());
     let lo = first - 1;
     let hi = head;
     while (lo < hi) {
@@ -75,6 +78,11 @@ export class StateHistory {
       else hi = mid - 1;
     }
     return lo;
+  }
+
+  private async bounds(): Promise<{ first: number; head: number }> {
+    const [first, head] = await Promise.all([this.log.first(), this.log.head()]);
+    return { first, head };
   }
 
   private async eventAt(seq: number): Promise<StoredEvent | undefined> {

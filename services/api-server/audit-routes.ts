@@ -147,11 +147,11 @@ export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
       until = head;
       if (since !== undefined) {
         const b = parseBound(since, 'since');
-        from = 'seq' in b ? Math.max(b.seq, first) : (await history.seqAtOrBefore(b.time - 1)) + 1;
+        from = 'seq' in b ? Math.max(b.seq, first) : (await history.seqAtOrBefore(b.time - 1, { first, head })) + 1;
       }
       if (untilRaw !== undefined) {
         const b = parseBound(untilRaw, 'until');
-        until = 'seq' in b ? Math.min(b.seq, head) : await history.seqAtOrBefore(b.time);
+        until = 'seq' in b ? Math.min(b.seq, head) : await history.seqAtOrBefore(b.time, { first, head });
       }
     }
     let size = DEFAULT_EVENTS_PAGE;
