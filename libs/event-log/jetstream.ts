@@ -165,9 +165,9 @@ export class JetStreamEventLog implements EventLog {
     return decode(m);
   }
 
-  /** The subject filter for an event filter: the server does the filtering. */
-  private subjectFilter(f: EventFilter | undefined): string {
-    if (!f || (f.mesh === undefined && f.type === undefined && f.name === undefined)) return `${this.prefix}.>`;
+  /** The subject filter for an event filter (the server does the filtering); undefined: every event. */
+  private subjectFilter(f: EventFilter | undefined): string | undefined {
+    if (!f || (f.mesh === undefined && f.type === undefined && f.name === undefined)) return undefined;
     const tok = (v: string | undefined) => (v === undefined ? '*' : escapeToken(v));
     return `${this.prefix}.${f.mesh === undefined ? '*' : escapeToken(f.mesh)}.${tok(f.type)}.${tok(f.name)}`;
   }
@@ -181,13 +181,13 @@ export class JetStreamEventLog implements EventLog {
     if (start === end) {
       // One event (time lookups probe the log one sequence at a time): a direct get.
       const m = await this.jsm.streams.getMessage(this.stream, { seq: start }).catch(() => null);
-      if (m && (subject === `${this.prefix}.>` || subjectMatches(subject, m.subject))) yield decode(m);
+      if (m && (subject === undefined || subjectMatches(subject, m.subject))) yield decode(m);
       return;
     }
     const consumer = await this.js.consumers.get(this.stream, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
-      ...(subject !== `${this.prefix}.>` ? { filter_subjects: subject } : {}),
+      ...(subject !== undefined ? { filter_subjects: subject } : {}),
     });
     // With a filter the last match may be before `end`: stop when nothing more is pending.
     if ((await consumer.info(true)).num_pending === 0) return;

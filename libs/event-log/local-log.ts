@@ -72,15 +72,16 @@ export class LocalEventLog implements EventLog {
       await Promise.all(dups.map((d) => d!.durable));
       return dups.map((d) => d!.event);
     }
+    const subjects = items.map(({ event }) => resourceSubject(event));
     const planned = new Map<string, number>();
-    items.forEach(({ event, expectedVersion }, i) => {
-      const subject = resourceSubject(event);
+    items.forEach(({ expectedVersion }, i) => {
+      const subject = subjects[i]!;
       const current = planned.get(subject) ?? this.versions.get(subject) ?? 0;
       if (expectedVersion !== undefined && expectedVersion !== current) throw new VersionConflictError(subject, expectedVersion, current);
       planned.set(subject, this.head_ + 1 + i); // the sequence this item will get
     });
-    const pendings = items.map(({ event }) => {
-      const subject = resourceSubject(event);
+    const pendings = items.map(({ event }, i) => {
+      const subject = subjects[i]!;
       const seq = ++this.head_;
       const stored = { ...event, seq } as StoredEvent;
       this.versions.set(subject, seq);

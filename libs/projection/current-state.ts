@@ -49,8 +49,7 @@ export class CurrentState {
     this.positionTime_ = e.time;
     const subject = resourceSubject(e);
     this.versions.set(subject, e.seq);
-    let resources = this.byType.get(e.type);
-    if (!resources) this.byType.set(e.type, (resources = new Map()));
+    const resources = this.typeMap(e.type);
     switch (e.op) {
       case 'upsert':
         resources.set(subject, resourceOf(e));
@@ -63,6 +62,12 @@ export class CurrentState {
         throw new Error(`unknown event op ${(never as { op: string }).op}`);
       }
     }
+  }
+
+  private typeMap(type: string): Map<string, Resource> {
+    let resources = this.byType.get(type);
+    if (!resources) this.byType.set(type, (resources = new Map()));
+    return resources;
   }
 
   get(key: ResourceKey): Resource | undefined {
@@ -104,11 +109,7 @@ export class CurrentState {
     state.position_ = s.position;
     state.positionTime_ = s.positionTime;
     for (const [subject, version] of s.versions) state.versions.set(subject, version);
-    for (const r of s.resources) {
-      let resources = state.byType.get(r.meta.type);
-      if (!resources) state.byType.set(r.meta.type, (resources = new Map()));
-      resources.set(resourceSubject(r.meta), r);
-    }
+    for (const r of s.resources) state.typeMap(r.meta.type).set(resourceSubject(r.meta), r);
     return state;
   }
 
