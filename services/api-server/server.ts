@@ -129,10 +129,10 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   };
   /** One page of a type's resources (in a mesh, or all), filtered as the query says. */
   const pageOf = (req: FastifyRequest, type: string, mesh: string | undefined, state: CurrentState = projection.state) => {
-    const { at: _at, ...query } = req.query as Query;
+    const query = req.query as Query;
     const page = parsePage(query);
     const items = filterResources(state.list(type, mesh), query);
-    return paginate(items, page, { protocol: req.protocol, host: req.host, path: req.url.split('?')[0]!, query: req.query as Query });
+    return paginate(items, page, { protocol: req.protocol, host: req.host, path: req.url.split('?')[0]!, query });
   };
   /** A list, from the live state or, with `?at=`, from the state at that point. */
   const list = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined) => {
