@@ -202,7 +202,7 @@ function resourceName(typeUrl: string, bytes: Uint8Array): string {
   return String(typeUrl === TypeUrl.ClusterLoadAssignment ? m['cluster_name'] : m['name']);
 }
 
-function edsClusters(clusters: Map<string, HeldResource>): string[] {
+export function edsClusters(clusters: Map<string, HeldResource>): string[] {
   const out: string[] = [];
   for (const [name, r] of clusters) {
     const c = decode(TypeUrl.Cluster, r.bytes);
@@ -211,7 +211,7 @@ function edsClusters(clusters: Map<string, HeldResource>): string[] {
   return out.sort();
 }
 
-function rdsNames(listeners: Map<string, HeldResource>): string[] {
+export function rdsNames(listeners: Map<string, HeldResource>): string[] {
   const out = new Set<string>();
   for (const r of listeners.values()) {
     const l = decode(TypeUrl.Listener, r.bytes) as { filter_chains?: { filters?: { typed_config?: { type_url: string; value: Uint8Array } }[] }[] };

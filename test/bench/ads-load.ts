@@ -1,11 +1,11 @@
-import type { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
+import type { LoadClient } from './lean-envoy.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 
 /**
  * Makes `reps` changes of svc-0's endpoints and returns, sorted, the milliseconds from each
  * change until each proxy received a ClusterLoadAssignment update naming svc-0.
  */
-export async function propagation(clients: FakeEnvoy[], reps: number, change: (rep: number) => Promise<void>, timeoutMs = 60_000): Promise<number[]> {
+export async function propagation(clients: LoadClient[], reps: number, change: (rep: number) => Promise<void>, timeoutMs = 60_000): Promise<number[]> {
   const all: number[] = [];
   for (let rep = 0; rep < reps; rep++) {
     const marks = clients.map((c) => c.responses.length);

@@ -3,13 +3,14 @@
  * responses. At start-up (not measured) it translates every proxy of the topology, for the two
  * states the benchmark flips between, and encodes SotW and delta responses per type. Then it
  * answers each first request of a type with its bytes, and on `POST /change` writes the other
- * state's EDS response to every stream. Usage: floor-server.ts <grpcPort> <httpPort> <proxies> <services> <outbounds>
+ * state's EDS change to every stream (delta: only the resources that differ). Usage: floor-server.ts <grpcPort> <httpPort> <proxies> <services> <outbounds>
  */
 import * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:http';
 import { MeshViews } from '../../libs/mesh-view/mesh-view.ts';
 import { defaultRegistry } from '../../libs/resources/builtin.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
+import type { XdsResource } from '../../libs/xds/resource.ts';
 import { decodeResource } from '../../libs/resources/wire.ts';
 import { encodeDeltaResponse, encodeResponse, type DeltaDiscoveryRequest, type DiscoveryRequest } from '../../libs/xds/ads-codec.ts';
 import { adsServiceDefinition } from '../../libs/xds/ads-service.ts';
@@ -23,7 +24,7 @@ const [grpcPort, httpPort, proxies, services, outbounds] = process.argv.slice(2)
 const t = { proxies, services, outbounds };
 const registry = defaultRegistry();
 
-type Encoded = { sotw: Map<string, Buffer>; delta: Map<string, Buffer> };
+type Encoded = { sotw: Map<string, Buffer>; delta: Map<string, Buffer>; eds: XdsResource[] };
 function encodeAll(dp0Port: number): Map<string, Encoded> {
   const views = new MeshViews();
   const toResource = (body: unknown, i: number): Resource => {
@@ -41,7 +42,7 @@ function encodeAll(dp0Port: number): Map<string, Encoded> {
   const out = new Map<string, Encoded>();
   for (const dp of dps) {
     const s = translateDataplane('default', dp, views.get('default')!, shared);
-    const e: Encoded = { sotw: new Map(), delta: new Map() };
+    const e: Encoded = { sotw: new Map(), delta: new Map(), eds: select(s, TypeUrl.ClusterLoadAssignment, 'wildcard') };
     for (const typeUrl of TYPE_ORDER) {
       const rs = select(s, typeUrl, 'wildcard');
       if (rs.length === 0) continue;
@@ -54,6 +55,20 @@ function encodeAll(dp0Port: number): Map<string, Encoded> {
 }
 
 const states = [encodeAll(8080), encodeAll(8081)];
+/**
+ * What a change writes to each stream: SotW sends every EDS resource again, delta only the
+ * ones whose content differs between the two states (svc-0's), as a real delta server would.
+ */
+const changes = states.map((to, i) => {
+  const from = states[1 - i]!;
+  const out = new Map<string, { sotw: Buffer; delta: Buffer }>();
+  for (const [node, e] of to) {
+    const before = new Map(from.get(node)!.eds.map((r) => [r.name, r.hash]));
+    const changed = e.eds.filter((r) => before.get(r.name) !== r.hash);
+    out.set(node, { sotw: e.sotw.get(TypeUrl.ClusterLoadAssignment)!, delta: encodeDeltaResponse(TypeUrl.ClusterLoadAssignment, versionOf(e.eds), '2', changed, []) });
+  }
+  return out;
+});
 let current = 0;
 const streams = new Set<{ node: string; mode: 'sotw' | 'delta'; call: grpc.ServerDuplexStream<unknown, Buffer> }>();
 
@@ -87,7 +102,7 @@ server.bindAsync(`127.0.0.1:${grpcPort}`, grpc.ServerCredentials.createInsecure(
     if (req.method === 'POST' && req.url === '/change') {
       current = 1 - current;
       for (const s of streams) {
-        const buf = states[current]!.get(s.node)?.[s.mode].get(TypeUrl.ClusterLoadAssignment);
+        const buf = changes[current]!.get(s.node)?.[s.mode];
         if (buf) s.call.write(buf);
       }
     }

@@ -20,6 +20,7 @@ import { NatsServer } from '../../libs/testkit/nats-server.ts';
 import { freePort, waitForPort } from '../../libs/testkit/ports.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { propagation as propagationOver } from './ads-load.ts';
+import { LeanEnvoy, type LoadClient } from './lean-envoy.ts';
 import { percentile, round } from './stats.ts';
 import { dataplaneBody, type Topology } from './topology.ts';
 
@@ -32,6 +33,12 @@ const REPS = Number(process.env['BENCH_SCALE_REPS'] ?? 10);
 const BURST = Math.min(1000, T.proxies);
 const WINDOW = 250;
 const MODE = 'delta' as const;
+/** `lean` (default): LeanEnvoy on raw HTTP/2; `grpc`: FakeEnvoy on the grpc-js client, which costs the shared cores more. */
+const CLIENT = process.env['BENCH_SCALE_CLIENT'] === 'grpc' ? 'grpc' : 'lean';
+/** Which targets to run (comma-separated): cluster, single, floor. */
+const ONLY = new Set((process.env['BENCH_SCALE_ONLY'] ?? 'cluster,single,floor').split(',').map((s) => s.trim()));
+const newClient = (target: string, nodeId: string): LoadClient =>
+  CLIENT === 'lean' ? new LeanEnvoy(target, nodeId) : new FakeEnvoy({ target, nodeId, mode: MODE });
 
 const pidOf = (cp: KumaCpProcess) => (cp as unknown as { proc: ChildProcess }).proc.pid!;
 function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
@@ -45,8 +52,15 @@ async function metric(port: number, name: string): Promise<number> {
   for (const line of text.split('\n')) if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.split(' ').pop());
   return sum;
 }
+/** Propagation over REPS changes, plus the load generator's own CPU per change (it shares the cores). */
+async function propagationWithCost(clients: LoadClient[], change: (rep: number) => Promise<void>): Promise<{ times: number[]; loadCpuSecondsPerChange: number }> {
+  const c0 = process.cpuUsage();
+  const times = await propagationOver(clients, REPS, change, 120_000);
+  const c1 = process.cpuUsage(c0);
+  return { times, loadCpuSecondsPerChange: round((c1.user + c1.system) / 1e6 / REPS, 3) };
+}
 const summary = (ms: number[]) => ({ p50ms: round(percentile(ms, 50)), p99ms: round(percentile(ms, 99)), maxMs: round(ms[ms.length - 1]!) });
-const complete = (c: FakeEnvoy) =>
+const complete = (c: LoadClient) =>
   c.names(TypeUrl.Listener).length >= 1 + T.outbounds && c.names(TypeUrl.ClusterLoadAssignment).length >= T.outbounds && c.names(TypeUrl.RouteConfiguration).length >= 1;
 
 async function putAll(api: string, indexes: Iterable<number>, port: (i: number) => number = () => 8080): Promise<void> {
@@ -67,11 +81,11 @@ async function putAll(api: string, indexes: Iterable<number>, port: (i: number) 
 }
 
 /** Opens the streams in windows (the listen queue holds 511); resolves once every proxy has its full config. */
-async function connectAll(targets: string[]): Promise<{ clients: FakeEnvoy[]; seconds: number }> {
-  const clients: FakeEnvoy[] = [];
+async function connectAll(targets: string[]): Promise<{ clients: LoadClient[]; seconds: number }> {
+  const clients: LoadClient[] = [];
   const t0 = performance.now();
   for (let i = 0; i < T.proxies; i += WINDOW) {
-    const batch = Array.from({ length: Math.min(WINDOW, T.proxies - i) }, (_, k) => new FakeEnvoy({ target: targets[(i + k) % targets.length]!, nodeId: `default.dp-${i + k}`, mode: MODE }));
+    const batch = Array.from({ length: Math.min(WINDOW, T.proxies - i) }, (_, k) => newClient(targets[(i + k) % targets.length]!, `default.dp-${i + k}`));
     clients.push(...batch);
     await Promise.all(batch.map((c) => c.waitFor(complete, 600_000)));
     if ((i / WINDOW) % 8 === 0) process.stderr.write(`  ${clients.length}/${T.proxies} proxies configured\n`);
@@ -81,7 +95,7 @@ async function connectAll(targets: string[]): Promise<{ clients: FakeEnvoy[]; se
 
 
 /** 1,000 endpoint changes within one second, then the time until no proxy receives anything for 2 s. */
-async function burst(api: string, clients: FakeEnvoy[]): Promise<number> {
+async function burst(api: string, clients: LoadClient[]): Promise<number> {
   const t0 = performance.now();
   const total = () => clients.reduce((n, c) => n + c.responses.length, 0);
   const per = Math.ceil(BURST / 10);
@@ -117,7 +131,7 @@ async function benchCluster() {
     const { clients, seconds } = await connectAll(gateways.map((g) => `127.0.0.1:${g.dpPlaintextPort}`));
     const gwAfter = gateways.map((g) => procStats(pidOf(g)));
     const cpu0 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
-    const times = await propagationOver(clients, REPS, (rep) => putAll(api.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)), 120_000);
+    const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(api.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     const cpu1 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
     const settle = await burst(api.url, clients);
     const hits = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="hit"}')));
@@ -129,6 +143,7 @@ async function benchCluster() {
       server: 'cluster (2 projectors, 2 gateways)',
       initialConfigSeconds: round(seconds),
       propagation: summary(times),
+      loadCpuSecondsPerChange,
       burstSettleSeconds: round(settle),
       gatewayRssPerStreamKB: round(gwAfter.reduce((s, a, i) => s + (a.rssBytes - gwBefore[i]!.rssBytes), 0) / gateways.length / streamsPerGateway / 1024, 1),
       gatewayRssMB: gwAfter.map((a) => round(a.rssBytes / 2 ** 20)),
@@ -151,7 +166,7 @@ async function benchSingle() {
     const { clients, seconds } = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`]);
     const after = procStats(pidOf(cp));
     const cpu0 = procStats(pidOf(cp)).cpuSeconds;
-    const times = await propagationOver(clients, REPS, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)), 120_000);
+    const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     const cpu1 = procStats(pidOf(cp)).cpuSeconds;
     const settle = await burst(cp.url, clients);
     for (const c of clients) c.close();
@@ -159,6 +174,7 @@ async function benchSingle() {
       server: 'single process',
       initialConfigSeconds: round(seconds),
       propagation: summary(times),
+      loadCpuSecondsPerChange,
       burstSettleSeconds: round(settle),
       rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1),
       cpuSecondsPerChange: round((cpu1 - cpu0) / REPS, 3),
@@ -177,19 +193,20 @@ async function benchFloor() {
     const before = procStats(p.pid!);
     const { clients, seconds } = await connectAll([`127.0.0.1:${grpcPort}`]);
     const after = procStats(p.pid!);
-    const times = await propagationOver(clients, REPS, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()), 120_000);
+    const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
     for (const c of clients) c.close();
-    return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times), rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1) };
+    return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times), loadCpuSecondsPerChange, rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1) };
   } finally {
     p.kill('SIGKILL');
   }
 }
 
 export async function run(): Promise<unknown> {
-  const cluster = await benchCluster();
-  const single = await benchSingle();
-  const floor = await benchFloor();
-  const rows = [cluster, single, floor];
+  const cluster = ONLY.has('cluster') ? await benchCluster() : undefined;
+  const single = ONLY.has('single') ? await benchSingle() : undefined;
+  const floor = ONLY.has('floor') ? await benchFloor() : undefined;
+  const rows = [cluster, single, floor].filter((r) => r !== undefined);
+  const vsFloor = (x: number, f: number | undefined) => (f ? round(x / f) : '-');
   console.table(
     rows.map((r) => ({
       server: r.server,
@@ -198,17 +215,19 @@ export async function run(): Promise<unknown> {
       'p99 ms': r.propagation.p99ms,
       'max ms': r.propagation.maxMs,
       'burst settle s': 'burstSettleSeconds' in r ? r.burstSettleSeconds : '-',
-      'p99/floor': round(r.propagation.p99ms / floor.propagation.p99ms),
-      'initial/floor': round(r.initialConfigSeconds / floor.initialConfigSeconds),
+      'p99/floor': vsFloor(r.propagation.p99ms, floor?.propagation.p99ms),
+      'initial/floor': vsFloor(r.initialConfigSeconds, floor?.initialConfigSeconds),
+      'load CPU s/change': r.loadCpuSecondsPerChange,
     })),
   );
   console.log({
-    gatewayRssPerStreamKB: cluster.gatewayRssPerStreamKB,
-    singleProcessRssPerStreamKB: single.rssPerStreamKB,
-    floorRssPerStreamKB: floor.rssPerStreamKB,
-    projectorCpuSecondsPerChange: cluster.projectorCpuSecondsPerChange,
-    singleProcessCpuSecondsPerChange: single.cpuSecondsPerChange,
-    contentCacheHitRate: cluster.contentCacheHitRate,
+    client: CLIENT,
+    gatewayRssPerStreamKB: cluster?.gatewayRssPerStreamKB,
+    singleProcessRssPerStreamKB: single?.rssPerStreamKB,
+    floorRssPerStreamKB: floor?.rssPerStreamKB,
+    projectorCpuSecondsPerChange: cluster?.projectorCpuSecondsPerChange,
+    singleProcessCpuSecondsPerChange: single?.cpuSecondsPerChange,
+    contentCacheHitRate: cluster?.contentCacheHitRate,
   });
-  return { topology: T, repetitions: REPS, mode: MODE, cluster, single, floor };
+  return { topology: T, repetitions: REPS, mode: MODE, client: CLIENT, cluster, single, floor };
 }
