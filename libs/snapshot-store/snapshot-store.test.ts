@@ -10,6 +10,7 @@ import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
 import { ContentCorruptError, ContentMissingError, ContentStore, sha256 } from './content-store.ts';
 import { manifestOf, ManifestStore } from './manifest.ts';
 import { NatsSnapshotSource } from './nats-source.ts';
+import { StatusBoard } from './status-board.ts';
 
 const logger = pino({ level: 'silent' });
 let nats: NatsServer;
@@ -189,5 +190,39 @@ describe('NATS snapshot source (gateway side)', () => {
     } finally {
       await nc2.close();
     }
+  });
+});
+
+describe('StatusBoard', () => {
+  it('writes opens, closes and NACKs within the short window, counters only at the flush interval', async () => {
+    const board = await StatusBoard.open(nc, `S_${randomUUID().slice(0, 8)}`, logger, { urgentMs: 50, flushMs: 1500 });
+    let acks = 0;
+    board.changed('default.counters', () => ({ acks }));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await board.read('default.counters')).toBeUndefined();
+    acks = 2; // read at flush time, not at change time
+    board.changed('default.opened', () => ({ open: true }), true);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await board.read('default.opened')).toEqual({ open: true });
+    // The urgent flush took the pending counters along.
+    expect(await board.read('default.counters')).toEqual({ acks: 2 });
+    acks = 3;
+    board.changed('default.counters', () => ({ acks }));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await board.read('default.counters')).toEqual({ acks: 2 });
+    await new Promise((r) => setTimeout(r, 1400));
+    expect(await board.read('default.counters')).toEqual({ acks: 3 });
+    await board.close();
+  });
+
+  it('flushes thousands of proxies with a bounded number of writes in flight, and loses none', async () => {
+    const bucket = `S_${randomUUID().slice(0, 8)}`;
+    const board = await StatusBoard.open(nc, bucket, logger, { urgentMs: 10, flushMs: 60_000 });
+    for (let i = 0; i < 2000; i++) board.changed(`default.dp-${i}`, () => ({ i }));
+    await board.flush();
+    expect(await board.read('default.dp-0')).toEqual({ i: 0 });
+    expect(await board.read('default.dp-1999')).toEqual({ i: 1999 });
+    expect((await (await new Kvm(nc).open(bucket)).status()).values).toBe(2000);
+    await board.close();
   });
 });

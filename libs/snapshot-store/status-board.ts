@@ -2,48 +2,74 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
+/** KV writes in flight at once while flushing, so a flush of thousands of proxies does not queue them all. */
+const FLUSH_CONCURRENCY = 32;
+
 /**
  * Proxy connection status shared through a KV bucket: gateways publish each proxy's insight
- * (its streams, with the gateway's instance id, ACK/NACK state), coalesced per flush window;
- * API servers mirror the bucket, so `inspect dataplanes` shows which gateway a proxy is on.
- * A proxy that moves to another gateway is published by the new one; its old streams show
- * as disconnected because the old gateway published their close (or stopped publishing).
+ * (its streams, with the gateway's instance id, ACK/NACK state); API servers mirror the bucket,
+ * so `inspect dataplanes` shows which gateway a proxy is on. A proxy that moves to another
+ * gateway is published by the new one; its old streams show as disconnected because the old
+ * gateway published their close (or stopped publishing).
+ *
+ * Writes are coalesced per proxy. What people look for at once (a stream opened or closed, a
+ * NACK) is written within `urgentMs` (500 ms); counters alone (responses sent, ACKs) wait for
+ * `flushMs` (Kuma's dataplaneStatusFlushInterval, 10 s), because otherwise every config push
+ * to every proxy would cost a KV write.
  */
 export class StatusBoard {
   private readonly pending = new Map<string, () => Record<string, unknown> | undefined>();
   private readonly mirror_ = new Map<string, Record<string, unknown>>();
-  private timer: NodeJS.Timeout | undefined;
+  private urgentTimer: NodeJS.Timeout | undefined;
+  private lazyTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
   private watching: Promise<void> | undefined;
   private stopWatch: (() => void) | undefined;
 
   private constructor(
     private readonly kv: KV,
     private readonly logger: Logger,
+    private readonly urgentMs: number,
     private readonly flushMs: number,
   ) {}
 
-  static async open(nc: NatsConnection, bucket: string, logger: Logger, opts: { replicas?: number; flushMs?: number } = {}): Promise<StatusBoard> {
+  static async open(nc: NatsConnection, bucket: string, logger: Logger, opts: { replicas?: number; urgentMs?: number; flushMs?: number } = {}): Promise<StatusBoard> {
     const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma proxy connection status by gateway' });
-    return new StatusBoard(kv, logger, opts.flushMs ?? 500);
+    return new StatusBoard(kv, logger, opts.urgentMs ?? 500, opts.flushMs ?? 10_000);
   }
 
   /** Gateway side: the proxy's status changed; `read` gives its insight at flush time. */
-  changed(proxyKey: string, read: () => Record<string, unknown> | undefined): void {
+  changed(proxyKey: string, read: () => Record<string, unknown> | undefined, urgent = false): void {
     this.pending.set(proxyKey, read);
-    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+    if (urgent) this.urgentTimer ??= setTimeout(() => void this.flush(), this.urgentMs);
+    else this.lazyTimer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
-  async flush(): Promise<void> {
-    this.timer = undefined;
+  /** Writes everything pending (one flush at a time, a bounded number of writes in flight). */
+  flush(): Promise<void> {
+    clearTimeout(this.urgentTimer);
+    clearTimeout(this.lazyTimer);
+    this.urgentTimer = this.lazyTimer = undefined;
     const batch = [...this.pending];
     this.pending.clear();
-    await Promise.all(
-      batch.map(async ([key, read]) => {
-        const insight = read();
-        if (!insight) return;
-        await this.kv.put(key, JSON.stringify(insight)).catch((err) => this.logger.warn({ component: 'xds-gateway', proxy: key, err: (err as Error).message }, 'cannot publish proxy status'));
-      }),
-    );
+    const write = async ([key, read]: (typeof batch)[number]) => {
+      const insight = read();
+      if (!insight) return;
+      await this.kv.put(key, JSON.stringify(insight)).catch((err) => this.logger.warn({ component: 'xds-gateway', proxy: key, err: (err as Error).message }, 'cannot publish proxy status'));
+    };
+    this.flushing = this.flushing.then(async () => {
+      let next = 0;
+      await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, batch.length) }, async () => {
+        while (next < batch.length) await write(batch[next++]!);
+      }));
+    });
+    return this.flushing;
+  }
+
+  /** The proxy's current status in the bucket (for a gateway, which does not mirror it). */
+  async read(proxyKey: string): Promise<Record<string, unknown> | undefined> {
+    const e = await this.kv.get(proxyKey);
+    return e && e.operation === 'PUT' && e.value.length > 0 ? (JSON.parse(e.string()) as Record<string, unknown>) : undefined;
   }
 
   /** API side: keeps a local copy of every proxy's status. Resolves once the current values are loaded. */
@@ -68,7 +94,6 @@ export class StatusBoard {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
     await this.flush().catch(() => undefined);
     this.stopWatch?.();
     await this.watching?.catch(() => undefined);

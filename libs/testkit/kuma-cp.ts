@@ -25,6 +25,7 @@ export class KumaCpProcess {
     readonly dataDir: string,
     private readonly env: Record<string, string>,
     private readonly args: string[],
+    private readonly nodeArgs: string[],
   ) {}
 
   get url(): string {
@@ -36,7 +37,8 @@ export class KumaCpProcess {
     return join(this.dataDir, 'work', 'dp-server.crt');
   }
 
-  static async start(opts: { env?: Record<string, string>; args?: string[]; plaintext?: boolean } = {}): Promise<KumaCpProcess> {
+  /** `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  static async start(opts: { env?: Record<string, string>; args?: string[]; plaintext?: boolean; nodeArgs?: string[] } = {}): Promise<KumaCpProcess> {
     const cp = new KumaCpProcess(
       await freePort(),
       await freePort(),
@@ -45,6 +47,7 @@ export class KumaCpProcess {
       mkdtempSync(join(tmpdir(), 'kuma-cp-')),
       opts.env ?? {},
       opts.args ?? [],
+      opts.nodeArgs ?? [],
     );
     await cp.restart();
     return cp;
@@ -52,7 +55,7 @@ export class KumaCpProcess {
 
   async restart(): Promise<void> {
     if (this.proc) throw new Error('kuma-cp is already running');
-    const proc = spawn(process.execPath, [join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), 'run', ...this.args], {
+    const proc = spawn(process.execPath, [...this.nodeArgs, join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), 'run', ...this.args], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env['PATH'] ?? '',

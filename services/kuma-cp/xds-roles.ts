@@ -106,8 +106,9 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   if (nats) {
     content = await ContentStore.open(nats.nc, bucket('CONTENT'), { replicas });
     manifests = await ManifestStore.open(nats.nc, bucket('MANIFESTS'), content, { replicas });
-    board = await StatusBoard.open(nats.nc, bucket('STATUS'), logger, { replicas });
-    if (gateway || api) await board.startMirror();
+    board = await StatusBoard.open(nats.nc, bucket('STATUS'), logger, { replicas, flushMs: parseDuration(config.xdsServer.dataplaneStatusFlushInterval) * 1000 });
+    // API servers answer inspect from a mirror; a gateway reads a proxy's status only when it needs it.
+    if (api) await board.startMirror();
     const b = board;
     lifecycle.onShutdown('status board', () => b.close());
   }
@@ -177,14 +178,14 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     const status = new StreamStatusRegistry();
     if (board) {
       const b = board;
-      status.onChange((key) => b.changed(key, () => status.insight(key)));
+      status.onChange((key, urgent) => b.changed(key, () => status.insight(key), urgent));
     } else {
       result.insightOf = (mesh, name) => status.insight(`${mesh}.${name}`);
     }
     /** Connected to any gateway of the cluster (a proxy that moved must not be deregistered by the old one). */
-    const connectedAnywhere = (key: string): boolean => {
+    const connectedAnywhere = async (key: string): Promise<boolean> => {
       if (status.connected(key)) return true;
-      const subs = (board?.get(key)?.['subscriptions'] ?? []) as { disconnectTime?: string; controlPlaneInstanceId?: string }[];
+      const subs = ((await board?.read(key))?.['subscriptions'] ?? []) as { disconnectTime?: string; controlPlaneInstanceId?: string }[];
       return subs.some((s) => !s.disconnectTime && s.controlPlaneInstanceId !== ctx.instanceId);
     };
     const tls = await loadOrCreateTls({ certFile: config.general.tlsCertFile, keyFile: config.general.tlsKeyFile, workDir: config.general.workDir, logger });

@@ -45,11 +45,14 @@ export function dataplaneFromNode(node: Node, registry: TypeRegistry, proxy: Pro
 export class DataplaneLifecycle {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly registered = new Set<string>();
+  /** Bumped on every registration, so a deregistration can tell that the proxy came back meanwhile. */
+  private connects = 0;
+  private readonly lastConnect = new Map<string, number>();
 
   constructor(
     private readonly writer: DataplaneWriter,
     private readonly registry: TypeRegistry,
-    private readonly isConnected: (key: string) => boolean,
+    private readonly isConnected: (key: string) => boolean | Promise<boolean>,
     private readonly delayMs: number,
     private readonly logger: Logger,
   ) {}
@@ -60,6 +63,7 @@ export class DataplaneLifecycle {
     const key = proxyKey(proxy);
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
+    this.lastConnect.set(key, ++this.connects);
     await this.writer.upsert(input, { subject: key, source: 'dp-registration' });
     this.registered.add(key);
     this.logger.info({ component: 'dp-lifecycle', proxy: key }, 'registered dataplane');
@@ -72,14 +76,24 @@ export class DataplaneLifecycle {
       key,
       setTimeout(() => {
         this.timers.delete(key);
-        if (this.isConnected(key)) return;
-        this.registered.delete(key);
-        this.writer.remove(proxy, { subject: key, source: 'dp-registration' }).then(
-          () => this.logger.info({ component: 'dp-lifecycle', proxy: key }, 'deregistered dataplane'),
-          (err: Error) => this.logger.warn({ component: 'dp-lifecycle', proxy: key, err: err.message }, 'could not deregister dataplane'),
-        );
+        void this.deregister(proxy, key);
       }, this.delayMs),
     );
+  }
+
+  private async deregister(proxy: ProxyId, key: string): Promise<void> {
+    const seen = this.lastConnect.get(key);
+    try {
+      if (await this.isConnected(key)) return;
+      // It may have come back while that was read.
+      if (this.lastConnect.get(key) !== seen || this.timers.has(key) || !this.registered.has(key)) return;
+      this.registered.delete(key);
+      this.lastConnect.delete(key);
+      await this.writer.remove(proxy, { subject: key, source: 'dp-registration' });
+      this.logger.info({ component: 'dp-lifecycle', proxy: key }, 'deregistered dataplane');
+    } catch (err) {
+      this.logger.warn({ component: 'dp-lifecycle', proxy: key, err: (err as Error).message }, 'could not deregister dataplane');
+    }
   }
 
   /** On shutdown no Dataplane is removed (graceful shutdown is not a disconnect), as in Kuma. */

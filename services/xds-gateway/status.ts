@@ -16,8 +16,8 @@ export class Subscription {
   lastUpdateTime: string | undefined;
   readonly total: Counters = { responsesSent: 0, responsesAcknowledged: 0, responsesRejected: 0 };
   readonly perType = new Map<string, Counters & { lastAckedVersion?: string; lastNack?: { version: string; error: string; time: string } }>();
-  /** Set by the registry: called after every change, so status can be published. */
-  notify: (() => void) | undefined;
+  /** Set by the registry: called after every change, so status can be published (`urgent`: open, close, NACK). */
+  notify: ((urgent: boolean) => void) | undefined;
 
   constructor(
     readonly controlPlaneInstanceId: string,
@@ -35,7 +35,7 @@ export class Subscription {
     this.total.responsesSent++;
     this.type(typeUrl).responsesSent++;
     this.lastUpdateTime = new Date().toISOString();
-    this.notify?.();
+    this.notify?.(false);
   }
 
   acked(typeUrl: string, version: string): void {
@@ -43,7 +43,7 @@ export class Subscription {
     const c = this.type(typeUrl);
     c.responsesAcknowledged++;
     c.lastAckedVersion = version;
-    this.notify?.();
+    this.notify?.(false);
   }
 
   nacked(typeUrl: string, version: string, error: string): void {
@@ -51,7 +51,7 @@ export class Subscription {
     const c = this.type(typeUrl);
     c.responsesRejected++;
     c.lastNack = { version, error, time: new Date().toISOString() };
-    this.notify?.();
+    this.notify?.(true);
   }
 
   /** Kuma's DiscoverySubscription JSON, with per-type ACK/NACK state. */
@@ -88,26 +88,28 @@ export class StreamStatusRegistry {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  private readonly listeners = new Set<(proxyKey: string) => void>();
+  private readonly listeners = new Set<(proxyKey: string, urgent: boolean) => void>();
 
-  /** Called with the proxy's key whenever its status changes (open, close, sent, ACK, NACK). */
-  onChange(fn: (proxyKey: string) => void): void {
+  /** Called with the proxy's key whenever its status changes; `urgent` for open, close and NACK, not for counters. */
+  onChange(fn: (proxyKey: string, urgent: boolean) => void): void {
     this.listeners.add(fn);
   }
 
   open(proxyKey: string, sub: Subscription): void {
-    sub.notify = () => {
-      for (const fn of this.listeners) fn(proxyKey);
+    sub.notify = (urgent) => {
+      for (const fn of this.listeners) fn(proxyKey, urgent);
     };
     if (++this.opens % PRUNE_EVERY_OPENS === 0) this.prune();
     const list = this.byProxy.get(proxyKey) ?? [];
     list.push(sub);
     if (list.length > KEEP) list.shift();
     this.byProxy.set(proxyKey, list);
+    sub.notify(true);
   }
 
   close(sub: Subscription): void {
     sub.disconnectTime = new Date(this.now()).toISOString();
+    sub.notify?.(true);
   }
 
   /** Forgets proxies whose every stream closed more than an hour ago. */
