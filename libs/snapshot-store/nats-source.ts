@@ -13,14 +13,19 @@ export interface SourceHooks {
   onStaleManifest?(): void;
 }
 
+type Section = 'resources' | 'namedOnly';
+
 interface Entry {
   readonly watchers: Set<(s: Snapshot | undefined) => void>;
   readonly sub: Subscription;
   /** Position of the manifest being served (or loading): older ones are ignored. */
   position: number;
-  manifest: Manifest | undefined;
-  /** Shared pointers this proxy's manifest refers to. */
-  pointers: Set<string>;
+  /**
+   * Shared pointers this proxy's manifest refers to, and the section they are in. The manifest
+   * itself is not kept (at thousands of proxies its hashes were a large share of a gateway's
+   * memory): a moved pointer replaces one resource of the snapshot.
+   */
+  pointers: Map<string, Section>;
   snapshot: Snapshot | undefined;
   chain: Promise<void>;
 }
@@ -82,7 +87,7 @@ export class NatsSnapshotSource implements SnapshotSource {
           e.chain = e.chain.then(async () => this.apply(proxyKey, e, await this.manifests.decode(msg.data))).catch((error) => this.failed(proxyKey, error));
         },
       });
-      entry = { watchers: new Set(), sub, position: -1, manifest: undefined, pointers: new Set(), snapshot: undefined, chain: Promise.resolve() };
+      entry = { watchers: new Set(), sub, position: -1, pointers: new Map(), snapshot: undefined, chain: Promise.resolve() };
       this.entries.set(proxyKey, entry);
       this.refresh(proxyKey, entry);
     }
@@ -94,7 +99,7 @@ export class NatsSnapshotSource implements SnapshotSource {
       if (e.watchers.size === 0 && this.entries.get(proxyKey) === e) {
         this.entries.delete(proxyKey);
         e.sub.unsubscribe();
-        for (const k of e.pointers) this.release(k, proxyKey);
+        for (const k of e.pointers.keys()) this.release(k, proxyKey);
       }
     };
   }
@@ -120,18 +125,18 @@ export class NatsSnapshotSource implements SnapshotSource {
       return;
     }
     const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
-    const wanted = new Set<string>();
-    for (const refs of [m.resources, m.namedOnly]) {
-      for (const byName of Object.values(refs)) for (const [name, hash] of Object.entries(byName)) if (hash === SHARED) wanted.add(this.follow(mesh, name, proxyKey));
+    const wanted = new Map<string, Section>();
+    for (const section of ['resources', 'namedOnly'] as const) {
+      for (const byName of Object.values(m[section])) for (const [name, hash] of Object.entries(byName)) if (hash === SHARED) wanted.set(this.follow(mesh, name, proxyKey), section);
     }
-    for (const k of entry.pointers) if (!wanted.has(k)) this.release(k, proxyKey);
+    for (const k of entry.pointers.keys()) if (!wanted.has(k)) this.release(k, proxyKey);
     entry.pointers = wanted;
-    await Promise.all([...wanted].map((k) => this.pointers.get(k)?.loaded));
+    await Promise.all([...wanted.keys()].map((k) => this.pointers.get(k)?.loaded));
     await this.build(proxyKey, entry, m);
   }
 
   /** Resolves a manifest (pointers at their current values) to a snapshot and hands it to the watchers. */
-  private async build(proxyKey: string, entry: Entry, m: Manifest, changedAt = m.changedAt): Promise<void> {
+  private async build(proxyKey: string, entry: Entry, m: Manifest): Promise<void> {
     let snapshot: Snapshot | undefined;
     if (!m.deleted) {
       const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
@@ -154,13 +159,36 @@ export class NatsSnapshotSource implements SnapshotSource {
       };
       const [main, named] = await Promise.all([load(m.resources), load(m.namedOnly)]);
       const built = buildSnapshot(main, named);
-      snapshot = changedAt !== undefined ? { ...built, changedAt } : built;
+      snapshot = m.changedAt !== undefined ? { ...built, changedAt: m.changedAt } : built;
     }
     if (m.position < entry.position || this.entries.get(proxyKey) !== entry) return;
     entry.position = m.position;
-    entry.manifest = m;
+    this.serve(entry, snapshot);
+  }
+
+  private serve(entry: Entry, snapshot: Snapshot | undefined): void {
     entry.snapshot = snapshot;
     for (const w of entry.watchers) w(snapshot);
+  }
+
+  /**
+   * A shared pointer the proxy refers to moved: the same snapshot with that one resource
+   * replaced (or added, if it was not published when the manifest was built). Maps of other
+   * types are shared with the previous snapshot, so streams can skip them.
+   */
+  private replaceShared(proxyKey: string, entry: Entry, key: string, resource: XdsResource, changedAt: number | undefined): void {
+    const section = entry.pointers.get(key);
+    const old = entry.snapshot;
+    if (!old || !section || this.entries.get(proxyKey) !== entry) return;
+    if (old[section].get(resource.typeUrl)?.get(resource.name) === resource) return;
+    const maps = new Map(old[section]);
+    maps.set(resource.typeUrl, new Map(old[section].get(resource.typeUrl)).set(resource.name, resource));
+    const next: Snapshot = {
+      resources: section === 'resources' ? maps : old.resources,
+      namedOnly: section === 'namedOnly' ? maps : old.namedOnly,
+      ...(changedAt !== undefined ? { changedAt } : {}),
+    };
+    this.serve(entry, next);
   }
 
   private pointerKey(mesh: string, name: string): string {
@@ -216,13 +244,14 @@ export class NatsSnapshotSource implements SnapshotSource {
           p.value = v;
           return;
         }
-        await this.resource(TypeUrl.ClusterLoadAssignment, p.name, v.hash);
+        const resource = await this.resource(TypeUrl.ClusterLoadAssignment, p.name, v.hash);
         p.value = v;
+        const key = this.pointerKey(p.mesh, p.name);
         for (const proxyKey of p.refs) {
           const e = this.entries.get(proxyKey);
-          if (!e || !e.manifest) continue;
-          const m = e.manifest;
-          e.chain = e.chain.then(() => this.build(proxyKey, e, m, v.changedAt)).catch((err) => this.failed(proxyKey, err));
+          if (!e) continue;
+          // Behind whatever this proxy already has queued (a manifest being applied reads p.value itself).
+          e.chain = e.chain.then(() => this.replaceShared(proxyKey, e, key, resource, v.changedAt)).catch((err) => this.failed(proxyKey, err));
         }
       })
       .catch((err) => this.failed(`${p.mesh}/${p.name}`, err));

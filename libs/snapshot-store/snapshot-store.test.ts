@@ -165,6 +165,9 @@ describe('NATS snapshot source (gateway side)', () => {
     expect(await s.manifests.publishPointer('default', 'backend', v2.hash, 7)).toBe(true);
     await w.until((x) => port(x) === v2.hash);
     expect((await s.manifests.kv.get('default.web-4'))!.revision).toBe(revision); // the manifest was not rewritten
+    // Only the load assignments changed: the clusters are the same map, so streams skip them.
+    const [before, after] = [w.seen.find((x) => port(x) === v1.hash)!, w.seen.find((x) => port(x) === v2.hash)!];
+    expect(after.resources.get(TypeUrl.Cluster)).toBe(before.resources.get(TypeUrl.Cluster));
     const count = w.seen.length;
 
     // an older pointer (a lagging projector) neither wins in the store nor at the gateway
@@ -176,6 +179,21 @@ describe('NATS snapshot source (gateway side)', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(w.seen).toHaveLength(count);
     expect(port(w.seen.at(-1))).toBe(v2.hash);
+    w.stop();
+    source.close();
+  });
+
+  it('serves a manifest whose shared pointer is not published yet without it, and adds it once it is', async () => {
+    const s = await stores();
+    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger);
+    const cla = makeResource(TypeUrl.ClusterLoadAssignment, 'late', { cluster_name: 'late', endpoints: [] });
+    await publish(s, 'default.web-5', buildSnapshot([cluster('late'), cla]), 1);
+    const w = watcher(source, 'default.web-5');
+    const first = await w.next(1);
+    expect(first?.resources.get(TypeUrl.Cluster)?.has('late')).toBe(true);
+    expect(first?.resources.get(TypeUrl.ClusterLoadAssignment)?.has('late') ?? false).toBe(false);
+    await s.manifests.publishPointer('default', 'late', cla.hash, 2);
+    await w.until((x) => x?.resources.get(TypeUrl.ClusterLoadAssignment)?.get('late')?.hash === cla.hash);
     w.stop();
     source.close();
   });
