@@ -63,16 +63,14 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     this.pushType(req.typeUrl);
   }
 
-  /** What the proxy will hold once in-flight responses are applied. */
-  private expected(state: TypeState): Map<string, string> {
-    const out = new Map(state.acked);
+  /** The version the proxy will hold of `name` once in-flight responses are applied (null: removed). */
+  private expected(state: TypeState, name: string): string | null | undefined {
+    let v: string | null | undefined = state.acked.get(name);
     for (const changes of state.inflight.values()) {
-      for (const [name, v] of changes) {
-        if (v === null) out.delete(name);
-        else out.set(name, v);
-      }
+      const c = changes.get(name);
+      if (c !== undefined) v = c;
     }
-    return out;
+    return v;
   }
 
   protected pushType(typeUrl: string): void {
@@ -81,16 +79,21 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     const desired = new Map<string, XdsResource>();
     if (state.wildcard) for (const r of select(this.snapshot, typeUrl as TypeUrl, 'wildcard')) desired.set(r.name, r);
     for (const r of select(this.snapshot, typeUrl as TypeUrl, state.names)) desired.set(r.name, r);
-    const holds = this.expected(state);
-    const changed = [...desired.values()].filter((r) => holds.get(r.name) !== r.hash && state.nacked.get(r.name) !== r.hash);
-    const removed = [...holds.keys()].filter((n) => !desired.has(n) && (state.wildcard || state.names.has(n)));
-    if (changed.length === 0 && removed.length === 0) return;
+    const changed: XdsResource[] = [];
+    for (const r of desired.values()) if (this.expected(state, r.name) !== r.hash && state.nacked.get(r.name) !== r.hash) changed.push(r);
+    const removed = new Set<string>();
+    const consider = (n: string) => {
+      if (!desired.has(n) && (state.wildcard || state.names.has(n)) && this.expected(state, n)) removed.add(n);
+    };
+    for (const n of state.acked.keys()) consider(n);
+    for (const changes of state.inflight.values()) for (const n of changes.keys()) consider(n);
+    if (changed.length === 0 && removed.size === 0) return;
     const nonce = this.nextNonce();
     const changes = new Map<string, string | null>();
     for (const r of changed) changes.set(r.name, r.hash);
     for (const n of removed) changes.set(n, null);
     state.inflight.set(nonce, changes);
     if (state.inflight.size > 64) state.inflight.delete(state.inflight.keys().next().value!);
-    this.send(typeUrl, encodeDeltaResponse(typeUrl, versionOf([...desired.values()]), nonce, changed, removed));
+    this.send(typeUrl, encodeDeltaResponse(typeUrl, versionOf([...desired.values()]), nonce, changed, [...removed]));
   }
 }

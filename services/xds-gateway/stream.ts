@@ -47,6 +47,8 @@ type Call = ServerDuplexStream<unknown, Buffer>;
 export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   protected proxy: ProxyId | undefined;
   protected snapshot: Snapshot | undefined;
+  /** The snapshot every type was last evaluated against: a type whose maps are the same objects is skipped. */
+  private pushed: Snapshot | undefined;
   protected sub: Subscription | undefined;
   protected readonly log: Logger;
   private unwatch: (() => void) | undefined;
@@ -124,7 +126,14 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
       this.dirty = true;
       return;
     }
-    for (const typeUrl of TYPE_ORDER) this.pushType(typeUrl);
+    const s = this.snapshot;
+    const was = this.pushed;
+    this.pushed = s;
+    for (const typeUrl of TYPE_ORDER) {
+      // Snapshots share the maps of types a change did not touch (an endpoint change replaces one).
+      if (was && was.resources.get(typeUrl) === s.resources.get(typeUrl) && was.namedOnly.get(typeUrl) === s.namedOnly.get(typeUrl)) continue;
+      this.pushType(typeUrl);
+    }
   }
 
   protected abstract onRequest(req: Req): void;
