@@ -1,4 +1,4 @@
-import type protobuf from 'protobufjs';
+import protobuf from 'protobufjs';
 import { messageType } from './protos.ts';
 import type { XdsResource } from './resource.ts';
 
@@ -110,13 +110,39 @@ export function decodeDeltaRequest(buf: Buffer): DeltaDiscoveryRequest {
   };
 }
 
-const any = (r: XdsResource) => ({ type_url: r.typeUrl, value: r.bytes });
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
-export function encodeResponse(typeUrl: string, version: string, nonce: string, resources: readonly XdsResource[]): Buffer {
-  const { res } = t();
-  return Buffer.from(res.encode(res.create({ version_info: version, type_url: typeUrl, nonce, resources: resources.map(any) })).finish());
+/*
+ * Responses are assembled from per-resource encodings made once per resource, since the same
+ * resource goes to every proxy that uses it; only version, nonce and type URL are written per
+ * response. Fields go in field-number order, as protobufjs writes them, so the bytes are the
+ * same as encoding the whole message (a test holds that).
+ */
+const encodedAny = new WeakMap<XdsResource, Uint8Array>();
+const encodedDeltaResource = new WeakMap<XdsResource, Uint8Array>();
+
+/** google.protobuf.Any { type_url = 1; value = 2 } */
+function anyOf(r: XdsResource): Uint8Array {
+  let b = encodedAny.get(r);
+  if (!b) encodedAny.set(r, (b = protobuf.Writer.create().uint32(10).string(r.typeUrl).uint32(18).bytes(r.bytes).finish()));
+  return b;
 }
 
+/** discovery.v3.Resource { version = 1; resource = 2; name = 3 } */
+function deltaResourceOf(r: XdsResource): Uint8Array {
+  let b = encodedDeltaResource.get(r);
+  if (!b) encodedDeltaResource.set(r, (b = protobuf.Writer.create().uint32(10).string(r.hash).uint32(18).bytes(anyOf(r)).uint32(26).string(r.name).finish()));
+  return b;
+}
+
+/** DiscoveryResponse { version_info = 1; resources = 2; type_url = 4; nonce = 5 } */
+export function encodeResponse(typeUrl: string, version: string, nonce: string, resources: readonly XdsResource[]): Buffer {
+  const w = protobuf.Writer.create().uint32(10).string(version);
+  for (const r of resources) w.uint32(18).bytes(anyOf(r));
+  return asBuffer(w.uint32(34).string(typeUrl).uint32(42).string(nonce).finish());
+}
+
+/** DeltaDiscoveryResponse { system_version_info = 1; resources = 2; type_url = 4; nonce = 5; removed_resources = 6 } */
 export function encodeDeltaResponse(
   typeUrl: string,
   systemVersion: string,
@@ -124,15 +150,11 @@ export function encodeDeltaResponse(
   resources: readonly XdsResource[],
   removed: readonly string[],
 ): Buffer {
-  const { dres } = t();
-  const msg = dres.create({
-    system_version_info: systemVersion,
-    type_url: typeUrl,
-    nonce,
-    removed_resources: removed,
-    resources: resources.map((r) => ({ name: r.name, version: r.hash, resource: any(r) })),
-  });
-  return Buffer.from(dres.encode(msg).finish());
+  const w = protobuf.Writer.create().uint32(10).string(systemVersion);
+  for (const r of resources) w.uint32(18).bytes(deltaResourceOf(r));
+  w.uint32(34).string(typeUrl).uint32(42).string(nonce);
+  for (const n of removed) w.uint32(50).string(n);
+  return asBuffer(w.finish());
 }
 
 /** Test-side encoders (the ADS test client sends requests). */
