@@ -66,7 +66,8 @@ export class NatsSnapshotSource implements SnapshotSource {
   ) {
     this.cache = new LRUCache<string, XdsResource>({
       maxSize: opts.cacheBytes ?? 64 * 1024 * 1024,
-      sizeCalculation: (r) => r.bytes.length + r.name.length + 160,
+      // The bytes, plus the response encodings made from them once served (about the same again).
+      sizeCalculation: (r) => 2 * r.bytes.length + r.name.length + 256,
     });
     void this.watchReconnects();
   }

@@ -55,9 +55,10 @@ export function select(snapshot: Snapshot, typeUrl: TypeUrl, names: ReadonlySet<
  * on every gateway, so a proxy that reconnects elsewhere is not sent what it already has.
  */
 export function versionOf(resources: readonly XdsResource[]): string {
-  const h = createHash('sha256');
-  for (const r of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) h.update(r.name).update('\0').update(r.hash).update('\0');
-  return h.digest('hex').slice(0, 16);
+  // One update of the joined text hashes the same bytes as one update per part, at a fraction of the cost.
+  let text = '';
+  for (const r of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) text += `${r.name}\0${r.hash}\0`;
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 export function snapshotTypes(): readonly TypeUrl[] {
