@@ -60,7 +60,9 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
         state.acked.delete(n);
       }
     }
-    this.pushType(req.typeUrl);
+    // A plain ACK only moves versions from in flight to acknowledged: nothing new to send.
+    const plainAck = req.responseNonce !== '' && !req.errorDetail && req.subscribe.length === 0 && req.unsubscribe.length === 0;
+    if (!plainAck) this.pushType(req.typeUrl);
   }
 
   /** The version the proxy will hold of `name` once in-flight responses are applied (null: removed). */

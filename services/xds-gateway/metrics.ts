@@ -18,6 +18,7 @@ export class XdsMetrics {
   readonly contentCacheBytes: Gauge;
   readonly staleManifests: Counter;
   readonly eventToAckSeconds: Histogram;
+  private readonly perType = new Map<string, { pushes: Counter.Internal; acks: Counter.Internal; nacks: Counter.Internal }>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -62,5 +63,15 @@ export class XdsMetrics {
       registers,
     });
     this.staleManifests = new Counter({ name: 'kuma_xds_stale_manifests_total', help: 'Manifests ignored by a gateway because it serves a newer one.', registers });
+  }
+
+  /** The per-type counters' children for a type URL, bound once (per-push label lookups showed in profiles). */
+  forType(typeUrl: string): { pushes: Counter.Internal; acks: Counter.Internal; nacks: Counter.Internal } {
+    let c = this.perType.get(typeUrl);
+    if (!c) {
+      const type = typeUrl.split('.').pop()!;
+      this.perType.set(typeUrl, (c = { pushes: this.pushes.labels({ type }), acks: this.acks.labels({ type }), nacks: this.nacks.labels({ type }) }));
+    }
+    return c;
   }
 }

@@ -13,7 +13,8 @@ export class Subscription {
   readonly id = randomUUID();
   readonly connectTime = new Date().toISOString();
   disconnectTime: string | undefined;
-  lastUpdateTime: string | undefined;
+  /** Epoch ms of the last response sent (formatted only when published). */
+  lastUpdate: number | undefined;
   readonly total: Counters = { responsesSent: 0, responsesAcknowledged: 0, responsesRejected: 0 };
   readonly perType = new Map<string, Counters & { lastAckedVersion?: string; lastNack?: { version: string; error: string; time: string } }>();
   /** Set by the registry: called after every change, so status can be published (`urgent`: open, close, NACK). */
@@ -34,7 +35,7 @@ export class Subscription {
   sent(typeUrl: string): void {
     this.total.responsesSent++;
     this.type(typeUrl).responsesSent++;
-    this.lastUpdateTime = new Date().toISOString();
+    this.lastUpdate = Date.now();
     this.notify?.(false);
   }
 
@@ -56,7 +57,7 @@ export class Subscription {
 
   /** Kuma's DiscoverySubscription JSON, with per-type ACK/NACK state. */
   toJSON(): Record<string, unknown> {
-    const status: Record<string, unknown> = { ...(this.lastUpdateTime ? { lastUpdateTime: this.lastUpdateTime } : {}), total: this.total };
+    const status: Record<string, unknown> = { ...(this.lastUpdate !== undefined ? { lastUpdateTime: new Date(this.lastUpdate).toISOString() } : {}), total: this.total };
     for (const [typeUrl, c] of this.perType) status[SHORT[typeUrl] ?? typeUrl] = c;
     return {
       id: this.id,

@@ -140,7 +140,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   protected abstract pushType(typeUrl: string): void;
 
   protected send(typeUrl: string, buf: Buffer): void {
-    this.deps.metrics.pushes.inc({ type: typeUrl.split('.').pop()! });
+    this.deps.metrics.forType(typeUrl).pushes.inc();
     this.deps.metrics.pushBytes.inc(buf.length);
     this.sub?.sent(typeUrl);
     if (this.snapshot?.changedAt !== undefined) this.unacked.set(typeUrl, this.snapshot.changedAt);
@@ -149,13 +149,13 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   }
 
   protected nack(typeUrl: string, version: string, message: string): void {
-    this.deps.metrics.nacks.inc({ type: typeUrl.split('.').pop()! });
+    this.deps.metrics.forType(typeUrl).nacks.inc();
     this.sub?.nacked(typeUrl, version, message);
     this.log.warn({ proxy: this.proxy && proxyKey(this.proxy), typeUrl, version, error: message }, 'proxy rejected configuration (NACK); keeping it on its last accepted version');
   }
 
   protected ack(typeUrl: string, version: string): void {
-    this.deps.metrics.acks.inc({ type: typeUrl.split('.').pop()! });
+    this.deps.metrics.forType(typeUrl).acks.inc();
     this.sub?.acked(typeUrl, version);
     const changedAt = this.unacked.get(typeUrl);
     if (changedAt !== undefined) {
