@@ -95,10 +95,13 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
       },
     });
     await projection.start();
-    checkpointer.activate(projection.state);
+    // Every role reads checkpoints to start fast; only API processes write them, so projectors
+    // and gateways spend no CPU on it (in one process the api role is there too).
+    const writesCheckpoints = roles.includes('api');
+    if (writesCheckpoints) checkpointer.activate(projection.state);
     lifecycle.onShutdown('projection', async () => {
       await projection.stop();
-      await checkpointer.flush(projection.state);
+      if (writesCheckpoints) await checkpointer.flush(projection.state);
     });
     logger.info(
       {
