@@ -38,6 +38,14 @@ export interface StreamDeps {
 
 type Call = ServerDuplexStream<unknown, Buffer>;
 
+/** One child logger per process logger and mode, shared by every stream (not one per stream). */
+const streamLoggers = new WeakMap<Logger, Record<'sotw' | 'delta', Logger>>();
+function streamLogger(parent: Logger, mode: 'sotw' | 'delta'): Logger {
+  let byMode = streamLoggers.get(parent);
+  if (!byMode) streamLoggers.set(parent, (byMode = { sotw: parent.child({ component: 'xds-gateway', mode: 'sotw' }), delta: parent.child({ component: 'xds-gateway', mode: 'delta' }) }));
+  return byMode[mode];
+}
+
 /**
  * What SotW and delta streams share: identity from the first request, authentication,
  * watching the proxy's snapshot, status, and bounded backpressure. A stream never queues
@@ -65,7 +73,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     protected readonly deps: StreamDeps,
     readonly mode: 'sotw' | 'delta',
   ) {
-    this.log = deps.logger.child({ component: 'xds-gateway', mode });
+    this.log = streamLogger(deps.logger, mode);
     call.on('data', (req: Req) => {
       this.chain = this.chain.then(() => this.receive(req)).catch((err) => this.fail(err));
     });
