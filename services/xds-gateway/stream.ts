@@ -38,6 +38,16 @@ export interface StreamDeps {
 
 type Call = ServerDuplexStream<unknown, Buffer>;
 
+/** Streams with a snapshot change not yet pushed; drained once per event-loop turn. */
+const pending = new Set<{ pushNow(): void }>();
+let drainScheduled = false;
+function drainPending(): void {
+  drainScheduled = false;
+  const batch = [...pending];
+  pending.clear();
+  for (const s of batch) s.pushNow();
+}
+
 /** One child logger per process logger and mode, shared by every stream (not one per stream). */
 const streamLoggers = new WeakMap<Logger, Record<'sotw' | 'delta', Logger>>();
 function streamLogger(parent: Logger, mode: 'sotw' | 'delta'): Logger {
@@ -84,7 +94,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
       this.blocked = false;
       if (this.dirty) {
         this.dirty = false;
-        this.push();
+        this.pushNow();
       }
     });
   }
@@ -126,8 +136,22 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     });
   }
 
-  /** Recomputes and sends what changed for every type the proxy asked for. */
+  /**
+   * Sends what changed for every type the proxy asked for, at the end of this event-loop turn:
+   * snapshot changes that arrive together (a burst of endpoint updates) go out as one response
+   * per type instead of one each.
+   */
   protected push(): void {
+    if (this.closed || !this.snapshot) return;
+    pending.add(this);
+    if (!drainScheduled) {
+      drainScheduled = true;
+      setImmediate(drainPending);
+    }
+  }
+
+  /** Recomputes and sends now (the pending-push drain calls this). */
+  pushNow(): void {
     if (this.closed || !this.snapshot) return;
     if (this.blocked) {
       if (!this.dirty) this.deps.metrics.delayedPushes.inc();
