@@ -121,17 +121,27 @@ const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.fro
 const encodedAny = new WeakMap<XdsResource, Uint8Array>();
 const encodedDeltaResource = new WeakMap<XdsResource, Uint8Array>();
 
+/**
+ * A kept encoding gets its own memory: the writer's buffer comes from node's 8 KB pool, and a
+ * cached slice would keep the whole slab alive (18 KB per stream in a 2,000-stream gateway).
+ */
+const owned = (w: protobuf.Writer): Uint8Array => new Uint8Array(w.finish());
+
 /** google.protobuf.Any { type_url = 1; value = 2 } */
 function anyOf(r: XdsResource): Uint8Array {
   let b = encodedAny.get(r);
-  if (!b) encodedAny.set(r, (b = protobuf.Writer.create().uint32(10).string(r.typeUrl).uint32(18).bytes(r.bytes).finish()));
+  if (!b) encodedAny.set(r, (b = owned(protobuf.Writer.create().uint32(10).string(r.typeUrl).uint32(18).bytes(r.bytes))));
   return b;
 }
 
 /** discovery.v3.Resource { version = 1; resource = 2; name = 3 } */
 function deltaResourceOf(r: XdsResource): Uint8Array {
   let b = encodedDeltaResource.get(r);
-  if (!b) encodedDeltaResource.set(r, (b = protobuf.Writer.create().uint32(10).string(r.hash).uint32(18).bytes(anyOf(r)).uint32(26).string(r.name).finish()));
+  if (!b) {
+    // The Any is written in place, not through anyOf's cache: a delta-only gateway would keep it twice.
+    const w = protobuf.Writer.create().uint32(10).string(r.hash).uint32(18).fork().uint32(10).string(r.typeUrl).uint32(18).bytes(r.bytes).ldelim();
+    encodedDeltaResource.set(r, (b = owned(w.uint32(26).string(r.name))));
+  }
   return b;
 }
 
