@@ -9,10 +9,10 @@ interface TypeState {
   readonly names: Set<string>;
   /** What the proxy has acknowledged holding: name -> version (content hash). */
   readonly acked: Map<string, string>;
-  /** Sent, not yet answered: nonce -> changes (version, or null for a removal). */
-  readonly inflight: Map<string, Map<string, string | null>>;
-  /** Versions the proxy rejected: not sent again until the content changes. */
-  readonly nacked: Map<string, string>;
+  /** Sent, not yet answered: nonce -> changes (version, or null for a removal). Absent when empty (memory per stream). */
+  inflight?: Map<string, Map<string, string | null>>;
+  /** Versions the proxy rejected: not sent again until the content changes. Absent until a NACK. */
+  nacked?: Map<string, string>;
 }
 
 /**
@@ -30,16 +30,15 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
         wildcard: req.subscribe.includes('*') || (req.subscribe.length === 0 && WILDCARD_TYPES.has(req.typeUrl)),
         names: new Set(),
         acked: new Map(initial),
-        inflight: new Map(),
-        nacked: new Map(),
       };
       this.types.set(req.typeUrl, state);
     }
     if (req.responseNonce !== '') {
-      const changes = state.inflight.get(req.responseNonce);
-      state.inflight.delete(req.responseNonce);
+      const changes = state.inflight?.get(req.responseNonce);
+      state.inflight?.delete(req.responseNonce);
+      if (state.inflight?.size === 0) delete state.inflight;
       if (changes && req.errorDetail) {
-        for (const [name, v] of changes) if (v !== null) state.nacked.set(name, v);
+        for (const [name, v] of changes) if (v !== null) (state.nacked ??= new Map()).set(name, v);
         this.nack(req.typeUrl, [...changes.values()].filter(Boolean).join(','), req.errorDetail.message);
       } else if (changes) {
         for (const [name, v] of changes) {
@@ -68,7 +67,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
   /** The version the proxy will hold of `name` once in-flight responses are applied (null: removed). */
   private expected(state: TypeState, name: string): string | null | undefined {
     let v: string | null | undefined = state.acked.get(name);
-    for (const changes of state.inflight.values()) {
+    for (const changes of state.inflight?.values() ?? []) {
       const c = changes.get(name);
       if (c !== undefined) v = c;
     }
@@ -82,20 +81,21 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     if (state.wildcard) for (const r of select(this.snapshot, typeUrl as TypeUrl, 'wildcard')) desired.set(r.name, r);
     for (const r of select(this.snapshot, typeUrl as TypeUrl, state.names)) desired.set(r.name, r);
     const changed: XdsResource[] = [];
-    for (const r of desired.values()) if (this.expected(state, r.name) !== r.hash && state.nacked.get(r.name) !== r.hash) changed.push(r);
+    for (const r of desired.values()) if (this.expected(state, r.name) !== r.hash && state.nacked?.get(r.name) !== r.hash) changed.push(r);
     const removed = new Set<string>();
     const consider = (n: string) => {
       if (!desired.has(n) && (state.wildcard || state.names.has(n)) && this.expected(state, n)) removed.add(n);
     };
     for (const n of state.acked.keys()) consider(n);
-    for (const changes of state.inflight.values()) for (const n of changes.keys()) consider(n);
+    for (const changes of state.inflight?.values() ?? []) for (const n of changes.keys()) consider(n);
     if (changed.length === 0 && removed.size === 0) return;
     const nonce = this.nextNonce();
     const changes = new Map<string, string | null>();
     for (const r of changed) changes.set(r.name, r.hash);
     for (const n of removed) changes.set(n, null);
-    state.inflight.set(nonce, changes);
-    if (state.inflight.size > 64) state.inflight.delete(state.inflight.keys().next().value!);
+    const inflight = (state.inflight ??= new Map());
+    inflight.set(nonce, changes);
+    if (inflight.size > 64) inflight.delete(inflight.keys().next().value!);
     this.send(typeUrl, encodeDeltaResponse(typeUrl, versionOf([...desired.values()]), nonce, changed, [...removed]));
   }
 }
