@@ -11,7 +11,7 @@ export async function propagation(clients: LoadClient[], reps: number, change: (
     const marks = clients.map((c) => c.responses.length);
     const t0 = performance.now();
     await change(rep);
-    const times = await Promise.all(
+    const settled = await Promise.allSettled(
       clients.map(async (c, i) => {
         let seen: number | undefined;
         await c.waitFor(() => {
@@ -22,6 +22,13 @@ export async function propagation(clients: LoadClient[], reps: number, change: (
         return seen! - t0;
       }),
     );
+    const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+    if (failed.length > 0) {
+      const first = clients[failed[0]!]!;
+      throw new Error(`change ${rep}: ${failed.length} of ${clients.length} proxies did not receive it within ${timeoutMs} ms; first: ${first.describe?.() ?? `#${failed[0]}`}`);
+    }
+    const times = settled.map((r) => (r as PromiseFulfilledResult<number>).value);
+    if (process.env['BENCH_VERBOSE']) process.stderr.write(`  change ${rep}: max ${Math.round(Math.max(...times))} ms\n`);
     all.push(...times);
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -9,6 +9,8 @@ export interface LoadClient {
   waitFor(predicate: (c: LoadClient) => boolean, timeoutMs?: number): Promise<void>;
   names(typeUrl: string): string[];
   close(): void;
+  /** One line on the proxy's state, for failure messages. */
+  describe?(): string;
 }
 
 const PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources';
@@ -146,6 +148,11 @@ export class LeanEnvoy implements LoadClient {
 
   names(typeUrl: string): string[] {
     return [...(this.held.get(typeUrl)?.keys() ?? [])].sort();
+  }
+
+  describe(): string {
+    const last = this.responses.slice(-3).map((r) => `${r.typeUrl.split('.').pop()} +[${r.changed.slice(0, 3).join(',')}] at ${Math.round(r.at)}`);
+    return `${this.nodeId}: ${this.responses.length} responses (last: ${last.join('; ')}), now ${Math.round(performance.now())}, stream ${this.stream.closed ? 'closed' : 'open'}${this.error ? `, error ${this.error.message}` : ''}`;
   }
 
   close(): void {

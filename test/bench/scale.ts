@@ -59,6 +59,16 @@ async function propagationWithCost(clients: LoadClient[], change: (rep: number) 
   const c1 = process.cpuUsage(c0);
   return { times, loadCpuSecondsPerChange: round((c1.user + c1.system) / 1e6 / REPS, 3) };
 }
+/**
+ * RSS per stream between half and all streams connected (per process, averaged): what each
+ * further proxy costs, without the fixed growth of a process that starts serving (V8's young
+ * generation growing to its maximum, code, caches), which the from-idle figure spreads over
+ * the streams.
+ */
+function marginalKB(half: { rssBytes: number }[], all: { rssBytes: number }[], streamsPerProcess: number): number {
+  const perProcess = streamsPerProcess - Math.floor(streamsPerProcess / 2);
+  return round(all.reduce((s, a, i) => s + (a.rssBytes - half[i]!.rssBytes), 0) / all.length / perProcess / 1024, 1);
+}
 const summary = (ms: number[]) => ({ p50ms: round(percentile(ms, 50)), p99ms: round(percentile(ms, 99)), maxMs: round(ms[ms.length - 1]!) });
 const complete = (c: LoadClient) =>
   c.names(TypeUrl.Listener).length >= 1 + T.outbounds && c.names(TypeUrl.ClusterLoadAssignment).length >= T.outbounds && c.names(TypeUrl.RouteConfiguration).length >= 1;
@@ -80,11 +90,29 @@ async function putAll(api: string, indexes: Iterable<number>, port: (i: number) 
   await dispatcher.close();
 }
 
+/**
+ * Seconds until the projectors have published every manifest the writes caused (their write
+ * counters still for 1 s), so the initial-config figure measures serving, and this one generation.
+ */
+async function settled(projectors: KumaCpProcess[]): Promise<number> {
+  const t0 = performance.now();
+  const writes = async () => (await Promise.all(projectors.map((p) => metric(p.diagnosticsPort, 'kuma_projector_manifest_writes_total')))).reduce((a, b) => a + b, 0);
+  let last = await writes();
+  let lastChange = performance.now();
+  while (performance.now() - lastChange < 1000) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await writes();
+    if (now !== last) [last, lastChange] = [now, performance.now()];
+  }
+  return (lastChange - t0) / 1000;
+}
+
 /** Opens the streams in windows (the listen queue holds 511); resolves once every proxy has its full config. */
-async function connectAll(targets: string[]): Promise<{ clients: LoadClient[]; seconds: number }> {
+async function connectAll(targets: string[], atHalf?: () => void): Promise<{ clients: LoadClient[]; seconds: number }> {
   const clients: LoadClient[] = [];
   const t0 = performance.now();
   for (let i = 0; i < T.proxies; i += WINDOW) {
+    if (atHalf && i === Math.floor(T.proxies / WINDOW / 2) * WINDOW) atHalf();
     const batch = Array.from({ length: Math.min(WINDOW, T.proxies - i) }, (_, k) => newClient(targets[(i + k) % targets.length]!, `default.dp-${i + k}`));
     clients.push(...batch);
     await Promise.all(batch.map((c) => c.waitFor(complete, 600_000)));
@@ -107,14 +135,17 @@ async function burst(api: string, clients: LoadClient[]): Promise<number> {
   }
   let last = total();
   let lastChange = performance.now();
+  const timeline: string[] = [];
   while (performance.now() - lastChange < 2000) {
     await new Promise((r) => setTimeout(r, 100));
     const now = total();
     if (now !== last) {
+      timeline.push(`${round((performance.now() - t0) / 1000, 1)}s:+${now - last}`);
       last = now;
       lastChange = performance.now();
     }
   }
+  if (process.env['BENCH_VERBOSE']) process.stderr.write(`  burst responses: ${timeline.join(' ')}\n`);
   return (lastChange - t0) / 1000;
 }
 
@@ -122,17 +153,29 @@ async function benchCluster() {
   const nats = await NatsServer.start();
   const env = { KUMA_STORE_TYPE: 'nats', KUMA_STORE_NATS_URL: nats.url, KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none', KUMA_LOG_LEVEL: 'warn' };
   const api = await KumaCpProcess.start({ env, args: ['--roles', 'api'] });
-  const projectors = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, args: ['--roles', 'projector'] })));
-  const gateways = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, args: ['--roles', 'gateway'], plaintext: true })));
+  // For profiling, e.g. BENCH_SCALE_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (written at the graceful stop).
+  const nodeArgs = (role: string) => (process.env[`BENCH_SCALE_${role.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
+  const projectors = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, nodeArgs: nodeArgs('projector'), args: ['--roles', 'projector'] })));
+  const gateways = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, nodeArgs: nodeArgs('gateway'), args: ['--roles', 'gateway'], plaintext: true })));
   try {
     process.stderr.write(`cluster: writing ${T.proxies} dataplanes...\n`);
     await putAll(api.url, Array.from({ length: T.proxies }, (_, i) => i));
+    const projectorSettleSeconds = await settled(projectors);
+    process.stderr.write(`cluster: projectors settled ${round(projectorSettleSeconds)} s after the last write\n`);
     const gwBefore = gateways.map((g) => procStats(pidOf(g)));
-    const { clients, seconds } = await connectAll(gateways.map((g) => `127.0.0.1:${g.dpPlaintextPort}`));
+    let gwHalf = gwBefore;
+    const { clients, seconds } = await connectAll(gateways.map((g) => `127.0.0.1:${g.dpPlaintextPort}`), () => (gwHalf = gateways.map((g) => procStats(pidOf(g)))));
     const gwAfter = gateways.map((g) => procStats(pidOf(g)));
+    if (process.env['BENCH_SCALE_HEAP_SNAPSHOT']) {
+      // Gateways started with --heapsnapshot-signal=SIGUSR2 write Heap.*.heapsnapshot into the repository root.
+      process.kill(pidOf(gateways[0]!), 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, 20_000));
+    }
     const cpu0 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
+    const gwCpu0 = gateways.reduce((s, g) => s + procStats(pidOf(g)).cpuSeconds, 0);
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(api.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     const cpu1 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
+    const gwCpu1 = gateways.reduce((s, g) => s + procStats(pidOf(g)).cpuSeconds, 0);
     const settle = await burst(api.url, clients);
     const hits = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="hit"}')));
     const misses = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="miss"}')));
@@ -146,12 +189,22 @@ async function benchCluster() {
       loadCpuSecondsPerChange,
       burstSettleSeconds: round(settle),
       gatewayRssPerStreamKB: round(gwAfter.reduce((s, a, i) => s + (a.rssBytes - gwBefore[i]!.rssBytes), 0) / gateways.length / streamsPerGateway / 1024, 1),
+      gatewayMarginalRssPerStreamKB: marginalKB(gwHalf, gwAfter, streamsPerGateway),
       gatewayRssMB: gwAfter.map((a) => round(a.rssBytes / 2 ** 20)),
+      projectorSettleSeconds: round(projectorSettleSeconds),
       projectorCpuSecondsPerChange: round((cpu1 - cpu0) / REPS, 3),
+      gatewayCpuSecondsPerChange: round((gwCpu1 - gwCpu0) / REPS, 3),
       contentCacheHitRate: round(hits.reduce((a, b) => a + b, 0) / Math.max(1, hits.reduce((a, b) => a + b, 0) + misses.reduce((a, b) => a + b, 0)), 3),
       manifestWrites: writes.reduce((a, b) => a + b, 0),
     };
+  } catch (err) {
+    for (const [i, g] of gateways.entries()) {
+      const m = await Promise.all(['kuma_xds_streams', 'kuma_xds_delayed_pushes_total', 'kuma_xds_responses_sent_total', 'kuma_xds_stale_manifests_total'].map(async (n) => `${n}=${await metric(g.diagnosticsPort, n)}`));
+      process.stderr.write(`gateway ${i}: ${m.join(' ')}\n`);
+    }
+    throw err;
   } finally {
+    await Promise.all([...projectors, ...gateways].map((p) => p.stop('SIGTERM')));
     await Promise.all([api, ...projectors, ...gateways].map((p) => p.destroy()));
     await nats.stop();
   }
@@ -163,7 +216,8 @@ async function benchSingle() {
     process.stderr.write(`single process: writing ${T.proxies} dataplanes...\n`);
     await putAll(cp.url, Array.from({ length: T.proxies }, (_, i) => i));
     const before = procStats(pidOf(cp));
-    const { clients, seconds } = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`]);
+    let half = before;
+    const { clients, seconds } = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`], () => (half = procStats(pidOf(cp))));
     const after = procStats(pidOf(cp));
     const cpu0 = procStats(pidOf(cp)).cpuSeconds;
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
@@ -177,6 +231,7 @@ async function benchSingle() {
       loadCpuSecondsPerChange,
       burstSettleSeconds: round(settle),
       rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1),
+      marginalRssPerStreamKB: marginalKB([half], [after], T.proxies),
       cpuSecondsPerChange: round((cpu1 - cpu0) / REPS, 3),
     };
   } finally {
@@ -191,11 +246,12 @@ async function benchFloor() {
     process.stderr.write('floor: encoding...\n');
     await waitForPort(httpPort, 600_000);
     const before = procStats(p.pid!);
-    const { clients, seconds } = await connectAll([`127.0.0.1:${grpcPort}`]);
+    let half = before;
+    const { clients, seconds } = await connectAll([`127.0.0.1:${grpcPort}`], () => (half = procStats(p.pid!)));
     const after = procStats(p.pid!);
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
     for (const c of clients) c.close();
-    return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times), loadCpuSecondsPerChange, rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1) };
+    return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times), loadCpuSecondsPerChange, rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1), marginalRssPerStreamKB: marginalKB([half], [after], T.proxies) };
   } finally {
     p.kill('SIGKILL');
   }
@@ -225,8 +281,13 @@ export async function run(): Promise<unknown> {
     gatewayRssPerStreamKB: cluster?.gatewayRssPerStreamKB,
     singleProcessRssPerStreamKB: single?.rssPerStreamKB,
     floorRssPerStreamKB: floor?.rssPerStreamKB,
+    gatewayMarginalRssPerStreamKB: cluster?.gatewayMarginalRssPerStreamKB,
+    singleProcessMarginalRssPerStreamKB: single?.marginalRssPerStreamKB,
+    floorMarginalRssPerStreamKB: floor?.marginalRssPerStreamKB,
     projectorCpuSecondsPerChange: cluster?.projectorCpuSecondsPerChange,
+    gatewayCpuSecondsPerChange: cluster?.gatewayCpuSecondsPerChange,
     singleProcessCpuSecondsPerChange: single?.cpuSecondsPerChange,
+    projectorSettleSeconds: cluster?.projectorSettleSeconds,
     contentCacheHitRate: cluster?.contentCacheHitRate,
   });
   return { topology: T, repetitions: REPS, mode: MODE, client: CLIENT, cluster, single, floor };
