@@ -21,11 +21,12 @@ interface Entry {
   /** Position of the manifest being served (or loading): older ones are ignored. */
   position: number;
   /**
-   * Shared pointers this proxy's manifest refers to, and the section they are in. The manifest
-   * itself is not kept (at thousands of proxies its hashes were a large share of a gateway's
-   * memory): a moved pointer replaces one resource of the snapshot.
+   * Shared pointers this proxy's manifest refers to, by section. The manifest itself is not
+   * kept (at thousands of proxies its hashes were a large share of a gateway's memory): a moved
+   * pointer replaces one resource of the snapshot.
    */
-  pointers: Map<string, Section>;
+  shared: string[];
+  sharedNamedOnly: string[] | undefined;
   snapshot: Snapshot | undefined;
   chain: Promise<void>;
 }
@@ -40,6 +41,9 @@ interface SharedPointer {
   loaded: Promise<void>;
   chain: Promise<void>;
 }
+
+/** The shared pointers an entry follows (kept as small arrays: a map per proxy cost ~1 KB). */
+const followed = (e: Entry): string[] => (e.sharedNamedOnly ? [...e.shared, ...e.sharedNamedOnly] : e.shared);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,7 +92,7 @@ export class NatsSnapshotSource implements SnapshotSource {
           e.chain = e.chain.then(async () => this.apply(proxyKey, e, await this.manifests.decode(msg.data))).catch((error) => this.failed(proxyKey, error));
         },
       });
-      entry = { watchers: new Set(), sub, position: -1, pointers: new Map(), snapshot: undefined, chain: Promise.resolve() };
+      entry = { watchers: new Set(), sub, position: -1, shared: [], sharedNamedOnly: undefined, snapshot: undefined, chain: Promise.resolve() };
       this.entries.set(proxyKey, entry);
       this.refresh(proxyKey, entry);
     }
@@ -100,7 +104,7 @@ export class NatsSnapshotSource implements SnapshotSource {
       if (e.watchers.size === 0 && this.entries.get(proxyKey) === e) {
         this.entries.delete(proxyKey);
         e.sub.unsubscribe();
-        for (const k of e.pointers.keys()) this.release(k, proxyKey);
+        for (const k of followed(e)) this.release(k, proxyKey);
       }
     };
   }
@@ -126,13 +130,18 @@ export class NatsSnapshotSource implements SnapshotSource {
       return;
     }
     const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
-    const wanted = new Map<string, Section>();
-    for (const section of ['resources', 'namedOnly'] as const) {
-      for (const byName of Object.values(m[section])) for (const [name, hash] of Object.entries(byName)) if (hash === SHARED) wanted.set(this.follow(mesh, name, proxyKey), section);
-    }
-    for (const k of entry.pointers.keys()) if (!wanted.has(k)) this.release(k, proxyKey);
-    entry.pointers = wanted;
-    await Promise.all([...wanted.keys()].map((k) => this.pointers.get(k)?.loaded));
+    const refsOf = (section: Section) => {
+      const keys: string[] = [];
+      for (const byName of Object.values(m[section])) for (const [name, hash] of Object.entries(byName)) if (hash === SHARED) keys.push(this.follow(mesh, name, proxyKey));
+      return keys;
+    };
+    const shared = refsOf('resources');
+    const named = refsOf('namedOnly');
+    const keep = new Set([...shared, ...named]);
+    for (const k of followed(entry)) if (!keep.has(k)) this.release(k, proxyKey);
+    entry.shared = shared;
+    entry.sharedNamedOnly = named.length > 0 ? named : undefined;
+    await Promise.all([...keep].map((k) => this.pointers.get(k)?.loaded));
     await this.build(proxyKey, entry, m);
   }
 
@@ -178,7 +187,7 @@ export class NatsSnapshotSource implements SnapshotSource {
    * types are shared with the previous snapshot, so streams can skip them.
    */
   private replaceShared(proxyKey: string, entry: Entry, key: string, resource: XdsResource, changedAt: number | undefined): void {
-    const section = entry.pointers.get(key);
+    const section: Section | undefined = entry.shared.includes(key) ? 'resources' : entry.sharedNamedOnly?.includes(key) ? 'namedOnly' : undefined;
     const old = entry.snapshot;
     if (!old || !section || this.entries.get(proxyKey) !== entry) return;
     if (old[section].get(resource.typeUrl)?.get(resource.name) === resource) return;
