@@ -186,7 +186,7 @@ export class ManifestStore {
   }
 
   async decode(data: Uint8Array): Promise<Manifest> {
-    const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as Manifest | { ref: string };
+    const parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as Manifest | { ref: string };
     if ('ref' in parsed) return JSON.parse(Buffer.from(await this.content.get(parsed.ref)).toString('utf8')) as Manifest;
     return parsed;
   }

@@ -236,11 +236,14 @@ describe('StatusBoard', () => {
     await board.close();
   });
 
-  it('flushes thousands of proxies with a bounded number of writes in flight, and loses none', async () => {
+  it('flushes thousands of proxies paced, with a bounded number of writes in flight, and loses none', async () => {
     const bucket = `S_${randomUUID().slice(0, 8)}`;
-    const board = await StatusBoard.open(nc, bucket, logger, { urgentMs: 10, flushMs: 60_000 });
+    const board = await StatusBoard.open(nc, bucket, logger, { urgentMs: 10, flushMs: 60_000, writesPerSecond: 4000 });
     for (let i = 0; i < 2000; i++) board.changed(`default.dp-${i}`, () => ({ i }));
+    const started = performance.now();
     await board.flush();
+    // paced: 2,000 writes at 4,000 a second take at least half a second
+    expect(performance.now() - started).toBeGreaterThanOrEqual(450);
     expect(await board.read('default.dp-0')).toEqual({ i: 0 });
     expect(await board.read('default.dp-1999')).toEqual({ i: 1999 });
     expect((await (await new Kvm(nc).open(bucket)).status()).values).toBe(2000);

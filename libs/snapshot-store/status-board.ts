@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 
 /** KV writes in flight at once while flushing, so a flush of thousands of proxies does not queue them all. */
 const FLUSH_CONCURRENCY = 32;
+/** Writes per second at most: a flush of thousands of proxies is spread out instead of competing with pushes at once. */
+const DEFAULT_WRITES_PER_SECOND = 2000;
 
 /**
  * Proxy connection status shared through a KV bucket: gateways publish each proxy's insight
@@ -23,6 +25,7 @@ export class StatusBoard {
   private urgentTimer: NodeJS.Timeout | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private nextWriteAt = 0;
   private watching: Promise<void> | undefined;
   private stopWatch: (() => void) | undefined;
 
@@ -31,11 +34,25 @@ export class StatusBoard {
     private readonly logger: Logger,
     private readonly urgentMs: number,
     private readonly flushMs: number,
+    private readonly writesPerSecond: number,
   ) {}
 
-  static async open(nc: NatsConnection, bucket: string, logger: Logger, opts: { replicas?: number; urgentMs?: number; flushMs?: number } = {}): Promise<StatusBoard> {
+  static async open(
+    nc: NatsConnection,
+    bucket: string,
+    logger: Logger,
+    opts: { replicas?: number; urgentMs?: number; flushMs?: number; writesPerSecond?: number } = {},
+  ): Promise<StatusBoard> {
     const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma proxy connection status by gateway' });
-    return new StatusBoard(kv, logger, opts.urgentMs ?? 500, opts.flushMs ?? 10_000);
+    return new StatusBoard(kv, logger, opts.urgentMs ?? 500, opts.flushMs ?? 10_000, opts.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND);
+  }
+
+  /** Waits for this write's slot under the rate limit. */
+  private async paced(): Promise<void> {
+    const now = performance.now();
+    const at = Math.max(now, this.nextWriteAt);
+    this.nextWriteAt = at + 1000 / this.writesPerSecond;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
   }
 
   /** Gateway side: the proxy's status changed; `read` gives its insight at flush time. */
@@ -45,7 +62,7 @@ export class StatusBoard {
     else this.lazyTimer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
-  /** Writes everything pending (one flush at a time, a bounded number of writes in flight). */
+  /** Writes everything pending (one flush at a time, a bounded number of writes in flight, paced). */
   flush(): Promise<void> {
     clearTimeout(this.urgentTimer);
     clearTimeout(this.lazyTimer);
@@ -53,6 +70,7 @@ export class StatusBoard {
     const batch = [...this.pending];
     this.pending.clear();
     const write = async ([key, read]: (typeof batch)[number]) => {
+      await this.paced();
       const insight = read();
       if (!insight) return;
       await this.kv.put(key, JSON.stringify(insight)).catch((err) => this.logger.warn({ component: 'xds-gateway', proxy: key, err: (err as Error).message }, 'cannot publish proxy status'));
