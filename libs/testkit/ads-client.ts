@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { adsServiceDefinition } from '../xds/ads-service.ts';
 import { decodeDeltaResponse, decodeResponse, encodeDeltaRequest, encodeRequest, jsonToStruct } from '../xds/ads-codec.ts';
 import { messageType, TypeUrl } from '../xds/protos.ts';
+import { Waiters } from './waiters.ts';
 
 /** A resource as the client holds it: its version (delta) or the response version (SotW), and bytes. */
 export interface HeldResource {
@@ -43,7 +44,7 @@ export class FakeEnvoy {
   nacks = 0;
   error: grpc.ServiceError | undefined;
   private readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
-  private readonly listeners = new Set<() => void>();
+  private readonly waiters = new Waiters(() => this.error);
   private readonly subscribed = new Map<string, Set<string>>();
   private firstSent = false;
   private readonly channel: grpc.Client;
@@ -157,27 +158,12 @@ export class FakeEnvoy {
   }
 
   private notify(): void {
-    for (const l of this.listeners) l();
+    this.waiters.notify();
   }
 
   /** Resolves once `predicate` holds (checked after every response), or rejects after `timeoutMs`. */
   waitFor(predicate: (c: FakeEnvoy) => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate(this)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.listeners.delete(check);
-        reject(new Error(`condition not met within ${timeoutMs} ms${this.error ? ` (stream error: ${this.error.message})` : ''}`));
-      }, timeoutMs);
-      const check = () => {
-        if (predicate(this) || this.error) {
-          clearTimeout(timer);
-          this.listeners.delete(check);
-          if (predicate(this)) resolve();
-          else reject(this.error);
-        }
-      };
-      this.listeners.add(check);
-    });
+    return this.waiters.waitFor(() => predicate(this), timeoutMs);
   }
 
   names(typeUrl: string): string[] {

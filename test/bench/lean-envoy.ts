@@ -2,6 +2,7 @@ import * as http2 from 'node:http2';
 import { decodeDeltaResponse, encodeDeltaRequest } from '../../libs/xds/ads-codec.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { edsClusters, rdsNames, type HeldResource } from '../../libs/testkit/ads-client.ts';
+import { Waiters } from '../../libs/testkit/waiters.ts';
 
 /** What the benchmark's propagation and settle measures read from a simulated proxy. */
 export interface LoadClient {
@@ -35,7 +36,7 @@ export class LeanEnvoy implements LoadClient {
   error: Error | undefined;
   private readonly held = new Map<string, Map<string, string>>();
   private readonly subscribed = new Map<string, Set<string>>();
-  private readonly listeners = new Set<() => void>();
+  private readonly waiters = new Waiters(() => this.error);
   /** Per cluster, the EDS names it needs; per listener, the route configurations it names. */
   private readonly edsOf = new Map<string, string[]>();
   private readonly rdsOf = new Map<string, string[]>();
@@ -121,29 +122,11 @@ export class LeanEnvoy implements LoadClient {
   }
 
   private notify(): void {
-    for (const l of this.listeners) l();
+    this.waiters.notify();
   }
 
   waitFor(predicate: (c: LoadClient) => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate(this)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.listeners.delete(check);
-        reject(new Error(`condition not met within ${timeoutMs} ms${this.error ? ` (stream error: ${this.error.message})` : ''}`));
-      }, timeoutMs);
-      const check = () => {
-        if (predicate(this)) {
-          clearTimeout(timer);
-          this.listeners.delete(check);
-          resolve();
-        } else if (this.error) {
-          clearTimeout(timer);
-          this.listeners.delete(check);
-          reject(this.error);
-        }
-      };
-      this.listeners.add(check);
-    });
+    return this.waiters.waitFor(() => predicate(this), timeoutMs);
   }
 
   names(typeUrl: string): string[] {
