@@ -131,6 +131,9 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       gen.regenerate(publisher.reshare(gen.proxyKeys()));
       lifecycle.onShutdown('snapshot publisher', async () => {
         gen.stop();
+        // Publish what is pending, but do not wait on retries forever (NATS may be gone).
+        await Promise.race([publisher.idle(), new Promise((r) => setTimeout(r, 5000))]);
+        publisher.stop();
         await publisher.idle();
       });
       logger.info({ component: 'projector', member: memberId, members: membership.members }, 'projector started: publishing its share over NATS');

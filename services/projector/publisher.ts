@@ -8,18 +8,28 @@ import type { XdsMetrics } from '../xds-gateway/metrics.ts';
 import type { Membership } from './membership.ts';
 
 const MAX_IN_FLIGHT = 128;
+/** Backoff between attempts of a failed publication (NATS down, a KV timeout). */
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The projector's sink: wants the proxies of its share, and publishes each new snapshot as
  * content (each resource once, by hash) followed by the proxy's manifest, so a gateway that
  * sees the manifest finds its content. Publications of one proxy are applied in order; at
- * most MAX_IN_FLIGHT proxies publish at once.
+ * most MAX_IN_FLIGHT proxies publish at once. A failed publication is retried with backoff
+ * until it succeeds or a newer one of the same key replaces it (a write lost while NATS was
+ * down would otherwise leave the proxy on old configuration until its next change).
  */
 export class ManifestPublisher implements SnapshotSink {
   private readonly chains = new Map<string, Promise<void>>();
   private inFlight = 0;
   private readonly queue: (() => void)[] = [];
   private owned = new Set<string>();
+  /** Per key, the number of the newest publication handed over: an older one stops retrying. */
+  private readonly latest = new Map<string, number>();
+  private handedOver = 0;
+  private stopped = false;
 
   constructor(
     private readonly content: ContentStore,
@@ -68,15 +78,36 @@ export class ManifestPublisher implements SnapshotSink {
     this.enqueue(`\u0000${mesh}\u0000${resource.name}`, work, { mesh, name: resource.name }, 'publishing a shared resource failed');
   }
 
-  /** Runs `work` after the earlier work of the same key, within the in-flight bound; logs failures. */
+  /** Runs `work` after the earlier work of the same key, within the in-flight bound; retries failures. */
   private enqueue(key: string, work: () => Promise<void>, context: Record<string, string>, failure: string): void {
-    const next = (this.chains.get(key) ?? Promise.resolve())
-      .then(() => this.slot(work))
-      .catch((err) => this.logger.error({ component: 'projector', ...context, err: (err as Error).message }, failure))
-      .finally(() => {
-        if (this.chains.get(key) === next) this.chains.delete(key);
-      });
+    const n = ++this.handedOver;
+    this.latest.set(key, n);
+    const attempt = async () => {
+      for (let delay = RETRY_MIN_MS; ; delay = Math.min(RETRY_MAX_MS, delay * 2)) {
+        try {
+          await this.slot(work);
+          return;
+        } catch (err) {
+          const superseded = this.latest.get(key) !== n;
+          this.logger.warn({ component: 'projector', ...context, err: (err as Error).message, retry: !superseded && !this.stopped }, failure);
+          if (superseded || this.stopped) return;
+          this.metrics.manifestWrites.inc({ outcome: 'retried' });
+          await sleep(delay);
+        }
+      }
+    };
+    const next = (this.chains.get(key) ?? Promise.resolve()).then(attempt).finally(() => {
+      if (this.chains.get(key) === next) {
+        this.chains.delete(key);
+        if (this.latest.get(key) === n) this.latest.delete(key);
+      }
+    });
     this.chains.set(key, next);
+  }
+
+  /** Stops retrying failed publications (shutdown); what is in flight finishes or fails once. */
+  stop(): void {
+    this.stopped = true;
   }
 
   private async publishShared(mesh: string, r: XdsResource, position: number, changedAt?: number): Promise<void> {

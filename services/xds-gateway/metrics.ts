@@ -45,7 +45,7 @@ export class XdsMetrics {
     this.ownedProxies = new Gauge({ name: 'kuma_projector_owned_proxies', help: 'Proxies whose snapshots this projector generates (its share).', registers });
     this.manifestWrites = new Counter({
       name: 'kuma_projector_manifest_writes_total',
-      help: 'Manifest publications by outcome: written, or skipped (unchanged, or older than the stored one).',
+      help: 'Manifest publications by outcome: written, pointer, skipped (unchanged, or older than the stored one), retried (failed, tried again).',
       labelNames: ['outcome'],
       registers,
     });

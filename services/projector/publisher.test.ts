@@ -1,0 +1,58 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { ContentStore } from '../../libs/snapshot-store/content-store.ts';
+import type { Manifest, ManifestStore } from '../../libs/snapshot-store/manifest.ts';
+import { TypeUrl } from '../../libs/xds/protos.ts';
+import { makeResource } from '../../libs/xds/resource.ts';
+import { buildSnapshot } from '../../libs/xds/snapshot.ts';
+import { XdsMetrics } from '../xds-gateway/metrics.ts';
+import type { Membership } from './membership.ts';
+import { ManifestPublisher } from './publisher.ts';
+
+/** Stores that fail while "NATS is down", recording what was written once it is back. */
+function flakyStores() {
+  const state = { down: true, manifests: [] as Manifest[], attempts: 0 };
+  const content = { put: async () => { if (state.down) throw new Error('TIMEOUT'); } } as unknown as ContentStore;
+  const manifests = {
+    publish: async (m: Manifest) => {
+      state.attempts++;
+      if (state.down) throw new Error('TIMEOUT');
+      state.manifests.push(m);
+      return true;
+    },
+  } as unknown as ManifestStore;
+  return { state, content, manifests };
+}
+
+const membership = { owns: () => true, self: 'p1' } as unknown as Membership;
+const snapshot = (port: number) => buildSnapshot([makeResource(TypeUrl.Cluster, 'c', { name: 'c', type: 'STATIC', connect_timeout: { seconds: port } })]);
+
+describe('ManifestPublisher', () => {
+  it('retries a publication that failed while NATS was down, and gives up on one a newer publication replaced', async () => {
+    const { state, content, manifests } = flakyStores();
+    const metrics = new XdsMetrics(new Registry());
+    const publisher = new ManifestPublisher(content, manifests, membership, () => 7, metrics, pino({ level: 'silent' }));
+    publisher.set('default.a', snapshot(1));
+    await new Promise((r) => setTimeout(r, 600));
+    expect(state.attempts).toBe(0); // the content puts fail before the manifest is tried
+    publisher.set('default.b', snapshot(2));
+    publisher.set('default.b', snapshot(3)); // replaces the one before it
+    await new Promise((r) => setTimeout(r, 100)); // the first fails, sees it was replaced and gives up
+    state.down = false;
+    await publisher.idle();
+    expect(state.manifests.map((m) => m.proxy).sort()).toEqual(['default.a', 'default.b']);
+    const b = state.manifests.find((m) => m.proxy === 'default.b')!;
+    expect(Object.values(b.resources[TypeUrl.Cluster]!)).toEqual([snapshot(3).resources.get(TypeUrl.Cluster)!.get('c')!.hash]);
+    expect((await metrics.manifestWrites.get()).values.find((v) => v.labels.outcome === 'retried')?.value).toBeGreaterThan(0);
+  });
+
+  it('stops retrying once stopped, so shutdown does not wait on a NATS that is gone', async () => {
+    const { content, manifests } = flakyStores();
+    const publisher = new ManifestPublisher(content, manifests, membership, () => 1, new XdsMetrics(new Registry()), pino({ level: 'silent' }));
+    publisher.set('default.a', snapshot(1));
+    await new Promise((r) => setTimeout(r, 100));
+    publisher.stop();
+    await publisher.idle(); // resolves: the pending retry gives up
+  });
+});
