@@ -108,6 +108,13 @@ export class ManifestStore {
     return wrote;
   }
 
+  /** Every proxy that has a manifest in the bucket (shared pointers' keys start with '_'). */
+  async proxies(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const key of await this.kv.keys()) if (!key.startsWith('_')) out.push(key);
+    return out;
+  }
+
   pointerKey(mesh: string, name: string): string {
     return `_eds.${b64(mesh)}.${b64(name)}`;
   }

@@ -127,8 +127,18 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       lifecycle.onShutdown('projector membership', () => membership.stop());
       await membership.start();
       // A moved share is generated at once; new Dataplanes reach their owner through onEvent.
-      membership.onChange(() => gen.regenerate(publisher.reshare(gen.proxyKeys())));
+      // Manifests of Dataplanes deleted while their owner was dying get their deletion here.
+      const sweep = () =>
+        publisher.sweepOrphans((key) => gen.exists(key)).then(
+          (n) => n > 0 && logger.info({ component: 'projector', deleted: n }, 'published deletions for manifests whose Dataplane is gone'),
+          (err: Error) => logger.warn({ component: 'projector', err: err.message }, 'cannot sweep manifests of deleted Dataplanes'),
+        );
+      membership.onChange(() => {
+        gen.regenerate(publisher.reshare(gen.proxyKeys()));
+        void sweep();
+      });
       gen.regenerate(publisher.reshare(gen.proxyKeys()));
+      void sweep();
       lifecycle.onShutdown('snapshot publisher', async () => {
         gen.stop();
         // Publish what is pending, but do not wait on retries forever (NATS may be gone).

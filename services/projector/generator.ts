@@ -91,6 +91,12 @@ export class SnapshotGenerator {
     for (const mesh of this.views.meshNames()) for (const dp of this.views.get(mesh)!.dataplaneNames()) yield `${mesh}.${dp}`;
   }
 
+  /** Whether the proxy's Dataplane exists in the views. */
+  exists(key: string): boolean {
+    const [meshName, name] = splitKey(key);
+    return this.views.get(meshName)?.dataplane(name) !== undefined;
+  }
+
   /** Regenerates these proxies in the next flush (start-up, or a share that moved here). */
   regenerate(keys: Iterable<string>): void {
     let any = false;

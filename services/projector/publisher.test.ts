@@ -56,3 +56,21 @@ describe('ManifestPublisher', () => {
     await publisher.idle(); // resolves: the pending retry gives up
   });
 });
+
+describe('ManifestPublisher.sweepOrphans', () => {
+  it('publishes deletions for stored manifests in its share whose Dataplane is gone, and only those', async () => {
+    const written: Manifest[] = [];
+    const stored: Record<string, { deleted?: true }> = { 'default.gone': {}, 'default.alive': {}, 'default.already': { deleted: true }, 'default.other-share': {} };
+    const manifests = {
+      proxies: async () => Object.keys(stored),
+      read: async (key: string) => ({ manifest: stored[key], revision: 1 }),
+      publish: async (m: Manifest) => (written.push(m), true),
+    } as unknown as ManifestStore;
+    const content = { put: async () => undefined } as unknown as ContentStore;
+    const share = { owns: (k: string) => k !== 'default.other-share', self: 'p1' } as unknown as Membership;
+    const publisher = new ManifestPublisher(content, manifests, share, () => 9, new XdsMetrics(new Registry()), pino({ level: 'silent' }));
+    expect(await publisher.sweepOrphans((k) => k === 'default.alive')).toBe(1);
+    await publisher.idle();
+    expect(written.map((m) => [m.proxy, m.deleted, m.position])).toEqual([['default.gone', true, 9]]);
+  });
+});

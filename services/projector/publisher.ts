@@ -105,6 +105,24 @@ export class ManifestPublisher implements SnapshotSink {
     this.chains.set(key, next);
   }
 
+  /**
+   * Publishes a deletion for every stored manifest in this share whose Dataplane does not exist:
+   * a Dataplane deleted while its owner was dying has nobody else to do it (a new owner only
+   * regenerates the Dataplanes that exist). A manifest written at a newer position than this
+   * projector has seen is kept by the store's forward-only rule. Returns how many were deleted.
+   */
+  async sweepOrphans(exists: (proxyKey: string) => boolean): Promise<number> {
+    let n = 0;
+    for (const key of await this.manifests.proxies()) {
+      if (!this.membership.owns(key) || exists(key)) continue;
+      const stored = await this.manifests.read(key);
+      if (!stored || stored.manifest.deleted) continue;
+      this.set(key, undefined);
+      n++;
+    }
+    return n;
+  }
+
   /** Stops retrying failed publications (shutdown); what is in flight finishes or fails once. */
   stop(): void {
     this.stopped = true;
