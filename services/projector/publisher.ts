@@ -26,9 +26,6 @@ export class ManifestPublisher implements SnapshotSink {
   private inFlight = 0;
   private readonly queue: (() => void)[] = [];
   private owned = new Set<string>();
-  /** Per key, the number of the newest publication handed over: an older one stops retrying. */
-  private readonly latest = new Map<string, number>();
-  private handedOver = 0;
   private stopped = false;
 
   constructor(
@@ -80,15 +77,14 @@ export class ManifestPublisher implements SnapshotSink {
 
   /** Runs `work` after the earlier work of the same key, within the in-flight bound; retries failures. */
   private enqueue(key: string, work: () => Promise<void>, context: Record<string, string>, failure: string): void {
-    const n = ++this.handedOver;
-    this.latest.set(key, n);
     const attempt = async () => {
       for (let delay = RETRY_MIN_MS; ; delay = Math.min(RETRY_MAX_MS, delay * 2)) {
         try {
           await this.slot(work);
           return;
         } catch (err) {
-          const superseded = this.latest.get(key) !== n;
+          // A newer publication of the key is chained behind this one: it will publish instead.
+          const superseded = this.chains.get(key) !== next;
           this.logger.warn({ component: 'projector', ...context, err: (err as Error).message, retry: !superseded && !this.stopped }, failure);
           if (superseded || this.stopped) return;
           this.metrics.manifestWrites.inc({ outcome: 'retried' });
@@ -96,11 +92,8 @@ export class ManifestPublisher implements SnapshotSink {
         }
       }
     };
-    const next = (this.chains.get(key) ?? Promise.resolve()).then(attempt).finally(() => {
-      if (this.chains.get(key) === next) {
-        this.chains.delete(key);
-        if (this.latest.get(key) === n) this.latest.delete(key);
-      }
+    const next: Promise<void> = (this.chains.get(key) ?? Promise.resolve()).then(attempt).finally(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
     });
     this.chains.set(key, next);
   }
