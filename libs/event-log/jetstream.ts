@@ -13,6 +13,7 @@ import type { NewEvent, StoredEvent } from './event.ts';
 import { BatchInterruptedError, EventLogUnavailableError, EventTooLargeError, VersionConflictError } from './errors.ts';
 import { DEDUP_WINDOW_MS, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type Subscription } from './port.ts';
 import { escapeToken, resourceSubject } from './subject.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface JetStreamLogOptions {
   /** NATS URL(s), comma-separated. */
@@ -30,7 +31,6 @@ export interface JetStreamLogOptions {
   readonly name?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function isTransient(err: unknown): boolean {
   if (err instanceof JetStreamApiError) return false;

@@ -7,6 +7,7 @@ import type { SnapshotSource } from '../xds/snapshot-cache.ts';
 import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
 import { ContentCorruptError, type ContentStore } from './content-store.ts';
 import { SHARED, type Manifest, type ManifestStore, type Pointer } from './manifest.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SourceHooks {
   onContent?(outcome: 'hit' | 'miss' | 'corrupt' | 'missing'): void;
@@ -45,7 +46,6 @@ interface SharedPointer {
 /** The shared pointers an entry follows (kept as small arrays: a map per proxy cost ~1 KB). */
 const followed = (e: Entry): string[] => (e.sharedNamedOnly ? [...e.shared, ...e.sharedNamedOnly] : e.shared);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A gateway's view of the projectors' output: for each watched proxy, a core NATS subscription

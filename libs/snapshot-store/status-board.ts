@@ -1,6 +1,7 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** KV writes in flight at once while flushing, so a flush of thousands of proxies does not queue them all. */
 const FLUSH_CONCURRENCY = 32;
@@ -52,7 +53,7 @@ export class StatusBoard {
     const now = performance.now();
     const at = Math.max(now, this.nextWriteAt);
     this.nextWriteAt = at + 1000 / this.writesPerSecond;
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+    if (at > now) await sleep(at - now);
   }
 
   /** Gateway side: the proxy's status changed; `read` gives its insight at flush time. */

@@ -6,12 +6,12 @@ import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
 import type { Membership } from './membership.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const MAX_IN_FLIGHT = 128;
 /** Backoff between attempts of a failed publication (NATS down, a KV timeout). */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The projector's sink: wants the proxies of its share, and publishes each new snapshot as
