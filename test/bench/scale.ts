@@ -91,20 +91,31 @@ async function putAll(api: string, indexes: Iterable<number>, port: (i: number) 
 }
 
 /**
+ * Polls `read` every 100 ms until its value has not changed for `quietMs`; resolves with the
+ * time (performance.now()) of the last change. `onChange` sees each change as it is found.
+ */
+async function untilQuiet(read: () => number | Promise<number>, quietMs: number, onChange?: (delta: number) => void): Promise<number> {
+  let last = await read();
+  let lastChange = performance.now();
+  while (performance.now() - lastChange < quietMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await read();
+    if (now !== last) {
+      onChange?.(now - last);
+      [last, lastChange] = [now, performance.now()];
+    }
+  }
+  return lastChange;
+}
+
+/**
  * Seconds until the projectors have published every manifest the writes caused (their write
  * counters still for 1 s), so the initial-config figure measures serving, and this one generation.
  */
 async function settled(projectors: KumaCpProcess[]): Promise<number> {
   const t0 = performance.now();
   const writes = async () => (await Promise.all(projectors.map((p) => metric(p.diagnosticsPort, 'kuma_projector_manifest_writes_total')))).reduce((a, b) => a + b, 0);
-  let last = await writes();
-  let lastChange = performance.now();
-  while (performance.now() - lastChange < 1000) {
-    await new Promise((r) => setTimeout(r, 100));
-    const now = await writes();
-    if (now !== last) [last, lastChange] = [now, performance.now()];
-  }
-  return (lastChange - t0) / 1000;
+  return ((await untilQuiet(writes, 1000)) - t0) / 1000;
 }
 
 /** Opens the streams in windows (the listen queue holds 511); resolves once every proxy has its full config. */
@@ -133,18 +144,8 @@ async function burst(api: string, clients: LoadClient[]): Promise<number> {
     const wait = t0 + (step + 1) * 100 - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
-  let last = total();
-  let lastChange = performance.now();
   const timeline: string[] = [];
-  while (performance.now() - lastChange < 2000) {
-    await new Promise((r) => setTimeout(r, 100));
-    const now = total();
-    if (now !== last) {
-      timeline.push(`${round((performance.now() - t0) / 1000, 1)}s:+${now - last}`);
-      last = now;
-      lastChange = performance.now();
-    }
-  }
+  const lastChange = await untilQuiet(total, 2000, (delta) => timeline.push(`${round((performance.now() - t0) / 1000, 1)}s:+${delta}`));
   if (process.env['BENCH_VERBOSE']) process.stderr.write(`  burst responses: ${timeline.join(' ')}\n`);
   return (lastChange - t0) / 1000;
 }
