@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   DeliverPolicy,
@@ -13,7 +14,6 @@ import type { NewEvent, StoredEvent } from './event.ts';
 import { BatchInterruptedError, EventLogUnavailableError, EventTooLargeError, VersionConflictError } from './errors.ts';
 import { DEDUP_WINDOW_MS, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type Subscription } from './port.ts';
 import { escapeToken, resourceSubject } from './subject.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface JetStreamLogOptions {
   /** NATS URL(s), comma-separated. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -7,7 +8,6 @@ import type { SnapshotSource } from '../xds/snapshot-cache.ts';
 import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
 import { ContentCorruptError, type ContentStore } from './content-store.ts';
 import { SHARED, type Manifest, type ManifestStore, type Pointer } from './manifest.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SourceHooks {
   onContent?(outcome: 'hit' | 'miss' | 'corrupt' | 'missing'): void;

@@ -1,7 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 /** KV writes in flight at once while flushing, so a flush of thousands of proxies does not queue them all. */
 const FLUSH_CONCURRENCY = 32;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ContentStore } from '../../libs/snapshot-store/content-store.ts';
 import { isShared, manifestOf, type ManifestStore } from '../../libs/snapshot-store/manifest.ts';
@@ -6,7 +7,6 @@ import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
 import type { Membership } from './membership.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 const MAX_IN_FLIGHT = 128;
 /** Backoff between attempts of a failed publication (NATS down, a KV timeout). */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
+import { httpDataplane } from '../../libs/testkit/dataplanes.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
@@ -9,12 +10,7 @@ let cp: KumaCpProcess;
 let plain: string;
 const clients: FakeEnvoy[] = [];
 
-const dp = (name: string, port: number, service: string, extra: object = {}) => ({
-  type: 'Dataplane',
-  mesh: 'default',
-  name,
-  networking: { address: '127.0.0.1', inbound: [{ port, tags: { 'kuma.io/service': service, 'kuma.io/protocol': 'http' } }], ...extra },
-});
+const dp = httpDataplane;
 const put = async (name: string, body: object) => expect((await http(cp.url, 'PUT', `/meshes/default/dataplanes/${name}`, body)).status).toBeLessThan(300);
 const token = async (name: string, mesh = 'default') => (await http(cp.url, 'POST', '/tokens/dataplane', { name, mesh })).body as string;
 

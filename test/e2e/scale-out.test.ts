@@ -2,6 +2,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
+import { httpDataplane } from '../../libs/testkit/dataplanes.ts';
 import { eventually } from '../../libs/testkit/eventually.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
@@ -33,12 +34,7 @@ const env = () => ({
 });
 const start = (roles: string, plaintext = false) => KumaCpProcess.start({ env: env(), args: ['--roles', roles], plaintext });
 
-const dp = (name: string, port: number, service: string, extra: object = {}) => ({
-  type: 'Dataplane',
-  mesh: 'default',
-  name,
-  networking: { address: '127.0.0.1', inbound: [{ port, tags: { 'kuma.io/service': service, 'kuma.io/protocol': 'http' } }], ...extra },
-});
+const dp = httpDataplane;
 const put = async (name: string, body: object) => expect((await http(api.url, 'PUT', `/meshes/default/dataplanes/${name}`, body)).status).toBeLessThan(300);
 const del = async (name: string) => expect((await http(api.url, 'DELETE', `/meshes/default/dataplanes/${name}`)).status).toBe(200);
 
