@@ -3,10 +3,14 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
-/** KV writes in flight at once while flushing, so a flush of thousands of proxies does not queue them all. */
-const FLUSH_CONCURRENCY = 32;
 /** Writes per second at most: a flush of thousands of proxies is spread out instead of competing with pushes at once. */
 const DEFAULT_WRITES_PER_SECOND = 2000;
+/**
+ * A flush writes in slices, one per tick: a slice's writes leave in one socket write and are
+ * awaited together, so the writes in flight are bounded by the slice (100 at the default rate)
+ * and pacing costs one timer per tick, not one timer and one syscall per write.
+ */
+const TICK_MS = 50;
 
 /**
  * Proxy connection status shared through a KV bucket: gateways publish each proxy's insight
@@ -26,7 +30,6 @@ export class StatusBoard {
   private urgentTimer: NodeJS.Timeout | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  private nextWriteAt = 0;
   private watching: Promise<void> | undefined;
   private stopWatch: (() => void) | undefined;
 
@@ -48,14 +51,6 @@ export class StatusBoard {
     return new StatusBoard(kv, logger, opts.urgentMs ?? 500, opts.flushMs ?? 10_000, opts.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND);
   }
 
-  /** Waits for this write's slot under the rate limit. */
-  private async paced(): Promise<void> {
-    const now = performance.now();
-    const at = Math.max(now, this.nextWriteAt);
-    this.nextWriteAt = at + 1000 / this.writesPerSecond;
-    if (at > now) await sleep(at - now);
-  }
-
   /** Gateway side: the proxy's status changed; `read` gives its insight at flush time. */
   changed(proxyKey: string, read: () => Record<string, unknown> | undefined, urgent = false): void {
     this.pending.set(proxyKey, read);
@@ -63,24 +58,25 @@ export class StatusBoard {
     else this.lazyTimer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
-  /** Writes everything pending (one flush at a time, a bounded number of writes in flight, paced). */
+  /** Writes everything pending (one flush at a time, in paced slices). */
   flush(): Promise<void> {
     clearTimeout(this.urgentTimer);
     clearTimeout(this.lazyTimer);
     this.urgentTimer = this.lazyTimer = undefined;
     const batch = [...this.pending];
     this.pending.clear();
-    const write = async ([key, read]: (typeof batch)[number]) => {
-      await this.paced();
+    const write = async (key: string, read: () => Record<string, unknown> | undefined) => {
       const insight = read();
       if (!insight) return;
       await this.kv.put(key, JSON.stringify(insight)).catch((err) => this.logger.warn({ component: 'xds-gateway', proxy: key, err: (err as Error).message }, 'cannot publish proxy status'));
     };
+    const slice = Math.max(1, Math.round((this.writesPerSecond * TICK_MS) / 1000));
     this.flushing = this.flushing.then(async () => {
-      let next = 0;
-      await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, batch.length) }, async () => {
-        while (next < batch.length) await write(batch[next++]!);
-      }));
+      for (let i = 0; i < batch.length; i += slice) {
+        const tick = sleep(i + slice < batch.length ? TICK_MS : 0);
+        await Promise.all(batch.slice(i, i + slice).map(([key, read]) => write(key, read)));
+        await tick;
+      }
     });
     return this.flushing;
   }
