@@ -77,25 +77,32 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
   protected pushType(typeUrl: string): void {
     const state = this.types.get(typeUrl);
     if (!state || !this.snapshot) return;
-    const desired = new Map<string, XdsResource>();
-    if (state.wildcard) for (const r of select(this.snapshot, typeUrl as TypeUrl, 'wildcard')) desired.set(r.name, r);
-    for (const r of select(this.snapshot, typeUrl as TypeUrl, state.names)) desired.set(r.name, r);
+    const main = this.snapshot.resources.get(typeUrl as TypeUrl);
+    const named = this.snapshot.namedOnly.get(typeUrl as TypeUrl);
+    const isDesired = (n: string) => (state.wildcard && main?.has(n) === true) || (state.names.has(n) && (main?.has(n) === true || named?.has(n) === true));
+    // What the proxy should hold: the wildcard resources, and the named ones that exist (each once).
+    const desired = state.wildcard ? select(this.snapshot, typeUrl as TypeUrl, 'wildcard') : [];
+    for (const n of state.names) {
+      if (state.wildcard && main?.has(n)) continue;
+      const r = main?.get(n) ?? named?.get(n);
+      if (r) desired.push(r);
+    }
     const changed: XdsResource[] = [];
-    for (const r of desired.values()) if (this.expected(state, r.name) !== r.hash && state.nacked?.get(r.name) !== r.hash) changed.push(r);
-    const removed = new Set<string>();
+    for (const r of desired) if (this.expected(state, r.name) !== r.hash && state.nacked?.get(r.name) !== r.hash) changed.push(r);
+    let removed: Set<string> | undefined;
     const consider = (n: string) => {
-      if (!desired.has(n) && (state.wildcard || state.names.has(n)) && this.expected(state, n)) removed.add(n);
+      if (!isDesired(n) && (state.wildcard || state.names.has(n)) && this.expected(state, n)) (removed ??= new Set()).add(n);
     };
     for (const n of state.acked.keys()) consider(n);
     for (const changes of state.inflight?.values() ?? []) for (const n of changes.keys()) consider(n);
-    if (changed.length === 0 && removed.size === 0) return;
+    if (changed.length === 0 && !removed) return;
     const nonce = this.nextNonce();
     const changes = new Map<string, string | null>();
     for (const r of changed) changes.set(r.name, r.hash);
-    for (const n of removed) changes.set(n, null);
+    for (const n of removed ?? []) changes.set(n, null);
     const inflight = (state.inflight ??= new Map());
     inflight.set(nonce, changes);
     if (inflight.size > 64) inflight.delete(inflight.keys().next().value!);
-    this.send(typeUrl, encodeDeltaResponse(typeUrl, versionOf([...desired.values()]), nonce, changed, [...removed]));
+    this.send(typeUrl, encodeDeltaResponse(typeUrl, versionOf(desired), nonce, changed, removed ? [...removed] : []));
   }
 }
