@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDeltaResponse, decodeResponse, encodeDeltaResponse, encodeResponse } from './ads-codec.ts';
+import { decodeDeltaRequest, decodeDeltaResponse, decodeRequest, decodeResponse, encodeDeltaRequest, encodeDeltaResponse, encodeRequest, encodeResponse, jsonToStruct } from './ads-codec.ts';
 import { messageType, TypeUrl } from './protos.ts';
 import { makeResource } from './resource.ts';
 
@@ -31,5 +31,40 @@ describe('ADS response encoding from per-resource parts', () => {
     const whole = t.encode(t.create({ version_info: 'abc', type_url: TypeUrl.ClusterLoadAssignment, nonce: '1', resources: resources.map((r) => ({ type_url: r.typeUrl, value: r.bytes })) })).finish();
     expect(Buffer.compare(encodeResponse(TypeUrl.ClusterLoadAssignment, 'abc', '1', resources), Buffer.from(whole))).toBe(0);
     expect((decodeResponse(encodeResponse(TypeUrl.ClusterLoadAssignment, '', '2', [])) as { resources: unknown[] }).resources).toEqual([]);
+  });
+});
+
+describe('ADS request decoding', () => {
+  const node = { id: 'default.web-1', user_agent_name: 'envoy', metadata: jsonToStruct({ version: { envoy: { version: '1.30.0' } }, ports: [1, 2] }) };
+
+  it('decodes a first delta request with its node, and later ACKs and NACKs to plain values', () => {
+    expect(decodeDeltaRequest(encodeDeltaRequest({ node, type_url: TypeUrl.Cluster, resource_names_subscribe: ['*'], initial_resource_versions: { a: 'v1' } }))).toEqual({
+      node: { id: 'default.web-1', metadata: { version: { envoy: { version: '1.30.0' } }, ports: [1, 2] }, userAgentName: 'envoy' },
+      typeUrl: TypeUrl.Cluster,
+      subscribe: ['*'],
+      unsubscribe: [],
+      initialVersions: { a: 'v1' },
+      responseNonce: '',
+    });
+    expect(decodeDeltaRequest(encodeDeltaRequest({ type_url: TypeUrl.Cluster, response_nonce: '7' }))).toEqual({ typeUrl: TypeUrl.Cluster, subscribe: [], unsubscribe: [], initialVersions: {}, responseNonce: '7' });
+    expect(decodeDeltaRequest(encodeDeltaRequest({ type_url: TypeUrl.Cluster, response_nonce: '8', resource_names_unsubscribe: ['b'], error_detail: { code: 3, message: 'bad' } }))).toEqual({
+      typeUrl: TypeUrl.Cluster,
+      subscribe: [],
+      unsubscribe: ['b'],
+      initialVersions: {},
+      responseNonce: '8',
+      errorDetail: { code: 3, message: 'bad' },
+    });
+  });
+
+  it('decodes SotW requests the same way', () => {
+    expect(decodeRequest(encodeRequest({ node, type_url: TypeUrl.Listener }))).toMatchObject({ node: { id: 'default.web-1' }, typeUrl: TypeUrl.Listener, resourceNames: [], versionInfo: '', responseNonce: '' });
+    expect(decodeRequest(encodeRequest({ type_url: TypeUrl.ClusterLoadAssignment, version_info: 'v2', response_nonce: '3', resource_names: ['a', 'b'] }))).toEqual({
+      versionInfo: 'v2',
+      resourceNames: ['a', 'b'],
+      typeUrl: TypeUrl.ClusterLoadAssignment,
+      responseNonce: '3',
+    });
+    expect(decodeRequest(encodeRequest({ type_url: TypeUrl.Listener, response_nonce: '4', error_detail: { code: 3, message: 'no' } })).errorDetail).toEqual({ code: 3, message: 'no' });
   });
 });
