@@ -25,7 +25,7 @@ const TICK_MS = 50;
  * to every proxy would cost a KV write.
  */
 export class StatusBoard {
-  private readonly pending = new Map<string, () => Record<string, unknown> | undefined>();
+  private readonly pending = new Map<string, (proxyKey: string) => Record<string, unknown> | undefined>();
   private readonly mirror_ = new Map<string, Record<string, unknown>>();
   private urgentTimer: NodeJS.Timeout | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
@@ -51,8 +51,8 @@ export class StatusBoard {
     return new StatusBoard(kv, logger, opts.urgentMs ?? 500, opts.flushMs ?? 10_000, opts.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND);
   }
 
-  /** Gateway side: the proxy's status changed; `read` gives its insight at flush time. */
-  changed(proxyKey: string, read: () => Record<string, unknown> | undefined, urgent = false): void {
+  /** Gateway side: the proxy's status changed; `read(proxyKey)` gives its insight at flush time (pass one function for all proxies). */
+  changed(proxyKey: string, read: (proxyKey: string) => Record<string, unknown> | undefined, urgent = false): void {
     this.pending.set(proxyKey, read);
     if (urgent) this.urgentTimer ??= setTimeout(() => void this.flush(), this.urgentMs);
     else this.lazyTimer ??= setTimeout(() => void this.flush(), this.flushMs);
@@ -65,8 +65,8 @@ export class StatusBoard {
     this.urgentTimer = this.lazyTimer = undefined;
     const batch = [...this.pending];
     this.pending.clear();
-    const write = async (key: string, read: () => Record<string, unknown> | undefined) => {
-      const insight = read();
+    const write = async (key: string, read: (proxyKey: string) => Record<string, unknown> | undefined) => {
+      const insight = read(key);
       if (!insight) return;
       await this.kv.put(key, JSON.stringify(insight)).catch((err) => this.logger.warn({ component: 'xds-gateway', proxy: key, err: (err as Error).message }, 'cannot publish proxy status'));
     };

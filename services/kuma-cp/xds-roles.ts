@@ -191,7 +191,8 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     const status = new StreamStatusRegistry();
     if (board) {
       const b = board;
-      status.onChange((key, urgent) => b.changed(key, () => status.insight(key), urgent));
+      const insight = (key: string) => status.insight(key);
+      status.onChange((key, urgent) => b.changed(key, insight, urgent));
     } else {
       result.insightOf = (mesh, name) => status.insight(`${mesh}.${name}`);
     }
