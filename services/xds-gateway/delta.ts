@@ -1,4 +1,4 @@
-import { select, versionOf } from '../../libs/xds/snapshot.ts';
+import { versionOf } from '../../libs/xds/snapshot.ts';
 import type { TypeUrl } from '../../libs/xds/protos.ts';
 import type { XdsResource } from '../../libs/xds/resource.ts';
 import { encodeDeltaResponse, type DeltaDiscoveryRequest } from '../../libs/xds/ads-codec.ts';
@@ -67,11 +67,19 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
   /** The version the proxy will hold of `name` once in-flight responses are applied (null: removed). */
   private expected(state: TypeState, name: string): string | null | undefined {
     let v: string | null | undefined = state.acked.get(name);
-    for (const changes of state.inflight?.values() ?? []) {
-      const c = changes.get(name);
-      if (c !== undefined) v = c;
+    if (state.inflight) {
+      for (const changes of state.inflight.values()) {
+        const c = changes.get(name);
+        if (c !== undefined) v = c;
+      }
     }
     return v;
+  }
+
+  /** Whether the proxy holds (or will) `n`, is subscribed to it, and the snapshot no longer has it. */
+  private gone(state: TypeState, main: ReadonlyMap<string, XdsResource> | undefined, named: ReadonlyMap<string, XdsResource> | undefined, n: string): boolean {
+    const desired = (state.wildcard && main?.has(n) === true) || (state.names.has(n) && (main?.has(n) === true || named?.has(n) === true));
+    return !desired && (state.wildcard || state.names.has(n)) && !!this.expected(state, n);
   }
 
   protected pushType(typeUrl: string): void {
@@ -79,9 +87,8 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     if (!state || !this.snapshot) return;
     const main = this.snapshot.resources.get(typeUrl as TypeUrl);
     const named = this.snapshot.namedOnly.get(typeUrl as TypeUrl);
-    const isDesired = (n: string) => (state.wildcard && main?.has(n) === true) || (state.names.has(n) && (main?.has(n) === true || named?.has(n) === true));
     // What the proxy should hold: the wildcard resources, and the named ones that exist (each once).
-    const desired = state.wildcard ? select(this.snapshot, typeUrl as TypeUrl, 'wildcard') : [];
+    const desired = state.wildcard && main ? [...main.values()] : [];
     for (const n of state.names) {
       if (state.wildcard && main?.has(n)) continue;
       const r = main?.get(n) ?? named?.get(n);
@@ -89,12 +96,10 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     }
     const changed: XdsResource[] = [];
     for (const r of desired) if (this.expected(state, r.name) !== r.hash && state.nacked?.get(r.name) !== r.hash) changed.push(r);
+    // Removed: held (or on its way) and subscribed, but no longer desired.
     let removed: Set<string> | undefined;
-    const consider = (n: string) => {
-      if (!isDesired(n) && (state.wildcard || state.names.has(n)) && this.expected(state, n)) (removed ??= new Set()).add(n);
-    };
-    for (const n of state.acked.keys()) consider(n);
-    for (const changes of state.inflight?.values() ?? []) for (const n of changes.keys()) consider(n);
+    for (const n of state.acked.keys()) if (this.gone(state, main, named, n)) (removed ??= new Set()).add(n);
+    if (state.inflight) for (const changes of state.inflight.values()) for (const n of changes.keys()) if (this.gone(state, main, named, n)) (removed ??= new Set()).add(n);
     if (changed.length === 0 && !removed) return;
     const nonce = this.nextNonce();
     const changes = new Map<string, string | null>();

@@ -71,6 +71,8 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   protected readonly log: Logger;
   private unwatch: (() => void) | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** Requests waiting in `chain` (the first one waits for authentication). */
+  private queued = 0;
   private closed = false;
   private blocked = false;
   private dirty = false;
@@ -85,7 +87,21 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   ) {
     this.log = streamLogger(deps.logger, mode);
     call.on('data', (req: Req) => {
-      this.chain = this.chain.then(() => this.receive(req)).catch((err) => this.fail(err));
+      // Once the stream is set up and nothing is queued, a request (an ACK, mostly) is handled at
+      // once: no promise per request.
+      if (this.proxy && this.queued === 0) {
+        try {
+          this.handle(req);
+        } catch (err) {
+          this.fail(err);
+        }
+        return;
+      }
+      this.queued++;
+      this.chain = this.chain
+        .then(() => this.receive(req))
+        .catch((err) => this.fail(err))
+        .finally(() => this.queued--);
     });
     call.on('end', () => this.close());
     call.on('error', () => this.close());
@@ -106,6 +122,10 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   private async receive(req: Req): Promise<void> {
     if (this.closed) return;
     if (!this.proxy) await this.init(req);
+    this.handle(req);
+  }
+
+  private handle(req: Req): void {
     if (this.closed) return;
     if (!KNOWN_TYPES.has(req.typeUrl)) {
       this.deps.metrics.unknownTypes.inc();
