@@ -18,6 +18,8 @@ export class XdsMetrics {
   readonly contentCacheBytes: Gauge;
   readonly staleManifests: Counter;
   readonly eventToAckSeconds: Histogram;
+  /** Latest responses (one per stream and type) sent and not yet ACKed or NACKed; kept by the streams. */
+  awaitingAck = 0;
   private readonly perType = new Map<string, { pushes: Counter.Internal; acks: Counter.Internal; nacks: Counter.Internal }>();
 
   constructor(registry: Registry) {
@@ -61,6 +63,12 @@ export class XdsMetrics {
       help: "From a change's event time to the proxy acknowledging the configuration that carries it.",
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
+    });
+    const awaiting: Gauge = new Gauge({
+      name: 'kuma_xds_responses_awaiting_ack',
+      help: 'xDS responses (the latest per stream and type) sent and not yet acknowledged or rejected.',
+      registers,
+      collect: (): void => awaiting.set(this.awaitingAck),
     });
     this.staleManifests = new Counter({ name: 'kuma_xds_stale_manifests_total', help: 'Manifests ignored by a gateway because it serves a newer one.', registers });
   }

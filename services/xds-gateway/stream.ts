@@ -77,8 +77,8 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   private blocked = false;
   private dirty = false;
   private nonceCounter = 0;
-  /** Per type, the change time of the snapshot last sent, until the proxy ACKs it. */
-  private readonly unacked = new Map<string, number>();
+  /** Per type with a response awaiting its ACK or NACK: the change time of its snapshot, if known. */
+  private readonly unacked = new Map<string, number | undefined>();
 
   constructor(
     protected readonly call: Call,
@@ -195,25 +195,26 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     this.deps.metrics.forType(typeUrl).pushes.inc();
     this.deps.metrics.pushBytes.inc(buf.length);
     this.sub?.sent(typeUrl);
-    if (this.snapshot?.changedAt !== undefined) this.unacked.set(typeUrl, this.snapshot.changedAt);
-    else this.unacked.delete(typeUrl);
+    if (!this.unacked.has(typeUrl)) this.deps.metrics.awaitingAck++;
+    this.unacked.set(typeUrl, this.snapshot?.changedAt);
     if (!this.call.write(buf)) this.blocked = true;
   }
 
   protected nack(typeUrl: string, version: string, message: string): void {
     this.deps.metrics.forType(typeUrl).nacks.inc();
     this.sub?.nacked(typeUrl, version, message);
+    if (this.unacked.delete(typeUrl)) this.deps.metrics.awaitingAck--;
     this.log.warn({ proxy: this.proxy && proxyKey(this.proxy), typeUrl, version, error: message }, 'proxy rejected configuration (NACK); keeping it on its last accepted version');
   }
 
   protected ack(typeUrl: string, version: string): void {
     this.deps.metrics.forType(typeUrl).acks.inc();
     this.sub?.acked(typeUrl, version);
+    if (!this.unacked.has(typeUrl)) return;
     const changedAt = this.unacked.get(typeUrl);
-    if (changedAt !== undefined) {
-      this.unacked.delete(typeUrl);
-      this.deps.metrics.eventToAckSeconds.observe(Math.max(0, Date.now() - changedAt) / 1000);
-    }
+    this.unacked.delete(typeUrl);
+    this.deps.metrics.awaitingAck--;
+    if (changedAt !== undefined) this.deps.metrics.eventToAckSeconds.observe(Math.max(0, Date.now() - changedAt) / 1000);
   }
 
   private fail(err: unknown): void {
@@ -237,6 +238,8 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.deps.metrics.awaitingAck -= this.unacked.size;
+    this.unacked.clear();
     this.unwatch?.();
     if (this.sub && this.proxy) {
       this.deps.status.close(this.sub);

@@ -107,6 +107,10 @@ describe('scale-out over NATS: api, 2 projectors, 2 gateways as separate process
     const owned = await Promise.all(projectors.map((p) => metric(p, 'kuma_projector_owned_proxies')));
     expect(owned.every((n) => n > 0)).toBe(true);
     expect(owned[0]! + owned[1]!).toBe(WEB + 3);
+    // every response pushed has been answered
+    await eventually(async () => {
+      for (const g of gateways) expect(await metric(g, 'kuma_xds_responses_awaiting_ack')).toBe(0);
+    });
     // inspect shows which gateway each proxy is on
     await eventually(async () => {
       const items = (await http(api.url, 'GET', '/meshes/default/dataplanes+insights?name=web-')).body.items as { name: string; dataplaneInsight?: { subscriptions: { controlPlaneInstanceId: string; disconnectTime?: string }[] } }[];
