@@ -236,6 +236,27 @@ describe('StatusBoard', () => {
     await board.close();
   });
 
+  it('holds status writes back while the gateway is pushing configuration, for at most a second', async () => {
+    const bucket = `S_${randomUUID().slice(0, 8)}`;
+    let pushing = true;
+    const board = await StatusBoard.open(nc, bucket, logger, { urgentMs: 10, flushMs: 60_000, deferWhile: () => pushing });
+    board.changed('default.a', () => ({ a: 1 }));
+    const flushed = board.flush();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await board.read('default.a')).toBeUndefined();
+    pushing = false;
+    await flushed;
+    expect(await board.read('default.a')).toEqual({ a: 1 });
+    // pushing that never ends (a stuck proxy) delays status, but does not stop it
+    pushing = true;
+    board.changed('default.a', () => ({ a: 2 }));
+    const started = performance.now();
+    await board.flush();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    expect(await board.read('default.a')).toEqual({ a: 2 });
+    await board.close();
+  });
+
   it('flushes thousands of proxies paced, with a bounded number of writes in flight, and loses none', async () => {
     const bucket = `S_${randomUUID().slice(0, 8)}`;
     const board = await StatusBoard.open(nc, bucket, logger, { urgentMs: 10, flushMs: 60_000, writesPerSecond: 4000 });

@@ -11,6 +11,8 @@ const DEFAULT_WRITES_PER_SECOND = 2000;
  * and pacing costs one timer per tick, not one timer and one syscall per write.
  */
 const TICK_MS = 50;
+/** A slice waits at most this long for `deferWhile` (config pushes in progress) to clear. */
+const MAX_DEFER_MS = 1000;
 
 /**
  * Proxy connection status shared through a KV bucket: gateways publish each proxy's insight
@@ -39,16 +41,24 @@ export class StatusBoard {
     private readonly urgentMs: number,
     private readonly flushMs: number,
     private readonly writesPerSecond: number,
+    private readonly deferWhile: () => boolean,
   ) {}
 
   static async open(
     nc: NatsConnection,
     bucket: string,
     logger: Logger,
-    opts: { replicas?: number; urgentMs?: number; flushMs?: number; writesPerSecond?: number } = {},
+    opts: {
+      replicas?: number;
+      urgentMs?: number;
+      flushMs?: number;
+      writesPerSecond?: number;
+      /** While this holds (the gateway is pushing configuration), a slice waits, up to a second: status yields to config. */
+      deferWhile?: () => boolean;
+    } = {},
   ): Promise<StatusBoard> {
     const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma proxy connection status by gateway' });
-    return new StatusBoard(kv, logger, opts.urgentMs ?? 500, opts.flushMs ?? 10_000, opts.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND);
+    return new StatusBoard(kv, logger, opts.urgentMs ?? 500, opts.flushMs ?? 10_000, opts.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND, opts.deferWhile ?? (() => false));
   }
 
   /** Gateway side: the proxy's status changed; `read(proxyKey)` gives its insight at flush time (pass one function for all proxies). */
@@ -73,6 +83,7 @@ export class StatusBoard {
     const slice = Math.max(1, Math.round((this.writesPerSecond * TICK_MS) / 1000));
     this.flushing = this.flushing.then(async () => {
       for (let i = 0; i < batch.length; i += slice) {
+        for (let waited = 0; waited < MAX_DEFER_MS && this.deferWhile(); waited += TICK_MS) await sleep(TICK_MS);
         const tick = sleep(i + slice < batch.length ? TICK_MS : 0);
         await Promise.all(batch.slice(i, i + slice).map(([key, read]) => write(key, read)));
         await tick;

@@ -29,6 +29,9 @@ import { RegistrationError } from '../xds-gateway/stream.ts';
 import { StreamStatusRegistry } from '../xds-gateway/status.ts';
 import { loadOrCreateTls } from '../xds-gateway/tls.ts';
 
+/** Responses awaiting ACKs above which a gateway counts as pushing configuration (a few stuck proxies do not count). */
+const PUSHING_THRESHOLD = 64;
+
 export interface XdsRolesContext {
   readonly config: KumaCpConfig;
   readonly roles: readonly Role[];
@@ -106,7 +109,12 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   if (nats) {
     content = await ContentStore.open(nats.nc, bucket('CONTENT'), { replicas });
     manifests = await ManifestStore.open(nats.nc, bucket('MANIFESTS'), content, { replicas });
-    board = await StatusBoard.open(nats.nc, bucket('STATUS'), logger, { replicas, flushMs: parseDuration(config.xdsServer.dataplaneStatusFlushInterval) * 1000 });
+    board = await StatusBoard.open(nats.nc, bucket('STATUS'), logger, {
+      replicas,
+      flushMs: parseDuration(config.xdsServer.dataplaneStatusFlushInterval) * 1000,
+      // Status yields to configuration: a slice of status writes waits while many pushes await their ACKs.
+      deferWhile: () => xdsMetrics.awaitingAck > PUSHING_THRESHOLD,
+    });
     // API servers answer inspect from a mirror; a gateway reads a proxy's status only when it needs it.
     if (api) await board.startMirror();
     const b = board;
