@@ -28,7 +28,10 @@ export async function propagation(clients: LoadClient[], reps: number, change: (
       throw new Error(`change ${rep}: ${failed.length} of ${clients.length} proxies did not receive it within ${timeoutMs} ms; first: ${first.describe?.() ?? `#${failed[0]}`}`);
     }
     const times = settled.map((r) => (r as PromiseFulfilledResult<number>).value);
-    if (process.env['BENCH_VERBOSE']) process.stderr.write(`  change ${rep}: max ${Math.round(Math.max(...times))} ms\n`);
+    if (process.env['BENCH_VERBOSE']) {
+      const sorted = [...times].sort((a, b) => a - b);
+      process.stderr.write(`  change ${rep}: min ${Math.round(sorted[0]!)} p50 ${Math.round(sorted[sorted.length >> 1]!)} max ${Math.round(sorted[sorted.length - 1]!)} ms\n`);
+    }
     all.push(...times);
     await new Promise((r) => setTimeout(r, 500));
   }
