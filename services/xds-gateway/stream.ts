@@ -38,14 +38,29 @@ export interface StreamDeps {
 
 type Call = ServerDuplexStream<unknown, Buffer>;
 
-/** Streams with a snapshot change not yet pushed; drained once per event-loop turn. */
+/**
+ * Streams with a snapshot change not yet pushed, drained after the current event-loop turn in
+ * chunks: between chunks the loop turns, so the pushes made so far reach the sockets (and
+ * their proxies start applying them) while the rest are encoded, instead of all leaving at
+ * the end. At 10k streams the first proxies got an endpoint change only after ~200 ms.
+ */
 const pending = new Set<{ pushNow(): void }>();
+const DRAIN_CHUNK = 256;
 let drainScheduled = false;
 function drainPending(): void {
   drainScheduled = false;
-  const batch = [...pending];
-  pending.clear();
-  for (const s of batch) s.pushNow();
+  let n = 0;
+  for (const s of pending) {
+    pending.delete(s);
+    s.pushNow();
+    if (++n === DRAIN_CHUNK) break;
+  }
+  if (pending.size > 0) scheduleDrain();
+}
+function scheduleDrain(): void {
+  if (drainScheduled) return;
+  drainScheduled = true;
+  setImmediate(drainPending);
 }
 
 /** One child logger per process logger and mode, shared by every stream (not one per stream). */
@@ -164,10 +179,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   protected push(): void {
     if (this.closed || !this.snapshot) return;
     pending.add(this);
-    if (!drainScheduled) {
-      drainScheduled = true;
-      setImmediate(drainPending);
-    }
+    scheduleDrain();
   }
 
   /** Recomputes and sends now (the pending-push drain calls this). */
