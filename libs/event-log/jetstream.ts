@@ -14,6 +14,7 @@ import type { NewEvent, StoredEvent } from './event.ts';
 import { BatchInterruptedError, EventLogUnavailableError, EventTooLargeError, VersionConflictError } from './errors.ts';
 import { DEDUP_WINDOW_MS, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type Subscription } from './port.ts';
 import { escapeToken, resourceSubject } from './subject.ts';
+import { avoidRequestCancelCost } from './nats-request-cost.ts';
 
 export interface JetStreamLogOptions {
   /** NATS URL(s), comma-separated. */
@@ -67,6 +68,7 @@ export class JetStreamEventLog implements EventLog {
   ) {}
 
   static async open(opts: JetStreamLogOptions, existing?: NatsConnection): Promise<JetStreamEventLog> {
+    avoidRequestCancelCost();
     const nc =
       existing ??
       (await connect({
