@@ -29,6 +29,8 @@ import { RegistrationError } from '../xds-gateway/stream.ts';
 import { StreamStatusRegistry } from '../xds-gateway/status.ts';
 import { loadOrCreateTls } from '../xds-gateway/tls.ts';
 
+/** How often a projector also looks for manifests of deleted Dataplanes in its share (besides membership changes). */
+const ORPHAN_SWEEP_MS = 60_000;
 /** Responses awaiting ACKs above which a gateway counts as pushing configuration (a few stuck proxies do not count). */
 const PUSHING_THRESHOLD = 64;
 
@@ -135,19 +137,38 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       lifecycle.onShutdown('projector membership', () => membership.stop());
       await membership.start();
       // A moved share is generated at once; new Dataplanes reach their owner through onEvent.
-      // Manifests of Dataplanes deleted while their owner was dying get their deletion here.
-      const sweep = () =>
+      // Manifests of Dataplanes deleted while their owner was dying get their deletion here: on
+      // every membership change, then every ORPHAN_SWEEP_MS as a safety net (soon again after a
+      // sweep that failed, e.g. while NATS was down).
+      let sweepTimer: NodeJS.Timeout | undefined;
+      let sweeping = true;
+      const sweepIn = (ms: number) => {
+        clearTimeout(sweepTimer);
+        if (!sweeping) return;
+        sweepTimer = setTimeout(sweep, ms);
+        sweepTimer.unref();
+      };
+      const sweep = (): void => {
         publisher.sweepOrphans((key) => gen.exists(key)).then(
-          (n) => n > 0 && logger.info({ component: 'projector', deleted: n }, 'published deletions for manifests whose Dataplane is gone'),
-          (err: Error) => logger.warn({ component: 'projector', err: err.message }, 'cannot sweep manifests of deleted Dataplanes'),
+          (n) => {
+            if (n > 0) logger.info({ component: 'projector', deleted: n }, 'published deletions for manifests whose Dataplane is gone');
+            sweepIn(ORPHAN_SWEEP_MS);
+          },
+          (err: Error) => {
+            logger.warn({ component: 'projector', err: err.message }, 'cannot sweep manifests of deleted Dataplanes; trying again in 5s');
+            sweepIn(5000);
+          },
         );
+      };
       membership.onChange(() => {
         gen.regenerate(publisher.reshare(gen.proxyKeys()));
-        void sweep();
+        sweep();
       });
       gen.regenerate(publisher.reshare(gen.proxyKeys()));
-      void sweep();
+      sweep();
       lifecycle.onShutdown('snapshot publisher', async () => {
+        sweeping = false;
+        clearTimeout(sweepTimer);
         gen.stop();
         // Publish what is pending, but do not wait on retries forever (NATS may be gone).
         await Promise.race([publisher.idle(), new Promise((r) => setTimeout(r, 5000))]);
