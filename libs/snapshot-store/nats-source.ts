@@ -167,7 +167,7 @@ export class NatsSnapshotSource implements SnapshotSource {
             // A shared pointer nobody has published yet: leave the resource out until it is.
             const hash = ref === SHARED ? this.pointers.get(this.pointerKey(mesh, name))?.value?.hash : ref;
             if (!hash) continue;
-            const cached = this.cache.get(`${hash}\u0000${name}`);
+            const cached = this.cached(hash, name);
             if (cached) {
               this.hooks.onContent?.('hit');
               out.push(cached);
@@ -284,9 +284,19 @@ export class NatsSnapshotSource implements SnapshotSource {
       .catch((err) => this.failed(`${p.mesh}/${p.name}`, err));
   }
 
+  /**
+   * The cached resource with this content under this name. The cache is keyed by hash alone: a
+   * key built per lookup (hash + name) cost a string concatenation and hashing at every one of
+   * ~60 lookups per connecting proxy. Envoy resources carry their name in their bytes, so one
+   * hash under two names does not happen in practice; if it does, the name is swapped in.
+   */
+  private cached(hash: string, name: string): XdsResource | undefined {
+    const r = this.cache.get(hash);
+    return r === undefined || r.name === name ? r : { ...r, name };
+  }
+
   private async resource(typeUrl: TypeUrl, name: string, hash: string): Promise<XdsResource> {
-    const key = `${hash}\u0000${name}`;
-    const cached = this.cache.get(key);
+    const cached = this.cached(hash, name);
     if (cached) {
       this.hooks.onContent?.('hit');
       return cached;
@@ -296,7 +306,7 @@ export class NatsSnapshotSource implements SnapshotSource {
       try {
         const bytes = await this.content.get(hash);
         const r: XdsResource = { typeUrl, name, body: {}, bytes, hash };
-        this.cache.set(key, r);
+        this.cache.set(hash, r);
         return r;
       } catch (err) {
         this.hooks.onContent?.(err instanceof ContentCorruptError ? 'corrupt' : 'missing');

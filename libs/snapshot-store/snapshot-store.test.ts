@@ -130,6 +130,23 @@ describe('NATS snapshot source (gateway side)', () => {
     source.close();
   });
 
+  it('serves one content object under each name that refers to it', async () => {
+    const s = await stores();
+    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger);
+    const body = { name: 'same', type: 'STATIC', connect_timeout: { seconds: 1 } };
+    const [x, y] = [makeResource(TypeUrl.Cluster, 'x', body), makeResource(TypeUrl.Cluster, 'y', body)];
+    expect(x.hash).toBe(y.hash);
+    const w = watcher(source, 'default.web-1');
+    await publish(s, 'default.web-1', buildSnapshot([x, y]), 1);
+    const served = (await w.next(1))!.resources.get(TypeUrl.Cluster)!;
+    expect([...served.entries()].map(([k, r]) => [k, r.name, r.hash])).toEqual([
+      ['x', 'x', x.hash],
+      ['y', 'y', x.hash],
+    ]);
+    w.stop();
+    source.close();
+  });
+
   it('never serves corrupt content: it counts, refetches, and serves once the content is right', async () => {
     const s = await stores();
     const outcomes: string[] = [];
