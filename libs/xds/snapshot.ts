@@ -51,12 +51,12 @@ export function select(snapshot: Snapshot, typeUrl: TypeUrl, names: ReadonlySet<
 }
 
 /** Per resource, 64 bits of SHA-256(name, hash) as two 32-bit lanes; made once per resource object. */
-const fingerprints = new WeakMap<XdsResource, readonly [number, number]>();
-function fingerprint(r: XdsResource): readonly [number, number] {
+const fingerprints = new WeakMap<XdsResource, { readonly hi: number; readonly lo: number }>();
+function fingerprint(r: XdsResource): { readonly hi: number; readonly lo: number } {
   let f = fingerprints.get(r);
   if (!f) {
     const d = createHash('sha256').update(`${r.name}\0${r.hash}`).digest();
-    fingerprints.set(r, (f = [d.readUInt32BE(0), d.readUInt32BE(4)]));
+    fingerprints.set(r, (f = { hi: d.readUInt32BE(0), lo: d.readUInt32BE(4) }));
   }
   return f;
 }
@@ -72,9 +72,9 @@ export function versionOf(resources: Iterable<XdsResource>): string {
   let hi = 0;
   let lo = 0;
   for (const r of resources) {
-    const [h, l] = fingerprint(r);
-    hi = (hi + h) >>> 0;
-    lo = (lo + l) >>> 0;
+    const f = fingerprint(r);
+    hi = (hi + f.hi) >>> 0;
+    lo = (lo + f.lo) >>> 0;
   }
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }
