@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { TypeUrl } from '../xds/protos.ts';
 import type { XdsResource } from '../xds/resource.ts';
 import type { SnapshotSource } from '../xds/snapshot-cache.ts';
-import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
+import { buildSnapshot, withResource, type Snapshot } from '../xds/snapshot.ts';
 import { ContentCorruptError, type ContentStore } from './content-store.ts';
 import { SHARED, type Manifest, type ManifestStore, type Pointer } from './manifest.ts';
 
@@ -199,15 +199,8 @@ export class NatsSnapshotSource implements SnapshotSource {
     const section: Section | undefined = entry.shared.includes(key) ? 'resources' : entry.sharedNamedOnly?.includes(key) ? 'namedOnly' : undefined;
     const old = entry.snapshot;
     if (!old || !section || this.entries.get(proxyKey) !== entry) return;
-    if (old[section].get(resource.typeUrl)?.get(resource.name) === resource) return;
-    const maps = new Map(old[section]);
-    maps.set(resource.typeUrl, new Map(old[section].get(resource.typeUrl)).set(resource.name, resource));
-    const next: Snapshot = {
-      resources: section === 'resources' ? maps : old.resources,
-      namedOnly: section === 'namedOnly' ? maps : old.namedOnly,
-      ...(changedAt !== undefined ? { changedAt } : {}),
-    };
-    this.serve(entry, next);
+    const next = withResource(old, section, resource, changedAt);
+    if (next !== old) this.serve(entry, next);
   }
 
   private pointerKey(mesh: string, name: string): string {

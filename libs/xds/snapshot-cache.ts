@@ -1,5 +1,6 @@
 import type { XdsResource } from './resource.ts';
-import type { Snapshot } from './snapshot.ts';
+import { TypeUrl } from './protos.ts';
+import { withResource, type Snapshot } from './snapshot.ts';
 
 /**
  * The seam between whoever generates snapshots (projectors) and whoever serves them (gateways).
@@ -24,10 +25,17 @@ export interface SnapshotSink {
   setShared?(mesh: string, resource: XdsResource, changedAt?: number): void;
 }
 
-/** In-process snapshot store. Tells its owner which proxies are watched, so only those are generated. */
+/**
+ * In-process snapshot store. Tells its owner which proxies are watched, so only those are
+ * generated. It serves shared ClusterLoadAssignments by reference, as gateways do over NATS:
+ * an endpoint change of a service replaces that one resource in each snapshot that holds it
+ * (found through an index), instead of the generator rebuilding every consumer's snapshot.
+ */
 export class SnapshotCache implements SnapshotSource, SnapshotSink {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly watchers = new Map<string, Set<(s: Snapshot | undefined) => void>>();
+  /** `mesh\0name` of each ClusterLoadAssignment -> the proxies whose snapshots hold it. */
+  private readonly holders = new Map<string, Set<string>>();
 
   constructor(private readonly hooks: { onFirstWatch?: (key: string) => void; onLastUnwatch?: (key: string) => void } = {}) {}
 
@@ -43,6 +51,7 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
       set.delete(onSnapshot);
       if (set.size === 0) {
         this.watchers.delete(proxyKey);
+        this.index(proxyKey, this.snapshots.get(proxyKey), undefined);
         this.snapshots.delete(proxyKey);
         this.hooks.onLastUnwatch?.(proxyKey);
       }
@@ -51,9 +60,19 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
 
   set(proxyKey: string, snapshot: Snapshot | undefined): void {
     if (!this.watchers.has(proxyKey)) return;
-    if (snapshot) this.snapshots.set(proxyKey, snapshot);
-    else this.snapshots.delete(proxyKey);
-    for (const w of this.watchers.get(proxyKey) ?? []) w(snapshot);
+    this.index(proxyKey, this.snapshots.get(proxyKey), snapshot);
+    this.serve(proxyKey, snapshot);
+  }
+
+  setShared(mesh: string, resource: XdsResource, changedAt?: number): void {
+    for (const proxyKey of this.holders.get(holderKey(mesh, resource.name)) ?? []) {
+      const old = this.snapshots.get(proxyKey);
+      if (!old) continue;
+      const section = old.resources.get(resource.typeUrl)?.has(resource.name) ? 'resources' : 'namedOnly';
+      const next = withResource(old, section, resource, changedAt);
+      // The same names: the index stays as it is.
+      if (next !== old) this.serve(proxyKey, next);
+    }
   }
 
   wants(proxyKey: string): boolean {
@@ -67,4 +86,38 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
   watched(): IterableIterator<string> {
     return this.watchers.keys();
   }
+
+  private serve(proxyKey: string, snapshot: Snapshot | undefined): void {
+    if (snapshot) this.snapshots.set(proxyKey, snapshot);
+    else this.snapshots.delete(proxyKey);
+    for (const w of this.watchers.get(proxyKey) ?? []) w(snapshot);
+  }
+
+  /** Moves the proxy in the holders index from the load assignments of `before` to those of `after`. */
+  private index(proxyKey: string, before: Snapshot | undefined, after: Snapshot | undefined): void {
+    const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
+    for (const name of loadAssignmentNames(before)) {
+      if (after && holds(after, name)) continue;
+      const set = this.holders.get(holderKey(mesh, name));
+      set?.delete(proxyKey);
+      if (set?.size === 0) this.holders.delete(holderKey(mesh, name));
+    }
+    for (const name of loadAssignmentNames(after)) {
+      if (before && holds(before, name)) continue;
+      let set = this.holders.get(holderKey(mesh, name));
+      if (!set) this.holders.set(holderKey(mesh, name), (set = new Set()));
+      set.add(proxyKey);
+    }
+  }
 }
+
+const holderKey = (mesh: string, name: string) => `${mesh}\u0000${name}`;
+
+function* loadAssignmentNames(s: Snapshot | undefined): Iterable<string> {
+  if (!s) return;
+  yield* s.resources.get(TypeUrl.ClusterLoadAssignment)?.keys() ?? [];
+  yield* s.namedOnly.get(TypeUrl.ClusterLoadAssignment)?.keys() ?? [];
+}
+
+const holds = (s: Snapshot, name: string): boolean =>
+  s.resources.get(TypeUrl.ClusterLoadAssignment)?.has(name) === true || s.namedOnly.get(TypeUrl.ClusterLoadAssignment)?.has(name) === true;

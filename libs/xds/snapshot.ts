@@ -37,6 +37,22 @@ export function buildSnapshot(resources: readonly XdsResource[], namedOnly: read
   return { resources: main, namedOnly: named };
 }
 
+/**
+ * The snapshot with one resource put into `section` (replacing the one of the same type and
+ * name). Maps of the other types, and the other section, are the previous snapshot's own
+ * objects, so streams can tell those did not change. The same snapshot if nothing changes.
+ */
+export function withResource(old: Snapshot, section: 'resources' | 'namedOnly', resource: XdsResource, changedAt?: number): Snapshot {
+  if (old[section].get(resource.typeUrl)?.get(resource.name) === resource) return old;
+  const maps = new Map(old[section]);
+  maps.set(resource.typeUrl, new Map(old[section].get(resource.typeUrl)).set(resource.name, resource));
+  return {
+    resources: section === 'resources' ? maps : old.resources,
+    namedOnly: section === 'namedOnly' ? maps : old.namedOnly,
+    ...(changedAt !== undefined ? { changedAt } : {}),
+  };
+}
+
 /** Resources of a type a request resolves to: all wildcard ones, or the named ones that exist. */
 export function select(snapshot: Snapshot, typeUrl: TypeUrl, names: ReadonlySet<string> | 'wildcard'): XdsResource[] {
   const main = snapshot.resources.get(typeUrl);
