@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { LRUCache } from 'lru-cache';
 
@@ -19,65 +19,84 @@ const CHUNKED = 1;
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * Content-addressed blobs in a JetStream KV bucket: key `c.<sha256>`, value the bytes. A blob
- * larger than one NATS message is stored as chunks (each content-addressed) plus an index
- * under its own address, so any size works. `get` checks the hash of what it reads, and a
- * blob is written at most once per process (its address says it cannot change).
+ * Content-addressed blobs in a JetStream KV bucket. Keys say what an entry is, so the
+ * collector (ContentGc) can tell from keys alone:
+ * - `c.<sha256>`: a blob, the value its bytes;
+ * - `i.<sha256>`: a blob larger than one NATS message, the value an index of its chunks;
+ * - `k.<sha256>`: one chunk (itself content-addressed), reachable only through an index.
+ * `get` checks the hash of what it reads. A blob is written at most once per process within
+ * `rewriteAfterMs`: after that a `put` writes it again, which renews its age, so the collector
+ * (which deletes only unreferenced entries older than its grace period, set well above
+ * `rewriteAfterMs`) cannot delete what a writer has just referred to without writing it.
  */
 export class ContentStore {
-  private readonly written = new LRUCache<string, true>({ max: 200_000 });
+  private readonly written: LRUCache<string, true>;
 
   private constructor(
     readonly kv: KV,
     private readonly chunkSize: number,
-  ) {}
-
-  static async open(nc: NatsConnection, bucket: string, opts: { replicas?: number; chunkSize?: number } = {}): Promise<ContentStore> {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma xDS content by sha256' });
-    const limit = (nc.info?.max_payload ?? 1024 * 1024) - 4096;
-    return new ContentStore(kv, Math.min(opts.chunkSize ?? limit, limit));
+    rewriteAfterMs: number,
+  ) {
+    this.written = new LRUCache<string, true>({ max: 200_000, ttl: rewriteAfterMs });
   }
 
-  /** Stores `bytes` under `hash` (their sha256) unless this process already did. */
+  static async open(nc: NatsConnection, bucket: string, opts: { replicas?: number; chunkSize?: number; rewriteAfterMs?: number } = {}): Promise<ContentStore> {
+    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma xDS content by sha256' });
+    const limit = (nc.info?.max_payload ?? 1024 * 1024) - 4096;
+    return new ContentStore(kv, Math.min(opts.chunkSize ?? limit, limit), opts.rewriteAfterMs ?? 15 * 60_000);
+  }
+
+  /** Stores `bytes` under `hash` (their sha256) unless this process did within `rewriteAfterMs`. */
   async put(hash: string, bytes: Uint8Array): Promise<void> {
-    if (this.written.has(hash)) return;
+    await this.write(hash, bytes, 'c');
+  }
+
+  private async write(hash: string, bytes: Uint8Array, kind: 'c' | 'k'): Promise<void> {
+    const key = `${kind}.${hash}`;
+    if (this.written.has(key)) return;
     if (bytes.length + 1 <= this.chunkSize) {
-      await this.kv.put(`c.${hash}`, withTag(RAW, bytes));
+      await this.kv.put(key, withTag(RAW, bytes));
     } else {
       const chunks: string[] = [];
       for (let off = 0; off < bytes.length; off += this.chunkSize - 1) {
         const chunk = bytes.subarray(off, off + this.chunkSize - 1);
         const h = sha256(chunk);
-        await this.put(h, chunk);
+        await this.write(h, chunk, 'k');
         chunks.push(h);
       }
-      await this.kv.put(`c.${hash}`, withTag(CHUNKED, Buffer.from(JSON.stringify({ size: bytes.length, chunks }))));
+      await this.kv.put(`i.${hash}`, withTag(CHUNKED, Buffer.from(JSON.stringify({ size: bytes.length, chunks }))));
     }
-    this.written.set(hash, true);
+    this.written.set(key, true);
   }
 
   /** The bytes at `hash`, verified. */
   async get(hash: string): Promise<Uint8Array> {
-    const entry = await this.kv.get(`c.${hash}`);
-    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) throw new ContentMissingError(`content ${hash} is not in the store`);
+    return this.read(hash, 'c');
+  }
+
+  private async read(hash: string, kind: 'c' | 'k'): Promise<Uint8Array> {
+    // A blob is under c. unless it was chunked (i.); the second read happens only for those, and for missing content.
+    const entry = live(await this.kv.get(`${kind}.${hash}`)) ?? (kind === 'c' ? live(await this.kv.get(`i.${hash}`)) : undefined);
+    if (!entry) throw new ContentMissingError(`content ${hash} is not in the store`);
     const value = entry.value;
     let bytes: Uint8Array;
     // A copy: the value is a view into the connection's read buffer (64 KB), which a cached
     // view would keep alive (in a 5,000-stream gateway that was ~45 MB).
     if (value[0] === RAW) bytes = new Uint8Array(value.subarray(1));
     else if (value[0] === CHUNKED) {
-      const index = JSON.parse(Buffer.from(value.subarray(1)).toString('utf8')) as { size: number; chunks: string[] };
-      const parts = await Promise.all(index.chunks.map((c) => this.get(c)));
+      const parts = await Promise.all(chunksOf(value).map((c) => this.read(c, 'k')));
       bytes = Buffer.concat(parts);
     } else throw new ContentCorruptError(`content ${hash} has an unknown encoding ${value[0]}`);
     if (sha256(bytes) !== hash) throw new ContentCorruptError(`content ${hash} does not match its hash`);
     return bytes;
   }
+}
 
-  /** Forgets what this process wrote, so the next `put` writes again (after content was lost). */
-  forget(hash: string): void {
-    this.written.delete(hash);
-  }
+const live = (e: KvEntry | null): KvEntry | undefined => (e && e.operation === 'PUT' && e.value.length > 0 ? e : undefined);
+
+/** The chunk hashes of an index entry's value. */
+export function chunksOf(value: Uint8Array): string[] {
+  return (JSON.parse(Buffer.from(value.subarray(1)).toString('utf8')) as { chunks: string[] }).chunks;
 }
 
 function withTag(tag: number, bytes: Uint8Array): Uint8Array {

@@ -7,7 +7,7 @@ import { NatsServer } from '../testkit/nats-server.ts';
 import { TypeUrl } from '../xds/protos.ts';
 import { makeResource, type XdsResource } from '../xds/resource.ts';
 import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
-import { ContentCorruptError, ContentMissingError, ContentStore, sha256 } from './content-store.ts';
+import { chunksOf, ContentCorruptError, ContentMissingError, ContentStore, sha256 } from './content-store.ts';
 import { manifestOf, ManifestStore } from './manifest.ts';
 import { NatsSnapshotSource } from './nats-source.ts';
 import { StatusBoard } from './status-board.ts';
@@ -75,7 +75,12 @@ describe('content store', () => {
     // Its own memory, not a view that would keep the connection's read buffer alive in a cache.
     expect(got.buffer.byteLength).toBe(small.length);
     expect(Buffer.from(await content.get(sha256(big))).equals(big)).toBe(true);
-    expect((await content.kv.get(`c.${sha256(big)}`))!.value[0]).toBe(1); // an index of chunks
+    // an index of chunks under i., the chunks under k.
+    const index = (await content.kv.get(`i.${sha256(big)}`))!.value;
+    expect(index[0]).toBe(1);
+    expect(chunksOf(index)).toHaveLength(6);
+    for (const c of chunksOf(index)) expect((await content.kv.get(`k.${c}`))?.operation).toBe('PUT');
+    expect(await content.kv.get(`c.${sha256(big)}`)).toBeNull();
     await expect(content.get('0'.repeat(64))).rejects.toBeInstanceOf(ContentMissingError);
     await content.kv.put(`c.${sha256(small)}`, Buffer.from([0, 1, 2, 3]));
     await expect(content.get(sha256(small))).rejects.toBeInstanceOf(ContentCorruptError);
