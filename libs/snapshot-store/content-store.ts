@@ -34,6 +34,7 @@ export class ContentStore {
 
   private constructor(
     readonly kv: KV,
+    readonly bucket: string,
     private readonly chunkSize: number,
     rewriteAfterMs: number,
   ) {
@@ -43,7 +44,7 @@ export class ContentStore {
   static async open(nc: NatsConnection, bucket: string, opts: { replicas?: number; chunkSize?: number; rewriteAfterMs?: number } = {}): Promise<ContentStore> {
     const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma xDS content by sha256' });
     const limit = (nc.info?.max_payload ?? 1024 * 1024) - 4096;
-    return new ContentStore(kv, Math.min(opts.chunkSize ?? limit, limit), opts.rewriteAfterMs ?? 15 * 60_000);
+    return new ContentStore(kv, bucket, Math.min(opts.chunkSize ?? limit, limit), opts.rewriteAfterMs ?? 15 * 60_000);
   }
 
   /** Stores `bytes` under `hash` (their sha256) unless this process did within `rewriteAfterMs`. */

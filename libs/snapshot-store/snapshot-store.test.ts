@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { Kvm } from '@nats-io/kv';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Kvm, type KvEntry } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ import { TypeUrl } from '../xds/protos.ts';
 import { makeResource, type XdsResource } from '../xds/resource.ts';
 import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
 import { chunksOf, ContentCorruptError, ContentMissingError, ContentStore, sha256 } from './content-store.ts';
-import { manifestOf, ManifestStore } from './manifest.ts';
+import { ContentGc } from './content-gc.ts';
+import { manifestOf, ManifestStore, type Manifest } from './manifest.ts';
 import { NatsSnapshotSource } from './nats-source.ts';
 import { StatusBoard } from './status-board.ts';
 
@@ -291,5 +292,77 @@ describe('StatusBoard', () => {
     expect(await board.read('default.dp-1999')).toEqual({ i: 1999 });
     expect((await (await new Kvm(nc).open(bucket)).status()).values).toBe(2000);
     await board.close();
+  });
+});
+
+describe('content collection', () => {
+  const manifest = (proxy: string, refs: Record<string, string>, position = 1): Manifest => ({ v: 1, proxy, position, generatedBy: 'test', resources: { [TypeUrl.Cluster]: refs }, namedOnly: {} });
+  const blob = (text: string, size = 0) => {
+    const bytes = Buffer.concat([Buffer.from(text), randomBytes(Math.max(0, size - text.length))]);
+    return { bytes, hash: sha256(bytes) };
+  };
+  const has = async (s: Awaited<ReturnType<typeof stores>>, key: string) => (await s.content.kv.get(key))?.operation === 'PUT';
+
+  it('removes content and tombstones nothing refers to, and keeps what manifests, pointers and chunked blobs need', async () => {
+    const s = await stores({ chunkSize: 1000, limit: 2000 });
+    const [a, unused, big, bigUnused, pointed, young] = [blob('a'), blob('unused'), blob('big', 4000), blob('big-unused', 4000), blob('pointed'), blob('young')];
+    for (const b of [a, unused, big, bigUnused, pointed]) await s.content.put(b.hash, b.bytes);
+    await s.manifests.publish(manifest('default.web-1', { a: a.hash, big: big.hash }));
+    await s.manifests.publishPointer('default', 'backend', pointed.hash, 1);
+    // a manifest too large for a message is itself content, referred to by the stored entry
+    const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`cluster-${i}`, a.hash]));
+    await s.manifests.publish(manifest('default.web-2', many));
+    expect(JSON.parse((await s.manifests.kv.get('default.web-2'))!.string())).toHaveProperty('ref');
+    await s.manifests.publish(manifestOf('default.gone', undefined, 2, 'test'));
+    const bigChunks = chunksOf((await s.content.kv.get(`i.${big.hash}`))!.value);
+    const unusedChunks = chunksOf((await s.content.kv.get(`i.${bigUnused.hash}`))!.value);
+    await new Promise((r) => setTimeout(r, 50));
+
+    const gc = await ContentGc.open(nc, s.content, s.manifests);
+    const grace = 40;
+    await s.content.put(young.hash, young.bytes); // within the grace period: kept although unreferenced
+    const result = await gc.sweep(grace);
+
+    expect(result).toMatchObject({ deleted: 2 + unusedChunks.length, tombstones: 1 });
+    expect(result.kept).toBeGreaterThanOrEqual(1);
+    expect(await has(s, `c.${a.hash}`)).toBe(true);
+    expect(await has(s, `c.${pointed.hash}`)).toBe(true);
+    expect(await has(s, `i.${big.hash}`)).toBe(true);
+    for (const c of bigChunks) expect(await has(s, `k.${c}`)).toBe(true);
+    expect(await has(s, `c.${young.hash}`)).toBe(true);
+    expect(await has(s, `c.${unused.hash}`)).toBe(false);
+    expect(await has(s, `i.${bigUnused.hash}`)).toBe(false);
+    for (const c of unusedChunks) expect(await has(s, `k.${c}`)).toBe(false);
+    expect(await s.manifests.kv.get('default.gone')).toBeNull();
+    // what is left still reads back whole, through a gateway too
+    expect(Buffer.from(await s.content.get(big.hash)).equals(big.bytes)).toBe(true);
+    expect((await s.manifests.read('default.web-2'))!.manifest.resources[TypeUrl.Cluster]!['cluster-59']).toBe(a.hash);
+
+    // a second sweep finds nothing more to do
+    await new Promise((r) => setTimeout(r, grace + 10));
+    expect(await gc.sweep(grace)).toMatchObject({ deleted: 1, tombstones: 0 }); // only `young`, now old
+  });
+
+  it('never removes a revision written after the one it saw', async () => {
+    const s = await stores();
+    const b = blob('rewritten');
+    await s.content.put(b.hash, b.bytes);
+    const seen = (await s.content.kv.get(`c.${b.hash}`))!;
+    await s.content.kv.put(`c.${b.hash}`, (await s.content.kv.get(`c.${b.hash}`))!.value); // a writer renews it meanwhile
+    const gc = (await ContentGc.open(nc, s.content, s.manifests)) as unknown as { purge(bucket: string, e: KvEntry): Promise<boolean> };
+    expect(await gc.purge(s.content.bucket, seen)).toBe(false); // the seen revision is already replaced: nothing removed
+    expect(await has(s, `c.${b.hash}`)).toBe(true); // the new one stays
+    expect(Buffer.from(await s.content.get(b.hash)).equals(b.bytes)).toBe(true);
+  });
+
+  it('deletes nothing when a manifest refers to content it cannot read', async () => {
+    const s = await stores({ limit: 200 });
+    const orphan = blob('orphan');
+    await s.content.put(orphan.hash, orphan.bytes);
+    await s.manifests.kv.put('default.broken', Buffer.from(JSON.stringify({ ref: '0'.repeat(64), proxy: 'default.broken', position: 1 })));
+    await new Promise((r) => setTimeout(r, 20));
+    const gc = await ContentGc.open(nc, s.content, s.manifests);
+    await expect(gc.sweep(0)).rejects.toBeInstanceOf(ContentMissingError);
+    expect(await has(s, `c.${orphan.hash}`)).toBe(true);
   });
 });
