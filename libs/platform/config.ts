@@ -38,6 +38,10 @@ export interface KumaCpConfig {
       readonly replicas: number;
       /** Retention limit of the event stream: events older than this are removed ('0': keep forever, the default). */
       readonly maxAge: string;
+      /** How often a projector collects xDS content nothing refers to ('0': never). */
+      readonly contentGcInterval: string;
+      /** Unreferenced content younger than this is kept (it may be about to be referred to). */
+      readonly contentGcGrace: string;
     };
     /** Projection checkpoints (see README, "Checkpoints and retention"). */
     readonly checkpoints: {
@@ -95,7 +99,7 @@ export function defaultConfig(): KumaCpConfig {
       type: 'embedded',
       unsafeDelete: false,
       embedded: { dataDir: join(homedir(), '.kuma-cp', 'data') },
-      nats: { url: 'nats://127.0.0.1:4222', stream: 'KUMA_EVENTS', replicas: 1, maxAge: '0' },
+      nats: { url: 'nats://127.0.0.1:4222', stream: 'KUMA_EVENTS', replicas: 1, maxAge: '0', contentGcInterval: '10m', contentGcGrace: '1h' },
       checkpoints: { interval: 10_000, keep: 3, archiveEvery: 100_000 },
       postgres: { host: '127.0.0.1', port: 5432, user: 'kuma', password: 'kuma', dbName: 'kuma' },
     },
@@ -129,6 +133,8 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_STORE_NATS_STREAM: 'store.nats.stream',
   KUMA_STORE_NATS_REPLICAS: 'store.nats.replicas',
   KUMA_STORE_NATS_MAX_AGE: 'store.nats.maxAge',
+  KUMA_STORE_NATS_CONTENT_GC_INTERVAL: 'store.nats.contentGcInterval',
+  KUMA_STORE_NATS_CONTENT_GC_GRACE: 'store.nats.contentGcGrace',
   KUMA_STORE_CHECKPOINTS_INTERVAL: 'store.checkpoints.interval',
   KUMA_STORE_CHECKPOINTS_KEEP: 'store.checkpoints.keep',
   KUMA_STORE_CHECKPOINTS_ARCHIVE_EVERY: 'store.checkpoints.archiveEvery',
@@ -219,6 +225,8 @@ function validate(c: KumaCpConfig): void {
     ['xdsServer.debounce', c.xdsServer.debounce],
     ['xdsServer.dataplaneStatusFlushInterval', c.xdsServer.dataplaneStatusFlushInterval],
     ['store.nats.maxAge', c.store.nats.maxAge],
+    ['store.nats.contentGcInterval', c.store.nats.contentGcInterval],
+    ['store.nats.contentGcGrace', c.store.nats.contentGcGrace],
   ] as const) {
     try {
       parseDuration(value);
@@ -232,6 +240,7 @@ function validate(c: KumaCpConfig): void {
   if (cp.keep < 1) throw new ConfigError('store.checkpoints.keep: must be at least 1');
   if (cp.archiveEvery < 0) throw new ConfigError('store.checkpoints.archiveEvery: must be 0 (off) or a number of events');
   if (c.store.nats.replicas < 1 || c.store.nats.replicas > 5) throw new ConfigError('store.nats.replicas: must be between 1 and 5');
+  if (parseDuration(c.store.nats.contentGcGrace) < 1) throw new ConfigError('store.nats.contentGcGrace: must be at least 1s');
 }
 
 export interface LoadedConfig {

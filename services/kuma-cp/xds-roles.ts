@@ -1,3 +1,4 @@
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../../libs/event-log/event.ts';
 import type { JetStreamEventLog } from '../../libs/event-log/jetstream.ts';
@@ -8,6 +9,7 @@ import type { Metrics } from '../../libs/platform/metrics.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
+import { ContentGc } from '../../libs/snapshot-store/content-gc.ts';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
 import { ManifestStore, SHARED, type Manifest } from '../../libs/snapshot-store/manifest.ts';
 import { NatsSnapshotSource } from '../../libs/snapshot-store/nats-source.ts';
@@ -109,7 +111,8 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   let manifests: ManifestStore | undefined;
   let board: StatusBoard | undefined;
   if (nats) {
-    content = await ContentStore.open(nats.nc, bucket('CONTENT'), { replicas });
+    // A writer renews content it refers to after a quarter of the collector's grace period (see ContentGc).
+    content = await ContentStore.open(nats.nc, bucket('CONTENT'), { replicas, rewriteAfterMs: (parseDuration(config.store.nats.contentGcGrace) * 1000) / 4 });
     manifests = await ManifestStore.open(nats.nc, bucket('MANIFESTS'), content, { replicas });
     board = await StatusBoard.open(nats.nc, bucket('STATUS'), logger, {
       replicas,
@@ -166,9 +169,11 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       });
       gen.regenerate(publisher.reshare(gen.proxyKeys()));
       sweep();
+      const stopGc = await startContentGc(nats.nc, content!, manifests!, membership, config, xdsMetrics, logger);
       lifecycle.onShutdown('snapshot publisher', async () => {
         sweeping = false;
         clearTimeout(sweepTimer);
+        stopGc();
         gen.stop();
         // Publish what is pending, but do not wait on retries forever (NATS may be gone).
         await Promise.race([publisher.idle(), new Promise((r) => setTimeout(r, 5000))]);
@@ -271,4 +276,45 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     lifecycle.onShutdown('data plane server', () => gw.close());
   }
   return result;
+}
+
+/**
+ * Content collection runs on one projector at a time: the one that owns a fixed key by the
+ * same rendezvous hashing that shares the proxies. Two that briefly both think so are safe
+ * (each removal is bounded by the revision it saw).
+ */
+async function startContentGc(
+  nc: NatsConnection,
+  content: ContentStore,
+  manifests: ManifestStore,
+  membership: Membership,
+  config: KumaCpConfig,
+  metrics: XdsMetrics,
+  logger: Logger,
+): Promise<() => void> {
+  const intervalMs = parseDuration(config.store.nats.contentGcInterval) * 1000;
+  if (intervalMs === 0) return () => undefined;
+  const graceMs = parseDuration(config.store.nats.contentGcGrace) * 1000;
+  const gc = await ContentGc.open(nc, content, manifests);
+  let running = false;
+  const run = async () => {
+    if (running || !membership.owns('\u0000content-gc')) return;
+    running = true;
+    const started = performance.now();
+    try {
+      const r = await gc.sweep(graceMs);
+      metrics.contentGcRuns.inc({ outcome: 'ok' });
+      metrics.contentGcRemoved.inc({ kind: 'content' }, r.deleted);
+      metrics.contentGcRemoved.inc({ kind: 'tombstone' }, r.tombstones);
+      logger.info({ component: 'projector', ...r, seconds: Math.round(performance.now() - started) / 1000 }, 'collected unreferenced xDS content');
+    } catch (err) {
+      metrics.contentGcRuns.inc({ outcome: 'failed' });
+      logger.warn({ component: 'projector', err: (err as Error).message }, 'content collection failed; nothing was removed on its account');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void run(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -17,6 +17,8 @@ export class XdsMetrics {
   readonly contentLookups: Counter<'outcome'>;
   readonly contentCacheBytes: Gauge;
   readonly staleManifests: Counter;
+  readonly contentGcRuns: Counter<'outcome'>;
+  readonly contentGcRemoved: Counter<'kind'>;
   readonly eventToAckSeconds: Histogram;
   /** Latest responses (one per stream and type) sent and not yet ACKed or NACKed; kept by the streams. */
   awaitingAck = 0;
@@ -69,6 +71,13 @@ export class XdsMetrics {
       help: 'xDS responses (the latest per stream and type) sent and not yet acknowledged or rejected.',
       registers,
       collect: (): void => awaiting.set(this.awaitingAck),
+    });
+    this.contentGcRuns = new Counter({ name: 'kuma_projector_content_gc_runs_total', help: 'Collections of unreferenced xDS content by this projector, by outcome (ok, failed).', labelNames: ['outcome'], registers });
+    this.contentGcRemoved = new Counter({
+      name: 'kuma_projector_content_gc_removed_total',
+      help: 'Entries removed by content collection: content (blobs, indexes, chunks) and tombstone (manifests of deleted proxies).',
+      labelNames: ['kind'],
+      registers,
     });
     this.staleManifests = new Counter({ name: 'kuma_xds_stale_manifests_total', help: 'Manifests ignored by a gateway because it serves a newer one.', registers });
   }

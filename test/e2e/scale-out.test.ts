@@ -31,6 +31,9 @@ const env = () => ({
   KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none',
   KUMA_XDS_SERVER_DEBOUNCE: '10ms',
   KUMA_LOG_LEVEL: 'info',
+  // Content collection runs all along, through every failure below.
+  KUMA_STORE_NATS_CONTENT_GC_INTERVAL: '1s',
+  KUMA_STORE_NATS_CONTENT_GC_GRACE: '2s',
 });
 const start = (roles: string, plaintext = false) => KumaCpProcess.start({ env: env(), args: ['--roles', roles], plaintext });
 
@@ -183,6 +186,27 @@ describe('scale-out over NATS: api, 2 projectors, 2 gateways as separate process
     await new Promise((r) => setTimeout(r, 1000));
     const after = await manifests();
     expect(after).toEqual(before);
+    await allConverge();
+  }, 60_000);
+
+  it('collects content nothing refers to, while every proxy keeps its configuration', async () => {
+    const sum = async (name: string) => (await Promise.all(projectors.map((p) => metric(p, name).catch(() => 0)))).reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
+    // the changes above left old versions of the backend's load assignment behind
+    await eventually(async () => expect(await sum('kuma_projector_content_gc_removed_total{kind="content"}'), 'content removed').toBeGreaterThan(0), 15_000);
+    expect(await sum('kuma_projector_content_gc_runs_total{outcome="ok"}'), 'collections').toBeGreaterThan(0);
+    // the manifests of the deleted backends
+    await eventually(async () => expect(await sum('kuma_projector_content_gc_removed_total{kind="tombstone"}'), 'tombstones removed').toBeGreaterThan(0), 15_000);
+    // every proxy's configuration is still readable from the store (the API reads it there, uncached)
+    const names = ((await http(api.url, 'GET', '/meshes/default/dataplanes?size=1000')).body.items as { name: string }[]).map((i) => i.name);
+    for (const name of names) {
+      const res = await http(api.url, 'GET', `/meshes/default/dataplanes/${name}/_config`);
+      expect(res.status, name).toBe(200);
+      expect(Object.keys(res.body.xds[TypeUrl.Cluster] ?? {}).length, name).toBeGreaterThan(0);
+    }
+    // a change still reaches everyone, and a proxy connecting now is configured in full
+    await put('backend-9600', dp('backend-9600', 9600, 'backend'));
+    backends.add(9600);
+    connectProxy('web-2', gateways[1]!);
     await allConverge();
   }, 60_000);
 });
