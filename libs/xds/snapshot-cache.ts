@@ -67,7 +67,7 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
   setShared(mesh: string, resource: XdsResource, changedAt?: number): void {
     for (const proxyKey of this.holders.get(holderKey(mesh, resource.name)) ?? []) {
       const old = this.snapshots.get(proxyKey);
-      if (!old) continue;
+      if (!old || !holds(old, resource.name)) continue;
       const section = old.resources.get(resource.typeUrl)?.has(resource.name) ? 'resources' : 'namedOnly';
       const next = withResource(old, section, resource, changedAt);
       // The same names: the index stays as it is.

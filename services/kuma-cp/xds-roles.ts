@@ -309,7 +309,7 @@ async function startContentGc(
       logger.info({ component: 'projector', ...r, seconds: Math.round(performance.now() - started) / 1000 }, 'collected unreferenced xDS content');
     } catch (err) {
       metrics.contentGcRuns.inc({ outcome: 'failed' });
-      logger.warn({ component: 'projector', err: (err as Error).message }, 'content collection failed; nothing was removed on its account');
+      logger.warn({ component: 'projector', err: (err as Error).message }, 'content collection failed (a failed read removes nothing); trying again at the next interval');
     } finally {
       running = false;
     }

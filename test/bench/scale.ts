@@ -118,18 +118,36 @@ async function settled(projectors: KumaCpProcess[]): Promise<number> {
   return ((await untilQuiet(writes, 1000)) - t0) / 1000;
 }
 
-/** Opens the streams in windows (the listen queue holds 511); resolves once every proxy has its full config. */
-async function connectAll(targets: string[], atHalf?: () => void): Promise<{ clients: LoadClient[]; seconds: number }> {
+/** Quiet time before each memory sample, so the half and the full sample are taken in the same state. */
+const MEMORY_SETTLE_MS = 3000;
+
+/**
+ * Opens the streams in windows (the listen queue holds 511); resolves once every proxy has its
+ * full config. `sample` is taken with half and with all streams connected, each after a pause
+ * of MEMORY_SETTLE_MS that the initial-config time leaves out.
+ */
+async function connectAll<S>(targets: string[], sample: () => S): Promise<{ clients: LoadClient[]; seconds: number; half: S; all: S }> {
   const clients: LoadClient[] = [];
   const t0 = performance.now();
+  let paused = 0;
+  const settledSample = async () => {
+    const p0 = performance.now();
+    await new Promise((r) => setTimeout(r, MEMORY_SETTLE_MS));
+    const s = sample();
+    paused += performance.now() - p0;
+    return s;
+  };
+  let half: S | undefined;
   for (let i = 0; i < T.proxies; i += WINDOW) {
-    if (atHalf && i === Math.floor(T.proxies / WINDOW / 2) * WINDOW) atHalf();
+    if (i === Math.floor(T.proxies / WINDOW / 2) * WINDOW) half = await settledSample();
     const batch = Array.from({ length: Math.min(WINDOW, T.proxies - i) }, (_, k) => newClient(targets[(i + k) % targets.length]!, `default.dp-${i + k}`));
     clients.push(...batch);
     await Promise.all(batch.map((c) => c.waitFor(complete, 600_000)));
     if ((i / WINDOW) % 8 === 0) process.stderr.write(`  ${clients.length}/${T.proxies} proxies configured\n`);
   }
-  return { clients, seconds: (performance.now() - t0) / 1000 };
+  const seconds = (performance.now() - t0 - paused) / 1000;
+  const all = await settledSample();
+  return { clients, seconds, half: half ?? all, all };
 }
 
 
@@ -164,9 +182,7 @@ async function benchCluster() {
     const projectorSettleSeconds = await settled(projectors);
     process.stderr.write(`cluster: projectors settled ${round(projectorSettleSeconds)} s after the last write\n`);
     const gwBefore = gateways.map((g) => procStats(pidOf(g)));
-    let gwHalf = gwBefore;
-    const { clients, seconds } = await connectAll(gateways.map((g) => `127.0.0.1:${g.dpPlaintextPort}`), () => (gwHalf = gateways.map((g) => procStats(pidOf(g)))));
-    const gwAfter = gateways.map((g) => procStats(pidOf(g)));
+    const { clients, seconds, half: gwHalf, all: gwAfter } = await connectAll(gateways.map((g) => `127.0.0.1:${g.dpPlaintextPort}`), () => gateways.map((g) => procStats(pidOf(g))));
     if (process.env['BENCH_SCALE_HEAP_SNAPSHOT']) {
       // Gateways started with --heapsnapshot-signal=SIGUSR2 write Heap.*.heapsnapshot into the repository root.
       process.kill(pidOf(gateways[0]!), 'SIGUSR2');
@@ -217,9 +233,7 @@ async function benchSingle() {
     process.stderr.write(`single process: writing ${T.proxies} dataplanes...\n`);
     await putAll(cp.url, Array.from({ length: T.proxies }, (_, i) => i));
     const before = procStats(pidOf(cp));
-    let half = before;
-    const { clients, seconds } = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`], () => (half = procStats(pidOf(cp))));
-    const after = procStats(pidOf(cp));
+    const { clients, seconds, half, all: after } = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`], () => procStats(pidOf(cp)));
     const cpu0 = procStats(pidOf(cp)).cpuSeconds;
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     const cpu1 = procStats(pidOf(cp)).cpuSeconds;
@@ -247,9 +261,7 @@ async function benchFloor() {
     process.stderr.write('floor: encoding...\n');
     await waitForPort(httpPort, 600_000);
     const before = procStats(p.pid!);
-    let half = before;
-    const { clients, seconds } = await connectAll([`127.0.0.1:${grpcPort}`], () => (half = procStats(p.pid!)));
-    const after = procStats(p.pid!);
+    const { clients, seconds, half, all: after } = await connectAll([`127.0.0.1:${grpcPort}`], () => procStats(p.pid!));
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
     for (const c of clients) c.close();
     return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times), loadCpuSecondsPerChange, rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1), marginalRssPerStreamKB: marginalKB([half], [after], T.proxies) };
