@@ -2,13 +2,14 @@ import { versionOf } from '../../libs/xds/snapshot.ts';
 import type { TypeUrl } from '../../libs/xds/protos.ts';
 import type { XdsResource } from '../../libs/xds/resource.ts';
 import { encodeDeltaResponse, type DeltaDiscoveryRequest } from '../../libs/xds/ads-codec.ts';
+import { Held } from './held.ts';
 import { AdsStream, WILDCARD_TYPES } from './stream.ts';
 
 interface TypeState {
   wildcard: boolean;
   readonly names: Set<string>;
   /** What the proxy has acknowledged holding: name -> version (content hash). */
-  readonly acked: Map<string, string>;
+  readonly acked: Held;
   /** Sent, not yet answered: nonce -> changes (version, or null for a removal). Absent when empty (memory per stream). */
   inflight?: Map<string, Map<string, string | null>>;
   /** Versions the proxy rejected: not sent again until the content changes. Absent until a NACK. */
@@ -25,11 +26,10 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
   protected onRequest(req: DeltaDiscoveryRequest): void {
     let state = this.types.get(req.typeUrl);
     if (!state) {
-      const initial = Object.entries(req.initialVersions);
       state = {
         wildcard: req.subscribe.includes('*') || (req.subscribe.length === 0 && WILDCARD_TYPES.has(req.typeUrl)),
         names: new Set(),
-        acked: new Map(initial),
+        acked: new Held(req.initialVersions),
       };
       this.types.set(req.typeUrl, state);
     }
@@ -41,10 +41,9 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
         for (const [name, v] of changes) if (v !== null) (state.nacked ??= new Map()).set(name, v);
         this.nack(req.typeUrl, [...changes.values()].filter(Boolean).join(','), req.errorDetail.message);
       } else if (changes) {
-        for (const [name, v] of changes) {
-          if (v === null) state.acked.delete(name);
-          else state.acked.set(name, v);
-        }
+        for (const [name, v] of changes) state.acked.set(name, v);
+        // Usually the proxy now holds exactly the snapshot's map: keep a reference, not a copy.
+        if (!state.inflight) state.acked.rebase(this.snapshot?.resources.get(req.typeUrl as TypeUrl));
         this.ack(req.typeUrl, req.responseNonce);
       }
     }
@@ -56,7 +55,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
       if (n === '*') state.wildcard = false;
       else {
         state.names.delete(n);
-        state.acked.delete(n);
+        state.acked.set(n, null);
       }
     }
     // A plain ACK only moves versions from in flight to acknowledged: nothing new to send.
@@ -98,7 +97,9 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     for (const r of desired) if (this.expected(state, r.name) !== r.hash && state.nacked?.get(r.name) !== r.hash) changed.push(r);
     // Removed: held (or on its way) and subscribed, but no longer desired.
     let removed: Set<string> | undefined;
-    for (const n of state.acked.keys()) if (this.gone(state, main, named, n)) (removed ??= new Set()).add(n);
+    state.acked.forEach((n) => {
+      if (this.gone(state, main, named, n)) (removed ??= new Set()).add(n);
+    });
     if (state.inflight) for (const changes of state.inflight.values()) for (const n of changes.keys()) if (this.gone(state, main, named, n)) (removed ??= new Set()).add(n);
     if (changed.length === 0 && !removed) return;
     const nonce = this.nextNonce();
