@@ -36,6 +36,8 @@ interface Entry {
 
 /** A shared pointer followed for the proxies whose manifests refer to it. */
 interface SharedPointer {
+  /** The key in `pointers`; every entry that follows the pointer keeps this same string. */
+  readonly key: string;
   readonly mesh: string;
   readonly name: string;
   readonly sub: Subscription;
@@ -219,7 +221,7 @@ export class NatsSnapshotSource implements SnapshotSource {
           if (ptr) this.update(ptr, JSON.parse(Buffer.from(msg.data).toString('utf8')) as Pointer);
         },
       });
-      const created: SharedPointer = { mesh, name, sub, refs: new Set(), value: undefined, loaded: Promise.resolve(), chain: Promise.resolve() };
+      const created: SharedPointer = { key, mesh, name, sub, refs: new Set(), value: undefined, loaded: Promise.resolve(), chain: Promise.resolve() };
       created.loaded = this.manifests
         .readPointer(mesh, name)
         .then((v) => {
@@ -230,7 +232,8 @@ export class NatsSnapshotSource implements SnapshotSource {
       p = created;
     }
     p.refs.add(proxyKey);
-    return key;
+    // The pointer's own key string, not the one just built: 20 follows per proxy kept a copy each (~1 KB a stream).
+    return p.key;
   }
 
   private release(key: string, proxyKey: string): void {
