@@ -49,7 +49,8 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     }
     for (const n of req.subscribe) {
       if (n === '*') state.wildcard = true;
-      else state.names.add(n);
+      // The resource's own name string when there is one: the decoded one is a copy per stream.
+      else state.names.add(this.snapshot?.resources.get(req.typeUrl as TypeUrl)?.get(n)?.name ?? n);
     }
     for (const n of req.unsubscribe) {
       if (n === '*') state.wildcard = false;
