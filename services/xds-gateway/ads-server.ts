@@ -19,5 +19,7 @@ export function createGrpcServer(): grpc.Server {
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
     'grpc.max_send_message_length': 64 * 1024 * 1024,
+    // No channelz service is served; its per-call trackers cost memory on every stream.
+    'grpc.enable_channelz': 0,
   });
 }
