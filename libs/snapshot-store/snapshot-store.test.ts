@@ -277,7 +277,12 @@ describe('StatusBoard', () => {
     await board.flush();
     expect(performance.now() - started).toBeGreaterThanOrEqual(950);
     expect(await board.read('default.a')).toEqual({ a: 2 });
+    // shutting down does not wait for pushes to settle
+    board.changed('default.b', () => ({ b: 1 }));
+    const closing = performance.now();
     await board.close();
+    expect(performance.now() - closing).toBeLessThan(500);
+    expect(await board.read('default.b')).toEqual({ b: 1 });
   });
 
   it('flushes thousands of proxies paced, with a bounded number of writes in flight, and loses none', async () => {

@@ -32,6 +32,8 @@ export class StatusBoard {
   private urgentTimer: NodeJS.Timeout | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Shutting down: the last flush does not wait for pushes to settle. */
+  private closing = false;
   private watching: Promise<void> | undefined;
   private stopWatch: (() => void) | undefined;
 
@@ -83,7 +85,7 @@ export class StatusBoard {
     const slice = Math.max(1, Math.round((this.writesPerSecond * TICK_MS) / 1000));
     this.flushing = this.flushing.then(async () => {
       for (let i = 0; i < batch.length; i += slice) {
-        for (let waited = 0; waited < MAX_DEFER_MS && this.deferWhile(); waited += TICK_MS) await sleep(TICK_MS);
+        for (let waited = 0; waited < MAX_DEFER_MS && !this.closing && this.deferWhile(); waited += TICK_MS) await sleep(TICK_MS);
         const tick = sleep(i + slice < batch.length ? TICK_MS : 0);
         await Promise.all(batch.slice(i, i + slice).map(([key, read]) => write(key, read)));
         await tick;
@@ -120,6 +122,7 @@ export class StatusBoard {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.flush().catch(() => undefined);
     this.stopWatch?.();
     await this.watching?.catch(() => undefined);
