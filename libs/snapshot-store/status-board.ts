@@ -28,7 +28,8 @@ const MAX_DEFER_MS = 1000;
  */
 export class StatusBoard {
   private readonly pending = new Map<string, (proxyKey: string) => Record<string, unknown> | undefined>();
-  private readonly mirror_ = new Map<string, Record<string, unknown>>();
+  /** Raw values (own copies), parsed when read: gateways write far more often than anyone inspects. */
+  private readonly mirror_ = new Map<string, Uint8Array>();
   private urgentTimer: NodeJS.Timeout | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -108,7 +109,8 @@ export class StatusBoard {
     const ready = new Promise<void>((r) => (loaded = r));
     this.watching = (async () => {
       for await (const e of iter) {
-        if (e.operation === 'PUT' && e.value.length > 0) this.mirror_.set(e.key, JSON.parse(e.string()) as Record<string, unknown>);
+        // A copy: the value is a view into the connection's read buffer, which a kept view would hold.
+        if (e.operation === 'PUT' && e.value.length > 0) this.mirror_.set(e.key, e.value.slice());
         else this.mirror_.delete(e.key);
         if (e.delta === 0) loaded();
       }
@@ -118,7 +120,8 @@ export class StatusBoard {
   }
 
   get(proxyKey: string): Record<string, unknown> | undefined {
-    return this.mirror_.get(proxyKey);
+    const raw = this.mirror_.get(proxyKey);
+    return raw && (JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Record<string, unknown>);
   }
 
   async close(): Promise<void> {
