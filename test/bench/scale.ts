@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Agent } from 'undici';
 import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
@@ -120,19 +121,24 @@ async function settled(projectors: KumaCpProcess[]): Promise<number> {
 
 /** Quiet time before each memory sample, so the half and the full sample are taken in the same state. */
 const MEMORY_SETTLE_MS = 3000;
+/** Node flags for the measured servers: a full GC on SIGWINCH (test/bench/gc-on-signal.mjs) before each memory sample. */
+const GC_ARGS = ['--expose-gc', '--import', pathToFileURL(join(REPO_ROOT, 'test/bench/gc-on-signal.mjs')).href];
+const collect = (pids: number[]) => pids.forEach((pid) => process.kill(pid, 'SIGWINCH'));
 
 /**
  * Opens the streams in windows (the listen queue holds 511); resolves once every proxy has its
  * full config. `sample` is taken with half and with all streams connected, each after a pause
- * of MEMORY_SETTLE_MS that the initial-config time leaves out.
+ * of MEMORY_SETTLE_MS (ending with a full GC of `servers`) that the initial-config time leaves out.
  */
-async function connectAll<S>(targets: string[], sample: () => S): Promise<{ clients: LoadClient[]; seconds: number; half: S; all: S }> {
+async function connectAll<S>(targets: string[], servers: number[], sample: () => S): Promise<{ clients: LoadClient[]; seconds: number; half: S; all: S }> {
   const clients: LoadClient[] = [];
   const t0 = performance.now();
   let paused = 0;
   const settledSample = async () => {
     const p0 = performance.now();
-    await new Promise((r) => setTimeout(r, MEMORY_SETTLE_MS));
+    await new Promise((r) => setTimeout(r, MEMORY_SETTLE_MS - 1000));
+    collect(servers);
+    await new Promise((r) => setTimeout(r, 1000));
     const s = sample();
     paused += performance.now() - p0;
     return s;
@@ -175,14 +181,14 @@ async function benchCluster() {
   // For profiling, e.g. BENCH_SCALE_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (written at the graceful stop).
   const nodeArgs = (role: string) => (process.env[`BENCH_SCALE_${role.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
   const projectors = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, nodeArgs: nodeArgs('projector'), args: ['--roles', 'projector'] })));
-  const gateways = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, nodeArgs: nodeArgs('gateway'), args: ['--roles', 'gateway'], plaintext: true })));
+  const gateways = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, nodeArgs: [...GC_ARGS, ...nodeArgs('gateway')], args: ['--roles', 'gateway'], plaintext: true })));
   try {
     process.stderr.write(`cluster: writing ${T.proxies} dataplanes...\n`);
     await putAll(api.url, Array.from({ length: T.proxies }, (_, i) => i));
     const projectorSettleSeconds = await settled(projectors);
     process.stderr.write(`cluster: projectors settled ${round(projectorSettleSeconds)} s after the last write\n`);
     const gwBefore = gateways.map((g) => procStats(pidOf(g)));
-    const { clients, seconds, half: gwHalf, all: gwAfter } = await connectAll(gateways.map((g) => `127.0.0.1:${g.dpPlaintextPort}`), () => gateways.map((g) => procStats(pidOf(g))));
+    const { clients, seconds, half: gwHalf, all: gwAfter } = await connectAll(gateways.map((g) => `127.0.0.1:${g.dpPlaintextPort}`), gateways.map(pidOf), () => gateways.map((g) => procStats(pidOf(g))));
     if (process.env['BENCH_SCALE_HEAP_SNAPSHOT']) {
       // Gateways started with --heapsnapshot-signal=SIGUSR2 write Heap.*.heapsnapshot into the repository root.
       process.kill(pidOf(gateways[0]!), 'SIGUSR2');
@@ -228,12 +234,12 @@ async function benchCluster() {
 }
 
 async function benchSingle() {
-  const cp = await KumaCpProcess.start({ plaintext: true, env: { KUMA_STORE_TYPE: 'memory', KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none', KUMA_LOG_LEVEL: 'warn' } });
+  const cp = await KumaCpProcess.start({ plaintext: true, nodeArgs: GC_ARGS, env: { KUMA_STORE_TYPE: 'memory', KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none', KUMA_LOG_LEVEL: 'warn' } });
   try {
     process.stderr.write(`single process: writing ${T.proxies} dataplanes...\n`);
     await putAll(cp.url, Array.from({ length: T.proxies }, (_, i) => i));
     const before = procStats(pidOf(cp));
-    const { clients, seconds, half, all: after } = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`], () => procStats(pidOf(cp)));
+    const { clients, seconds, half, all: after } = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`], [pidOf(cp)], () => procStats(pidOf(cp)));
     const cpu0 = procStats(pidOf(cp)).cpuSeconds;
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     const cpu1 = procStats(pidOf(cp)).cpuSeconds;
@@ -256,12 +262,12 @@ async function benchSingle() {
 
 async function benchFloor() {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const p = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/bench/floor-server.ts'), String(grpcPort), String(httpPort), String(T.proxies), String(T.services), String(T.outbounds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, [...GC_ARGS, '--import', 'tsx', join(REPO_ROOT, 'test/bench/floor-server.ts'), String(grpcPort), String(httpPort), String(T.proxies), String(T.services), String(T.outbounds)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     process.stderr.write('floor: encoding...\n');
     await waitForPort(httpPort, 600_000);
     const before = procStats(p.pid!);
-    const { clients, seconds, half, all: after } = await connectAll([`127.0.0.1:${grpcPort}`], () => procStats(p.pid!));
+    const { clients, seconds, half, all: after } = await connectAll([`127.0.0.1:${grpcPort}`], [p.pid!], () => procStats(p.pid!));
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
     for (const c of clients) c.close();
     return { server: 'floor', initialConfigSeconds: round(seconds), propagation: summary(times), loadCpuSecondsPerChange, rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1), marginalRssPerStreamKB: marginalKB([half], [after], T.proxies) };
