@@ -261,16 +261,15 @@ export class NatsSnapshotSource implements SnapshotSource {
         }
         const resource = await this.resource(TypeUrl.ClusterLoadAssignment, p.name, v.hash);
         p.value = v;
-        const key = this.pointerKey(p.mesh, p.name);
         for (const proxyKey of p.refs) {
           const e = this.entries.get(proxyKey);
           if (!e) continue;
           // Behind whatever this proxy already has queued (a manifest being applied reads p.value itself);
           // at once when nothing is, as for nearly every proxy (no promise per proxy per change).
-          if (e.queued > 0) this.enqueue(proxyKey, e, () => this.replaceShared(proxyKey, e, key, resource, v.changedAt));
+          if (e.queued > 0) this.enqueue(proxyKey, e, () => this.replaceShared(proxyKey, e, p.key, resource, v.changedAt));
           else {
             try {
-              this.replaceShared(proxyKey, e, key, resource, v.changedAt);
+              this.replaceShared(proxyKey, e, p.key, resource, v.changedAt);
             } catch (err) {
               this.failed(proxyKey, err);
             }
