@@ -194,8 +194,13 @@ describe('scale-out over NATS: api, 2 projectors, 2 gateways as separate process
     // the changes above left old versions of the backend's load assignment behind
     await eventually(async () => expect(await sum('kuma_projector_content_gc_removed_total{kind="content"}'), 'content removed').toBeGreaterThan(0), 15_000);
     expect(await sum('kuma_projector_content_gc_runs_total{outcome="ok"}'), 'collections').toBeGreaterThan(0);
-    // the manifests of the deleted backends
-    await eventually(async () => expect(await sum('kuma_projector_content_gc_removed_total{kind="tombstone"}'), 'tombstones removed').toBeGreaterThan(0), 15_000);
+    // a deleted Dataplane's manifest becomes a tombstone, which is collected once older than the grace period
+    await put('doomed', dp('doomed', 9700, 'doomed'));
+    await eventually(async () => expect((await manifests()).get('default.doomed') ?? '[{},{}]', 'a live manifest').not.toBe('[{},{}]'), 15_000);
+    await del('doomed');
+    await eventually(async () => expect((await manifests()).get('default.doomed'), 'a tombstone').toBe('[{},{}]'), 15_000);
+    await eventually(async () => expect((await manifests()).has('default.doomed'), 'tombstone collected').toBe(false), 15_000);
+    expect(await sum('kuma_projector_content_gc_removed_total{kind="tombstone"}'), 'tombstones removed').toBeGreaterThan(0);
     // every proxy's configuration is still readable from the store (the API reads it there, uncached)
     const names = ((await http(api.url, 'GET', '/meshes/default/dataplanes?size=1000')).body.items as { name: string }[]).map((i) => i.name);
     for (const name of names) {
