@@ -57,11 +57,9 @@ export class ContentGc {
         live.add(parsed.hash); // a shared pointer
         continue;
       }
-      let m: Manifest;
-      if ('ref' in parsed) {
-        live.add(parsed.ref);
-        m = JSON.parse(Buffer.from(await this.content.get(parsed.ref)).toString('utf8')) as Manifest;
-      } else m = parsed;
+      // A manifest too large for a message is itself content: keep that, and read it as gateways do.
+      if ('ref' in parsed) live.add(parsed.ref);
+      const m = 'ref' in parsed ? await this.manifests.decode(e.value) : parsed;
       if (m.deleted) {
         if (e.created.getTime() < cutoff && (await this.purge(this.manifests.bucket, e))) tombstones++;
         continue;
