@@ -38,6 +38,8 @@ const MODE = 'delta' as const;
 const CLIENT = process.env['BENCH_SCALE_CLIENT'] === 'grpc' ? 'grpc' : 'lean';
 /** Which targets to run (comma-separated): cluster, single, floor. */
 const ONLY = new Set((process.env['BENCH_SCALE_ONLY'] ?? 'cluster,single,floor').split(',').map((s) => s.trim()));
+/** BENCH_SCALE_SKIP_BURST=1 leaves out the burst of 1,000 changes (its settle time is then NaN). */
+const SKIP_BURST = Boolean(process.env['BENCH_SCALE_SKIP_BURST']);
 const newClient = (target: string, nodeId: string): LoadClient =>
   CLIENT === 'lean' ? new LeanEnvoy(target, nodeId) : new FakeEnvoy({ target, nodeId, mode: MODE });
 
@@ -199,7 +201,7 @@ async function benchCluster() {
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(api.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     const cpu1 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
     const gwCpu1 = gateways.reduce((s, g) => s + procStats(pidOf(g)).cpuSeconds, 0);
-    const settle = process.env['BENCH_SCALE_SKIP_BURST'] ? NaN : await burst(api.url, clients);
+    const settle = SKIP_BURST ? NaN : await burst(api.url, clients);
     const hits = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="hit"}')));
     const misses = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="miss"}')));
     const writes = await Promise.all(projectors.map((p) => metric(p.diagnosticsPort, 'kuma_projector_manifest_writes_total{outcome="written"}')));
@@ -243,7 +245,7 @@ async function benchSingle() {
     const cpu0 = procStats(pidOf(cp)).cpuSeconds;
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     const cpu1 = procStats(pidOf(cp)).cpuSeconds;
-    const settle = await burst(cp.url, clients);
+    const settle = SKIP_BURST ? NaN : await burst(cp.url, clients);
     for (const c of clients) c.close();
     return {
       server: 'single process',
