@@ -210,6 +210,7 @@ export const DataplaneType: ResourceTypeDescriptor = {
   scope: 'Mesh',
   kumactlArg: 'dataplane',
   kumactlListArg: 'dataplanes',
+  shortName: 'dp',
   isPolicy: false,
   specLayout: 'inline',
   validate: validateDataplane,

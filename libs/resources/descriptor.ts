@@ -25,6 +25,11 @@ export interface ResourceTypeDescriptor {
   readonly kumactlArg: string;
   /** `kumactl get <list>`. */
   readonly kumactlListArg: string;
+  /**
+   * Kuma's ShortName, the type part of a KRI (`dp`, `m`). Types without one (secrets) have no
+   * KRI and their REST form has no `kri` field.
+   */
+  readonly shortName?: string;
   /** Policies (targetRef types) are matched against dataplanes by the mesh view. */
   readonly isPolicy: boolean;
   /**
@@ -34,6 +39,11 @@ export interface ResourceTypeDescriptor {
   readonly specLayout: 'inline' | 'nested';
   /** Pure validation of the spec; adds every violation to `v` (paths relative to the resource root). */
   readonly validate: (spec: Readonly<JsonObject>, v: Violations) => void;
+  /**
+   * Kuma's Deprecations(): what is accepted but deprecated in a valid resource (a Mesh name that is
+   * not RFC 1035). Each message becomes a `warnings` entry of the PUT answer.
+   */
+  readonly deprecations?: (input: Readonly<{ name: string; spec: Readonly<JsonObject> }>) => string[];
   /** Extra columns for `kumactl get`, after MESH/NAME; AGE is appended by kumactl. */
   readonly columns: readonly TableColumn[];
 }

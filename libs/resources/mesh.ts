@@ -1,5 +1,6 @@
 import type { ResourceTypeDescriptor } from './descriptor.ts';
 import { arrayAt, objectAt, rejectUnknownFields } from './fields.ts';
+import { dns1035LabelErrors } from './names.ts';
 import type { Resource } from './resource.ts';
 import { isObject, type JsonObject, type Violations } from './validation.ts';
 
@@ -61,6 +62,15 @@ export function validateMesh(spec: Readonly<JsonObject>, v: Violations): void {
   }
 }
 
+/** Kuma's MeshResource.Deprecations: a name that is not an RFC 1035 label still works, with a warning. */
+function meshDeprecations(input: Readonly<{ name: string }>): string[] {
+  const errs = dns1035LabelErrors(input.name);
+  if (errs.length === 0) return [];
+  return [
+    `Invalid Mesh resource name: '${input.name}'. It does not conform to the DNS format (RFC 1035). This is deprecated. Errors: ${errs.join('; ')}`,
+  ];
+}
+
 function backendSummary(section: unknown, selectedField: string): string {
   if (!isObject(section)) return 'off';
   const selected = section[selectedField];
@@ -83,9 +93,11 @@ export const MeshType: ResourceTypeDescriptor = {
   scope: 'Global',
   kumactlArg: 'mesh',
   kumactlListArg: 'meshes',
+  shortName: 'm',
   isPolicy: false,
   specLayout: 'inline',
   validate: validateMesh,
+  deprecations: meshDeprecations,
   columns: [
     { header: 'mTLS', value: (r) => backendSummary(r.spec['mtls'], 'enabledBackend') },
     { header: 'LOCALITY', value: (r) => onOff(r, ['routing', 'localityAwareLoadBalancing']) },

@@ -16,6 +16,7 @@ export class TypeRegistry {
   private readonly byName = new Map<string, ResourceTypeDescriptor>();
   private readonly byPlural = new Map<string, ResourceTypeDescriptor>();
   private readonly byArg = new Map<string, ResourceTypeDescriptor>();
+  private readonly byShortName = new Map<string, ResourceTypeDescriptor>();
 
   register(d: ResourceTypeDescriptor): void {
     for (const [map, key] of [
@@ -23,6 +24,7 @@ export class TypeRegistry {
       [this.byPlural, d.plural],
       [this.byArg, d.kumactlArg],
       [this.byArg, d.kumactlListArg],
+      ...(d.shortName !== undefined ? ([[this.byShortName, d.shortName]] as const) : []),
     ] as const) {
       const existing = map.get(key);
       if (existing && existing !== d) throw new Error(`resource type ${d.name}: "${key}" is already registered by ${existing.name}`);
@@ -49,6 +51,11 @@ export class TypeRegistry {
   /** By kumactl argument, singular or plural (`dataplane`, `dataplanes`). */
   findByKumactlArg(arg: string): ResourceTypeDescriptor | undefined {
     return this.byArg.get(arg.toLowerCase());
+  }
+
+  /** By KRI short name (`dp`). */
+  findByShortName(shortName: string): ResourceTypeDescriptor | undefined {
+    return this.byShortName.get(shortName);
   }
 
   all(): ResourceTypeDescriptor[] {

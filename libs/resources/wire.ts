@@ -1,4 +1,5 @@
 import type { ResourceTypeDescriptor } from './descriptor.ts';
+import { kriOf } from './kri.ts';
 import { validateLabels, validateMeshRef, validateName } from './names.ts';
 import type { TypeRegistry } from './registry.ts';
 import { UnknownTypeError } from './registry.ts';
@@ -14,7 +15,8 @@ export interface ResourceInput {
   readonly spec: Readonly<JsonObject>;
 }
 
-const META_FIELDS = ['type', 'mesh', 'name', 'labels', 'creationTime', 'modificationTime'];
+/** Fields that are not spec; `kri` is computed, so a resource read back (`kumactl get -o yaml`) applies as is. */
+const META_FIELDS = ['type', 'mesh', 'name', 'labels', 'creationTime', 'modificationTime', 'kri'];
 
 /** Identity that the request (URL) already fixes; the body must agree with it. */
 export interface ExpectedIdentity {
@@ -33,27 +35,32 @@ export function decodeResource(body: unknown, registry: TypeRegistry, expected: 
     v.add('resource must be an object');
     throw new ValidationError(v.items);
   }
-  const typeName = body['type'] ?? expected.type;
-  if (typeof typeName !== 'string' || typeName === '') {
-    v.field('type').add('cannot be empty');
-    throw new ValidationError(v.items);
-  }
-  const d = registry.find(typeName);
-  if (!d) throw new UnknownTypeError(typeName);
-  if (expected.type !== undefined && typeName !== expected.type) {
-    v.field('type').add('type from the URL has to be the same as in body');
+  // When the URL fixes the type, a body that disagrees is a violation like any other (Kuma's
+  // validateResourceRequest), not an unknown type; the URL's type is then validated.
+  const bodyType = body['type'];
+  let d: ResourceTypeDescriptor | undefined;
+  if (expected.type !== undefined) {
+    if (bodyType !== expected.type) v.field('type').add('type from the URL has to be the same as in body');
+    d = registry.get(expected.type);
+  } else {
+    if (typeof bodyType !== 'string' || bodyType === '') {
+      v.field('type').add('cannot be empty');
+      throw new ValidationError(v.items);
+    }
+    d = registry.find(bodyType);
+    if (!d) throw new UnknownTypeError(bodyType);
   }
 
+  // Every violation of the identity is reported together with the spec's, in one answer.
   const name = body['name'] ?? expected.name;
-  if (expected.name !== undefined && name !== expected.name) {
-    v.field('name').add('name from the URL has to be the same as in body');
-  } else validateName(name, v.field('name'));
+  if (expected.name !== undefined && name !== expected.name) v.field('name').add('name from the URL has to be the same as in body');
+  validateName(name, v.field('name'));
 
   let mesh: string | undefined;
   if (d.scope === 'Mesh') {
     const m = body['mesh'] ?? expected.mesh;
     if (expected.mesh !== undefined && m !== expected.mesh) v.field('mesh').add('mesh from the URL has to be the same as in body');
-    else if (validateMeshRef(m, v.field('mesh'))) mesh = m;
+    if (validateMeshRef(m, v.field('mesh'))) mesh = m;
   } else if (body['mesh'] !== undefined) {
     v.field('mesh').add(`must not be set: ${d.name} is not a mesh-scoped resource`);
   }
@@ -83,7 +90,10 @@ export function decodeResource(body: unknown, registry: TypeRegistry, expected: 
   };
 }
 
-/** Renders a stored resource in the universal JSON shape Kuma's REST API returns. */
+/**
+ * Renders a stored resource in the universal JSON shape Kuma's REST API returns, in Kuma's field
+ * order: type, mesh, name, creationTime, modificationTime, labels, kri, then the spec.
+ */
 export function encodeResource(r: Resource, d: ResourceTypeDescriptor): JsonObject {
   const out: JsonObject = { type: r.meta.type };
   if (r.meta.mesh !== undefined) out['mesh'] = r.meta.mesh;
@@ -91,7 +101,19 @@ export function encodeResource(r: Resource, d: ResourceTypeDescriptor): JsonObje
   out['creationTime'] = r.meta.creationTime;
   out['modificationTime'] = r.meta.modificationTime;
   if (Object.keys(r.meta.labels).length > 0) out['labels'] = r.meta.labels;
+  const kri = kriOf(r.meta, d);
+  if (kri !== undefined) out['kri'] = kri;
   if (d.specLayout === 'inline') Object.assign(out, r.spec);
   else out['spec'] = r.spec;
   return out;
+}
+
+/**
+ * The `warnings` of Kuma's PUT answer for a valid resource: a summary naming the resource, then
+ * each deprecation (the shape of Kuma's crud table put_meshes). Empty when nothing is deprecated.
+ */
+export function warningsFor(d: ResourceTypeDescriptor, input: ResourceInput): string[] {
+  const deprecations = d.deprecations?.(input) ?? [];
+  if (deprecations.length === 0) return [];
+  return [`${d.name} type resource ${JSON.stringify(input.name)} has the following deprecated fields: ${deprecations.join(', ')}`, ...deprecations];
 }

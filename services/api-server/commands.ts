@@ -2,7 +2,7 @@ import type { Actor, NewEvent } from '../../libs/event-log/event.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
 import type { ResourceKey } from '../../libs/resources/resource.ts';
-import { ValidationError } from '../../libs/resources/validation.ts';
+import { isObject, ValidationError } from '../../libs/resources/validation.ts';
 import type { ResourceInput } from '../../libs/resources/wire.ts';
 
 /** An event to append, and the version of its resource it was decided against. */
@@ -27,7 +27,16 @@ export class ResourceNotFoundError extends Error {
   }
 }
 
-/** Kuma's ComputeLabels for a zone control plane in universal: set only where the user did not. */
+/** Kuma's `kuma.io/proxy-type` of a Dataplane: `gateway` when it declares one, else `sidecar`. */
+function proxyType(input: ResourceInput): string {
+  const net = input.spec['networking'];
+  return isObject(net) && isObject(net['gateway']) ? 'gateway' : 'sidecar';
+}
+
+/**
+ * Kuma's ComputeLabels for a zone control plane in universal: set only where the user did not.
+ * Kuma's crud table put_update_dataplanes shows the set a Dataplane gets.
+ */
 function computedLabels(d: ResourceTypeDescriptor, input: ResourceInput, zone: string): Record<string, string> {
   if (d.scope !== 'Mesh') return { ...input.labels };
   return {
@@ -35,6 +44,7 @@ function computedLabels(d: ResourceTypeDescriptor, input: ResourceInput, zone: s
     'kuma.io/origin': 'zone',
     'kuma.io/zone': zone,
     'kuma.io/env': 'universal',
+    ...(d.name === 'Dataplane' ? { 'kuma.io/proxy-type': proxyType(input) } : {}),
     ...input.labels,
   };
 }

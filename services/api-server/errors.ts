@@ -28,3 +28,6 @@ export const notFound = (title: string) => new ApiError(404, title, 'Not found')
 
 export const meshNotFound = (mesh: string) =>
   new ApiError(404, 'Failed to retrieve Mesh', 'Not found', [{ field: 'mesh', reason: `mesh of name ${mesh} is not found` }]);
+
+/** A list (or read) in a Mesh that does not exist: Kuma's crud table list_mesh_doesnt_exist_not_found. */
+export const meshNotFoundForRead = () => new ApiError(404, 'Failed to retrieve Mesh', 'Not found');

@@ -10,12 +10,36 @@ type Query = Record<string, string | string[] | undefined>;
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 const all = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** Kuma's list filters: `name` (substring), `filter[labels.<key>]` (exact), and for Dataplanes `tag=k:v`, `gateway`. */
-export function filterResources(items: Resource[], query: Query): Resource[] {
+const LABEL_FILTER = 'filter[labels.';
+
+/**
+ * The `filter[labels.<key>]=<value>` parameters, validated as Kuma's filters.labelFilter does:
+ * only label filters (a typo such as `filter[labelds.x]` is not silently ignored), no operators
+ * (`filter[labels.x][eq]`) or unclosed brackets, each key once. Violations are reported at
+ * `<route>.filter[...]`, `route` being Kuma's route template (`/meshes/{mesh}/dataplanes`).
+ */
+export function labelFilters(query: Query, route: string): [string, string][] {
+  const violations: { field: string; reason: string }[] = [];
+  const filters: [string, string][] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (!k.startsWith('filter[')) continue;
+    const field = `${route}.${k}`;
+    if (!k.startsWith(LABEL_FILTER)) violations.push({ field, reason: 'filters are only supported on labels and status' });
+    else if (k.indexOf(']') !== k.length - 1) violations.push({ field, reason: 'advanced filters are not supported' });
+    else if (Array.isArray(v) && v.length > 1) violations.push({ field, reason: 'duplicate filter parameter' });
+    else filters.push([k.slice(LABEL_FILTER.length, -1), first(v) ?? '']);
+  }
+  if (violations.length > 0) throw new ApiError(400, 'Could not retrieve resources', 'Resource is not valid', violations);
+  return filters;
+}
+
+/**
+ * Kuma's list filters: `name` (substring), `filter[labels.<key>]` (exact), and for Dataplanes
+ * `tag=k:v`, `gateway`. `route` names the endpoint in errors (see labelFilters).
+ */
+export function filterResources(items: Resource[], query: Query, route: string): Resource[] {
   const name = first(query['name']);
-  const labels = Object.entries(query)
-    .filter(([k]) => k.startsWith('filter[labels.') && k.endsWith(']'))
-    .map(([k, v]) => [k.slice('filter[labels.'.length, -1), first(v) ?? ''] as const);
+  const labels = labelFilters(query, route);
   const tags = all(query['tag']).map((t) => {
     const i = t.indexOf(':');
     return i < 0 ? ([t, undefined] as const) : ([t.slice(0, i), t.slice(i + 1)] as const);

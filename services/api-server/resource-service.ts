@@ -26,6 +26,11 @@ export class ResourceService {
     private readonly opts: ResourceServiceOptions,
   ) {}
 
+  /** The zone this control plane runs as (Kuma's computed labels and KRIs name it). */
+  get zone(): string {
+    return this.opts.zone;
+  }
+
   private context(actor: Actor): DecideContext {
     return { actor, now: new Date(), newId: randomUUID, zone: this.opts.zone };
   }

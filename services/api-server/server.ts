@@ -11,7 +11,7 @@ import { DataplaneType } from '../../libs/resources/dataplane.ts';
 import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
 import { UnknownTypeError, type TypeRegistry } from '../../libs/resources/registry.ts';
 import { ValidationError } from '../../libs/resources/validation.ts';
-import { decodeResource, encodeResource } from '../../libs/resources/wire.ts';
+import { decodeResource, encodeResource, warningsFor } from '../../libs/resources/wire.ts';
 import type { EventLog } from '../../libs/event-log/port.ts';
 import type { CheckpointStore } from '../../libs/projection/checkpoint.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
@@ -20,8 +20,10 @@ import { addAuditRoutes, stateForRead } from './audit-routes.ts';
 import { parseBody } from './body.ts';
 import { historyOf } from './history.ts';
 import { ResourceNotFoundError } from './commands.ts';
-import { ApiError, errorBody, meshNotFound, notFound } from './errors.ts';
+import { ApiError, errorBody, meshNotFound, meshNotFoundForRead, notFound } from './errors.ts';
+import { addKriRoutes } from './kri-route.ts';
 import { filterResources, paginate, parsePage } from './listing.ts';
+import { encodeDataplaneOverview } from './overview.ts';
 import type { ResourceService } from './resource-service.ts';
 
 export const KUMA_VERSION = '2.14.0';
@@ -124,26 +126,31 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   const requireMesh = (mesh: string, state: CurrentState = projection.state) => {
     if (!state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
   };
+  /** Reads in a Mesh that does not exist answer Kuma's 404 without invalid_parameters. */
+  const requireMeshForRead = (mesh: string, state: CurrentState = projection.state) => {
+    if (!state.get({ type: 'Mesh', name: mesh })) throw meshNotFoundForRead();
+  };
   const writable = () => {
     if (deps.readOnly) throw new ApiError(405, 'Method not allowed', 'the API server is in read-only mode');
   };
-  /** One page of a type's resources (in a mesh, or all), filtered as the query says. */
-  const pageOf = (req: FastifyRequest, type: string, mesh: string | undefined, state: CurrentState = projection.state) => {
+  /** One page of a type's resources (in a mesh, or all), filtered as the query says; `plural` names the route in errors. */
+  const pageOf = (req: FastifyRequest, type: string, plural: string, mesh: string | undefined, state: CurrentState = projection.state) => {
     const query = req.query as Query;
     const page = parsePage(query);
-    const items = filterResources(state.list(type, mesh), query);
+    const route = mesh !== undefined ? `/meshes/{mesh}/${plural}` : `/${plural}`;
+    const items = filterResources(state.list(type, mesh), query, route);
     return paginate(items, page, { protocol: req.protocol, host: req.host, path: req.url.split('?')[0]!, query });
   };
   /** A list, from the live state or, with `?at=`, from the state at that point. */
   const list = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined) => {
     const { state } = await stateForRead(req, reply, projection, deps.audit?.history);
-    if (mesh !== undefined) requireMesh(mesh, state);
-    const result = pageOf(req, d.name, mesh, state);
+    if (mesh !== undefined) requireMeshForRead(mesh, state);
+    const result = pageOf(req, d.name, d.plural, mesh, state);
     return { total: result.total, items: result.items.map((r) => encodeResource(r, d)), next: result.next };
   };
   const getOne = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     const { state, past } = await stateForRead(req, reply, projection, deps.audit?.history);
-    if (mesh !== undefined) requireMesh(mesh, state);
+    // Like Kuma, a resource of a Mesh that does not exist is simply not found.
     const r = state.get({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
     if (!r) throw notFound('Could not retrieve a resource');
     if (!past) void reply.header('etag', etag(r.meta.version));
@@ -155,7 +162,8 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     const body = parseBody(req.body, req.headers['content-type'], d.name);
     const input = decodeResource(body, registry, { type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
     const { created, resource } = await service.upsert(d, input, actorOf(req), ifMatchOf(req));
-    return reply.code(created ? 201 : 200).header('etag', etag(resource.meta.version)).send({});
+    const warnings = warningsFor(d, input);
+    return reply.code(created ? 201 : 200).header('etag', etag(resource.meta.version)).send(warnings.length > 0 ? { warnings } : {});
   };
   const del = async (req: FastifyRequest, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     writable();
@@ -166,28 +174,15 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
 
   /** Kuma's DataplaneOverview: the Dataplane plus its insight. */
   const overviews = (req: FastifyRequest, mesh: string | undefined) => {
-    const result = pageOf(req, DataplaneType.name, mesh);
+    const result = pageOf(req, DataplaneType.name, 'dataplanes+insights', mesh);
     return {
       total: result.total,
-      items: result.items.map((r) => {
-        const { type: _type, mesh: m, name, creationTime, modificationTime, labels, ...spec } = encodeResource(r, DataplaneType);
-        const insight = deps.insightOf?.(r.meta.mesh!, r.meta.name);
-        return {
-          type: 'DataplaneOverview',
-          mesh: m,
-          name,
-          creationTime,
-          modificationTime,
-          ...(labels ? { labels } : {}),
-          dataplane: spec,
-          ...(insight ? { dataplaneInsight: insight } : {}),
-        };
-      }),
+      items: result.items.map((r) => encodeDataplaneOverview(r, deps.insightOf?.(r.meta.mesh!, r.meta.name))),
       next: result.next,
     };
   };
   app.get<{ Params: Params }>('/meshes/:mesh/dataplanes+insights', async (req) => {
-    requireMesh(req.params.mesh!);
+    requireMeshForRead(req.params.mesh!);
     return overviews(req, req.params.mesh);
   });
   app.get('/dataplanes+insights', async (req) => overviews(req, undefined));
@@ -220,6 +215,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   if (deps.audit) {
     addAuditRoutes(app, { registry, projection, ...deps.audit, actorOf, ...(deps.readOnly ? { readOnly: true } : {}) });
   }
+  addKriRoutes(app, { registry, projection, zone: service.zone, ...(deps.insightOf ? { insightOf: deps.insightOf } : {}) });
   deps.extraRoutes?.(app);
 
   app.get('/', async () => ({
