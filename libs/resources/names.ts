@@ -36,12 +36,22 @@ export function validateName(name: unknown, v: Violations): name is string {
   );
 }
 
+const BACKWARD_COMPAT_MESSAGE = "invalid characters. Valid characters are numbers, lowercase latin letters and '-', '_', '.' symbols.";
+
+/**
+ * A mesh or name taken from a URL path (or a KRI), checked as Kuma checks path parameters before
+ * any lookup: Kuma's older character set. Returns the reason, or undefined when it is fine.
+ */
+export function pathIdentifierError(id: string): string | undefined {
+  return BACKWARD_COMPAT.test(id) ? undefined : BACKWARD_COMPAT_MESSAGE;
+}
+
 /** The `mesh` field of a mesh-scoped resource. */
 export function validateMeshRef(mesh: unknown, v: Violations): mesh is string {
   return validateIdentifier(
     mesh,
     BACKWARD_COMPAT,
-    "invalid characters. Valid characters are numbers, lowercase latin letters and '-', '_', '.' symbols.",
+    BACKWARD_COMPAT_MESSAGE,
     v,
   );
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { KriParseError, parseKri } from '../../libs/resources/kri.ts';
+import { pathIdentifierError } from '../../libs/resources/names.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
@@ -29,6 +30,11 @@ export function addKriRoutes(app: FastifyInstance, deps: KriRouteDeps): void {
     } catch (err) {
       if (err instanceof KriParseError) throw new ApiError(400, 'Bad Request', `bad request: ${err.message}`);
       throw err;
+    }
+    // Kuma checks the parts it looks up with as it checks path parameters.
+    for (const [field, value] of [['mesh', id.mesh], ['name', id.name]] as const) {
+      const reason = pathIdentifierError(value);
+      if (reason !== undefined) throw new ApiError(400, 'Bad Request', `bad request: ${field}: ${reason}`);
     }
     const d = deps.registry.get(id.type);
     const local = id.zone === '' || id.zone === deps.zone;

@@ -24,6 +24,7 @@ import { ApiError, errorBody, meshNotFound, meshNotFoundForRead, notFound } from
 import { addKriRoutes } from './kri-route.ts';
 import { filterResources, paginate, parsePage } from './listing.ts';
 import { encodeDataplaneOverview } from './overview.ts';
+import { checkPathParams } from './path-params.ts';
 import type { ResourceService } from './resource-service.ts';
 
 export const KUMA_VERSION = '2.14.0';
@@ -106,8 +107,12 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
 
+  app.addHook('preHandler', async (req) => checkPathParams(req));
+
+  // Kuma's answer for a path it has no route for, an unknown resource type included.
+  const pageNotFound = () => new ApiError(404, 'Not Found', 'Page Not Found');
   app.setNotFoundHandler((req, reply) => {
-    const e = new ApiError(404, 'Not Found', `no endpoint for ${req.method} ${req.url.split('?')[0]}`);
+    const e = pageNotFound();
     void reply.code(404).send(errorBody(e));
   });
 
@@ -118,9 +123,9 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     void reply.code(e.status).send(errorBody(e));
   });
 
-  const typeFor = (plural: string | undefined, title: string): ResourceTypeDescriptor => {
+  const typeFor = (plural: string | undefined): ResourceTypeDescriptor => {
     const d = plural ? registry.findByPlural(plural) : undefined;
-    if (!d) throw new ApiError(404, title, `unknown resource type "${plural}"`);
+    if (!d) throw pageNotFound();
     return d;
   };
   const requireMesh = (mesh: string, state: CurrentState = projection.state) => {
@@ -202,13 +207,13 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     return { total: items.length, items };
   };
   app.get<{ Params: Params }>('/meshes/:mesh/:plural/:name/_history', async (req) => {
-    const d = typeFor(req.params.plural, 'Could not retrieve a resource');
+    const d = typeFor(req.params.plural);
     if (d.scope !== 'Mesh') throw notFound('Could not retrieve a resource');
     return history(d, req.params.mesh, req.params.name!);
   });
   app.get<{ Params: Params }>('/meshes/:name/_history', async (req) => history(registry.get('Mesh'), undefined, req.params.name!));
   app.get<{ Params: Params }>('/:plural/:name/_history', async (req) => {
-    const d = typeFor(req.params.plural, 'Could not retrieve a resource');
+    const d = typeFor(req.params.plural);
     if (d.scope !== 'Global') throw notFound('Could not retrieve a resource');
     return history(d, undefined, req.params.name!);
   });
@@ -230,40 +235,40 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
 
   // Mesh-scoped resources.
   app.get<{ Params: Params }>('/meshes/:mesh/:plural', async (req, reply) => {
-    const d = typeFor(req.params.plural, 'Could not retrieve resources');
+    const d = typeFor(req.params.plural);
     if (d.scope !== 'Mesh') throw notFound('Could not retrieve resources');
     return list(req, reply, d, req.params.mesh);
   });
   app.get<{ Params: Params }>('/meshes/:mesh/:plural/:name', async (req, reply) => {
-    const d = typeFor(req.params.plural, 'Could not retrieve a resource');
+    const d = typeFor(req.params.plural);
     if (d.scope !== 'Mesh') throw notFound('Could not retrieve a resource');
     return getOne(req, reply, d, req.params.mesh, req.params.name!);
   });
   app.put<{ Params: Params }>('/meshes/:mesh/:plural/:name', async (req, reply) => {
-    const d = typeFor(req.params.plural, 'Could not process a resource');
+    const d = typeFor(req.params.plural);
     if (d.scope !== 'Mesh') throw notFound('Could not process a resource');
     return put(req, reply, d, req.params.mesh, req.params.name!);
   });
   app.delete<{ Params: Params }>('/meshes/:mesh/:plural/:name', async (req) => {
-    const d = typeFor(req.params.plural, 'Could not delete a resource');
+    const d = typeFor(req.params.plural);
     if (d.scope !== 'Mesh') throw notFound('Could not delete a resource');
     return del(req, d, req.params.mesh, req.params.name!);
   });
 
   // Global-scoped resources (Mesh), and lists of any type across meshes.
-  app.get<{ Params: Params }>('/:plural', async (req, reply) => list(req, reply, typeFor(req.params.plural, 'Could not retrieve resources'), undefined));
+  app.get<{ Params: Params }>('/:plural', async (req, reply) => list(req, reply, typeFor(req.params.plural), undefined));
   app.get<{ Params: Params }>('/:plural/:name', async (req, reply) => {
-    const d = typeFor(req.params.plural, 'Could not retrieve a resource');
+    const d = typeFor(req.params.plural);
     if (d.scope !== 'Global') throw notFound('Could not retrieve a resource');
     return getOne(req, reply, d, undefined, req.params.name!);
   });
   app.put<{ Params: Params }>('/:plural/:name', async (req, reply) => {
-    const d = typeFor(req.params.plural, 'Could not process a resource');
+    const d = typeFor(req.params.plural);
     if (d.scope !== 'Global') throw notFound('Could not process a resource');
     return put(req, reply, d, undefined, req.params.name!);
   });
   app.delete<{ Params: Params }>('/:plural/:name', async (req) => {
-    const d = typeFor(req.params.plural, 'Could not delete a resource');
+    const d = typeFor(req.params.plural);
     if (d.scope !== 'Global') throw notFound('Could not delete a resource');
     return del(req, d, undefined, req.params.name!);
   });

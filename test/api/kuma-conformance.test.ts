@@ -36,6 +36,7 @@ const dataplane = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+const BACKWARD_COMPAT = "invalid characters. Valid characters are numbers, lowercase latin letters and '-', '_', '.' symbols.";
 const LONG_NAME = `aaaaaab${'a'.repeat(250)}`;
 const QUALIFIED_NAME_PART =
   "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
@@ -128,6 +129,24 @@ describe('Kuma 2.14 crud tables: rejections answer Kuma\'s body, change nothing 
       kumaError(404, 'Could not retrieve a resource', 'Not found')],
     ['a KRI with a section names no Dataplane', 'GET', '/_kri/kri_dp_default_default__dp-2_extra_more', undefined, 404,
       kumaError(404, 'Could not retrieve a resource', 'Not found')],
+    ['path_param_nul_byte: a NUL byte in a name is rejected before any lookup', 'GET', '/meshes/default/dataplanes/dp-2%00', undefined, 400,
+      kumaError(400, 'Bad Request', 'Resource is not valid', [{ field: 'name', reason: BACKWARD_COMPAT }])],
+    ['path_param_nul_byte: a NUL byte in a name to PUT', 'PUT', '/meshes/default/dataplanes/dp%00x', dataplane('dp%00x'), 400,
+      kumaError(400, 'Bad Request', 'Resource is not valid', [{ field: 'name', reason: BACKWARD_COMPAT }])],
+    ['path_param_nul_byte: a NUL byte in a name to DELETE', 'DELETE', '/meshes/default/dataplanes/dp%00x', undefined, 400,
+      kumaError(400, 'Bad Request', 'Resource is not valid', [{ field: 'name', reason: BACKWARD_COMPAT }])],
+    ['path_param_nul_byte: a NUL byte in a global name', 'GET', '/meshes/default%00', undefined, 400,
+      kumaError(400, 'Bad Request', 'Resource is not valid', [{ field: 'name', reason: BACKWARD_COMPAT }])],
+    ['path_param_nul_byte: a NUL byte in a mesh', 'GET', '/meshes/defa%00ult/dataplanes', undefined, 400,
+      kumaError(400, 'Bad Request', 'Resource is not valid', [{ field: 'mesh', reason: BACKWARD_COMPAT }])],
+    ['path_param_nul_byte: a NUL byte in a KRI name', 'GET', '/_kri/kri_dp_default_default__dp%00x_', undefined, 400,
+      kumaError(400, 'Bad Request', `bad request: name: ${BACKWARD_COMPAT}`)],
+    ['route_and_kri_not_found: a resource type there is no route for', 'GET', '/meshes/default/not-a-type', undefined, 404,
+      kumaError(404, 'Not Found', 'Page Not Found')],
+    ['route_and_kri_not_found: no such endpoint', 'GET', '/no-such-endpoint/x/y/z', undefined, 404,
+      kumaError(404, 'Not Found', 'Page Not Found')],
+    ['an unknown type to PUT has no route either', 'PUT', '/meshes/default/frobnicators/x', { type: 'Frobnicator', mesh: 'default', name: 'x' }, 404,
+      kumaError(404, 'Not Found', 'Page Not Found')],
   ];
   it.each(rows)('%s', async (_, method, path, body, status, expected) => {
     const before = await snapshot();
