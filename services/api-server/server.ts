@@ -172,7 +172,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   };
   const del = async (req: FastifyRequest, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     writable();
-    if (mesh !== undefined) requireMesh(mesh);
+    // Like Kuma, deleting from a Mesh that does not exist finds nothing to delete (404).
     await service.delete({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name }, actorOf(req), ifMatchOf(req));
     return {};
   };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
+import { runKumactl } from '../../libs/testkit/kumactl.ts';
 
 /**
  * Conformance with Kuma 2.14's own REST test tables (kumahq/kuma pkg/api-server/testdata/
@@ -105,6 +106,10 @@ describe('Kuma 2.14 crud tables: rejections answer Kuma\'s body, change nothing 
       kumaError(404, 'Failed to retrieve Mesh', 'Not found')],
     ['one resource of a Mesh that does not exist is not found', 'GET', '/meshes/not-a-mesh/dataplanes/dp-2', undefined, 404,
       kumaError(404, 'Could not retrieve a resource', 'Not found')],
+    ['delete_dataplanes: an absent resource', 'DELETE', '/meshes/default/dataplanes/dp-404', undefined, 404,
+      kumaError(404, 'Could not delete a resource', 'Not found')],
+    ['deleting from a Mesh that does not exist finds nothing to delete', 'DELETE', '/meshes/not-a-mesh/dataplanes/dp-2', undefined, 404,
+      kumaError(404, 'Could not delete a resource', 'Not found')],
     ['list_dp_with_label_filter_bad: a filter that is not on labels', 'GET', '/meshes/default/dataplanes?filter[labelds.k8s.kuma.io/namespace]=x', undefined, 400,
       badFilter('/meshes/{mesh}/dataplanes.filter[labelds.k8s.kuma.io/namespace]', 'filters are only supported on labels and status')],
     ['list_dp_with_label_filter_op_unsupported: an operator', 'GET', '/meshes/default/dataplanes?filter[labels.k8s.kuma.io/namespace][eq]=x', undefined, 400,
@@ -249,5 +254,18 @@ describe('Kuma 2.14 crud tables: what is served', () => {
     const h = await api('GET', '/meshes/default/dataplanes/dp-2/_history');
     expect(h.status).toBe(200);
     expect(h.body.items[0].resource.kri).toBe('kri_dp_default_default__dp-2_');
+  });
+
+  it('kumactl: get -o yaml (with kri) applies back, tables are unchanged, and apply prints Kuma\'s warnings', async () => {
+    const yaml = await runKumactl(cp, ['get', 'dataplane', 'dp-2', '-o', 'yaml']);
+    expect(yaml.code).toBe(0);
+    expect(yaml.stdout).toContain('kri: kri_dp_default_default__dp-2_');
+    const applied = await runKumactl(cp, ['apply', '-f', '-'], yaml.stdout);
+    expect(applied).toMatchObject({ code: 0, stderr: '' });
+    const table = await runKumactl(cp, ['get', 'dataplanes']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^MESH\s+NAME\s+TAGS\s+ADDRESS\s+AGE$/);
+    const warned = await runKumactl(cp, ['apply', '-f', '-'], 'type: Mesh\nname: b.b\n');
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain("Warning: Invalid Mesh resource name: 'b.b'. It does not conform to the DNS format (RFC 1035).");
   });
 });

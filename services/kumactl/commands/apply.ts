@@ -58,7 +58,9 @@ export function registerApply(program: Command): void {
       bar?.start(inputs.length, 0);
       try {
         for (const { doc, input, descriptor } of inputs) {
-          await ctx.client.request('PUT', resourcePath(descriptor, input.mesh, input.name), doc);
+          const answer = await ctx.client.request<{ warnings?: unknown }>('PUT', resourcePath(descriptor, input.mesh, input.name), doc);
+          // Kuma's deprecation warnings (a Mesh name that is not RFC 1035): applied, but worth saying.
+          if (Array.isArray(answer.warnings)) for (const w of answer.warnings) process.stderr.write(`Warning: ${String(w)}\n`);
           bar?.increment();
         }
       } finally {
