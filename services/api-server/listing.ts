@@ -95,8 +95,12 @@ export function parsePage(query: Query): Page {
   }
   let offset = 0;
   if (rawOffset !== undefined && rawOffset !== '') {
+    // Kuma's store parses the offset with strconv.Atoi; its error is the detail (crud table list_mesh_00).
+    if (!/^-?\d+$/.test(rawOffset)) {
+      throw new ApiError(400, 'Could not retrieve resources', `invalid: invalid offset: strconv.Atoi: parsing ${JSON.stringify(rawOffset)}: invalid syntax`);
+    }
     if (!/^\d+$/.test(rawOffset)) {
-      throw new ApiError(400, 'Could not retrieve resources', 'Invalid offset', [{ field: 'offset', reason: 'Invalid format' }]);
+      throw new ApiError(400, 'Could not retrieve resources', 'Invalid offset', [{ field: 'offset', reason: 'must not be negative' }]);
     }
     offset = Number(rawOffset);
   }

@@ -110,6 +110,8 @@ describe('Kuma 2.14 crud tables: rejections answer Kuma\'s body, change nothing 
       kumaError(404, 'Could not delete a resource', 'Not found')],
     ['deleting from a Mesh that does not exist finds nothing to delete', 'DELETE', '/meshes/not-a-mesh/dataplanes/dp-2', undefined, 404,
       kumaError(404, 'Could not delete a resource', 'Not found')],
+    ['list_mesh_00: an offset that is not a number', 'GET', '/meshes?offset=invalid', undefined, 400,
+      kumaError(400, 'Could not retrieve resources', 'invalid: invalid offset: strconv.Atoi: parsing "invalid": invalid syntax')],
     ['list_dp_with_label_filter_bad: a filter that is not on labels', 'GET', '/meshes/default/dataplanes?filter[labelds.k8s.kuma.io/namespace]=x', undefined, 400,
       badFilter('/meshes/{mesh}/dataplanes.filter[labelds.k8s.kuma.io/namespace]', 'filters are only supported on labels and status')],
     ['list_dp_with_label_filter_op_unsupported: an operator', 'GET', '/meshes/default/dataplanes?filter[labels.k8s.kuma.io/namespace][eq]=x', undefined, 400,
