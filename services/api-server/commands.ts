@@ -2,7 +2,8 @@ import type { Actor, NewEvent } from '../../libs/event-log/event.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
 import type { ResourceKey } from '../../libs/resources/resource.ts';
-import { isObject, ValidationError } from '../../libs/resources/validation.ts';
+import { DISPLAY_NAME_LABEL } from '../../libs/resources/kri.ts';
+import { isObject, ValidationError, type FieldViolation } from '../../libs/resources/validation.ts';
 import type { ResourceInput } from '../../libs/resources/wire.ts';
 
 /** An event to append, and the version of its resource it was decided against. */
@@ -33,20 +34,42 @@ function proxyType(input: ResourceInput): string {
   return isObject(net) && isObject(net['gateway']) ? 'gateway' : 'sidecar';
 }
 
+/** Labels only a Kubernetes control plane sets; a universal one never accepts them (identity spoofing). */
+const KUBERNETES_ONLY_LABELS = ['k8s.kuma.io/namespace', 'k8s.kuma.io/service-account'];
+
 /**
- * Kuma's ComputeLabels for a zone control plane in universal: set only where the user did not.
- * Kuma's crud table put_update_dataplanes shows the set a Dataplane gets.
+ * Kuma's ComputeLabels for a zone control plane in universal. Kuma's crud table
+ * put_update_dataplanes shows the set a mesh-scoped resource gets. These labels are managed: a
+ * client may send them (a resource read back) only with the value the control plane computes,
+ * since they feed the KRI and identity; anything else is rejected with Kuma's messages (crud
+ * tables put_immutable_zone, put_origin_differs_non_federated, put_meshtimeout_spoofed_k8s_labels).
  */
 function computedLabels(d: ResourceTypeDescriptor, input: ResourceInput, zone: string): Record<string, string> {
-  if (d.scope !== 'Mesh') return { ...input.labels };
-  return {
-    'kuma.io/mesh': input.mesh ?? 'default',
-    'kuma.io/origin': 'zone',
-    'kuma.io/zone': zone,
-    'kuma.io/env': 'universal',
-    ...(d.name === 'Dataplane' ? { 'kuma.io/proxy-type': proxyType(input) } : {}),
-    ...input.labels,
-  };
+  const managed: Record<string, string> =
+    d.scope === 'Mesh'
+      ? {
+          'kuma.io/mesh': input.mesh ?? 'default',
+          'kuma.io/origin': 'zone',
+          'kuma.io/zone': zone,
+          'kuma.io/env': 'universal',
+          ...(d.name === 'Dataplane' ? { 'kuma.io/proxy-type': proxyType(input) } : {}),
+        }
+      : {};
+  const violations: FieldViolation[] = [];
+  for (const [key, value] of Object.entries(input.labels)) {
+    const field = `labels[${JSON.stringify(key)}]`;
+    const expected = key === DISPLAY_NAME_LABEL ? input.name : managed[key];
+    if (KUBERNETES_ONLY_LABELS.includes(key)) {
+      violations.push({ field, reason: `label ${JSON.stringify(key)} is managed by the control plane and cannot be set here` });
+    } else if (expected !== undefined && value !== expected) {
+      violations.push({
+        field,
+        reason: `label ${JSON.stringify(key)} is managed by the control plane: got ${JSON.stringify(value)}, expected ${JSON.stringify(expected)}`,
+      });
+    }
+  }
+  if (violations.length > 0) throw new ValidationError(violations);
+  return { ...managed, ...input.labels };
 }
 
 /** PUT: create or replace a resource. `created` tells 201 from 200. */

@@ -100,6 +100,25 @@ describe('Kuma 2.14 crud tables: rejections answer Kuma\'s body, change nothing 
         reason:
           "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
       })],
+    ['put_meshtimeout_spoofed_k8s_labels: a universal CP refuses Kubernetes identity labels', 'PUT', '/meshes/default/dataplanes/dp-1',
+      dataplane('dp-1', { labels: { 'kuma.io/env': 'kubernetes', 'k8s.kuma.io/namespace': 'kube-system', 'k8s.kuma.io/service-account': 'admin' } }), 400,
+      invalid(
+        { field: 'labels["kuma.io/env"]', reason: 'label "kuma.io/env" is managed by the control plane: got "kubernetes", expected "universal"' },
+        { field: 'labels["k8s.kuma.io/namespace"]', reason: 'label "k8s.kuma.io/namespace" is managed by the control plane and cannot be set here' },
+        { field: 'labels["k8s.kuma.io/service-account"]', reason: 'label "k8s.kuma.io/service-account" is managed by the control plane and cannot be set here' },
+      )],
+    ['put_immutable_zone: a zone label of another zone (it would change the KRI)', 'PUT', '/meshes/default/dataplanes/dp-2',
+      dataplane('dp-2', { labels: { 'kuma.io/zone': 'other-zone' } }), 400,
+      invalid({ field: 'labels["kuma.io/zone"]', reason: 'label "kuma.io/zone" is managed by the control plane: got "other-zone", expected "default"' })],
+    ['put_origin_differs_non_federated: an origin other than zone', 'PUT', '/meshes/default/secrets/sec-1',
+      { type: 'Secret', mesh: 'default', name: 'sec-1', data: 'dGVzdAo=', labels: { 'kuma.io/origin': 'global' } }, 400,
+      invalid({ field: 'labels["kuma.io/origin"]', reason: 'label "kuma.io/origin" is managed by the control plane: got "global", expected "zone"' })],
+    ['put_display_name_differs: a display name other than the name', 'PUT', '/meshes/default/dataplanes/dp-2',
+      dataplane('dp-2', { labels: { 'kuma.io/display-name': 'my-display-name' } }), 400,
+      invalid({ field: 'labels["kuma.io/display-name"]', reason: 'label "kuma.io/display-name" is managed by the control plane: got "my-display-name", expected "dp-2"' })],
+    ['a proxy type that is not the one the spec says', 'PUT', '/meshes/default/dataplanes/dp-2',
+      dataplane('dp-2', { labels: { 'kuma.io/proxy-type': 'gateway' } }), 400,
+      invalid({ field: 'labels["kuma.io/proxy-type"]', reason: 'label "kuma.io/proxy-type" is managed by the control plane: got "gateway", expected "sidecar"' })],
     ['list_mesh_doesnt_exist_not_found: a list in a Mesh that does not exist', 'GET', '/meshes/not-a-mesh/dataplanes', undefined, 404,
       kumaError(404, 'Failed to retrieve Mesh', 'Not found')],
     ['the same for a list of secrets', 'GET', '/meshes/not-a-mesh/secrets', undefined, 404,
@@ -230,6 +249,12 @@ describe('Kuma 2.14 crud tables: what is served', () => {
     const mesh = await api('GET', '/_kri/kri_m____default_/_overview');
     expect(mesh.status).toBe(400);
     expect(mesh.body).toMatchObject({ type: '/std-errors', status: 400, title: 'Bad Request' });
+  });
+
+  it('managed labels sent with the values the control plane computes are accepted', async () => {
+    const labels = { 'kuma.io/zone': 'default', 'kuma.io/origin': 'zone', 'kuma.io/display-name': 'dp-7', team: 'a' };
+    expect((await api('PUT', '/meshes/default/dataplanes/dp-7', dataplane('dp-7', { labels }))).status).toBe(201);
+    expect((await api('GET', '/meshes/default/dataplanes/dp-7')).body.labels).toMatchObject(labels);
   });
 
   it('a resource read back (with its kri) applies unchanged', async () => {
