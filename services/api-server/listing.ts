@@ -11,6 +11,7 @@ const first = (v: string | string[] | undefined): string | undefined => (Array.i
 const all = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 const LABEL_FILTER = 'filter[labels.';
+const GATEWAY_MODES = ['true', 'false', 'builtin', 'delegated'];
 
 /**
  * The `filter[labels.<key>]=<value>` parameters, validated as Kuma's filters.labelFilter does:
@@ -44,7 +45,13 @@ export function filterResources(items: Resource[], query: Query, route: string):
     const i = t.indexOf(':');
     return i < 0 ? ([t, undefined] as const) : ([t.slice(0, i), t.slice(i + 1)] as const);
   });
-  const gateway = first(query['gateway']);
+  const gateway = first(query['gateway'])?.toLowerCase() || undefined;
+  // An unknown mode must not silently match everything (Kuma's gatewayModeFilterFromParameter).
+  if (gateway !== undefined && !GATEWAY_MODES.includes(gateway)) {
+    throw new ApiError(400, 'Could not retrieve resources', 'Resource is not valid', [
+      { field: `${route}.gateway`, reason: `should use \`true\`, \`false\`, \`builtin\` or \`delegated\` instead of ${gateway}` },
+    ]);
+  }
   return items.filter((r) => {
     if (name !== undefined && !r.meta.name.includes(name)) return false;
     for (const [k, v] of labels) if (r.meta.labels[k] !== v) return false;

@@ -143,6 +143,8 @@ describe('Kuma 2.14 crud tables: rejections answer Kuma\'s body, change nothing 
       badFilter('/dataplanes.filter[labelz.a]', 'filters are only supported on labels and status')],
     ['a bad filter on dataplanes+insights', 'GET', '/meshes/default/dataplanes+insights?filter[labels.a][eq]=x', undefined, 400,
       badFilter('/meshes/{mesh}/dataplanes+insights.filter[labels.a][eq]', 'advanced filters are not supported')],
+    ['an unknown gateway mode is rejected rather than matching everything', 'GET', '/meshes/default/dataplanes?gateway=bogus', undefined, 400,
+      badFilter('/meshes/{mesh}/dataplanes.gateway', 'should use `true`, `false`, `builtin` or `delegated` instead of bogus')],
     ['get_resource_by_kri_bad-request: an empty short name', 'GET', '/_kri/kri___default_default__mtp-3_', undefined, 400,
       kumaError(400, 'Bad Request', 'bad request: unknown short name of resource type: ""')],
     ['a KRI with too few parts', 'GET', '/_kri/kri_dp_default', undefined, 400,
@@ -249,6 +251,13 @@ describe('Kuma 2.14 crud tables: what is served', () => {
     const mesh = await api('GET', '/_kri/kri_m____default_/_overview');
     expect(mesh.status).toBe(400);
     expect(mesh.body).toMatchObject({ type: '/std-errors', status: 400, title: 'Bad Request' });
+  });
+
+  it('list_dp_with_filters: gateway modes filter, case-insensitively', async () => {
+    const names = async (q: string) => (await api('GET', `/meshes/default/dataplanes?${q}`)).body.items.map((i: { name: string }) => i.name);
+    expect(await names('gateway=TRUE')).toEqual(['gw-1']);
+    expect(await names('gateway=delegated')).toEqual(['gw-1']);
+    expect(await names('gateway=false')).not.toContain('gw-1');
   });
 
   it('managed labels sent with the values the control plane computes are accepted', async () => {
