@@ -34,6 +34,11 @@ export interface ResourceTypeDescriptor {
   readonly specLayout: 'inline' | 'nested';
   /** Pure validation of the spec; adds every violation to `v` (paths relative to the resource root). */
   readonly validate: (spec: Readonly<JsonObject>, v: Violations) => void;
+  /**
+   * The spec is confidential (Secret, GlobalSecret): encrypted in the log and checkpoints, and
+   * shown as a digest everywhere but the live read of the resource itself.
+   */
+  readonly confidential?: boolean;
   /** Extra columns for `kumactl get`, after MESH/NAME; AGE is appended by kumactl. */
   readonly columns: readonly TableColumn[];
 }
