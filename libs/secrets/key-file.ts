@@ -7,7 +7,7 @@ export interface LoadedKeyring {
   readonly keyring: Keyring;
   /** The file was created by this call (a new key). */
   readonly created: boolean;
-  /** The file is readable by group or others. */
+  /** Others may read it, or the group may write it (group read is allowed: Kubernetes' fsGroup mounts). */
   readonly tooOpen: boolean;
 }
 
@@ -34,7 +34,7 @@ export function loadKeyFile(path: string, opts: { readonly create: boolean }): L
   } catch (err) {
     throw new KeyFileError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
-  return { keyring: parseKeyFile(text, path), created, tooOpen: (mode & 0o077) !== 0 };
+  return { keyring: parseKeyFile(text, path), created, tooOpen: (mode & 0o027) !== 0 };
 }
 
 /** Replaces the key file with `keys` (primary first), atomically, mode 0600. */

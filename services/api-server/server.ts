@@ -128,7 +128,8 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const e = toApiError(err, req, registry);
     if (e.status >= 500) req.log.error({ err }, 'request failed');
-    else req.log.debug({ err: err.message }, 'request rejected');
+    // Not the detail: parser messages quote the body (JSON.parse does), which may be a Secret's data.
+    else req.log.debug({ status: e.status, title: e.title, fields: e.invalidParameters.map((p) => p.field) }, 'request rejected');
     void reply.code(e.status).send(errorBody(e));
   });
 

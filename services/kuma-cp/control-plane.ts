@@ -50,7 +50,13 @@ async function listen(app: FastifyInstance, port: number, host: string, what: st
 }
 
 /** Starts the roles of one kuma-cp process. Resolves once the process is ready. */
-export async function startControlPlane(config: KumaCpConfig, roles: readonly Role[], logger: Logger): Promise<ControlPlane> {
+export async function startControlPlane(
+  config: KumaCpConfig,
+  roles: readonly Role[],
+  logger: Logger,
+  /** Called once the process has shut itself down after an error it cannot serve through (the owner exits non-zero). */
+  onFatal: (err: Error) => void = () => (process.exitCode = 1),
+): Promise<ControlPlane> {
   const instanceId = `${hostname()}-${randomUUID().slice(0, 4)}`;
   const lifecycle = new Lifecycle(logger);
   const metrics = new Metrics();
@@ -74,7 +80,7 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
       const e = encryption.explain(err);
       if (!projectionStarted) return failStart(e);
       logger.fatal({ component: 'store-encryption', err: e }, 'stopping: the log holds a secret this process cannot decrypt');
-      void lifecycle.shutdown().finally(() => (process.exitCode = 1));
+      void lifecycle.shutdown().finally(() => onFatal(e));
     };
     const encrypted = new EncryptingEventLog(raw, encryption.sealer, onUndecryptable);
     const log = new InstrumentedEventLog(encrypted, (outcome, s) => metrics.logAppendDuration.observe({ store: raw.kind, outcome }, s));

@@ -35,7 +35,10 @@ program
     const logger = createLogger({ level: opts.logLevel ?? loaded.config.logLevel });
     for (const name of loaded.unknownEnv) logger.warn({ component: 'config', variable: name }, 'unknown KUMA_ environment variable ignored');
     try {
-      const cp = await startControlPlane(loaded.config, opts.roles, logger);
+      const cp = await startControlPlane(loaded.config, opts.roles, logger, () => {
+        logger.flush();
+        process.exit(1);
+      });
       cp.lifecycle.handleSignals((code) => {
         logger.flush();
         process.exit(code);

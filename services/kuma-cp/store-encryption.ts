@@ -12,7 +12,7 @@ export class StoreEncryptionError extends Error {
   override readonly name = 'StoreEncryptionError';
 }
 
-export const KEY_FILE_SETTING = 'store.encryption.keyFile (KUMA_STORE_ENCRYPTION_KEY_FILE)';
+export const KEY_FILE_SETTING = 'store.encryption.keyFile / KUMA_STORE_ENCRYPTION_KEY_FILE';
 
 export interface StoreEncryption {
   readonly keyFile: string;
@@ -49,7 +49,7 @@ export function openStoreEncryption(config: KumaCpConfig, registry: TypeRegistry
     throw new StoreEncryptionError(`${KEY_FILE_SETTING}: ${(err as Error).message}`, { cause: err });
   }
   if (loaded.created) log.info({ keyFile, kid: loaded.keyring.primary.id }, 'generated a store encryption key (back it up apart from the data: without it no secret can be read)');
-  if (loaded.tooOpen) log.warn({ keyFile }, 'the store encryption key file is readable by group or others: chmod 600 it');
+  if (loaded.tooOpen) log.warn({ keyFile }, 'the store encryption key file is open to others (or writable by its group): chmod 600 it');
   log.info({ keyFile, primary: loaded.keyring.primary.id, keys: loaded.keyring.ids().length }, 'store encryption keyring loaded');
   const confidential = (type: string) => registry.find(type)?.confidential === true;
   return {
@@ -59,7 +59,7 @@ export function openStoreEncryption(config: KumaCpConfig, registry: TypeRegistry
     redactor: new SecretRedactor(confidential, (c) => loaded.keyring.digest(c)),
     explain: (err) =>
       new StoreEncryptionError(
-        `${err.message}. The keyring ${keyFile} (${KEY_FILE_SETTING}) does not hold the key this data was encrypted with${loaded.created ? ' (the file was generated at this start: the original key file is missing)' : ''}`,
+        `${err.message}. The keyring ${keyFile}, set by ${KEY_FILE_SETTING}, does not hold the key this data was encrypted with${loaded.created ? ' (the file was generated at this start: the original key file is missing)' : ''}`,
         { cause: err },
       ),
   };
