@@ -1,11 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { generateKeyFile } from '../secrets/key-file.ts';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let sharedKeyFile: string | undefined;
+/**
+ * One store encryption key file for every kuma-cp this test process starts on the nats store
+ * (replicas of one cluster must share it; the nats store does not generate one).
+ */
+export function sharedStoreKeyFile(): string {
+  if (!sharedKeyFile) {
+    const dir = mkdtempSync(join(tmpdir(), 'kuma-kek-'));
+    sharedKeyFile = join(dir, 'store-encryption.key');
+    generateKeyFile(sharedKeyFile);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return sharedKeyFile;
+}
 
 /**
  * A real `kuma-cp run` child process on free loopback ports with a private data directory.
@@ -67,6 +83,7 @@ export class KumaCpProcess {
         KUMA_DP_SERVER_PORT: String(this.dpPort),
         ...(this.dpPlaintextPort ? { KUMA_DP_SERVER_PLAINTEXT_PORT: String(this.dpPlaintextPort) } : {}),
         KUMA_LOG_LEVEL: 'info',
+        ...(this.env['KUMA_STORE_TYPE'] === 'nats' ? { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() } : {}),
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,6 +105,11 @@ export class KumaCpProcess {
       if (Date.now() > deadline) throw new Error(`kuma-cp not ready after 30 s:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The process has exited by itself (stop() then resolves with its exit code). */
+  get exited(): boolean {
+    return this.proc !== undefined && this.proc.exitCode !== null;
   }
 
   /** SIGTERM (graceful) or SIGKILL; resolves with the exit code (null when killed by a signal). */
