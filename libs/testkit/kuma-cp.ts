@@ -69,23 +69,41 @@ export class KumaCpProcess {
     return cp;
   }
 
+  /** The environment every child of this instance gets (its ports, directories and settings). */
+  private childEnv(): Record<string, string> {
+    return {
+      PATH: process.env['PATH'] ?? '',
+      HOME: this.dataDir,
+      KUMA_API_SERVER_HTTP_PORT: String(this.apiPort),
+      KUMA_DIAGNOSTICS_SERVER_PORT: String(this.diagnosticsPort),
+      KUMA_STORE_EMBEDDED_DATA_DIR: join(this.dataDir, 'store'),
+      KUMA_GENERAL_WORK_DIR: join(this.dataDir, 'work'),
+      KUMA_DP_SERVER_PORT: String(this.dpPort),
+      ...(this.dpPlaintextPort ? { KUMA_DP_SERVER_PLAINTEXT_PORT: String(this.dpPlaintextPort) } : {}),
+      KUMA_LOG_LEVEL: 'info',
+      ...(this.env['KUMA_STORE_TYPE'] === 'nats' ? { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() } : {}),
+      ...this.env,
+    };
+  }
+
+  /** Runs another `kuma-cp` command (e.g. `encryption rotate-key`) with this instance's settings. */
+  exec(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), ...args], { cwd: REPO_ROOT, env: this.childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.once('error', reject);
+      p.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
   async restart(): Promise<void> {
     if (this.proc) throw new Error('kuma-cp is already running');
     const proc = spawn(process.execPath, [...this.nodeArgs, join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), 'run', ...this.args], {
       cwd: REPO_ROOT,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: this.dataDir,
-        KUMA_API_SERVER_HTTP_PORT: String(this.apiPort),
-        KUMA_DIAGNOSTICS_SERVER_PORT: String(this.diagnosticsPort),
-        KUMA_STORE_EMBEDDED_DATA_DIR: join(this.dataDir, 'store'),
-        KUMA_GENERAL_WORK_DIR: join(this.dataDir, 'work'),
-        KUMA_DP_SERVER_PORT: String(this.dpPort),
-        ...(this.dpPlaintextPort ? { KUMA_DP_SERVER_PLAINTEXT_PORT: String(this.dpPlaintextPort) } : {}),
-        KUMA_LOG_LEVEL: 'info',
-        ...(this.env['KUMA_STORE_TYPE'] === 'nats' ? { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() } : {}),
-        ...this.env,
-      },
+      env: this.childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
