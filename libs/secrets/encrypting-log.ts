@@ -23,12 +23,17 @@ export class EncryptingEventLog implements EventLog {
   }
 
   async append(event: NewEvent, options?: AppendOptions): Promise<StoredEvent> {
-    return this.sealer.openEvent(await this.inner.append(this.sealer.sealEvent(event), options));
+    return this.plain(event, await this.inner.append(this.sealer.sealEvent(event), options));
   }
 
   async appendAll(items: readonly BatchItem[]): Promise<StoredEvent[]> {
     const stored = await this.inner.appendAll(items.map((i) => ({ ...i, event: this.sealer.sealEvent(i.event) })));
-    return stored.map((e) => this.sealer.openEvent(e));
+    return stored.map((e, i) => this.plain(items[i]!.event, e));
+  }
+
+  /** The stored event in plaintext: the one written (no decryption) unless de-duplication answered an older one. */
+  private plain(written: NewEvent, stored: StoredEvent): StoredEvent {
+    return stored.id === written.id && stored.time === written.time ? ({ ...written, seq: stored.seq } as StoredEvent) : this.sealer.openEvent(stored);
   }
 
   async *read(from: number, to?: number, filter?: EventFilter): AsyncIterable<StoredEvent> {

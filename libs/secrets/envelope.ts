@@ -38,8 +38,7 @@ export class EnvelopeError extends Error {
 const b64 = (b: Buffer): string => b.toString('base64url');
 const unb64 = (s: string): Buffer => Buffer.from(s, 'base64url');
 
-function gcmEncrypt(key: Buffer, plaintext: Buffer, aad: Buffer): { iv: Buffer; ct: Buffer; tag: Buffer } {
-  const iv = randomBytes(12);
+function gcmEncrypt(key: Buffer, iv: Buffer, plaintext: Buffer, aad: Buffer): { iv: Buffer; ct: Buffer; tag: Buffer } {
   const c = createCipheriv('aes-256-gcm', key, iv);
   c.setAAD(aad);
   const ct = Buffer.concat([c.update(plaintext), c.final()]);
@@ -58,10 +57,13 @@ const wrapAad = (kid: string) => Buffer.from(`${ENVELOPE_ALG}\u0000${kid}`);
 
 /** Seals `plaintext` under a new data key wrapped by `kek`, bound to `aad`. */
 export function seal(kek: Kek, plaintext: Buffer, aad: string): Envelope {
-  const dataKey = randomBytes(32);
+  // One draw for the data key and both IVs (96-bit random IVs: each key is used once, the KEK
+  // well under the 2^32 messages GCM allows per key with random IVs).
+  const random = randomBytes(32 + 12 + 12);
+  const dataKey = random.subarray(0, 32);
   try {
-    const wrapped = gcmEncrypt(kek.key, dataKey, wrapAad(kek.id));
-    const body = gcmEncrypt(dataKey, plaintext, Buffer.from(aad));
+    const wrapped = gcmEncrypt(kek.key, random.subarray(32, 44), dataKey, wrapAad(kek.id));
+    const body = gcmEncrypt(dataKey, random.subarray(44, 56), plaintext, Buffer.from(aad));
     return {
       alg: ENVELOPE_ALG,
       kid: kek.id,
