@@ -27,6 +27,14 @@ export class SecretRedactor {
     return { meta: r.meta, spec: this.spec(r.meta.type, r.spec) };
   }
 
+  /**
+   * A resource fingerprint (a plain sha256 over its JSON, as replay-verify lists differences)
+   * of a confidential type, re-keyed: the same equality, and no offline guessing of the data.
+   */
+  fingerprint(type: string, print: string): string {
+    return this.confidential(type) ? this.digest(`fingerprint\u0000${print}`) : print;
+  }
+
   event(e: StoredEvent): StoredEvent {
     if (e.op !== 'upsert' || !this.confidential(e.type)) return e;
     return { ...e, resource: { ...e.resource, spec: this.spec(e.type, e.resource.spec) } };

@@ -9,7 +9,7 @@ import type { CheckpointStore } from '../../libs/projection/checkpoint.ts';
 import { resourceOf, type CurrentState } from '../../libs/projection/current-state.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { parsePoint, PointError, type StateHistory } from '../../libs/projection/time-travel.ts';
-import { verifyReplay } from '../../libs/projection/verify.ts';
+import { verifyReplay, type VerifyDifference } from '../../libs/projection/verify.ts';
 import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
@@ -109,6 +109,16 @@ function parseBound(raw: string, field: string): { seq: number } | { time: numbe
   } catch {
     throw bad(field, `"${raw}" is not a sequence number, an RFC 3339 time, or a duration such as 2h`);
   }
+}
+
+/** A replay-verify difference with the fingerprints of confidential resources re-keyed (subjects are `<mesh>.<type>.<name>`). */
+export function redactDifference(d: VerifyDifference, redactor: SecretRedactor): VerifyDifference {
+  const type = d.subject.split('.')[1] ?? ''; // type names are plain tokens: escaping leaves them as they are
+  return {
+    subject: d.subject,
+    ...(d.live !== undefined ? { live: redactor.fingerprint(type, d.live) } : {}),
+    ...(d.rebuilt !== undefined ? { rebuilt: redactor.fingerprint(type, d.rebuilt) } : {}),
+  };
 }
 
 export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
@@ -263,7 +273,7 @@ export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
     void (async () => {
       try {
         const result = await verifyReplay(log, projection.state, deps.checkpoints, (p) => write({ progress: p }));
-        write({ result });
+        write({ result: { ...result, differences: result.differences.map((d) => redactDifference(d, deps.redactor)) } });
       } catch (err) {
         write({ error: (err as Error).message });
       } finally {
