@@ -6,12 +6,14 @@
  *
  * Ports (override with env): CLUSTER_NATS_PORT 14222, CLUSTER_API_PORT 5681, gateways on
  * CLUSTER_DP_PORT 5678 and +1 (TLS) and CLUSTER_DP_PLAINTEXT_PORT 5700 and +1 (loopback),
- * diagnostics from CLUSTER_DIAGNOSTICS_PORT 5780 up. Data in CLUSTER_DIR (.cluster-local).
+ * diagnostics from CLUSTER_DIAGNOSTICS_PORT 5780 up. Data in CLUSTER_DIR (.cluster-local), with the
+ * store encryption key the roles share (`store-encryption.key`, generated on the first run).
  * Dataplane authentication stays on (tokens from `POST /tokens/dataplane`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { generateKeyFile } from '../../libs/secrets/key-file.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -21,6 +23,8 @@ const DP_PORT = num('CLUSTER_DP_PORT', 5678);
 const DP_PLAINTEXT_PORT = num('CLUSTER_DP_PLAINTEXT_PORT', 5700);
 const DIAG_PORT = num('CLUSTER_DIAGNOSTICS_PORT', 5780);
 const DIR = resolve(process.env['CLUSTER_DIR'] ?? join(ROOT, '.cluster-local'));
+/** The store encryption keyring all roles share: generated (0600) on the first run, kept with the data after. */
+const KEY_FILE = join(DIR, 'store-encryption.key');
 const NATS_BIN = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
 
 interface Member {
@@ -77,6 +81,8 @@ function startRole(name: string, roles: string, diag: number, env: Record<string
       KUMA_STORE_NATS_URL: `nats://127.0.0.1:${NATS_PORT}`,
       KUMA_DIAGNOSTICS_SERVER_PORT: String(diag),
       KUMA_GENERAL_WORK_DIR: join(DIR, 'work'),
+      // Every role reads the log, so every role holds the one store encryption keyring.
+      KUMA_STORE_ENCRYPTION_KEY_FILE: KEY_FILE,
       ...env,
     },
     stdio: ['ignore', log.fd, log.fd],
@@ -117,6 +123,7 @@ process.on('SIGTERM', () => void shutdown(0));
 async function main(): Promise<void> {
   mkdirSync(join(DIR, 'logs'), { recursive: true });
   mkdirSync(join(DIR, 'work'), { recursive: true });
+  if (!existsSync(KEY_FILE)) generateKeyFile(KEY_FILE);
   const steps: (() => Member)[] = [
     startNats,
     () => startRole('api', 'api', DIAG_PORT, { KUMA_API_SERVER_HTTP_PORT: String(API_PORT) }, `REST API http://127.0.0.1:${API_PORT}`),

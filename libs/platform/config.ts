@@ -32,6 +32,12 @@ export interface KumaCpConfig {
     /** Allow deleting a Mesh that still has Dataplanes (Kuma's store.unsafeDelete). */
     readonly unsafeDelete: boolean;
     readonly embedded: { readonly dataDir: string };
+    /**
+     * Envelope encryption of secrets in the log and checkpoints. `keyFile`: the key-encryption
+     * keyring (one base64 key per line, the first seals new writes). '' = `<general.workDir>/store-encryption.key`,
+     * generated (0600) on first start for the memory and embedded stores; the nats store needs it set.
+     */
+    readonly encryption: { readonly keyFile: string };
     readonly nats: {
       readonly url: string;
       readonly stream: string;
@@ -99,6 +105,7 @@ export function defaultConfig(): KumaCpConfig {
       type: 'embedded',
       unsafeDelete: false,
       embedded: { dataDir: join(homedir(), '.kuma-cp', 'data') },
+      encryption: { keyFile: '' },
       nats: { url: 'nats://127.0.0.1:4222', stream: 'KUMA_EVENTS', replicas: 1, maxAge: '0', contentGcInterval: '10m', contentGcGrace: '1h' },
       checkpoints: { interval: 10_000, keep: 3, archiveEvery: 100_000 },
       postgres: { host: '127.0.0.1', port: 5432, user: 'kuma', password: 'kuma', dbName: 'kuma' },
@@ -135,6 +142,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_STORE_NATS_MAX_AGE: 'store.nats.maxAge',
   KUMA_STORE_NATS_CONTENT_GC_INTERVAL: 'store.nats.contentGcInterval',
   KUMA_STORE_NATS_CONTENT_GC_GRACE: 'store.nats.contentGcGrace',
+  KUMA_STORE_ENCRYPTION_KEY_FILE: 'store.encryption.keyFile',
   KUMA_STORE_CHECKPOINTS_INTERVAL: 'store.checkpoints.interval',
   KUMA_STORE_CHECKPOINTS_KEEP: 'store.checkpoints.keep',
   KUMA_STORE_CHECKPOINTS_ARCHIVE_EVERY: 'store.checkpoints.archiveEvery',

@@ -1,6 +1,16 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
+import type { Resource } from '../resources/resource.ts';
 import { CurrentState, digestOf, type StateSnapshot } from './current-state.ts';
+
+/**
+ * Turns resources into what a checkpoint may hold and back (the store encryption seals the
+ * specs of confidential types). `open(seal(r))` equals `r`; both may throw on bad input.
+ */
+export interface CheckpointResourceCodec {
+  sealResource(r: Resource): Resource;
+  openResource(r: Resource): Resource;
+}
 
 /** What is known about a stored checkpoint without loading it. */
 export interface CheckpointMeta {
@@ -25,6 +35,8 @@ export interface CheckpointMeta {
  */
 export interface CheckpointStore {
   readonly kind: string;
+  /** Applied to every resource on its way into (and out of) this store's checkpoints; absent: stored as they are. */
+  readonly codec?: CheckpointResourceCodec;
   /** All checkpoints, oldest first. */
   list(): Promise<CheckpointMeta[]>;
   save(meta: CheckpointMeta, data: Uint8Array): Promise<void>;
@@ -41,10 +53,11 @@ export class CorruptCheckpointError extends Error {
 const FORMAT = 1;
 
 /** Encodes a state for a checkpoint: gzip'ed JSON. Returns the meta to store with it. */
-export async function encodeCheckpoint(state: CurrentState, clusterId: string): Promise<{ meta: CheckpointMeta; data: Uint8Array }> {
+export async function encodeCheckpoint(state: CurrentState, clusterId: string, codec?: CheckpointResourceCodec): Promise<{ meta: CheckpointMeta; data: Uint8Array }> {
   const snapshot = state.snapshot();
   const digest = digestOf(state.fingerprints());
-  const data = await promisify(gzip)(Buffer.from(JSON.stringify({ format: FORMAT, digest, clusterId, ...snapshot })));
+  const stored = codec ? { ...snapshot, resources: snapshot.resources.map((r) => codec.sealResource(r)) } : snapshot;
+  const data = await promisify(gzip)(Buffer.from(JSON.stringify({ format: FORMAT, digest, clusterId, ...stored })));
   return {
     meta: {
       seq: snapshot.position,
@@ -59,8 +72,8 @@ export async function encodeCheckpoint(state: CurrentState, clusterId: string): 
   };
 }
 
-/** Decodes a checkpoint and checks it against its digest. */
-export async function decodeCheckpoint(meta: CheckpointMeta, data: Uint8Array): Promise<CurrentState> {
+/** Decodes a checkpoint and checks it against its digest. Errors of `codec` (a secret that does not decrypt) pass through. */
+export async function decodeCheckpoint(meta: CheckpointMeta, data: Uint8Array, codec?: CheckpointResourceCodec): Promise<CurrentState> {
   let parsed: StateSnapshot & { format: number; digest: string };
   try {
     parsed = JSON.parse((await promisify(gunzip)(data)).toString('utf8'));
@@ -68,7 +81,14 @@ export async function decodeCheckpoint(meta: CheckpointMeta, data: Uint8Array): 
     throw new CorruptCheckpointError(`checkpoint at ${meta.seq} cannot be decoded: ${(err as Error).message}`, { cause: err });
   }
   if (parsed.format !== FORMAT) throw new CorruptCheckpointError(`checkpoint at ${meta.seq} has unknown format ${parsed.format}`);
-  const state = CurrentState.fromSnapshot(parsed);
+  if (!Array.isArray(parsed.resources)) throw new CorruptCheckpointError(`checkpoint at ${meta.seq} holds no resource list`);
+  const resources = codec ? parsed.resources.map((r) => codec.openResource(r)) : parsed.resources;
+  let state: CurrentState;
+  try {
+    state = CurrentState.fromSnapshot({ ...parsed, resources });
+  } catch (err) {
+    throw new CorruptCheckpointError(`checkpoint at ${meta.seq} cannot be decoded: ${(err as Error).message}`, { cause: err });
+  }
   const digest = digestOf(state.fingerprints());
   if (digest !== meta.digest || parsed.position !== meta.seq) {
     throw new CorruptCheckpointError(`checkpoint at ${meta.seq} does not match its digest (${digest} != ${meta.digest})`);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventLog } from '../event-log/port.ts';
-import { checkpointsToPrune, decodeCheckpoint, encodeCheckpoint, type CheckpointMeta, type CheckpointStore } from './checkpoint.ts';
+import { checkpointsToPrune, CorruptCheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointMeta, type CheckpointStore } from './checkpoint.ts';
 import type { CurrentState } from './current-state.ts';
 
 export interface CheckpointPolicy {
@@ -51,9 +51,12 @@ export async function loadLatestCheckpoint(
       continue;
     }
     try {
-      return { state: await decodeCheckpoint(meta, data), meta };
+      return { state: await decodeCheckpoint(meta, data, store.codec), meta };
     } catch (err) {
-      skip((err as Error).message);
+      // A corrupt checkpoint is skipped (the log has everything); a secret this process cannot
+      // decrypt is not corruption but a wrong or missing key: that stops the start.
+      if (!(err instanceof CorruptCheckpointError)) throw err;
+      skip(err.message);
     }
   }
   if (first > 1) {
@@ -112,7 +115,7 @@ export class Checkpointer {
   private async save(state: CurrentState): Promise<void> {
     const started = process.hrtime.bigint();
     try {
-      const { meta, data } = await encodeCheckpoint(state, this.clusterId());
+      const { meta, data } = await encodeCheckpoint(state, this.clusterId(), this.store.codec);
       await this.store.save(meta, data);
       this.lastSaved = meta.seq;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -108,7 +108,7 @@ export class StateHistory {
     let state = new CurrentState();
     if (base) {
       const data = await this.checkpoints!.load(base.seq);
-      if (data) state = await decodeCheckpoint(base, data).catch(() => new CurrentState());
+      if (data) state = await decodeCheckpoint(base, data, this.checkpoints!.codec).catch(() => new CurrentState());
     }
     for await (const e of this.log.read(state.position + 1, seq)) state.apply(e);
     return state;

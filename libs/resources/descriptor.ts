@@ -44,6 +44,11 @@ export interface ResourceTypeDescriptor {
    * not RFC 1035). Each message becomes a `warnings` entry of the PUT answer.
    */
   readonly deprecations?: (input: Readonly<{ name: string; spec: Readonly<JsonObject> }>) => string[];
+  /**
+   * The spec is confidential (Secret, GlobalSecret): encrypted in the log and checkpoints, and
+   * shown as a digest everywhere but the live read of the resource itself.
+   */
+  readonly confidential?: boolean;
   /** Extra columns for `kumactl get`, after MESH/NAME; AGE is appended by kumactl. */
   readonly columns: readonly TableColumn[];
 }

@@ -20,6 +20,7 @@ export const SecretType: ResourceTypeDescriptor = {
   isPolicy: false,
   specLayout: 'inline',
   validate: validateSecret,
+  confidential: true,
   columns: [],
 };
 
@@ -33,5 +34,6 @@ export const GlobalSecretType: ResourceTypeDescriptor = {
   isPolicy: false,
   specLayout: 'inline',
   validate: validateSecret,
+  confidential: true,
   columns: [],
 };

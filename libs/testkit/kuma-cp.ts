@@ -1,11 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { generateKeyFile } from '../secrets/key-file.ts';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let sharedKeyFile: string | undefined;
+/**
+ * One store encryption key file for every kuma-cp this test process starts on the nats store
+ * (replicas of one cluster must share it; the nats store does not generate one).
+ */
+export function sharedStoreKeyFile(): string {
+  if (!sharedKeyFile) {
+    const dir = mkdtempSync(join(tmpdir(), 'kuma-kek-'));
+    sharedKeyFile = join(dir, 'store-encryption.key');
+    generateKeyFile(sharedKeyFile);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return sharedKeyFile;
+}
 
 /**
  * A real `kuma-cp run` child process on free loopback ports with a private data directory.
@@ -53,22 +69,41 @@ export class KumaCpProcess {
     return cp;
   }
 
+  /** The environment every child of this instance gets (its ports, directories and settings). */
+  private childEnv(): Record<string, string> {
+    return {
+      PATH: process.env['PATH'] ?? '',
+      HOME: this.dataDir,
+      KUMA_API_SERVER_HTTP_PORT: String(this.apiPort),
+      KUMA_DIAGNOSTICS_SERVER_PORT: String(this.diagnosticsPort),
+      KUMA_STORE_EMBEDDED_DATA_DIR: join(this.dataDir, 'store'),
+      KUMA_GENERAL_WORK_DIR: join(this.dataDir, 'work'),
+      KUMA_DP_SERVER_PORT: String(this.dpPort),
+      ...(this.dpPlaintextPort ? { KUMA_DP_SERVER_PLAINTEXT_PORT: String(this.dpPlaintextPort) } : {}),
+      KUMA_LOG_LEVEL: 'info',
+      ...(this.env['KUMA_STORE_TYPE'] === 'nats' ? { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() } : {}),
+      ...this.env,
+    };
+  }
+
+  /** Runs another `kuma-cp` command (e.g. `encryption rotate-key`) with this instance's settings. */
+  exec(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), ...args], { cwd: REPO_ROOT, env: this.childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.once('error', reject);
+      p.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
   async restart(): Promise<void> {
     if (this.proc) throw new Error('kuma-cp is already running');
     const proc = spawn(process.execPath, [...this.nodeArgs, join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), 'run', ...this.args], {
       cwd: REPO_ROOT,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: this.dataDir,
-        KUMA_API_SERVER_HTTP_PORT: String(this.apiPort),
-        KUMA_DIAGNOSTICS_SERVER_PORT: String(this.diagnosticsPort),
-        KUMA_STORE_EMBEDDED_DATA_DIR: join(this.dataDir, 'store'),
-        KUMA_GENERAL_WORK_DIR: join(this.dataDir, 'work'),
-        KUMA_DP_SERVER_PORT: String(this.dpPort),
-        ...(this.dpPlaintextPort ? { KUMA_DP_SERVER_PLAINTEXT_PORT: String(this.dpPlaintextPort) } : {}),
-        KUMA_LOG_LEVEL: 'info',
-        ...this.env,
-      },
+      env: this.childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
@@ -88,6 +123,11 @@ export class KumaCpProcess {
       if (Date.now() > deadline) throw new Error(`kuma-cp not ready after 30 s:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The process has exited by itself (stop() then resolves with its exit code). */
+  get exited(): boolean {
+    return this.proc !== undefined && this.proc.exitCode !== null;
   }
 
   /** SIGTERM (graceful) or SIGKILL; resolves with the exit code (null when killed by a signal). */

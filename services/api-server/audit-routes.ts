@@ -9,12 +9,13 @@ import type { CheckpointStore } from '../../libs/projection/checkpoint.ts';
 import { resourceOf, type CurrentState } from '../../libs/projection/current-state.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { parsePoint, PointError, type StateHistory } from '../../libs/projection/time-travel.ts';
-import { verifyReplay } from '../../libs/projection/verify.ts';
+import { verifyReplay, type VerifyDifference } from '../../libs/projection/verify.ts';
 import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
 import type { JsonObject } from '../../libs/resources/validation.ts';
 import { encodeResource } from '../../libs/resources/wire.ts';
+import type { SecretRedactor } from '../../libs/secrets/redactor.ts';
 import { ApiError } from './errors.ts';
 import { resourceDiff } from './history.ts';
 import { planRestore, restoreEvents } from './restore.ts';
@@ -27,6 +28,8 @@ export interface AuditDeps {
   readonly checkpoints?: CheckpointStore;
   readonly actorOf: (req: FastifyRequest) => Actor;
   readonly readOnly?: boolean;
+  /** Confidential specs in the feed, the export and diffs are shown through it (digests). */
+  readonly redactor: SecretRedactor;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -66,8 +69,9 @@ export async function stateForRead(req: FastifyRequest, reply: FastifyReply, pro
   return { state: await history.stateAt(seq), past: true };
 }
 
-/** An event as the audit feed shows it: the resource in its REST shape. */
-export function feedItem(e: StoredEvent, registry: TypeRegistry): JsonObject {
+/** An event as the audit feed shows it: the resource in its REST shape, confidential data as digests. */
+export function feedItem(stored: StoredEvent, registry: TypeRegistry, redactor: SecretRedactor): JsonObject {
+  const e = redactor.event(stored);
   const d = registry.find(e.type);
   const item: JsonObject = { seq: e.seq, id: e.id, time: e.time, operation: e.op, type: e.type };
   if (e.mesh !== undefined) item['mesh'] = e.mesh;
@@ -105,6 +109,16 @@ function parseBound(raw: string, field: string): { seq: number } | { time: numbe
   } catch {
     throw bad(field, `"${raw}" is not a sequence number, an RFC 3339 time, or a duration such as 2h`);
   }
+}
+
+/** A replay-verify difference with the fingerprints of confidential resources re-keyed (subjects are `<mesh>.<type>.<name>`). */
+export function redactDifference(d: VerifyDifference, redactor: SecretRedactor): VerifyDifference {
+  const type = d.subject.split('.')[1] ?? ''; // type names are plain tokens: escaping leaves them as they are
+  return {
+    subject: d.subject,
+    ...(d.live !== undefined ? { live: redactor.fingerprint(type, d.live) } : {}),
+    ...(d.rebuilt !== undefined ? { rebuilt: redactor.fingerprint(type, d.rebuilt) } : {}),
+  };
 }
 
 export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
@@ -173,7 +187,7 @@ export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
 
     if (streaming) {
       async function* lines() {
-        for await (const e of log.read(from, until, filter)) if (matches(e)) yield JSON.stringify(feedItem(e, registry)) + '\n';
+        for await (const e of log.read(from, until, filter)) if (matches(e)) yield JSON.stringify(feedItem(e, registry, deps.redactor)) + '\n';
       }
       return reply.type('application/x-ndjson').send(Readable.from(lines()));
     }
@@ -186,7 +200,7 @@ export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
       for await (const e of log.read(from, until, filter)) {
         next = e.seq + 1;
         scanned++;
-        if (matches(e)) items.push(feedItem(e, registry));
+        if (matches(e)) items.push(feedItem(e, registry, deps.redactor));
         if (items.length >= size || scanned >= SCAN_BUDGET) {
           exhausted = next > until;
           break;
@@ -229,7 +243,7 @@ export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
     const encode = (r: Resource | undefined) => {
       if (!r) return null;
       const d = registry.find(r.meta.type);
-      return d ? encodeResource(r, d) : null;
+      return d ? encodeResource(deps.redactor.resource(r), d) : null;
     };
     const items: JsonObject[] = [];
     for (const key of [...touched.values()].sort((x, y) => (`${x.type}/${x.mesh ?? ''}/${x.name}` < `${y.type}/${y.mesh ?? ''}/${y.name}` ? -1 : 1))) {
@@ -259,7 +273,7 @@ export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
     void (async () => {
       try {
         const result = await verifyReplay(log, projection.state, deps.checkpoints, (p) => write({ progress: p }));
-        write({ result });
+        write({ result: { ...result, differences: result.differences.map((d) => redactDifference(d, deps.redactor)) } });
       } catch (err) {
         write({ error: (err as Error).message });
       } finally {

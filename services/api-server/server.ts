@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHttpServer } from '../../libs/platform/http-server.ts';
@@ -16,6 +16,7 @@ import type { EventLog } from '../../libs/event-log/port.ts';
 import type { CheckpointStore } from '../../libs/projection/checkpoint.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { StateHistory } from '../../libs/projection/time-travel.ts';
+import { SecretRedactor } from '../../libs/secrets/redactor.ts';
 import { addAuditRoutes, stateForRead } from './audit-routes.ts';
 import { parseBody } from './body.ts';
 import { historyOf } from './history.ts';
@@ -28,6 +29,15 @@ import { checkPathParams } from './path-params.ts';
 import type { ResourceService } from './resource-service.ts';
 
 export const KUMA_VERSION = '2.14.0';
+
+/** Digests under a random key of this process: never plaintext, but not comparable across processes. */
+function ephemeralRedactor(registry: TypeRegistry): SecretRedactor {
+  const key = randomBytes(32);
+  return new SecretRedactor(
+    (type) => registry.find(type)?.confidential === true,
+    (c) => `hmac-sha256:${createHmac('sha256', key).update(c).digest('hex')}`,
+  );
+}
 
 export interface ApiServerDeps {
   readonly registry: TypeRegistry;
@@ -51,6 +61,11 @@ export interface ApiServerDeps {
   readonly history?: (key: { type: string; mesh?: string; name: string }) => Promise<StoredEvent[]>;
   /** The audit feed, time travel, replay-verify and restore; absent: those answer 503/404. */
   readonly audit?: { readonly log: EventLog; readonly history: StateHistory; readonly checkpoints?: CheckpointStore };
+  /**
+   * How confidential resources (Secret data) look outside their live read: in history, the
+   * audit feed, diffs and `?at=` reads. Absent: digests under a key of this process only.
+   */
+  readonly redactor?: SecretRedactor;
   /** Adds routes served by other modules (tokens). */
   readonly extraRoutes?: (app: FastifyInstance) => void;
 }
@@ -83,6 +98,7 @@ function actorOf(req: FastifyRequest): Actor {
 /** Builds the REST API (Kuma 2.14 universal format) over the current-state projection. */
 export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   const { registry, projection, service } = deps;
+  const redactor = deps.redactor ?? ephemeralRedactor(registry);
   const app = createHttpServer(deps.logger, 'api-server', {
     bodyLimit: deps.bodyLimit,
     // Names may be 253 characters (Kuma's limit); let them reach validation instead of a 414.
@@ -119,7 +135,8 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const e = toApiError(err, req, registry);
     if (e.status >= 500) req.log.error({ err }, 'request failed');
-    else req.log.debug({ err: err.message }, 'request rejected');
+    // Not the detail: parser messages quote the body (JSON.parse does), which may be a Secret's data.
+    else req.log.debug({ status: e.status, title: e.title, fields: e.invalidParameters.map((p) => p.field) }, 'request rejected');
     void reply.code(e.status).send(errorBody(e));
   });
 
@@ -148,10 +165,11 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   };
   /** A list, from the live state or, with `?at=`, from the state at that point. */
   const list = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined) => {
-    const { state } = await stateForRead(req, reply, projection, deps.audit?.history);
+    const { state, past } = await stateForRead(req, reply, projection, deps.audit?.history);
     if (mesh !== undefined) requireMeshForRead(mesh, state);
     const result = pageOf(req, d.name, d.plural, mesh, state);
-    return { total: result.total, items: result.items.map((r) => encodeResource(r, d)), next: result.next };
+    const shown = past ? result.items.map((r) => redactor.resource(r)) : result.items;
+    return { total: result.total, items: shown.map((r) => encodeResource(r, d)), next: result.next };
   };
   const getOne = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     const { state, past } = await stateForRead(req, reply, projection, deps.audit?.history);
@@ -159,7 +177,8 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     const r = state.get({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
     if (!r) throw notFound('Could not retrieve a resource');
     if (!past) void reply.header('etag', etag(r.meta.version));
-    return encodeResource(r, d);
+    // Only the live read shows a secret's data; the past is shown as digests, like history.
+    return encodeResource(past ? redactor.resource(r) : r, d);
   };
   const put = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     writable();
@@ -203,7 +222,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     if (!deps.history) throw new ApiError(503, 'Service Unavailable', 'history is not available in this process');
     const events = await deps.history({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
     if (events.length === 0) throw notFound('Could not retrieve a resource');
-    const items = historyOf(events, d);
+    const items = historyOf(events.map((e) => redactor.event(e)), d);
     return { total: items.length, items };
   };
   app.get<{ Params: Params }>('/meshes/:mesh/:plural/:name/_history', async (req) => {
@@ -218,7 +237,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     return history(d, undefined, req.params.name!);
   });
   if (deps.audit) {
-    addAuditRoutes(app, { registry, projection, ...deps.audit, actorOf, ...(deps.readOnly ? { readOnly: true } : {}) });
+    addAuditRoutes(app, { registry, projection, ...deps.audit, actorOf, redactor, ...(deps.readOnly ? { readOnly: true } : {}) });
   }
   addKriRoutes(app, { registry, projection, zone: service.zone, ...(deps.insightOf ? { insightOf: deps.insightOf } : {}) });
   deps.extraRoutes?.(app);

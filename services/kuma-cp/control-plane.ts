@@ -20,6 +20,10 @@ import { addTokenRoutes } from '../api-server/tokens-route.ts';
 import { ensureDefaultMesh, ensureSigningKey } from './cluster-defaults.ts';
 import { buildDiagnosticsServer } from './diagnostics.ts';
 import { openCheckpointStore, openEventLog } from './store.ts';
+import { openStoreEncryption } from './store-encryption.ts';
+import { EncryptingEventLog } from '../../libs/secrets/encrypting-log.ts';
+import { SealingCheckpointStore } from '../../libs/secrets/sealing-checkpoints.ts';
+import { SecretDecryptionError } from '../../libs/secrets/sealer.ts';
 import { startXdsRoles } from './xds-roles.ts';
 import { JetStreamEventLog } from '../../libs/event-log/jetstream.ts';
 
@@ -46,27 +50,49 @@ async function listen(app: FastifyInstance, port: number, host: string, what: st
 }
 
 /** Starts the roles of one kuma-cp process. Resolves once the process is ready. */
-export async function startControlPlane(config: KumaCpConfig, roles: readonly Role[], logger: Logger): Promise<ControlPlane> {
+export async function startControlPlane(
+  config: KumaCpConfig,
+  roles: readonly Role[],
+  logger: Logger,
+  /** Called once the process has shut itself down after an error it cannot serve through (the owner exits non-zero). */
+  onFatal: (err: Error) => void = () => (process.exitCode = 1),
+): Promise<ControlPlane> {
   const instanceId = `${hostname()}-${randomUUID().slice(0, 4)}`;
   const lifecycle = new Lifecycle(logger);
   const metrics = new Metrics();
   const ports = { api: 0, dpServer: 0, dpServerPlaintext: 0 };
   let ready = false;
+  let projectionStarted = false;
   try {
     const diagnostics = buildDiagnosticsServer(metrics, () => ready, logger);
     await listen(diagnostics, config.diagnostics.serverPort, config.diagnostics.interface, 'diagnostics', logger);
     lifecycle.onShutdown('diagnostics', () => diagnostics.close());
 
+    const registry = defaultRegistry();
+    const encryption = openStoreEncryption(config, registry, logger);
     const raw = await openEventLog(config, instanceId);
-    const log = new InstrumentedEventLog(raw, (outcome, s) => metrics.logAppendDuration.observe({ store: raw.kind, outcome }, s));
+    // An event that does not decrypt stops the process: before ready it fails the start,
+    // afterwards it shuts down (the projection stops at it, so nothing wrong is served).
+    let failStart: (err: Error) => void = () => undefined;
+    const startFailed = new Promise<never>((_, reject) => (failStart = reject));
+    startFailed.catch(() => undefined);
+    const onUndecryptable = (err: Error) => {
+      const e = encryption.explain(err);
+      if (!projectionStarted) return failStart(e);
+      logger.fatal({ component: 'store-encryption', err: e }, 'stopping: the log holds a secret this process cannot decrypt');
+      void lifecycle.shutdown().finally(() => onFatal(e));
+    };
+    const encrypted = new EncryptingEventLog(raw, encryption.sealer, onUndecryptable);
+    const log = new InstrumentedEventLog(encrypted, (outcome, s) => metrics.logAppendDuration.observe({ store: raw.kind, outcome }, s));
     lifecycle.onShutdown('event log', () => log.close());
     logger.info({ component: 'event-log', store: raw.kind }, 'event log open');
 
-    const registry = defaultRegistry();
     const started = Date.now();
-    const checkpoints = await openCheckpointStore(config, raw);
+    const checkpoints = new SealingCheckpointStore(await openCheckpointStore(config, raw), encryption.sealer);
     lifecycle.onShutdown('checkpoint store', () => checkpoints.close());
-    const restored = await loadLatestCheckpoint(checkpoints, log, logger);
+    const restored = await loadLatestCheckpoint(checkpoints, log, logger).catch((err: Error) => {
+      throw err instanceof SecretDecryptionError ? encryption.explain(err) : err;
+    });
     let clusterId = restored?.meta.clusterId ?? '';
     const checkpointer = new Checkpointer(
       checkpoints,
@@ -94,7 +120,8 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
         for (const f of followers) f(e, state);
       },
     });
-    await projection.start();
+    await Promise.race([projection.start(), startFailed]);
+    projectionStarted = true;
     // Every role reads checkpoints to start fast; only API processes write them, so projectors
     // and gateways spend no CPU on it (in one process the api role is there too).
     const writesCheckpoints = roles.includes('api');
@@ -165,6 +192,7 @@ export async function startControlPlane(config: KumaCpConfig, roles: readonly Ro
         ...(xds.configOf ? { configOf: xds.configOf } : {}),
         history: (key) => log.history(key),
         audit: { log, history: new StateHistory(log, checkpoints, () => projection.state), checkpoints },
+        redactor: encryption.redactor,
         extraRoutes: (app) => addTokenRoutes(app, tokens, projection.state),
       });
       if (config.apiServer.http.enabled) {

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, ROLES, type Role } from '../../libs/platform/c
 import { createLogger } from '../../libs/platform/logger.ts';
 import { KUMA_VERSION } from '../api-server/server.ts';
 import { startControlPlane } from './control-plane.ts';
+import { rotateKey } from './rotate-key.ts';
 
 function parseRoles(value: string): Role[] {
   const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
@@ -35,7 +36,10 @@ program
     const logger = createLogger({ level: opts.logLevel ?? loaded.config.logLevel });
     for (const name of loaded.unknownEnv) logger.warn({ component: 'config', variable: name }, 'unknown KUMA_ environment variable ignored');
     try {
-      const cp = await startControlPlane(loaded.config, opts.roles, logger);
+      const cp = await startControlPlane(loaded.config, opts.roles, logger, () => {
+        logger.flush();
+        process.exit(1);
+      });
       cp.lifecycle.handleSignals((code) => {
         logger.flush();
         process.exit(code);
@@ -45,6 +49,31 @@ program
       logger.flush();
       process.exitCode = 1;
       setTimeout(() => process.exit(1), 100).unref();
+    }
+  });
+
+const encryption = program.command('encryption').description('Manage the store encryption of secrets (the key-encryption keyring)');
+encryption
+  .command('rotate-key')
+  .description(
+    'Make a new key-encryption key primary and re-encrypt every current secret under it (kuma-cp must be stopped on the embedded store; see README, "Secrets in the log")',
+  )
+  .requiredOption('--new-key-file <path>', 'the new key (one base64 line); generated there (0600) when the file does not exist')
+  .option('-c, --config-file <path>', 'configuration file (YAML)')
+  .action(async (opts: { newKeyFile: string; configFile?: string }) => {
+    const logger = createLogger({ level: 'warn' });
+    try {
+      const { config } = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}) });
+      const r = await rotateKey(config, opts.newKeyFile, logger);
+      process.stdout.write(
+        `keyring ${r.keyFile}: primary ${r.primary}; keys ${r.keys.join(', ')}\n` +
+          `re-encrypted ${r.reencrypted.length} secret(s)${r.alreadyCurrent ? ` (${r.alreadyCurrent} already under the new key)` : ''}${r.reencrypted.map((s) => `\n  ${s}`).join('')}\n` +
+          (r.checkpoint !== null ? `checkpoint saved at ${r.checkpoint}\n` : '') +
+          'The older keys stay in the keyring: events and checkpoints from before this rotation are sealed under them.\n',
+      );
+    } catch (err) {
+      process.stderr.write(`Error: ${(err as Error).message}\n`);
+      process.exitCode = 1;
     }
   });
 

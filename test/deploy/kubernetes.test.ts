@@ -42,6 +42,24 @@ describe('deploy/kubernetes', () => {
     expect(env['KUMA_STORE_NATS_REPLICAS']).toBe('3');
   });
 
+  it('mounts the one store encryption key Secret into every kuma-cp role, where KUMA_STORE_ENCRYPTION_KEY_FILE points', () => {
+    const env = Object.fromEntries(of('ConfigMap').filter((c) => c.metadata.name === 'kuma-cp-env').flatMap((c) => Object.entries(c.data)));
+    const keyFile = env['KUMA_STORE_ENCRYPTION_KEY_FILE'] as string;
+    expect(keyFile).toMatch(/^\/etc\//);
+    const kumaCp = of('Deployment').filter((d) => d.spec.template.metadata.labels['app.kubernetes.io/name'] === 'kuma-cp');
+    expect(kumaCp).toHaveLength(3);
+    for (const d of kumaCp) {
+      const pod = d.spec.template.spec;
+      const volume = pod.volumes.find((v: any) => v.secret?.secretName === 'kuma-store-encryption-key');
+      expect(volume, d.metadata.name).toBeDefined();
+      expect(volume.secret.defaultMode & 0o007, `${d.metadata.name}: others may not read the key`).toBe(0);
+      const mount = pod.containers[0].volumeMounts.find((m: any) => m.name === volume.name);
+      expect(mount.readOnly).toBe(true);
+      expect(keyFile.startsWith(`${mount.mountPath}/`), d.metadata.name).toBe(true);
+      expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsUser);
+    }
+  });
+
   it('gives every workload a PodDisruptionBudget, and every Service pods and a named port to reach', () => {
     for (const w of workloads) {
       expect(of('PodDisruptionBudget').some((p) => matches(p.spec.selector.matchLabels, w.spec.template.metadata.labels)), w.metadata.name).toBe(true);
