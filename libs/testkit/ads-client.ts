@@ -42,7 +42,8 @@ export function adsChannel(target: string, ca?: string): grpc.Client {
 export class FakeEnvoy {
   readonly resources = new Map<string, Map<string, HeldResource>>();
   readonly versions = new Map<string, string>();
-  readonly responses: { typeUrl: string; changed: string[]; removed: string[]; at: number }[] = [];
+  /** Every response applied: what changed, what was removed, and how many resources it carried. */
+  readonly responses: { typeUrl: string; changed: string[]; removed: string[]; at: number; carried: number }[] = [];
   nacks = 0;
   error: grpc.ServiceError | undefined;
   private readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
@@ -158,7 +159,7 @@ export class FakeEnvoy {
       this.resources.set(typeUrl, after);
       this.call.write(encodeDeltaRequest({ type_url: typeUrl, response_nonce: nonce }));
     }
-    this.responses.push({ typeUrl, changed, removed, at });
+    this.responses.push({ typeUrl, changed, removed, at, carried: (m['resources'] as unknown[]).length });
     if (typeUrl === TypeUrl.Cluster) this.subscribe(TypeUrl.ClusterLoadAssignment, edsClusters(after));
     if (typeUrl === TypeUrl.Listener) this.subscribe(TypeUrl.RouteConfiguration, rdsNames(after));
     this.notify();
