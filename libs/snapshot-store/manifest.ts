@@ -64,7 +64,7 @@ export function manifestContentHash(m: Manifest): string {
     .digest('hex');
 }
 
-/** A proxy key as a KV key: mesh and Dataplane names are DNS labels, so only the separator needs care. */
+/** A proxy key (or a service's key, see `serviceKey`) as a KV key: mesh and Dataplane names are DNS labels, so only the separator needs care. */
 export const manifestKey = (proxy: string): string => proxy;
 
 /**
@@ -108,11 +108,20 @@ export class ManifestStore {
     return wrote;
   }
 
-  /** Every proxy that has a manifest in the bucket (shared pointers' keys start with '_'). */
+  /** Every proxy that has a manifest in the bucket (shared pointers' and services' keys start with '_'). */
   async proxies(): Promise<string[]> {
     const out: string[] = [];
     for await (const key of await this.kv.keys()) if (!key.startsWith('_')) out.push(key);
     return out;
+  }
+
+  /**
+   * The key of a service's by-name resources (what a proxyless client asking for the service by
+   * name is served), stored as a manifest under this key: written by one projector, followed by
+   * the gateways whose clients ask for it. It starts with '_', so it is not a proxy.
+   */
+  serviceKey(mesh: string, service: string): string {
+    return `_svc.${b64(mesh)}.${b64(service)}`;
   }
 
   pointerKey(mesh: string, name: string): string {

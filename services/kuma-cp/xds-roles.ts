@@ -165,9 +165,11 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       };
       membership.onChange(() => {
         gen.regenerate(publisher.reshare(gen.proxyKeys()));
+        gen.regenerateServices(publisher.reshareServices(gen.serviceKeys()));
         sweep();
       });
       gen.regenerate(publisher.reshare(gen.proxyKeys()));
+      gen.regenerateServices(publisher.reshareServices(gen.serviceKeys()));
       sweep();
       const stopGc = await startContentGc(nats.nc, content!, manifests!, membership, config, xdsMetrics, logger);
       lifecycle.onShutdown('snapshot publisher', async () => {
@@ -182,7 +184,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       });
       logger.info({ component: 'projector', member: memberId, members: membership.members }, 'projector started: publishing its share over NATS');
     } else {
-      const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key) });
+      const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key), onFirstServiceWatch: (mesh, svc) => generator!.onServiceWatch(mesh, svc) });
       const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs });
       generator = gen;
       source = cache;

@@ -1,5 +1,5 @@
 import { select } from '../../libs/xds/snapshot.ts';
-import type { TypeUrl } from '../../libs/xds/protos.ts';
+import { TypeUrl } from '../../libs/xds/protos.ts';
 import { encodeResponse, type DiscoveryRequest } from '../../libs/xds/ads-codec.ts';
 import { SotwTypeState } from './sotw-state.ts';
 import { AdsStream, WILDCARD_TYPES } from './stream.ts';
@@ -28,12 +28,13 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     const names = req.resourceNames.includes('*') || (req.resourceNames.length === 0 && WILDCARD_TYPES.has(req.typeUrl)) ? 'wildcard' : new Set(req.resourceNames);
     if (!state) this.types.set(req.typeUrl, (state = new SotwTypeState(req.typeUrl)));
     state.request(names);
+    if (req.typeUrl === TypeUrl.Listener) this.listenersRequested(names);
     this.pushType(req.typeUrl);
   }
 
   protected pushType(typeUrl: string): void {
     const state = this.types.get(typeUrl);
-    if (!state || !this.snapshot) return;
+    if (!state || !this.snapshot || this.holding) return;
     const response = state.plan(select(this.snapshot, typeUrl as TypeUrl, state.names));
     if (!response) return;
     const nonce = this.nextNonce();
