@@ -120,6 +120,14 @@ function byName(name: string, start: () => Promise<{ target: Target; stop(): Pro
       const cla = decodeToObject(TypeUrl.ClusterLoadAssignment, envoy.resources.get(TypeUrl.ClusterLoadAssignment)!.get('greeter')!.bytes) as { endpoints: { lb_endpoints: { endpoint: { address: { socket_address: { port_value: number } } } }[] }[] };
       const served = cla.endpoints.flatMap((l) => l.lb_endpoints.map((e) => e.endpoint.address.socket_address.port_value)).sort();
       expect(served).toEqual([ports['b1']!, ports['b2']!].sort());
+      // A delta client asking by name is served the same, and nothing of the other mesh.
+      const delta = new FakeEnvoy({ target: target.ads, nodeId: 'default.client-1', mode: 'delta' });
+      stops.push(() => delta.close());
+      delta.subscribe(TypeUrl.Listener, ['greeter', 'lonely']);
+      delta.subscribe(TypeUrl.ClusterLoadAssignment, ['greeter', 'lonely']);
+      await delta.waitFor((e) => e.names(TypeUrl.ClusterLoadAssignment).includes('greeter') && e.names(TypeUrl.Listener).includes('greeter'), 15_000);
+      expect(delta.names(TypeUrl.Listener).filter((n) => !n.startsWith('inbound:'))).toEqual(['greeter']);
+      expect(Buffer.from(delta.resources.get(TypeUrl.ClusterLoadAssignment)!.get('greeter')!.bytes).equals(Buffer.from(envoy.resources.get(TypeUrl.ClusterLoadAssignment)!.get('greeter')!.bytes))).toBe(true);
       // A real client dialing the other mesh's service never reaches it.
       const c = client('lonely');
       await expect(c.hello(3000)).rejects.toThrow(/DEADLINE_EXCEEDED|UNAVAILABLE/);
