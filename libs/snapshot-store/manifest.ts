@@ -50,6 +50,7 @@ export interface Pointer {
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64url');
+const unb64 = (s: string) => Buffer.from(s, 'base64url').toString('utf8');
 
 export function manifestOf(proxy: string, snapshot: Snapshot | undefined, position: number, generatedBy: string): Manifest {
   if (!snapshot) return { v: 1, proxy, position, generatedBy, deleted: true, resources: {}, namedOnly: {} };
@@ -122,6 +123,16 @@ export class ManifestStore {
    */
   serviceKey(mesh: string, service: string): string {
     return `_svc.${b64(mesh)}.${b64(service)}`;
+  }
+
+  /** Every service with by-name resources stored in the bucket (see `serviceKey`). */
+  async services(): Promise<{ readonly key: string; readonly mesh: string; readonly service: string }[]> {
+    const out: { key: string; mesh: string; service: string }[] = [];
+    for await (const key of await this.kv.keys('_svc.>')) {
+      const [, mesh, service] = key.split('.');
+      if (mesh !== undefined && service !== undefined) out.push({ key, mesh: unb64(mesh), service: unb64(service) });
+    }
+    return out;
   }
 
   pointerKey(mesh: string, name: string): string {

@@ -152,9 +152,10 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         sweepTimer.unref();
       };
       const sweep = (): void => {
-        publisher.sweepOrphans((key) => gen.exists(key)).then(
-          (n) => {
+        Promise.all([publisher.sweepOrphans((key) => gen.exists(key)), publisher.sweepServiceOrphans((mesh, svc) => gen.serviceExists(mesh, svc))]).then(
+          ([n, services]) => {
             if (n > 0) logger.info({ component: 'projector', deleted: n }, 'published deletions for manifests whose Dataplane is gone');
+            if (services > 0) logger.info({ component: 'projector', deleted: services }, 'published deletions for by-name resources of services that are gone');
             sweepIn(ORPHAN_SWEEP_MS);
           },
           (err: Error) => {

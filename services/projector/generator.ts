@@ -107,6 +107,11 @@ export class SnapshotGenerator {
     return serviceByName(mesh, this.views.get(mesh), service, this.shared);
   }
 
+  /** Whether the service exists in the mesh's view. */
+  serviceExists(mesh: string, service: string): boolean {
+    return this.views.get(mesh)?.service(service) !== undefined;
+  }
+
   /** Every service of every mesh, as `[mesh, service]`. */
   *serviceKeys(): IterableIterator<readonly [string, string]> {
     for (const mesh of this.views.meshNames()) for (const svc of this.views.get(mesh)!.serviceNames()) yield [mesh, svc];

@@ -146,6 +146,22 @@ export class ManifestPublisher implements SnapshotSink {
     return n;
   }
 
+  /**
+   * As `sweepOrphans`, for services' by-name resources: a service that disappeared while the
+   * projector publishing it was dying would otherwise be served by name as it last was.
+   */
+  async sweepServiceOrphans(exists: (mesh: string, service: string) => boolean): Promise<number> {
+    let n = 0;
+    for (const { key, mesh, service } of await this.manifests.services()) {
+      if (!this.membership.owns(key) || exists(mesh, service)) continue;
+      const stored = await this.manifests.read(key);
+      if (!stored || stored.manifest.deleted) continue;
+      this.setService(mesh, service, undefined);
+      n++;
+    }
+    return n;
+  }
+
   /** Stops retrying failed publications (shutdown); what is in flight finishes or fails once. */
   stop(): void {
     this.stopped = true;
