@@ -4,6 +4,16 @@ import { encodeResponse, type DiscoveryRequest } from '../../libs/xds/ads-codec.
 import { SotwTypeState } from './sotw-state.ts';
 import { AdsStream, WILDCARD_TYPES } from './stream.ts';
 
+const isWildcard = (names: readonly string[], typeUrl: string): boolean => names.includes('*') || (names.length === 0 && WILDCARD_TYPES.has(typeUrl));
+
+/** Whether a request names exactly the resources already requested. */
+function sameNames(current: ReadonlySet<string> | 'wildcard', names: readonly string[], typeUrl: string): boolean {
+  if (current === 'wildcard') return isWildcard(names, typeUrl);
+  if (names.length !== current.size || isWildcard(names, typeUrl)) return false;
+  for (const n of names) if (!current.has(n)) return false;
+  return true;
+}
+
 /**
  * State-of-the-world ADS. LDS and CDS responses carry every requested resource of the type;
  * EDS and RDS ones only the resources that changed since what the proxy holds (and those it
@@ -24,8 +34,10 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     } else if (req.responseNonce !== '' && state) {
       state.ack();
       this.ack(req.typeUrl, req.versionInfo);
+      // A plain ACK (the same names): what it acknowledges is the latest there is, nothing to send.
+      if (sameNames(state.names, req.resourceNames, req.typeUrl)) return;
     }
-    const names = req.resourceNames.includes('*') || (req.resourceNames.length === 0 && WILDCARD_TYPES.has(req.typeUrl)) ? 'wildcard' : new Set(req.resourceNames);
+    const names = isWildcard(req.resourceNames, req.typeUrl) ? 'wildcard' : new Set(req.resourceNames);
     if (!state) this.types.set(req.typeUrl, (state = new SotwTypeState(req.typeUrl)));
     state.request(names);
     if (req.typeUrl === TypeUrl.Listener) this.listenersRequested(names);
