@@ -161,7 +161,9 @@ export class SnapshotGenerator {
     this.servicesDirty.clear();
     for (const key of services) {
       const [meshName, svcName] = key.split('\u0000') as [string, string];
-      if (this.sink.wantsService?.(meshName, svcName)) this.sink.setService!(meshName, svcName, this.byName(meshName, svcName));
+      if (!this.sink.wantsService?.(meshName, svcName)) continue;
+      const s = this.byName(meshName, svcName);
+      this.sink.setService!(meshName, svcName, s && this.oldestPendingChange !== undefined ? { ...s, changedAt: this.oldestPendingChange } : s);
     }
     const keys = [...this.dirty];
     this.dirty.clear();

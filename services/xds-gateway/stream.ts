@@ -252,8 +252,15 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     let s = this.own;
     if (s && this.byName) {
       const extras = [];
-      for (const e of this.byName.values()) for (const byName of e.resources?.namedOnly.values() ?? []) extras.push(...byName.values());
+      let changedAt = s.changedAt;
+      for (const e of this.byName.values()) {
+        for (const byName of e.resources?.namedOnly.values() ?? []) extras.push(...byName.values());
+        const t = e.resources?.changedAt;
+        if (t !== undefined && (changedAt === undefined || t > changedAt)) changedAt = t;
+      }
       s = withNamedOnly(s, extras);
+      // The event-to-ACK metric measures from the latest change this serves (an endpoint change of a service asked for by name).
+      if (changedAt !== s.changedAt && changedAt !== undefined) s = { ...s, changedAt };
     }
     // After the by-name set changed, every type is looked at again (a type held back while a
     // service loaded gets its answer, even an empty one); unchanged ones send nothing.
