@@ -50,6 +50,7 @@ export interface Pointer {
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64url');
+const unb64 = (s: string) => Buffer.from(s, 'base64url').toString('utf8');
 
 export function manifestOf(proxy: string, snapshot: Snapshot | undefined, position: number, generatedBy: string): Manifest {
   if (!snapshot) return { v: 1, proxy, position, generatedBy, deleted: true, resources: {}, namedOnly: {} };
@@ -64,7 +65,7 @@ export function manifestContentHash(m: Manifest): string {
     .digest('hex');
 }
 
-/** A proxy key as a KV key: mesh and Dataplane names are DNS labels, so only the separator needs care. */
+/** A proxy key (or a service's key, see `serviceKey`) as a KV key: mesh and Dataplane names are DNS labels, so only the separator needs care. */
 export const manifestKey = (proxy: string): string => proxy;
 
 /**
@@ -108,10 +109,29 @@ export class ManifestStore {
     return wrote;
   }
 
-  /** Every proxy that has a manifest in the bucket (shared pointers' keys start with '_'). */
+  /** Every proxy that has a manifest in the bucket (shared pointers' and services' keys start with '_'). */
   async proxies(): Promise<string[]> {
     const out: string[] = [];
     for await (const key of await this.kv.keys()) if (!key.startsWith('_')) out.push(key);
+    return out;
+  }
+
+  /**
+   * The key of a service's by-name resources (what a proxyless client asking for the service by
+   * name is served), stored as a manifest under this key: written by one projector, followed by
+   * the gateways whose clients ask for it. It starts with '_', so it is not a proxy.
+   */
+  serviceKey(mesh: string, service: string): string {
+    return `_svc.${b64(mesh)}.${b64(service)}`;
+  }
+
+  /** Every service with by-name resources stored in the bucket (see `serviceKey`). */
+  async services(): Promise<{ readonly key: string; readonly mesh: string; readonly service: string }[]> {
+    const out: { key: string; mesh: string; service: string }[] = [];
+    for await (const key of await this.kv.keys('_svc.>')) {
+      const [, mesh, service] = key.split('.');
+      if (mesh !== undefined && service !== undefined) out.push({ key, mesh: unb64(mesh), service: unb64(service) });
+    }
     return out;
   }
 

@@ -17,6 +17,12 @@ export interface SourceHooks {
 type Section = 'resources' | 'namedOnly';
 
 interface Entry {
+  /** The mesh of the proxy (or service) whose shared pointers the manifest names. */
+  readonly mesh: string;
+  /** A service's by-name resources: watchers also hear `undefined` once the store is known to have none. */
+  readonly announceAbsent: boolean;
+  /** Whether the stored value has been read (or a manifest applied) at least once. */
+  known: boolean;
   readonly watchers: Set<(s: Snapshot | undefined) => void>;
   readonly sub: Subscription;
   /** Position of the manifest being served (or loading): older ones are ignored. */
@@ -86,6 +92,18 @@ export class NatsSnapshotSource implements SnapshotSource {
   }
 
   watch(proxyKey: string, onSnapshot: (s: Snapshot | undefined) => void): () => void {
+    return this.watchKey(proxyKey, proxyKey.slice(0, proxyKey.indexOf('.')), false, onSnapshot);
+  }
+
+  /**
+   * A service's by-name resources, from the manifest stored under its service key: followed only
+   * while some stream of this gateway asks for the service, and shared by all of them.
+   */
+  watchService(mesh: string, service: string, onService: (s: Snapshot | undefined) => void): () => void {
+    return this.watchKey(this.manifests.serviceKey(mesh, service), mesh, true, onService);
+  }
+
+  private watchKey(proxyKey: string, mesh: string, announceAbsent: boolean, onSnapshot: (s: Snapshot | undefined) => void): () => void {
     let entry = this.entries.get(proxyKey);
     if (!entry) {
       const sub = this.nc.subscribe(this.manifests.subject(proxyKey), {
@@ -96,12 +114,12 @@ export class NatsSnapshotSource implements SnapshotSource {
           this.enqueue(proxyKey, e, async () => this.apply(proxyKey, e, await this.manifests.decode(msg.data)));
         },
       });
-      entry = { watchers: new Set(), sub, position: -1, shared: [], sharedNamedOnly: undefined, snapshot: undefined, chain: Promise.resolve(), queued: 0 };
+      entry = { mesh, announceAbsent, known: false, watchers: new Set(), sub, position: -1, shared: [], sharedNamedOnly: undefined, snapshot: undefined, chain: Promise.resolve(), queued: 0 };
       this.entries.set(proxyKey, entry);
       this.refresh(proxyKey, entry);
     }
     entry.watchers.add(onSnapshot);
-    if (entry.snapshot) onSnapshot(entry.snapshot);
+    if (entry.snapshot || (entry.announceAbsent && entry.known)) onSnapshot(entry.snapshot);
     const e = entry;
     return () => {
       e.watchers.delete(onSnapshot);
@@ -116,8 +134,13 @@ export class NatsSnapshotSource implements SnapshotSource {
   /** Reads the stored manifest (after subscribing, and after a reconnect that may have lost messages). */
   private refresh(proxyKey: string, entry: Entry): void {
     this.enqueue(proxyKey, entry, async () => {
-      const stored = await this.manifests.read(proxyKey);
-      if (stored) await this.apply(proxyKey, entry, stored.manifest);
+      try {
+        const stored = await this.manifests.read(proxyKey);
+        if (stored) await this.apply(proxyKey, entry, stored.manifest);
+      } finally {
+        // Nothing stored (or unreadable): a service's watchers learn there is none, rather than wait.
+        if (entry.announceAbsent && !entry.known && this.entries.get(proxyKey) === entry) this.serve(entry, entry.snapshot);
+      }
     });
   }
 
@@ -140,7 +163,7 @@ export class NatsSnapshotSource implements SnapshotSource {
       this.hooks.onStaleManifest?.();
       return;
     }
-    const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
+    const mesh = entry.mesh;
     const refsOf = (section: Section) => {
       const keys: string[] = [];
       for (const byName of Object.values(m[section])) for (const [name, hash] of Object.entries(byName)) if (hash === SHARED) keys.push(this.follow(mesh, name, proxyKey));
@@ -160,7 +183,7 @@ export class NatsSnapshotSource implements SnapshotSource {
   private async build(proxyKey: string, entry: Entry, m: Manifest): Promise<void> {
     let snapshot: Snapshot | undefined;
     if (!m.deleted) {
-      const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
+      const mesh = entry.mesh;
       const load = async (refs: Manifest['resources']): Promise<XdsResource[]> => {
         const out: XdsResource[] = [];
         const missing: Promise<XdsResource>[] = [];
@@ -189,6 +212,7 @@ export class NatsSnapshotSource implements SnapshotSource {
 
   private serve(entry: Entry, snapshot: Snapshot | undefined): void {
     entry.snapshot = snapshot;
+    entry.known = true;
     for (const w of entry.watchers) w(snapshot);
   }
 

@@ -24,6 +24,8 @@ export interface AdsClientOptions {
   readonly channel?: grpc.Client;
 }
 
+/** Types whose state-of-the-world responses need not repeat unchanged resources. */
+const SOTW_INCREMENTAL: ReadonlySet<string> = new Set([TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration]);
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const AdsClientCtor = grpc.makeGenericClientConstructor(adsServiceDefinition, 'ADS');
 
@@ -40,7 +42,8 @@ export function adsChannel(target: string, ca?: string): grpc.Client {
 export class FakeEnvoy {
   readonly resources = new Map<string, Map<string, HeldResource>>();
   readonly versions = new Map<string, string>();
-  readonly responses: { typeUrl: string; changed: string[]; removed: string[]; at: number }[] = [];
+  /** Every response applied: what changed, what was removed, and how many resources it carried. */
+  readonly responses: { typeUrl: string; changed: string[]; removed: string[]; at: number; carried: number }[] = [];
   nacks = 0;
   error: grpc.ServiceError | undefined;
   private readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
@@ -86,6 +89,8 @@ export class FakeEnvoy {
     this.subscribed.set(typeUrl, next);
     const node = this.node();
     if (this.opts.mode === 'sotw') {
+      // An EDS or RDS resource no longer subscribed is dropped (its cluster or listener is gone).
+      if (SOTW_INCREMENTAL.has(typeUrl)) for (const n of [...(this.resources.get(typeUrl)?.keys() ?? [])]) if (!next.has(n)) this.resources.get(typeUrl)!.delete(n);
       this.call.write(
         encodeRequest({
           ...(node ? { node } : {}),
@@ -116,7 +121,10 @@ export class FakeEnvoy {
     let removed: string[] = [];
     if (this.opts.mode === 'sotw') {
       const version = String(m['version_info']);
-      after.clear();
+      // LDS and CDS responses carry the whole set; EDS and RDS ones may carry only what changed
+      // (as Envoy and gRPC read them): the others are kept while they are subscribed.
+      if (!SOTW_INCREMENTAL.has(typeUrl)) after.clear();
+      else for (const n of [...after.keys()]) if (!this.subscribed.get(typeUrl)?.has(n)) after.delete(n);
       for (const any of m['resources'] as { type_url: string; value: Uint8Array }[]) {
         const name = resourceName(typeUrl, any.value);
         after.set(name, { version, bytes: any.value });
@@ -151,7 +159,7 @@ export class FakeEnvoy {
       this.resources.set(typeUrl, after);
       this.call.write(encodeDeltaRequest({ type_url: typeUrl, response_nonce: nonce }));
     }
-    this.responses.push({ typeUrl, changed, removed, at });
+    this.responses.push({ typeUrl, changed, removed, at, carried: (m['resources'] as unknown[]).length });
     if (typeUrl === TypeUrl.Cluster) this.subscribe(TypeUrl.ClusterLoadAssignment, edsClusters(after));
     if (typeUrl === TypeUrl.Listener) this.subscribe(TypeUrl.RouteConfiguration, rdsNames(after));
     this.notify();

@@ -1,6 +1,6 @@
 import type { XdsResource } from './resource.ts';
 import { TypeUrl } from './protos.ts';
-import { withResource, type Snapshot } from './snapshot.ts';
+import { sameContent, withResource, type Snapshot } from './snapshot.ts';
 
 /**
  * The seam between whoever generates snapshots (projectors) and whoever serves them (gateways).
@@ -10,6 +10,14 @@ import { withResource, type Snapshot } from './snapshot.ts';
  */
 export interface SnapshotSource {
   watch(proxyKey: string, onSnapshot: (s: Snapshot | undefined) => void): () => void;
+  /**
+   * What a proxyless gRPC client of `mesh` is served when it asks for `service` by name: the
+   * Listener named after the service, its Cluster and ClusterLoadAssignment (all in `namedOnly`),
+   * built once per service and shared by every client that asks. `onService` is called once the
+   * current state is known (`undefined`: no such service in that mesh, or the mesh is gone),
+   * then whenever it changes, until unsubscribed. Calls for one service arrive in order.
+   */
+  watchService?(mesh: string, service: string, onService: (s: Snapshot | undefined) => void): () => void;
 }
 
 /** Where a generator puts snapshots: it asks which proxies are wanted, and hands over each new one. */
@@ -23,6 +31,10 @@ export interface SnapshotSink {
    * and then is not handed the consumers' snapshots for a change that touched only endpoints.
    */
   setShared?(mesh: string, resource: XdsResource, changedAt?: number): void;
+  /** Whether the by-name resources of this service (see `SnapshotSource.watchService`) should be generated here. */
+  wantsService?(mesh: string, service: string): boolean;
+  /** New by-name resources of a service (`undefined`: the service or its mesh is gone). */
+  setService?(mesh: string, service: string, snapshot: Snapshot | undefined): void;
 }
 
 /**
@@ -37,7 +49,44 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
   /** `mesh\0name` of each ClusterLoadAssignment -> the proxies whose snapshots hold it. */
   private readonly holders = new Map<string, Set<string>>();
 
-  constructor(private readonly hooks: { onFirstWatch?: (key: string) => void; onLastUnwatch?: (key: string) => void } = {}) {}
+  /** `mesh\0service` -> the by-name resources of a service that some stream asked for, and who watches them. */
+  private readonly services = new Map<string, { snapshot: Snapshot | undefined; readonly watchers: Set<(s: Snapshot | undefined) => void> }>();
+
+  constructor(
+    private readonly hooks: {
+      onFirstWatch?: (key: string) => void;
+      onLastUnwatch?: (key: string) => void;
+      /** A service was asked for by name for the first time: its resources are wanted (call `setService`). */
+      onFirstServiceWatch?: (mesh: string, service: string) => void;
+    } = {},
+  ) {}
+
+  watchService(mesh: string, service: string, onService: (s: Snapshot | undefined) => void): () => void {
+    const key = holderKey(mesh, service);
+    let entry = this.services.get(key);
+    if (!entry) {
+      this.services.set(key, (entry = { snapshot: undefined, watchers: new Set() }));
+      this.hooks.onFirstServiceWatch?.(mesh, service);
+    }
+    entry.watchers.add(onService);
+    onService(entry.snapshot);
+    const e = entry;
+    return () => {
+      e.watchers.delete(onService);
+      if (e.watchers.size === 0 && this.services.get(key) === e) this.services.delete(key);
+    };
+  }
+
+  wantsService(mesh: string, service: string): boolean {
+    return this.services.has(holderKey(mesh, service));
+  }
+
+  setService(mesh: string, service: string, snapshot: Snapshot | undefined): void {
+    const entry = this.services.get(holderKey(mesh, service));
+    if (!entry || sameContent(entry.snapshot, snapshot)) return;
+    entry.snapshot = snapshot;
+    for (const w of entry.watchers) w(snapshot);
+  }
 
   watch(proxyKey: string, onSnapshot: (s: Snapshot | undefined) => void): () => void {
     let set = this.watchers.get(proxyKey);

@@ -53,6 +53,40 @@ export function withResource(old: Snapshot, section: 'resources' | 'namedOnly', 
   };
 }
 
+/**
+ * `base` with `extras` added to its `namedOnly` section where `base` has no resource of that
+ * type and name (the proxy's own resources win). Maps of types the extras add nothing to are
+ * `base`'s own objects, so streams can tell those did not change. `base` itself if nothing is added.
+ */
+export function withNamedOnly(base: Snapshot, extras: Iterable<XdsResource>): Snapshot {
+  let maps: Map<TypeUrl, Map<string, XdsResource>> | undefined;
+  for (const r of extras) {
+    if (base.resources.get(r.typeUrl)?.has(r.name) || base.namedOnly.get(r.typeUrl)?.has(r.name)) continue;
+    maps ??= new Map(base.namedOnly as Map<TypeUrl, Map<string, XdsResource>>);
+    let byName = maps.get(r.typeUrl);
+    if (!byName || byName === base.namedOnly.get(r.typeUrl)) maps.set(r.typeUrl, (byName = new Map(byName)));
+    byName.set(r.name, r);
+  }
+  if (!maps) return base;
+  return { resources: base.resources, namedOnly: maps, ...(base.changedAt !== undefined ? { changedAt: base.changedAt } : {}) };
+}
+
+/** Whether two snapshots serve the same resources (the same names at the same hashes, in the same sections). */
+export function sameContent(a: Snapshot | undefined, b: Snapshot | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  const same = (x: Snapshot['resources'], y: Snapshot['resources']) => {
+    if (x.size !== y.size) return false;
+    for (const [typeUrl, byName] of x) {
+      const other = y.get(typeUrl);
+      if (!other || other.size !== byName.size) return false;
+      for (const [name, r] of byName) if (other.get(name)?.hash !== r.hash) return false;
+    }
+    return true;
+  };
+  return same(a.resources, b.resources) && same(a.namedOnly, b.namedOnly);
+}
+
 /** Resources of a type a request resolves to: all wildcard ones, or the named ones that exist. */
 export function select(snapshot: Snapshot, typeUrl: TypeUrl, names: ReadonlySet<string> | 'wildcard'): XdsResource[] {
   const main = snapshot.resources.get(typeUrl);

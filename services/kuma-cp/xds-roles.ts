@@ -152,9 +152,10 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         sweepTimer.unref();
       };
       const sweep = (): void => {
-        publisher.sweepOrphans((key) => gen.exists(key)).then(
-          (n) => {
+        Promise.all([publisher.sweepOrphans((key) => gen.exists(key)), publisher.sweepServiceOrphans((mesh, svc) => gen.serviceExists(mesh, svc))]).then(
+          ([n, services]) => {
             if (n > 0) logger.info({ component: 'projector', deleted: n }, 'published deletions for manifests whose Dataplane is gone');
+            if (services > 0) logger.info({ component: 'projector', deleted: services }, 'published deletions for by-name resources of services that are gone');
             sweepIn(ORPHAN_SWEEP_MS);
           },
           (err: Error) => {
@@ -165,9 +166,11 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       };
       membership.onChange(() => {
         gen.regenerate(publisher.reshare(gen.proxyKeys()));
+        gen.regenerateServices(publisher.reshareServices(gen.serviceKeys()));
         sweep();
       });
       gen.regenerate(publisher.reshare(gen.proxyKeys()));
+      gen.regenerateServices(publisher.reshareServices(gen.serviceKeys()));
       sweep();
       const stopGc = await startContentGc(nats.nc, content!, manifests!, membership, config, xdsMetrics, logger);
       lifecycle.onShutdown('snapshot publisher', async () => {
@@ -182,7 +185,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       });
       logger.info({ component: 'projector', member: memberId, members: membership.members }, 'projector started: publishing its share over NATS');
     } else {
-      const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key) });
+      const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key), onFirstServiceWatch: (mesh, svc) => generator!.onServiceWatch(mesh, svc) });
       const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs });
       generator = gen;
       source = cache;

@@ -6,6 +6,7 @@ import type { Resource } from '../../libs/resources/resource.ts';
 import { MapSharedCache } from '../../libs/xds/generate/context.ts';
 import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import { ResourceCollisionError, type Snapshot } from '../../libs/xds/snapshot.ts';
+import { serviceByName } from '../../libs/xds/generate/by-name.ts';
 import { serviceLoadAssignment } from '../../libs/xds/generate/services.ts';
 import { translateDataplane } from '../../libs/xds/translator.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
@@ -38,6 +39,8 @@ export class SnapshotGenerator {
   private readonly shared = new MapSharedCache();
   private readonly dirty = new Set<string>();
   private readonly sharedDirty = new Set<string>();
+  /** `mesh\0service` whose by-name resources (proxyless clients asking by name) are to be rebuilt. */
+  private readonly servicesDirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private oldestPendingChange: number | undefined;
   readonly errors = new Map<string, GenerationError>();
@@ -67,6 +70,14 @@ export class SnapshotGenerator {
     if (e.type === 'Dataplane' && e.op === 'delete') affected.add(e.name);
     let any = byReference.size > 0;
     for (const svc of byReference) this.sharedDirty.add(`${change.mesh}\u0000${svc}`);
+    if (this.sink.wantsService) {
+      const services = change.meshChanged ? (mesh?.serviceNames() ?? []) : change.services;
+      for (const svc of services) {
+        if (!this.sink.wantsService(change.mesh, svc)) continue;
+        this.servicesDirty.add(`${change.mesh}\u0000${svc}`);
+        any = true;
+      }
+    }
     for (const dp of affected) {
       const key = `${change.mesh}.${dp}`;
       if (this.sink.wants(key)) {
@@ -84,6 +95,36 @@ export class SnapshotGenerator {
   onWatch(key: string): void {
     const s = this.generate(key);
     if (s !== null) this.sink.set(key, s);
+  }
+
+  /** A proxyless client asked for a service by name for the first time: build its resources now. */
+  onServiceWatch(mesh: string, service: string): void {
+    this.sink.setService?.(mesh, service, this.byName(mesh, service));
+  }
+
+  /** The by-name resources of a service (see `SnapshotSource.watchService`); `undefined` if it does not exist. */
+  byName(mesh: string, service: string): Snapshot | undefined {
+    return serviceByName(mesh, this.views.get(mesh), service, this.shared);
+  }
+
+  /** Whether the service exists in the mesh's view. */
+  serviceExists(mesh: string, service: string): boolean {
+    return this.views.get(mesh)?.service(service) !== undefined;
+  }
+
+  /** Every service of every mesh, as `[mesh, service]`. */
+  *serviceKeys(): IterableIterator<readonly [string, string]> {
+    for (const mesh of this.views.meshNames()) for (const svc of this.views.get(mesh)!.serviceNames()) yield [mesh, svc];
+  }
+
+  /** Rebuilds the by-name resources of these services in the next flush (a share that moved here). */
+  regenerateServices(services: Iterable<readonly [string, string]>): void {
+    let any = false;
+    for (const [mesh, svc] of services) {
+      this.servicesDirty.add(`${mesh}\u0000${svc}`);
+      any = true;
+    }
+    if (any) this.timer ??= setTimeout(() => this.flush(), this.opts.debounceMs);
   }
 
   /** Every proxy with a Dataplane, as `mesh.name`. */
@@ -115,6 +156,14 @@ export class SnapshotGenerator {
       const [meshName, svcName] = key.split('\u0000') as [string, string];
       const svc = this.views.get(meshName)?.service(svcName);
       if (svc) this.sink.setShared!(meshName, serviceLoadAssignment({ mesh: meshName, shared: this.shared }, svc), this.oldestPendingChange);
+    }
+    const services = [...this.servicesDirty];
+    this.servicesDirty.clear();
+    for (const key of services) {
+      const [meshName, svcName] = key.split('\u0000') as [string, string];
+      if (!this.sink.wantsService?.(meshName, svcName)) continue;
+      const s = this.byName(meshName, svcName);
+      this.sink.setService!(meshName, svcName, s && this.oldestPendingChange !== undefined ? { ...s, changedAt: this.oldestPendingChange } : s);
     }
     const keys = [...this.dirty];
     this.dirty.clear();

@@ -26,6 +26,8 @@ export class ManifestPublisher implements SnapshotSink {
   private inFlight = 0;
   private readonly queue: (() => void)[] = [];
   private owned = new Set<string>();
+  /** Service keys (ManifestStore.serviceKey) of the by-name resources this projector publishes. */
+  private ownedServices = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -58,6 +60,34 @@ export class ManifestPublisher implements SnapshotSink {
     this.owned = next;
     this.metrics.ownedProxies.set(next.size);
     return gained;
+  }
+
+  /** Every service's by-name resources are published, each by one projector (the same hashing as proxies). */
+  wantsService(mesh: string, service: string): boolean {
+    return this.membership.owns(this.manifests.serviceKey(mesh, service));
+  }
+
+  /** As `reshare`, for the services' by-name resources: returns the services new to this share. */
+  reshareServices(all: Iterable<readonly [string, string]>): (readonly [string, string])[] {
+    const next = new Set<string>();
+    const gained: (readonly [string, string])[] = [];
+    for (const [mesh, service] of all) {
+      const key = this.manifests.serviceKey(mesh, service);
+      if (!this.membership.owns(key)) continue;
+      next.add(key);
+      if (!this.ownedServices.has(key)) gained.push([mesh, service]);
+    }
+    for (const key of this.ownedServices) if (!next.has(key)) this.manifests.forget(key);
+    this.ownedServices = next;
+    return gained;
+  }
+
+  /** New by-name resources of a service: content and the CLA's pointer, then its manifest (under the service's key). */
+  setService(mesh: string, service: string, snapshot: Snapshot | undefined): void {
+    const position = this.position();
+    const key = this.manifests.serviceKey(mesh, service);
+    if (snapshot) this.ownedServices.add(key);
+    this.enqueue(key, () => this.publish(key, snapshot, position, mesh), { mesh, service }, 'publishing a service\'s by-name resources failed');
   }
 
   set(proxyKey: string, snapshot: Snapshot | undefined): void {
@@ -116,6 +146,22 @@ export class ManifestPublisher implements SnapshotSink {
     return n;
   }
 
+  /**
+   * As `sweepOrphans`, for services' by-name resources: a service that disappeared while the
+   * projector publishing it was dying would otherwise be served by name as it last was.
+   */
+  async sweepServiceOrphans(exists: (mesh: string, service: string) => boolean): Promise<number> {
+    let n = 0;
+    for (const { key, mesh, service } of await this.manifests.services()) {
+      if (!this.membership.owns(key) || exists(mesh, service)) continue;
+      const stored = await this.manifests.read(key);
+      if (!stored || stored.manifest.deleted) continue;
+      this.setService(mesh, service, undefined);
+      n++;
+    }
+    return n;
+  }
+
   /** Stops retrying failed publications (shutdown); what is in flight finishes or fails once. */
   stop(): void {
     this.stopped = true;
@@ -127,9 +173,9 @@ export class ManifestPublisher implements SnapshotSink {
     this.metrics.manifestWrites.inc({ outcome: wrote ? 'pointer' : 'skipped' });
   }
 
-  private async publish(proxyKey: string, snapshot: Snapshot | undefined, position: number): Promise<void> {
+  /** Publishes the snapshot of `key` (a proxy, or a service's key) of `mesh`: content first, then the manifest. */
+  private async publish(key: string, snapshot: Snapshot | undefined, position: number, mesh = key.slice(0, key.indexOf('.'))): Promise<void> {
     if (snapshot) {
-      const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
       const puts: Promise<unknown>[] = [];
       for (const [typeUrl, byName] of [...snapshot.resources.entries(), ...snapshot.namedOnly.entries()]) {
         for (const r of byName.values()) {
@@ -138,7 +184,7 @@ export class ManifestPublisher implements SnapshotSink {
       }
       await Promise.all(puts);
     }
-    const wrote = await this.manifests.publish(manifestOf(proxyKey, snapshot, position, this.membership.self));
+    const wrote = await this.manifests.publish(manifestOf(key, snapshot, position, this.membership.self));
     this.metrics.manifestWrites.inc({ outcome: wrote ? 'written' : 'skipped' });
   }
 

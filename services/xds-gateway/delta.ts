@@ -1,5 +1,5 @@
 import { versionOf } from '../../libs/xds/snapshot.ts';
-import type { TypeUrl } from '../../libs/xds/protos.ts';
+import { TypeUrl } from '../../libs/xds/protos.ts';
 import type { XdsResource } from '../../libs/xds/resource.ts';
 import { encodeDeltaResponse, type DeltaDiscoveryRequest } from '../../libs/xds/ads-codec.ts';
 import { Held } from './held.ts';
@@ -59,6 +59,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
         state.acked.set(n, null);
       }
     }
+    if (req.typeUrl === TypeUrl.Listener && (req.subscribe.length > 0 || req.unsubscribe.length > 0)) this.listenersRequested(state.names);
     // A plain ACK only moves versions from in flight to acknowledged: nothing new to send.
     const plainAck = req.responseNonce !== '' && !req.errorDetail && req.subscribe.length === 0 && req.unsubscribe.length === 0;
     if (!plainAck) this.pushType(req.typeUrl);
@@ -84,7 +85,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
 
   protected pushType(typeUrl: string): void {
     const state = this.types.get(typeUrl);
-    if (!state || !this.snapshot) return;
+    if (!state || !this.snapshot || this.holding) return;
     const main = this.snapshot.resources.get(typeUrl as TypeUrl);
     const named = this.snapshot.namedOnly.get(typeUrl as TypeUrl);
     // What the proxy should hold: the wildcard resources, and the named ones that exist (each once).

@@ -3,7 +3,8 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { TYPE_ORDER, TypeUrl } from '../../libs/xds/protos.ts';
 import type { SnapshotSource } from '../../libs/xds/snapshot-cache.ts';
-import type { Snapshot } from '../../libs/xds/snapshot.ts';
+import { withNamedOnly, type Snapshot } from '../../libs/xds/snapshot.ts';
+import { isServiceListenerName } from '../../libs/xds/generate/by-name.ts';
 import type { Node } from '../../libs/xds/ads-codec.ts';
 import type { XdsMetrics } from './metrics.ts';
 import { InvalidNodeIdError, parseNodeId, proxyKey, type ProxyId } from './proxy-id.ts';
@@ -63,6 +64,16 @@ function scheduleDrain(): void {
   setImmediate(drainPending);
 }
 
+/** Services one stream may ask for by name at once (each is a subscription); names beyond are not served. */
+export const MAX_BY_NAME = 256;
+
+/** A service a proxyless client asked for by name, and what it is served (once known). */
+interface ByName {
+  unwatch: () => void;
+  loaded: boolean;
+  resources: Snapshot | undefined;
+}
+
 /** One child logger per process logger and mode, shared by every stream (not one per stream). */
 const streamLoggers = new WeakMap<Logger, Record<'sotw' | 'delta', Logger>>();
 function streamLogger(parent: Logger, mode: 'sotw' | 'delta'): Logger {
@@ -79,7 +90,15 @@ function streamLogger(parent: Logger, mode: 'sotw' | 'delta'): Logger {
  */
 export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   protected proxy: ProxyId | undefined;
+  /** What the stream serves: the proxy's own snapshot, plus the services it asked for by name. */
   protected snapshot: Snapshot | undefined;
+  /** The proxy's own snapshot, as the source gave it. */
+  private own: Snapshot | undefined;
+  /** Listener names asked for that may be services of the proxy's mesh (proxyless `xds:///<service>`). Absent until one is. */
+  private byName: Map<string, ByName> | undefined;
+  /** Services asked for by name whose resources are not known yet: responses wait for them (no empty Listener first). */
+  private loadingByName = 0;
+  private warnedByName = false;
   /** The snapshot every type was last evaluated against: a type whose maps are the same objects is skipped. */
   private pushed: Snapshot | undefined;
   protected sub: Subscription | undefined;
@@ -166,9 +185,89 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     this.deps.metrics.streams.inc({ mode: this.mode });
     this.log.info({ proxy: proxyKey(proxy), streamId: this.sub.id }, 'proxy connected');
     this.unwatch = this.deps.source.watch(proxyKey(proxy), (s) => {
-      this.snapshot = s;
-      this.push();
+      this.own = s;
+      this.compose();
     });
+  }
+
+  /**
+   * The Listener names the proxy now asks for (SotW: its request; delta: its subscriptions). A
+   * name that may be a service (not one of a proxy's own listener names) is followed as a service
+   * of the proxy's own mesh, so a proxyless client that dials `xds:///<service>` is served that
+   * service whatever its Dataplane declares; a service of another mesh is never looked up.
+   */
+  protected listenersRequested(names: ReadonlySet<string> | 'wildcard'): void {
+    const source = this.deps.source;
+    if (!source.watchService || !this.proxy || this.closed) return;
+    const wanted: string[] = [];
+    if (names !== 'wildcard') {
+      for (const n of names) {
+        if (!isServiceListenerName(n)) continue;
+        if (wanted.length === MAX_BY_NAME) {
+          if (!this.warnedByName) this.log.warn({ proxy: proxyKey(this.proxy), limit: MAX_BY_NAME }, 'too many services asked for by name; the rest are not served');
+          this.warnedByName = true;
+          break;
+        }
+        wanted.push(n);
+      }
+    }
+    if (wanted.length === 0 && !this.byName) return;
+    const keep = new Set(wanted);
+    let changed = false;
+    for (const [n, e] of this.byName ?? []) {
+      if (keep.has(n)) continue;
+      e.unwatch();
+      if (!e.loaded) this.loadingByName--;
+      this.byName!.delete(n);
+      changed = true;
+    }
+    const mesh = this.proxy.mesh;
+    for (const n of wanted) {
+      if (this.byName?.has(n)) continue;
+      const e: ByName = { unwatch: () => undefined, loaded: false, resources: undefined };
+      (this.byName ??= new Map()).set(n, e);
+      this.loadingByName++;
+      changed = true;
+      e.unwatch = source.watchService(mesh, n, (s) => {
+        if (this.byName?.get(n) !== e) return;
+        const first = !e.loaded;
+        if (first) this.loadingByName--;
+        e.loaded = true;
+        e.resources = s;
+        this.compose(first);
+      });
+    }
+    if (this.byName?.size === 0) this.byName = undefined;
+    if (changed) this.compose(true);
+  }
+
+  /** Whether responses wait for services asked for by name whose resources are not known yet. */
+  protected get holding(): boolean {
+    return this.loadingByName > 0;
+  }
+
+  /** What is served: the own snapshot with the services asked for by name; pushes if it changed. */
+  private compose(reevaluate = false): void {
+    if (this.closed || this.holding) return;
+    let s = this.own;
+    if (s && this.byName) {
+      const extras = [];
+      let changedAt = s.changedAt;
+      for (const e of this.byName.values()) {
+        for (const byName of e.resources?.namedOnly.values() ?? []) extras.push(...byName.values());
+        const t = e.resources?.changedAt;
+        if (t !== undefined && (changedAt === undefined || t > changedAt)) changedAt = t;
+      }
+      s = withNamedOnly(s, extras);
+      // The event-to-ACK metric measures from the latest change this serves (an endpoint change of a service asked for by name).
+      if (changedAt !== s.changedAt && changedAt !== undefined) s = { ...s, changedAt };
+    }
+    // After the by-name set changed, every type is looked at again (a type held back while a
+    // service loaded gets its answer, even an empty one); unchanged ones send nothing.
+    if (reevaluate) this.pushed = undefined;
+    if (s === this.snapshot && !reevaluate) return;
+    this.snapshot = s;
+    this.push();
   }
 
   /**
@@ -253,6 +352,8 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     this.deps.metrics.awaitingAck -= this.unacked.size;
     this.unacked.clear();
     this.unwatch?.();
+    for (const e of this.byName?.values() ?? []) e.unwatch();
+    this.byName = undefined;
     if (this.sub && this.proxy) {
       this.deps.status.close(this.sub);
       this.deps.metrics.streams.dec({ mode: this.mode });

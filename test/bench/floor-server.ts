@@ -3,7 +3,10 @@
  * responses. At start-up (not measured) it translates every proxy of the topology, for the two
  * states the benchmark flips between, and encodes SotW and delta responses per type. Then it
  * answers each first request of a type with its bytes, and on `POST /change` writes the other
- * state's EDS change to every stream (delta: only the resources that differ). Usage: floor-server.ts <grpcPort> <httpPort> <proxies> <services> <outbounds>
+ * state's EDS change to every stream: only the resources that differ, in both modes (the xDS
+ * protocol lets state-of-the-world EDS and RDS responses carry only what changed). `GET /stats`
+ * answers the bytes and responses written by changes. Usage: floor-server.ts <grpcPort> <httpPort>
+ * <proxies> <services> <outbounds> [transparent: 0|1]
  */
 import * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:http';
@@ -20,8 +23,8 @@ import { select, versionOf } from '../../libs/xds/snapshot.ts';
 import { translateDataplane } from '../../libs/xds/translator.ts';
 import { dataplaneBody } from './topology.ts';
 
-const [grpcPort, httpPort, proxies, services, outbounds] = process.argv.slice(2).map(Number) as [number, number, number, number, number];
-const t = { proxies, services, outbounds };
+const [grpcPort, httpPort, proxies, services, outbounds, transparent] = process.argv.slice(2).map(Number) as [number, number, number, number, number, number | undefined];
+const t = { proxies, services, outbounds, transparent: transparent === 1 };
 const registry = defaultRegistry();
 
 type Encoded = { sotw: Map<string, Buffer>; delta: Map<string, Buffer>; eds: XdsResource[] };
@@ -56,8 +59,9 @@ function encodeAll(dp0Port: number): Map<string, Encoded> {
 
 const states = [encodeAll(8080), encodeAll(8081)];
 /**
- * What a change writes to each stream: SotW sends every EDS resource again, delta only the
- * ones whose content differs between the two states (svc-0's), as a real delta server would.
+ * What a change writes to each stream: only the EDS resources whose content differs between
+ * the two states (svc-0's), in SotW (whose EDS responses need not repeat unchanged resources)
+ * as in delta.
  */
 const changes = states.map((to, i) => {
   const from = states[1 - i]!;
@@ -65,11 +69,12 @@ const changes = states.map((to, i) => {
   for (const [node, e] of to) {
     const before = new Map(from.get(node)!.eds.map((r) => [r.name, r.hash]));
     const changed = e.eds.filter((r) => before.get(r.name) !== r.hash);
-    out.set(node, { sotw: e.sotw.get(TypeUrl.ClusterLoadAssignment)!, delta: encodeDeltaResponse(TypeUrl.ClusterLoadAssignment, versionOf(e.eds), '2', changed, []) });
+    out.set(node, { sotw: encodeResponse(TypeUrl.ClusterLoadAssignment, versionOf(e.eds), '2', changed), delta: encodeDeltaResponse(TypeUrl.ClusterLoadAssignment, versionOf(e.eds), '2', changed, []) });
   }
   return out;
 });
 let current = 0;
+const stats = { bytes: 0, pushes: 0 };
 const streams = new Set<{ node: string; mode: 'sotw' | 'delta'; call: grpc.ServerDuplexStream<unknown, Buffer> }>();
 
 function serve(mode: 'sotw' | 'delta') {
@@ -103,8 +108,15 @@ server.bindAsync(`127.0.0.1:${grpcPort}`, grpc.ServerCredentials.createInsecure(
       current = 1 - current;
       for (const s of streams) {
         const buf = changes[current]!.get(s.node)?.[s.mode];
-        if (buf) s.call.write(buf);
+        if (!buf) continue;
+        stats.bytes += buf.length;
+        stats.pushes++;
+        s.call.write(buf);
       }
+    }
+    if (req.method === 'GET' && req.url === '/stats') {
+      res.end(JSON.stringify(stats));
+      return;
     }
     res.end('ok');
   }).listen(httpPort, '127.0.0.1', () => console.log('floor ready'));

@@ -3,6 +3,8 @@ export interface Topology {
   readonly proxies: number;
   readonly services: number;
   readonly outbounds: number;
+  /** Transparent proxying instead of `outbound[]`: every proxy gets every service of the mesh. */
+  readonly transparent?: boolean;
 }
 
 export function dataplaneBody(t: Topology, i: number, port = 8080): Record<string, unknown> {
@@ -17,7 +19,7 @@ export function dataplaneBody(t: Topology, i: number, port = 8080): Record<strin
     networking: {
       address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
       inbound: [{ port, servicePort: 80, tags: { 'kuma.io/service': `svc-${i % t.services}`, 'kuma.io/protocol': 'http' } }],
-      outbound,
+      ...(t.transparent ? { transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 } } : { outbound }),
     },
   };
 }

@@ -21,6 +21,8 @@ const T: Topology = {
   proxies: Number(process.env['BENCH_PROXIES'] ?? 1000),
   services: Number(process.env['BENCH_SERVICES'] ?? 50),
   outbounds: Number(process.env['BENCH_OUTBOUNDS'] ?? 5),
+  // Transparent proxies (every proxy gets every service) unless BENCH_TRANSPARENT=0 (explicit outbounds).
+  transparent: process.env['BENCH_TRANSPARENT'] !== '0',
 };
 const REPS = Number(process.env['BENCH_REPS'] ?? 5);
 const WINDOW = 100;
@@ -40,8 +42,10 @@ async function metric(port: number, name: string): Promise<number> {
   return sum;
 }
 
+/** Services each proxy is configured for: all of them with transparent proxying, else its outbounds. */
+const perProxy = T.transparent ? T.services : T.outbounds;
 const complete = (c: FakeEnvoy) =>
-  c.names(TypeUrl.Listener).length >= 1 + T.outbounds && c.names(TypeUrl.ClusterLoadAssignment).length >= T.outbounds && c.names(TypeUrl.RouteConfiguration).length >= 1;
+  c.names(TypeUrl.Listener).length >= 1 + perProxy && c.names(TypeUrl.ClusterLoadAssignment).length >= perProxy && c.names(TypeUrl.RouteConfiguration).length >= 1;
 
 /** Opens `T.proxies` streams in windows (the listen queue holds 511), resolves when all are complete. */
 async function connectAll(target: string, mode: 'sotw' | 'delta'): Promise<{ clients: FakeEnvoy[]; seconds: number }> {
@@ -105,13 +109,14 @@ function cpPid(cp: KumaCpProcess): number {
 
 async function benchFloor(mode: 'sotw' | 'delta') {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const p = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/bench/floor-server.ts'), String(grpcPort), String(httpPort), String(T.proxies), String(T.services), String(T.outbounds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/bench/floor-server.ts'), String(grpcPort), String(httpPort), String(T.proxies), String(T.services), String(T.outbounds), T.transparent ? '1' : '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await waitForPort(httpPort, 120_000);
   const { clients, seconds } = await connectAll(`127.0.0.1:${grpcPort}`, mode);
   const times = await propagationOver(clients, REPS, async () => void (await (await fetch(`http://127.0.0.1:${httpPort}/change`, { method: 'POST' })).text()));
+  const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/stats`)).json()) as { bytes: number; pushes: number };
   for (const c of clients) c.close();
   p.kill('SIGKILL');
-  return { server: 'floor', mode, proxies: T.proxies, initialConfigSeconds: round(seconds), propagation: summary(times) };
+  return { server: 'floor', mode, proxies: T.proxies, initialConfigSeconds: round(seconds), propagation: summary(times), bytesPerPushDuringChanges: round(stats.bytes / Math.max(1, stats.pushes), 0) };
 }
 
 export async function run(): Promise<unknown> {
@@ -126,6 +131,7 @@ export async function run(): Promise<unknown> {
       floor: f,
       ratioInitialToFloor: round(k.initialConfigSeconds / f.initialConfigSeconds),
       ratioP99ToFloor: round(k.propagation.p99ms / f.propagation.p99ms),
+      ratioBytesPerPushToFloor: round(k.bytesPerPushDuringChanges / f.bytesPerPushDuringChanges),
     });
   }
   console.table(
@@ -144,6 +150,8 @@ export async function run(): Promise<unknown> {
       'KB/proxy': r.rssPerProxyKB,
       'cpu s/change': r.cpuSecondsPerChange,
       'bytes/push': r.bytesPerPushDuringChanges,
+      'floor bytes/push': r.floor.bytesPerPushDuringChanges,
+      'bytes/floor': r.ratioBytesPerPushToFloor,
     })),
   );
   return { topology: T, repetitions: REPS, rows };

@@ -31,7 +31,7 @@ function localityEndpoints(endpoints: readonly Endpoint[]): JsonObject[] {
   }));
 }
 
-export function serviceCluster(ctx: ProxyContext, svc: ServiceView): XdsResource {
+export function serviceCluster(ctx: Pick<ProxyContext, 'mesh' | 'shared'>, svc: ServiceView): XdsResource {
   return ctx.shared.get(cacheKey(ctx, 'cds', svc), () => {
     const name = Names.outboundCluster(svc.name);
     return makeResource(TypeUrl.Cluster, name, {
@@ -61,7 +61,7 @@ export function serviceRoute(ctx: ProxyContext, svc: ServiceView): XdsResource {
 }
 
 /** Proxyless gRPC client: a Listener named after the service, with an api_listener HCM routing to its cluster. */
-export function proxylessClientListener(ctx: ProxyContext, svc: ServiceView): XdsResource {
+export function proxylessClientListener(ctx: Pick<ProxyContext, 'mesh' | 'shared'>, svc: ServiceView): XdsResource {
   return ctx.shared.get(cacheKey(ctx, 'lds-api', svc), () => {
     const name = Names.proxylessClientListener(svc.name);
     const routeConfig: JsonObject = {

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { TypeUrl } from '../../libs/xds/protos.ts';
+import { makeResource, type XdsResource } from '../../libs/xds/resource.ts';
+import { versionOf } from '../../libs/xds/snapshot.ts';
+import { SotwTypeState } from './sotw-state.ts';
+
+const cla = (name: string, port: number): XdsResource =>
+  makeResource(TypeUrl.ClusterLoadAssignment, name, {
+    cluster_name: name,
+    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }],
+  });
+const listener = (name: string, port: number): XdsResource =>
+  makeResource(TypeUrl.Listener, name, { name, address: { socket_address: { address: '0.0.0.0', port_value: port } } });
+
+const names = (r: { resources: readonly XdsResource[] } | undefined) => r?.resources.map((x) => x.name);
+const asMap = (rs: readonly XdsResource[]) => new Map(rs.map((r) => [r.name, r]));
+
+/** Plans, and if there is something to send, records it as sent (as the stream does). */
+function push(s: SotwTypeState, rs: readonly XdsResource[], nonce: string) {
+  const r = s.plan(rs);
+  if (r) s.sent(r, nonce, asMap(rs));
+  return r;
+}
+
+describe('SotW per-type state', () => {
+  it('sends LDS and CDS whole every time something changes, and nothing when nothing did', () => {
+    const s = new SotwTypeState(TypeUrl.Listener);
+    s.request('wildcard');
+    const [a, b] = [listener('a', 1), listener('b', 2)];
+    expect(names(push(s, [a, b], '1'))).toEqual(['a', 'b']);
+    expect(push(s, [a, b], '2')).toBeUndefined();
+    const b2 = listener('b', 3);
+    const r = push(s, [a, b2], '3');
+    expect(names(r)).toEqual(['a', 'b']);
+    expect(r!.version).toBe(versionOf([a, b2]));
+  });
+
+  it('sends EDS whole at first, then only the resources that changed, with the version of the whole set', () => {
+    const s = new SotwTypeState(TypeUrl.ClusterLoadAssignment);
+    s.request(new Set(['x', 'y', 'z']));
+    const [x, y, z] = [cla('x', 1), cla('y', 2), cla('z', 3)];
+    expect(names(push(s, [x, y, z], '1'))).toEqual(['x', 'y', 'z']);
+    s.ack();
+    const y2 = cla('y', 20);
+    const r = push(s, [x, y2, z], '2');
+    expect(names(r)).toEqual(['y']);
+    expect(r!.version).toBe(versionOf([x, y2, z]));
+    expect(s.lastSentVersion).toBe(versionOf([x, y2, z]));
+    expect(s.lastNonce).toBe('2');
+    expect(push(s, [x, y2, z], '3')).toBeUndefined();
+  });
+
+  it('sends names a re-subscription adds even if unchanged, and simply stops sending removed ones', () => {
+    const s = new SotwTypeState(TypeUrl.ClusterLoadAssignment);
+    const [x, y, z] = [cla('x', 1), cla('y', 2), cla('z', 3)];
+    s.request(new Set(['x', 'y']));
+    push(s, [x, y], '1');
+    s.request(new Set(['x', 'y', 'z']));
+    expect(names(push(s, [x, y, z], '2'))).toEqual(['z']);
+    // y is dropped: nothing changed among the rest, so nothing is sent.
+    s.request(new Set(['x', 'z']));
+    expect(push(s, [x, z], '3')).toBeUndefined();
+    // Asked for again later, y is sent again although its content never changed.
+    s.request(new Set(['x', 'y', 'z']));
+    expect(names(push(s, [x, y, z], '4'))).toEqual(['y']);
+  });
+
+  it('answers the first request of a type even when none of its names exist yet', () => {
+    const s = new SotwTypeState(TypeUrl.ClusterLoadAssignment);
+    s.request(new Set(['ghost']));
+    const r = push(s, [], '1');
+    expect(r).toEqual({ version: versionOf([]), resources: [] });
+    expect(push(s, [], '2')).toBeUndefined();
+    const ghost = cla('ghost', 1);
+    expect(names(push(s, [ghost], '3'))).toEqual(['ghost']);
+  });
+
+  it('after a NACK, keeps the rejected content back until it changes, and sends the rest that changes', () => {
+    const s = new SotwTypeState(TypeUrl.ClusterLoadAssignment);
+    s.request(new Set(['x', 'y']));
+    const [x, y] = [cla('x', 1), cla('y', 2)];
+    push(s, [x, y], '1');
+    s.ack();
+    const xBad = cla('x', 99);
+    const rejected = push(s, [xBad, y], '2');
+    expect(names(rejected)).toEqual(['x']);
+    s.nack();
+    expect(s.nackedVersion).toBe(rejected!.version);
+    // The same set is not sent again (no loop).
+    expect(push(s, [xBad, y], '3')).toBeUndefined();
+    // Another resource changes: only it goes out; the rejected x is not re-sent.
+    const y2 = cla('y', 20);
+    expect(names(push(s, [xBad, y2], '4'))).toEqual(['y']);
+    // x changes again: it is sent.
+    const xGood = cla('x', 10);
+    expect(names(push(s, [xGood, y2], '5'))).toEqual(['x']);
+  });
+
+  it('treats RDS like EDS, and a wildcard EDS request keeps what it holds', () => {
+    const r = new SotwTypeState(TypeUrl.RouteConfiguration);
+    expect(r.incremental).toBe(true);
+    expect(new SotwTypeState(TypeUrl.Cluster).incremental).toBe(false);
+    const s = new SotwTypeState(TypeUrl.ClusterLoadAssignment);
+    s.request('wildcard');
+    const [x, y] = [cla('x', 1), cla('y', 2)];
+    push(s, [x, y], '1');
+    s.request('wildcard');
+    expect(push(s, [x, cla('y', 3)], '2')?.resources.map((q) => q.name)).toEqual(['y']);
+  });
+});

@@ -1,0 +1,115 @@
+import { TypeUrl } from '../../libs/xds/protos.ts';
+import type { XdsResource } from '../../libs/xds/resource.ts';
+import { versionOf } from '../../libs/xds/snapshot.ts';
+import { Held } from './held.ts';
+
+/**
+ * Types whose state-of-the-world responses must carry every requested resource: a Listener or
+ * Cluster left out of a response is removed by the client. For the others (EDS, RDS) a response
+ * need carry only the resources that changed: the client keeps the rest while its listeners
+ * and clusters still name them (xDS protocol, "state of the world"; grpc-js-xds reads them so).
+ */
+export const FULL_STATE_TYPES: ReadonlySet<string> = new Set([TypeUrl.Listener, TypeUrl.Cluster]);
+
+/** One response to send: its version (of the whole requested set) and the resources it carries. */
+export interface SotwResponse {
+  readonly version: string;
+  readonly resources: readonly XdsResource[];
+}
+
+/**
+ * What one SotW stream knows about one type: the names requested, the versions sent and
+ * NACKed and, for EDS and RDS, the content the proxy holds, so that a response carries only
+ * what changed. Pure: no I/O; the stream calls `plan` with the resources the request resolves
+ * to, sends what it returns, then calls `sent`.
+ *
+ * Versions are those of the whole requested set (content hashes), as before: an unchanged set
+ * is never answered twice, and a NACKed set is not sent again until the content changes.
+ */
+export class SotwTypeState {
+  names: ReadonlySet<string> | 'wildcard' = new Set();
+  lastSentVersion: string | undefined;
+  lastNonce: string | undefined;
+  /** The version the proxy NACKed: not sent again until the content changes. */
+  nackedVersion: string | undefined;
+  /** EDS/RDS: name -> hash the proxy holds (or is being sent). Absent for LDS/CDS. */
+  private readonly held: Held | undefined;
+  /** EDS/RDS: what the latest response carried (name -> hash), which a NACK takes back. */
+  private lastChanges: Map<string, string> | undefined;
+  /** EDS/RDS: hashes the proxy rejected, by name: not sent again until the content changes. */
+  private nacked: Map<string, string> | undefined;
+
+  constructor(readonly typeUrl: string) {
+    this.held = FULL_STATE_TYPES.has(typeUrl) ? undefined : new Held();
+  }
+
+  /** Whether responses of this type carry only what changed. */
+  get incremental(): boolean {
+    return this.held !== undefined;
+  }
+
+  /**
+   * A request named these resources. Names no longer requested are forgotten (a later request
+   * for them gets them again, changed or not); newly requested ones are sent by the next plan.
+   */
+  request(names: ReadonlySet<string> | 'wildcard'): void {
+    if (this.held && names !== 'wildcard') {
+      const gone: string[] = [];
+      this.held.forEach((n) => {
+        if (!names.has(n)) gone.push(n);
+      });
+      for (const n of gone) this.held.set(n, null);
+      if (this.nacked) for (const n of [...this.nacked.keys()]) if (!names.has(n)) this.nacked.delete(n);
+    }
+    this.names = names;
+  }
+
+  /**
+   * The response to send for `resources` (what the request resolves to now), or undefined when
+   * there is nothing to send: the set is what was last sent or NACKed, or (EDS/RDS) nothing in it
+   * differs from what the proxy holds (then the set's version becomes the one last sent). The
+   * first response of a type is always sent, even empty.
+   */
+  plan(resources: readonly XdsResource[]): SotwResponse | undefined {
+    const version = versionOf(resources);
+    if (version === this.lastSentVersion || version === this.nackedVersion) return undefined;
+    if (!this.held) return { version, resources };
+    const changed = resources.filter((r) => this.held!.get(r.name) !== r.hash && this.nacked?.get(r.name) !== r.hash);
+    if (changed.length === 0 && this.lastSentVersion !== undefined) {
+      // Only removals: the proxy already holds the whole set at this version, so it counts as sent
+      // (a name asked for again later then differs from it and is sent).
+      this.lastSentVersion = version;
+      return undefined;
+    }
+    return { version, resources: changed };
+  }
+
+  /** `response` went out with `nonce`; `current` is the snapshot's map of the type (to hold by reference). */
+  sent(response: SotwResponse, nonce: string, current?: ReadonlyMap<string, XdsResource>): void {
+    this.lastSentVersion = response.version;
+    this.lastNonce = nonce;
+    if (!this.held) return;
+    this.lastChanges = response.resources.length > 0 ? new Map(response.resources.map((r) => [r.name, r.hash])) : undefined;
+    for (const r of response.resources) {
+      this.held.set(r.name, r.hash);
+      this.nacked?.delete(r.name);
+    }
+    this.held.rebase(current);
+  }
+
+  /** The proxy rejected the latest response: it keeps what it held before, and the rejected content is not sent again. */
+  nack(): void {
+    this.nackedVersion = this.lastSentVersion;
+    if (!this.held || !this.lastChanges) return;
+    for (const [name, hash] of this.lastChanges) {
+      (this.nacked ??= new Map()).set(name, hash);
+      this.held.set(name, null);
+    }
+    this.lastChanges = undefined;
+  }
+
+  /** The proxy accepted the latest response. */
+  ack(): void {
+    this.lastChanges = undefined;
+  }
+}
