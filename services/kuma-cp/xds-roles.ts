@@ -269,7 +269,20 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         registry: ctx.registry,
         dataplane: (proxy) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.spec,
       },
-      { tlsPort: config.dpServer.port, tlsInterface: noAuth ? '127.0.0.1' : '0.0.0.0', plaintextPort: config.dpServer.plaintextPort, tls },
+      {
+        tlsPort: config.dpServer.port,
+        tlsInterface: noAuth ? '127.0.0.1' : '0.0.0.0',
+        plaintextPort: config.dpServer.plaintextPort,
+        tls,
+        limits: {
+          readHeaderTimeoutMs: parseDuration(config.dpServer.readHeaderTimeout) * 1000,
+          unauthenticated: {
+            perSource: config.dpServer.maxUnauthenticatedConnectionsPerSource,
+            timeoutMs: parseDuration(config.dpServer.authenticationTimeout) * 1000,
+          },
+          onReject: (reason) => xdsMetrics.rejectedConnections.inc({ reason }),
+        },
+      },
       logger,
     );
     result.ports = { dpServer: gw.tlsPort, dpServerPlaintext: gw.plaintextPort };
