@@ -46,4 +46,25 @@ describe('JetStream event log under a server restart', () => {
     await sub.stop();
     await log.close();
   }, 60_000);
+
+  it('resumes following when the restart lands while a pull is outstanding (regression)', async () => {
+    // The client's own recovery recreated the ordered consumer but kept the old pull's count, so
+    // the new consumer was asked for a few messages and then starved for 30 s or more.
+    const s = isolated();
+    const writer = await s.open();
+    const reader = await s.open();
+    const seen: number[] = [];
+    const sub = reader.follow(1, (e) => seen.push(e.seq));
+    const total = 2510;
+    for (let i = 0; i < 2500; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => writer.append(upsert(`r-${i + j}`))));
+    await nats.kill();
+    await nats.restart();
+    for (let i = 0; i < 10; i++) await writer.append(upsert(`after-${i}`));
+    const deadline = Date.now() + 15_000;
+    while (seen.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    await sub.stop();
+    await reader.close();
+    await writer.close();
+  }, 60_000);
 });

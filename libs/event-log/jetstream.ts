@@ -33,6 +33,9 @@ export interface JetStreamLogOptions {
 }
 
 
+/** Consumer notifications after which `follow` replaces its consumer instead of trusting the library's recovery. */
+const RECREATE_ON: ReadonlySet<string> = new Set(['reset', 'consumer_not_found', 'consumer_deleted', 'stream_not_found', 'no_responders', 'heartbeats_missed']);
+
 function isTransient(err: unknown): boolean {
   if (err instanceof JetStreamApiError) return false;
   const e = err as { name?: string; code?: string; message?: string };
@@ -208,10 +211,24 @@ export class JetStreamEventLog implements EventLog {
     }
   }
 
+  /**
+   * Follows with an ordered consumer, but recovers it ourselves. The client library's own
+   * recovery of an ordered consumer (after a server restart the consumer is gone) recreates it
+   * without clearing the pull it had outstanding, so the new consumer is asked for only the few
+   * messages that pull still lacked and then starves until two idle heartbeats are missed
+   * (30 s or more): a replica stopped following after a nats-server restart. So on any sign of
+   * trouble (a reconnect, a missing or deleted consumer, missed heartbeats, a reset) this closes
+   * the consumer and creates a fresh one from the next sequence it has not delivered.
+   */
   follow(from: number, handler: (event: StoredEvent) => void): Subscription {
     let next = Math.max(1, from);
     let stopped = false;
     let current: { close(): Promise<void | Error> } | undefined;
+    const recreate = () => void current?.close().catch(() => undefined);
+    const connection = this.nc.status();
+    void (async () => {
+      for await (const s of connection) if (s.type === 'reconnect') recreate();
+    })().catch(() => undefined);
     const run = (async () => {
       for (let attempt = 0; !stopped; attempt++) {
         try {
@@ -222,6 +239,14 @@ export class JetStreamEventLog implements EventLog {
           const messages = await consumer.consume({ max_messages: 1000 });
           current = messages;
           if (stopped) break;
+          void (async () => {
+            for await (const n of messages.status()) {
+              if (RECREATE_ON.has(n.type)) {
+                await messages.close().catch(() => undefined);
+                break;
+              }
+            }
+          })().catch(() => undefined);
           for await (const m of messages as AsyncIterable<JsMsg>) {
             if (stopped) break;
             if (m.seq < next) continue;
@@ -239,6 +264,7 @@ export class JetStreamEventLog implements EventLog {
       stop: async () => {
         stopped = true;
         this.subs.delete(sub);
+        (connection as { stop?(): void }).stop?.();
         await current?.close().catch(() => undefined);
         await run;
       },

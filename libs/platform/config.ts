@@ -25,6 +25,16 @@ export interface KumaCpConfig {
     /** ADS without TLS on 127.0.0.1; 0 = off. */
     readonly plaintextPort: number;
     readonly authn: { readonly dpProxy: { readonly type: 'dpToken' | 'none' } };
+    /** Kuma's: time for a TLS handshake and for the headers of an HTTP/1.1 request (`POST /bootstrap`). */
+    readonly readHeaderTimeout: string;
+    /**
+     * A connection to the TLS port that has not authenticated (an ADS stream or a bootstrap)
+     * within this is closed, as is any ADS stream whose first request has not arrived; it also
+     * bounds a whole bootstrap request.
+     */
+    readonly authenticationTimeout: string;
+    /** Connections to the TLS port from one address that may be unauthenticated at once (more are refused). */
+    readonly maxUnauthenticatedConnectionsPerSource: number;
   };
   readonly diagnostics: { readonly serverPort: number; readonly interface: string };
   readonly store: {
@@ -99,7 +109,14 @@ export function defaultConfig(): KumaCpConfig {
       bodyLimit: 512 * 1024,
       readOnly: false,
     },
-    dpServer: { port: 5678, plaintextPort: 0, authn: { dpProxy: { type: 'dpToken' } } },
+    dpServer: {
+      port: 5678,
+      plaintextPort: 0,
+      authn: { dpProxy: { type: 'dpToken' } },
+      readHeaderTimeout: '5s',
+      authenticationTimeout: '15s',
+      maxUnauthenticatedConnectionsPerSource: 32,
+    },
     diagnostics: { serverPort: 5680, interface: '127.0.0.1' },
     store: {
       type: 'embedded',
@@ -131,6 +148,9 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_DP_SERVER_PORT: 'dpServer.port',
   KUMA_DP_SERVER_PLAINTEXT_PORT: 'dpServer.plaintextPort',
   KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'dpServer.authn.dpProxy.type',
+  KUMA_DP_SERVER_READ_HEADER_TIMEOUT: 'dpServer.readHeaderTimeout',
+  KUMA_DP_SERVER_AUTHENTICATION_TIMEOUT: 'dpServer.authenticationTimeout',
+  KUMA_DP_SERVER_MAX_UNAUTHENTICATED_CONNECTIONS_PER_SOURCE: 'dpServer.maxUnauthenticatedConnectionsPerSource',
   KUMA_DIAGNOSTICS_SERVER_PORT: 'diagnostics.serverPort',
   KUMA_DIAGNOSTICS_SERVER_INTERFACE: 'diagnostics.interface',
   KUMA_STORE_TYPE: 'store.type',
@@ -229,6 +249,8 @@ function validate(c: KumaCpConfig): void {
     throw new ConfigError(`dpServer.authn.dpProxy.type: must be dpToken or none, got ${JSON.stringify(c.dpServer.authn.dpProxy.type)}`);
   }
   for (const [path, value] of [
+    ['dpServer.readHeaderTimeout', c.dpServer.readHeaderTimeout],
+    ['dpServer.authenticationTimeout', c.dpServer.authenticationTimeout],
     ['xdsServer.dataplaneDeregistrationDelay', c.xdsServer.dataplaneDeregistrationDelay],
     ['xdsServer.debounce', c.xdsServer.debounce],
     ['xdsServer.dataplaneStatusFlushInterval', c.xdsServer.dataplaneStatusFlushInterval],
@@ -241,6 +263,13 @@ function validate(c: KumaCpConfig): void {
     } catch (err) {
       throw new ConfigError(`${path}: ${(err as Error).message}`);
     }
+  }
+  for (const path of ['dpServer.readHeaderTimeout', 'dpServer.authenticationTimeout'] as const) {
+    const v = path === 'dpServer.readHeaderTimeout' ? c.dpServer.readHeaderTimeout : c.dpServer.authenticationTimeout;
+    if (parseDuration(v) <= 0) throw new ConfigError(`${path}: must be more than 0s, got ${JSON.stringify(v)}`);
+  }
+  if (c.dpServer.maxUnauthenticatedConnectionsPerSource < 1) {
+    throw new ConfigError('dpServer.maxUnauthenticatedConnectionsPerSource: must be at least 1');
   }
   if (c.apiServer.bodyLimit < 1024) throw new ConfigError(`apiServer.bodyLimit: must be at least 1024 bytes`);
   const cp = c.store.checkpoints;

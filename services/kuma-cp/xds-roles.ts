@@ -13,6 +13,7 @@ import { ContentGc } from '../../libs/snapshot-store/content-gc.ts';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
 import { ManifestStore, SHARED, type Manifest } from '../../libs/snapshot-store/manifest.ts';
 import { NatsSnapshotSource } from '../../libs/snapshot-store/nats-source.ts';
+import { RegistrationBoard } from '../../libs/snapshot-store/registrations.ts';
 import { StatusBoard } from '../../libs/snapshot-store/status-board.ts';
 import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
 import { TYPE_ORDER } from '../../libs/xds/protos.ts';
@@ -26,6 +27,7 @@ import { ManifestPublisher } from '../projector/publisher.ts';
 import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
 import { startGateway } from '../xds-gateway/gateway.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
+import { OrphanedRegistrations } from '../xds-gateway/orphans.ts';
 import { DataplaneLifecycle } from '../xds-gateway/registration.ts';
 import { RegistrationError } from '../xds-gateway/stream.ts';
 import { StreamStatusRegistry } from '../xds-gateway/status.ts';
@@ -239,6 +241,8 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       const subs = ((await board?.read(key))?.['subscriptions'] ?? []) as { disconnectTime?: string; controlPlaneInstanceId?: string }[];
       return subs.some((s) => !s.disconnectTime && s.controlPlaneInstanceId !== ctx.instanceId);
     };
+    const deregistrationDelayMs = parseDuration(config.xdsServer.dataplaneDeregistrationDelay) * 1000;
+    const orphans = nats ? await startOrphanSweep(ctx, nats, bucket('REGISTRATIONS'), status, board!, deregistrationDelayMs) : undefined;
     const tls = await loadOrCreateTls({ certFile: config.general.tlsCertFile, keyFile: config.general.tlsKeyFile, workDir: config.general.workDir, logger });
     const noAuth = config.dpServer.authn.dpProxy.type === 'none';
     if (noAuth) logger.warn({ component: 'dp-server' }, 'dataplane authentication is OFF (dpServer.authn.dpProxy.type=none): serving on loopback only');
@@ -250,12 +254,16 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
             throw new RegistrationError(`cannot register dataplane ${input.mesh}.${input.name}: mesh "${input.mesh}" does not exist`);
           }
           await ctx.service.upsert(ctx.registry.get('Dataplane'), input, actor);
+          await orphans?.claim(actor.subject);
         },
-        remove: async (proxy, actor) => ctx.service.delete({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name }, actor),
+        remove: async (proxy, actor) => {
+          await ctx.service.delete({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name }, actor);
+          await orphans?.release(actor.subject);
+        },
       },
       ctx.registry,
       connectedAnywhere,
-      parseDuration(config.xdsServer.dataplaneDeregistrationDelay) * 1000,
+      deregistrationDelayMs,
       logger,
     );
     lifecycle.onShutdown('dataplane lifecycle', async () => registrations.stop());
@@ -272,13 +280,83 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         registry: ctx.registry,
         dataplane: (proxy) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.spec,
       },
-      { tlsPort: config.dpServer.port, tlsInterface: noAuth ? '127.0.0.1' : '0.0.0.0', plaintextPort: config.dpServer.plaintextPort, tls },
+      {
+        tlsPort: config.dpServer.port,
+        tlsInterface: noAuth ? '127.0.0.1' : '0.0.0.0',
+        plaintextPort: config.dpServer.plaintextPort,
+        tls,
+        limits: {
+          readHeaderTimeoutMs: parseDuration(config.dpServer.readHeaderTimeout) * 1000,
+          unauthenticated: {
+            perSource: config.dpServer.maxUnauthenticatedConnectionsPerSource,
+            timeoutMs: parseDuration(config.dpServer.authenticationTimeout) * 1000,
+          },
+          onReject: (reason) => xdsMetrics.rejectedConnections.inc({ reason }),
+        },
+      },
       logger,
     );
     result.ports = { dpServer: gw.tlsPort, dpServerPlaintext: gw.plaintextPort };
     lifecycle.onShutdown('data plane server', () => gw.close());
   }
   return result;
+}
+
+/** Sanitised for a NATS subject token: a member id. */
+const memberIdOf = (instanceId: string) => instanceId.replace(/[^A-Za-z0-9_-]/g, '-');
+/** How often a gateway looks for registrations left by gateways that died (in memory; cheap). */
+const ORPHAN_SWEEP_INTERVAL_MS = 500;
+
+/**
+ * Gateways' share of registered Dataplanes: each gateway records the Dataplanes it registers
+ * (RegistrationBoard) and joins a gateway membership; the survivors of a gateway that died
+ * deregister its Dataplanes whose proxies did not reconnect elsewhere within the
+ * deregistration delay (OrphanedRegistrations). Returns the claim and release hooks.
+ */
+async function startOrphanSweep(
+  ctx: XdsRolesContext,
+  nats: JetStreamEventLog,
+  bucket: string,
+  status: StreamStatusRegistry,
+  board: StatusBoard,
+  delayMs: number,
+): Promise<{ claim(proxyKey: string): Promise<void>; release(proxyKey: string): Promise<void> }> {
+  const { config, logger, lifecycle, projection } = ctx;
+  const self = memberIdOf(ctx.instanceId);
+  const registrations = await RegistrationBoard.open(nats.nc, bucket, logger, { replicas: config.store.nats.replicas });
+  await registrations.startMirror();
+  const membership = new Membership(nats.nc, self, { subject: `kuma.cluster.${config.store.nats.stream}.gateways`, role: 'gateway' }, logger);
+  await membership.start();
+  const sweeper = new OrphanedRegistrations({
+    registrations,
+    self,
+    members: () => membership.members,
+    delayMs,
+    logger,
+    connected: async (key) => {
+      if (status.connected(key)) return true;
+      const live = new Set(membership.members);
+      const subs = ((await board.read(key))?.['subscriptions'] ?? []) as { disconnectTime?: string; controlPlaneInstanceId?: string }[];
+      return subs.some((s) => !s.disconnectTime && live.has(memberIdOf(s.controlPlaneInstanceId ?? '')));
+    },
+    deregister: async (key) => {
+      const dot = key.indexOf('.');
+      const ref = { type: 'Dataplane', mesh: key.slice(0, dot), name: key.slice(dot + 1) };
+      if (!projection.state.get(ref)) return;
+      // At the version looked at: a proxy that re-registered meanwhile (a newer version) stays.
+      await ctx.service.delete(ref, { subject: key, source: 'dp-registration' }, projection.state.version(ref));
+    },
+  });
+  const sweep = () => void sweeper.sweep();
+  const timer = setInterval(sweep, ORPHAN_SWEEP_INTERVAL_MS);
+  timer.unref();
+  membership.onChange(sweep);
+  lifecycle.onShutdown('gateway membership', async () => {
+    clearInterval(timer);
+    await membership.stop();
+    await registrations.close();
+  });
+  return { claim: (key) => registrations.claim(key, self), release: (key) => registrations.release(key, self) };
 }
 
 /**

@@ -26,6 +26,8 @@ export interface MembershipOptions {
   readonly heartbeatMs?: number;
   /** A member not heard from for this long is gone. */
   readonly timeoutMs?: number;
+  /** Who the members are, for logs (`projector` unless told; gateways have a membership too). */
+  readonly role?: 'projector' | 'gateway';
 }
 
 /**
@@ -95,7 +97,8 @@ export class Membership {
     if (!force && next.join(',') === this.members_.join(',')) return;
     const before = this.members_;
     this.members_ = next;
-    this.logger.info({ component: 'projector', self: this.self, members: next, before }, 'projector membership changed');
+    const role = this.opts.role ?? 'projector';
+    this.logger.info({ component: role === 'gateway' ? 'xds-gateway' : 'projector', self: this.self, members: next, before }, `${role} membership changed`);
     for (const fn of this.listeners) fn(next);
   }
 

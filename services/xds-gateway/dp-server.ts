@@ -3,10 +3,20 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { UnauthenticatedConnections, type ConnectionRejection, type UnauthenticatedLimits } from './unauthenticated.ts';
 
 export interface TlsMaterial {
   readonly cert: string;
   readonly key: string;
+}
+
+/** What a client of the TLS port (0.0.0.0) may hold before it authenticates. */
+export interface DpServerLimits {
+  /** Time for the TLS handshake and for an HTTP/1.1 request's headers (Kuma's dpServer.readHeaderTimeout). */
+  readonly readHeaderTimeoutMs: number;
+  /** Unauthenticated connections per source address, and how long each may stay so; also bounds a whole HTTP/1.1 request. */
+  readonly unauthenticated: UnauthenticatedLimits;
+  readonly onReject?: (reason: ConnectionRejection) => void;
 }
 
 /**
@@ -19,13 +29,31 @@ export class DpServer {
   private readonly injector: grpc.ConnectionInjector;
   private readonly listeners: (TlsServer | NetServer)[] = [];
   private readonly sockets = new Set<Socket>();
+  private readonly pending: UnauthenticatedConnections;
 
   constructor(
     grpcServer: grpc.Server,
     private readonly http: HttpServer,
     private readonly logger: Logger,
+    private readonly limits: DpServerLimits,
   ) {
     this.injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    http.headersTimeout = limits.readHeaderTimeoutMs;
+    http.requestTimeout = Math.max(limits.unauthenticated.timeoutMs, limits.readHeaderTimeoutMs + 1);
+    this.pending = new UnauthenticatedConnections(limits.unauthenticated, (reason, source) => this.reject(reason, source));
+  }
+
+  private reject(reason: ConnectionRejection, source: string): void {
+    this.limits.onReject?.(reason);
+    this.logger.debug({ component: 'dp-server', reason, source }, 'closed an unauthenticated connection');
+  }
+
+  /**
+   * The connection of `peer` (`address:port`) authenticated a stream or a bootstrap request: it
+   * no longer counts against its source's limit and is not timed out.
+   */
+  authenticated(peer: string): void {
+    this.pending.authenticated(peer);
   }
 
   private track(socket: Socket): void {
@@ -34,12 +62,26 @@ export class DpServer {
   }
 
   async listenTls(port: number, host: string, tls: TlsMaterial): Promise<number> {
-    const server = createTlsServer({ cert: tls.cert, key: tls.key, ALPNProtocols: ['http/1.1', 'h2'] }, (socket: TLSSocket) => {
-      this.track(socket);
-      if (socket.alpnProtocol === 'h2') this.injector.injectConnection(socket);
-      else this.http.emit('connection', socket);
+    const server = createTlsServer(
+      { cert: tls.cert, key: tls.key, ALPNProtocols: ['http/1.1', 'h2'], handshakeTimeout: this.limits.readHeaderTimeoutMs },
+      (socket: TLSSocket) => {
+        this.track(socket);
+        this.pending.adopt(socket);
+        if (socket.alpnProtocol === 'h2') this.injector.injectConnection(socket);
+        else this.http.emit('connection', socket);
+      },
+    );
+    // Every connection counts as unauthenticated from its first byte: admitted (or refused, by
+    // destroying it) before the TLS server wraps it.
+    server.prependListener('connection', (raw: Socket) => {
+      if (this.pending.admit(raw)) this.track(raw);
     });
-    server.on('tlsClientError', (err) => this.logger.debug({ component: 'dp-server', err: err.message }, 'TLS handshake failed'));
+    // Node emits this without closing the socket (a handshake timeout would otherwise hold it).
+    server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+      socket.destroy();
+      if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') this.reject('handshake_timeout', socket.remoteAddress ?? 'unknown');
+      else this.logger.debug({ component: 'dp-server', err: err.message }, 'TLS handshake failed');
+    });
     return this.listen(server, port, host);
   }
 
@@ -75,5 +117,6 @@ export class DpServer {
     await new Promise((r) => setTimeout(r, Math.min(graceMs, this.sockets.size > 0 ? graceMs : 0)));
     this.injector.destroy();
     for (const s of this.sockets) s.destroy();
+    this.pending.clear();
   }
 }

@@ -8,11 +8,12 @@ import { isObject, type JsonObject } from '../../libs/resources/validation.ts';
 import { ApiError, errorBody } from '../api-server/errors.ts';
 import { addAdsService, createGrpcServer } from './ads-server.ts';
 import { envoyBootstrap } from './bootstrap.ts';
-import { DpServer, type TlsMaterial } from './dp-server.ts';
+import { DpServer, type DpServerLimits, type TlsMaterial } from './dp-server.ts';
 import type { InvalidNodeIdError} from './proxy-id.ts';
 import { parseNodeId, proxyKey, type ProxyId } from './proxy-id.ts';
 import { dataplaneFromNode } from './registration.ts';
 import { AuthenticationError, type StreamDeps } from './stream.ts';
+import { peerOf } from './unauthenticated.ts';
 
 export interface GatewayOptions {
   readonly tlsPort: number;
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   /** 0 = off; always 127.0.0.1. */
   readonly plaintextPort: number;
   readonly tls: TlsMaterial;
+  /** Bounds on connections and streams that have not authenticated yet. */
+  readonly limits: DpServerLimits;
 }
 
 export interface GatewayDeps extends StreamDeps {
@@ -38,7 +41,7 @@ function firstService(spec: JsonObject | undefined): string {
 }
 
 /** `POST /bootstrap` (Kuma's request shape): an Envoy bootstrap pointing at this server over TLS. */
-function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger): FastifyInstance {
+function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, authenticated: (peer: string) => void): FastifyInstance {
   const app = createHttpServer(logger, 'dp-server', { bodyLimit: 1024 * 1024 });
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const e = err instanceof ApiError ? err : new ApiError(err.statusCode && err.statusCode < 500 ? err.statusCode : 500, 'Bad Request', err.message);
@@ -65,6 +68,7 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger): 
     }
     try {
       await deps.authenticate(proxy, typeof body['dataplaneToken'] === 'string' && body['dataplaneToken'] !== '' ? body['dataplaneToken'] : undefined);
+      authenticated(peerOf(req.socket));
       if (resource !== undefined) dataplaneFromNode({ id: proxyKey(proxy), metadata: { 'dataplane.resource': body['dataplaneResource'] } }, deps.registry, proxy);
     } catch (err) {
       if (err instanceof AuthenticationError) throw new ApiError(401, 'Unauthenticated', err.message);
@@ -100,10 +104,13 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger): 
 /** The gateway role: ADS (SotW + delta) and the bootstrap endpoint on the data plane server port. */
 export async function startGateway(deps: GatewayDeps, opts: GatewayOptions, logger: Logger): Promise<{ tlsPort: number; plaintextPort: number; close(): Promise<void> }> {
   const grpcServer = createGrpcServer();
-  addAdsService(grpcServer, deps);
-  const http = bootstrapApp(deps, opts, logger);
+  // The server is built from the handlers below, which tell it when a connection authenticated.
+  const built: { dp?: DpServer } = {};
+  const authenticated = (peer: string) => built.dp?.authenticated(peer);
+  addAdsService(grpcServer, { ...deps, firstRequestTimeoutMs: opts.limits.unauthenticated.timeoutMs, onAuthenticated: authenticated });
+  const http = bootstrapApp(deps, opts, logger, authenticated);
   await http.ready();
-  const dp = new DpServer(grpcServer, http.server, logger);
+  const dp = (built.dp = new DpServer(grpcServer, http.server, logger, opts.limits));
   const tlsPort = await dp.listenTls(opts.tlsPort, opts.tlsInterface, opts.tls);
   logger.info({ component: 'dp-server', address: `${opts.tlsInterface}:${tlsPort}` }, 'data plane server (ADS over TLS, bootstrap) listening');
   let plaintextPort = 0;

@@ -9,6 +9,7 @@ export class XdsMetrics {
   readonly nacks: Counter<'type'>;
   readonly unknownTypes: Counter;
   readonly rejectedStreams: Counter<'reason'>;
+  readonly rejectedConnections: Counter<'reason'>;
   readonly delayedPushes: Counter;
   readonly generationSeconds: Histogram;
   readonly propagationSeconds: Histogram;
@@ -32,7 +33,13 @@ export class XdsMetrics {
     this.acks = new Counter({ name: 'kuma_xds_acks_total', help: 'xDS responses acknowledged by proxies.', labelNames: ['type'], registers });
     this.nacks = new Counter({ name: 'kuma_xds_nacks_total', help: 'xDS responses rejected by proxies (NACK).', labelNames: ['type'], registers });
     this.unknownTypes = new Counter({ name: 'kuma_xds_unknown_type_requests_total', help: 'Requests for type URLs this server does not serve.', registers });
-    this.rejectedStreams = new Counter({ name: 'kuma_xds_streams_rejected_total', help: 'Streams closed for a bad node id, failed authentication or an internal error.', labelNames: ['reason'], registers });
+    this.rejectedStreams = new Counter({ name: 'kuma_xds_streams_rejected_total', help: 'Streams closed for a bad node id, failed authentication, no first request in time (FirstRequestTimeoutError) or an internal error.', labelNames: ['reason'], registers });
+    this.rejectedConnections = new Counter({
+      name: 'kuma_dp_server_connections_rejected_total',
+      help: 'Connections to the data plane server closed before they authenticated: too_many_unauthenticated (from one address), authentication_timeout, handshake_timeout.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.delayedPushes = new Counter({ name: 'kuma_xds_delayed_pushes_total', help: 'Pushes held back because a stream was not draining (slow proxy).', registers });
     this.generationSeconds = new Histogram({
       name: 'kuma_xds_generation_duration_seconds',

@@ -24,6 +24,11 @@ export class RegistrationError extends Error {
   override readonly name = 'RegistrationError';
 }
 
+/** A stream sent no request within the first-request timeout: DEADLINE_EXCEEDED. */
+export class FirstRequestTimeoutError extends Error {
+  override readonly name = 'FirstRequestTimeoutError';
+}
+
 export interface StreamDeps {
   readonly source: SnapshotSource;
   readonly status: StreamStatusRegistry;
@@ -35,6 +40,10 @@ export interface StreamDeps {
   /** A proxy connected with its Dataplane in its node metadata (kuma-dp --dataplane-file). */
   onConnect?(proxy: ProxyId, node: Node): Promise<void>;
   onDisconnect?(proxy: ProxyId): void;
+  /** A stream whose first request has not arrived within this is closed (0 or unset: never). */
+  readonly firstRequestTimeoutMs?: number;
+  /** A stream of the connection of `peer` (`address:port`) authenticated. */
+  onAuthenticated?(peer: string): void;
 }
 
 type Call = ServerDuplexStream<unknown, Buffer>;
@@ -113,6 +122,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   private nonceCounter = 0;
   /** Per type with a response awaiting its ACK or NACK: the change time of its snapshot, if known. */
   private readonly unacked = new Map<string, number | undefined>();
+  private firstRequestTimer: NodeJS.Timeout | undefined;
 
   constructor(
     protected readonly call: Call,
@@ -120,6 +130,10 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     readonly mode: 'sotw' | 'delta',
   ) {
     this.log = streamLogger(deps.logger, mode);
+    if (deps.firstRequestTimeoutMs) {
+      const ms = deps.firstRequestTimeoutMs;
+      this.firstRequestTimer = setTimeout(() => this.fail(new FirstRequestTimeoutError(`no request within ${ms} ms of opening the stream`)), ms);
+    }
     call.on('data', (req: Req) => {
       // Once the stream is set up and nothing is queued, a request (an ACK, mostly) is handled at
       // once: no promise per request.
@@ -131,6 +145,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
         }
         return;
       }
+      clearTimeout(this.firstRequestTimer);
       this.queued++;
       this.chain = this.chain
         .then(() => this.receive(req))
@@ -173,7 +188,13 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     const proxy = parseNodeId(req.node?.id);
     const token = this.call.metadata.get('authorization')[0];
     await this.deps.authenticate(proxy, typeof token === 'string' ? token.replace(/^Bearer\s+/i, '') : undefined);
+    this.deps.onAuthenticated?.(this.call.getPeer());
     if (req.node) await this.deps.onConnect?.(proxy, req.node);
+    if (this.closed) {
+      // Gone while it was authenticated or registered: nothing to watch, but a registration still expires.
+      if (req.node) this.deps.onDisconnect?.(proxy);
+      return;
+    }
     this.proxy = proxy;
     const meta = req.node?.metadata ?? {};
     const version = (meta['version'] ?? {}) as { kumaDp?: { version?: string }; envoy?: { version?: string } };
@@ -338,7 +359,9 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
           ? GrpcStatus.UNAUTHENTICATED
           : err instanceof RegistrationError
             ? GrpcStatus.FAILED_PRECONDITION
-            : GrpcStatus.INTERNAL;
+            : err instanceof FirstRequestTimeoutError
+              ? GrpcStatus.DEADLINE_EXCEEDED
+              : GrpcStatus.INTERNAL;
     this.log.warn({ proxy: this.proxy && proxyKey(this.proxy), err: e.message, code }, 'closing xDS stream');
     this.deps.metrics.rejectedStreams.inc({ reason: e.name });
     this.call.emit('error', { code, details: e.message });
@@ -349,6 +372,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.firstRequestTimer);
     this.deps.metrics.awaitingAck -= this.unacked.size;
     this.unacked.clear();
     this.unwatch?.();
