@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.ts';
+import { serviceArgs } from './services.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -55,7 +56,7 @@ export class KumaCpProcess {
 
   async restart(): Promise<void> {
     if (this.proc) throw new Error('kuma-cp is already running');
-    const proc = spawn(process.execPath, [...this.nodeArgs, join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), 'run', ...this.args], {
+    const proc = spawn(process.execPath, [...this.nodeArgs, ...serviceArgs('kuma-cp'), 'run', ...this.args], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env['PATH'] ?? '',
