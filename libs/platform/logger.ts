@@ -1,11 +1,14 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { isLogFormat, resolveLogFormat, type LogFormat } from './log-options.ts';
 
 export type { Logger } from 'pino';
 
 /** One text line: time, level, `[component]`, message, then the other fields as compact JSON. */
 function textStream(destination: NodeJS.WritableStream | undefined, colorize: boolean): pino.DestinationStream {
+  // Loaded only for text (about 100 ms): JSON, what every deployment writes, does not pay for it.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   return pretty({
     colorize,
     singleLine: true,
