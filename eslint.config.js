@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/*.mjs', 'eslint.config.js', 'vitest.config.ts', '.bench-results/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '**/*.mjs', 'eslint.config.js', 'vitest.config.ts', '.bench-results/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

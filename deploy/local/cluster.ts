@@ -73,7 +73,7 @@ function startNats(): Member {
 
 function startRole(name: string, roles: string, diag: number, env: Record<string, string>, endpoints: string): Member {
   const log = logFile(name);
-  const proc = spawn(process.execPath, [join(ROOT, 'services/kuma-cp/bin.mjs'), 'run', '--roles', roles], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services/kuma-cp/main.ts'), 'run', '--roles', roles], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -11,6 +11,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { NewEvent, StoredEvent } from './event.ts';
+import { decodeEvent } from './event-codec.ts';
 import { BatchInterruptedError, EventLogUnavailableError, EventTooLargeError, VersionConflictError } from './errors.ts';
 import { DEDUP_WINDOW_MS, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type Subscription } from './port.ts';
 import { escapeToken, resourceSubject } from './subject.ts';
@@ -43,7 +44,8 @@ function isTransient(err: unknown): boolean {
 }
 
 function decode(m: { seq: number; data: Uint8Array }): StoredEvent {
-  return { ...(JSON.parse(new TextDecoder().decode(m.data)) as NewEvent), seq: m.seq };
+  // JSON, as append writes (faster than proto here: test/bench/wire.ts), or a kuma_es.v1.Event.
+  return { ...decodeEvent(m.data), seq: m.seq };
 }
 
 /**

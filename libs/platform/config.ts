@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isObject, type JsonObject } from '../resources/validation.ts';
 import { parseDuration } from './duration.ts';
+import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './log-options.ts';
 
 export const STORE_TYPES = ['memory', 'embedded', 'nats', 'postgres', 'kubernetes'] as const;
 export type StoreType = (typeof STORE_TYPES)[number];
@@ -97,6 +98,8 @@ export interface KumaCpConfig {
   readonly multizone: { readonly zone: { readonly name: string } };
   readonly defaults: { readonly skipMeshCreation: boolean };
   readonly logLevel: string;
+  /** `auto` (text on a terminal, JSON lines otherwise), `json` or `text`. */
+  readonly logFormat: LogFormat;
 }
 
 export function defaultConfig(): KumaCpConfig {
@@ -132,6 +135,7 @@ export function defaultConfig(): KumaCpConfig {
     multizone: { zone: { name: 'default' } },
     defaults: { skipMeshCreation: false },
     logLevel: 'info',
+    logFormat: 'auto',
   };
 }
 
@@ -180,6 +184,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_XDS_SERVER_DATAPLANE_STATUS_FLUSH_INTERVAL: 'xdsServer.dataplaneStatusFlushInterval',
   KUMA_DEFAULTS_SKIP_MESH_CREATION: 'defaults.skipMeshCreation',
   KUMA_LOG_LEVEL: 'logLevel',
+  KUMA_LOG_FORMAT: 'logFormat',
 };
 
 /** Invalid configuration; `path` is the config key (`apiServer.http.port`) and `source` where it came from. */
@@ -271,6 +276,8 @@ function validate(c: KumaCpConfig): void {
   if (c.dpServer.maxUnauthenticatedConnectionsPerSource < 1) {
     throw new ConfigError('dpServer.maxUnauthenticatedConnectionsPerSource: must be at least 1');
   }
+  if (!isLogLevel(c.logLevel)) throw new ConfigError(`logLevel: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(c.logLevel)}`);
+  if (!isLogFormat(c.logFormat)) throw new ConfigError(`logFormat: must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(c.logFormat)}`);
   if (c.apiServer.bodyLimit < 1024) throw new ConfigError(`apiServer.bodyLimit: must be at least 1024 bytes`);
   const cp = c.store.checkpoints;
   if (cp.interval < 0) throw new ConfigError('store.checkpoints.interval: must be 0 (off) or a number of events');

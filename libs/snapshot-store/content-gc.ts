@@ -2,7 +2,8 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { chunksOf, type ContentStore } from './content-store.ts';
-import { SHARED, type Manifest, type ManifestStore } from './manifest.ts';
+import { SHARED, type ManifestStore } from './manifest.ts';
+import { decodeManifestsValue } from './manifest-codec.ts';
 
 export interface SweepResult {
   /** Content hashes referenced by manifests and shared pointers (chunks not counted). */
@@ -52,14 +53,14 @@ export class ContentGc {
     let tombstones = 0;
     for await (const e of lastValues(this.manifests.kv)) {
       if (e.operation !== 'PUT' || e.value.length === 0) continue;
-      const parsed = JSON.parse(Buffer.from(e.value).toString('utf8')) as Manifest | { ref: string } | { hash: string };
-      if ('hash' in parsed) {
-        live.add(parsed.hash); // a shared pointer
+      const parsed = decodeManifestsValue(e.value);
+      if (parsed.kind === 'pointer') {
+        live.add(parsed.pointer.hash); // a shared pointer
         continue;
       }
       // A manifest too large for a message is itself content: keep that, and read it as gateways do.
-      if ('ref' in parsed) live.add(parsed.ref);
-      const m = 'ref' in parsed ? await this.manifests.decode(e.value) : parsed;
+      if (parsed.kind === 'ref') live.add(parsed.ref);
+      const m = parsed.kind === 'ref' ? await this.manifests.decode(e.value) : parsed.manifest;
       if (m.deleted) {
         if (e.created.getTime() < cutoff && (await this.purge(this.manifests.bucket, e))) tombstones++;
         continue;

@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { TypeUrl } from '../xds/protos.ts';
 import type { Snapshot } from '../xds/snapshot.ts';
 import { sha256, type ContentStore } from './content-store.ts';
+import { decodeManifestsValue, positionOfValue } from './manifest-codec.ts';
 
 /**
  * What one proxy is served, by reference: type URL -> resource name -> content hash. Small,
@@ -167,7 +168,8 @@ export class ManifestStore {
   async readPointer(mesh: string, name: string): Promise<Pointer | undefined> {
     const e = await this.kv.get(this.pointerKey(mesh, name));
     if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
-    return JSON.parse(e.string()) as Pointer;
+    const v = decodeManifestsValue(e.value);
+    return v.kind === 'pointer' ? v.pointer : undefined;
   }
 
   /** Compare-and-set on the last revision seen; never replaces a value with a newer position. */
@@ -177,7 +179,7 @@ export class ManifestStore {
       if (rev === undefined) {
         const current = await this.kv.get(key);
         const live = current && current.operation === 'PUT' && current.value.length > 0;
-        if (live && (JSON.parse(current.string()) as { position: number }).position > position) return false;
+        if (live && positionOfValue(current.value) > position) return false;
         rev = current?.revision ?? 0;
       }
       try {
@@ -212,9 +214,14 @@ export class ManifestStore {
     return Buffer.from(JSON.stringify({ ref: hash, proxy: m.proxy, position: m.position }));
   }
 
+  /**
+   * Reads a stored manifest, JSON (what writers write: faster than proto here, see
+   * test/bench/wire.ts) or a `kuma_es.v1.ManifestsEntry`, following a reference to content.
+   */
   async decode(data: Uint8Array): Promise<Manifest> {
-    const parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as Manifest | { ref: string };
-    if ('ref' in parsed) return JSON.parse(Buffer.from(await this.content.get(parsed.ref)).toString('utf8')) as Manifest;
-    return parsed;
+    let v = decodeManifestsValue(data);
+    if (v.kind === 'ref') v = decodeManifestsValue(await this.content.get(v.ref));
+    if (v.kind !== 'manifest') throw new Error('manifests bucket: expected a manifest, found a pointer');
+    return v.manifest;
   }
 }

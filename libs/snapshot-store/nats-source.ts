@@ -8,6 +8,7 @@ import type { SnapshotSource } from '../xds/snapshot-cache.ts';
 import { buildSnapshot, withResource, type Snapshot } from '../xds/snapshot.ts';
 import { ContentCorruptError, type ContentStore } from './content-store.ts';
 import { SHARED, type Manifest, type ManifestStore, type Pointer } from './manifest.ts';
+import { decodeManifestsValue } from './manifest-codec.ts';
 
 export interface SourceHooks {
   onContent?(outcome: 'hit' | 'miss' | 'corrupt' | 'missing'): void;
@@ -242,7 +243,8 @@ export class NatsSnapshotSource implements SnapshotSource {
         callback: (err, msg) => {
           if (err || msg.data.length === 0) return;
           const ptr = this.pointers.get(key);
-          if (ptr) this.update(ptr, JSON.parse(Buffer.from(msg.data).toString('utf8')) as Pointer);
+          const v = ptr && decodeManifestsValue(msg.data);
+          if (ptr && v && v.kind === 'pointer') this.update(ptr, v.pointer);
         },
       });
       const created: SharedPointer = { key, mesh, name, sub, refs: new Set(), value: undefined, loaded: Promise.resolve(), chain: Promise.resolve() };

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { decodeProxyStatus } from './status-codec.ts';
 
 /** Writes per second at most: a flush of thousands of proxies is spread out instead of competing with pushes at once. */
 const DEFAULT_WRITES_PER_SECOND = 2000;
@@ -98,7 +99,7 @@ export class StatusBoard {
   /** The proxy's current status in the bucket (for a gateway, which does not mirror it). */
   async read(proxyKey: string): Promise<Record<string, unknown> | undefined> {
     const e = await this.kv.get(proxyKey);
-    return e && e.operation === 'PUT' && e.value.length > 0 ? (JSON.parse(e.string()) as Record<string, unknown>) : undefined;
+    return e && e.operation === 'PUT' && e.value.length > 0 ? decodeProxyStatus(e.value) : undefined;
   }
 
   /** API side: keeps a local copy of every proxy's status. Resolves once the current values are loaded. */
@@ -121,7 +122,7 @@ export class StatusBoard {
 
   get(proxyKey: string): Record<string, unknown> | undefined {
     const raw = this.mirror_.get(proxyKey);
-    return raw && (JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Record<string, unknown>);
+    return raw && decodeProxyStatus(raw);
   }
 
   async close(): Promise<void> {

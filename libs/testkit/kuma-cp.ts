@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.ts';
+import { serviceArgs } from './services.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -89,7 +90,7 @@ export class KumaCpProcess {
   /** Runs another `kuma-cp` command (e.g. `encryption rotate-key`) with this instance's settings. */
   exec(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), ...args], { cwd: REPO_ROOT, env: this.childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [...serviceArgs('kuma-cp'), ...args], { cwd: REPO_ROOT, env: this.childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -101,7 +102,7 @@ export class KumaCpProcess {
 
   async restart(): Promise<void> {
     if (this.proc) throw new Error('kuma-cp is already running');
-    const proc = spawn(process.execPath, [...this.nodeArgs, join(REPO_ROOT, 'services/kuma-cp/bin.mjs'), 'run', ...this.args], {
+    const proc = spawn(process.execPath, [...this.nodeArgs, ...serviceArgs('kuma-cp'), 'run', ...this.args], {
       cwd: REPO_ROOT,
       env: this.childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO_ROOT, type KumaCpProcess } from './kuma-cp.ts';
+import type { KumaCpProcess } from './kuma-cp.ts';
+import { serviceArgs } from './services.ts';
 
 export interface KumactlResult {
   readonly code: number | null;
@@ -24,7 +25,7 @@ export function runKumactl(cp: KumaCpProcess, args: string[], stdin = ''): Promi
 /** Runs kumactl with a given config file and HOME. */
 export function kumactlWithConfig(configFile: string, home: string, args: string[], stdin = ''): Promise<KumactlResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(REPO_ROOT, 'services/kumactl/bin.mjs'), '--config-file', configFile, ...args], {
+    const p = spawn(process.execPath, [...serviceArgs('kumactl'), '--config-file', configFile, ...args], {
       env: { PATH: process.env['PATH'] ?? '', HOME: home },
     });
     let stdout = '';

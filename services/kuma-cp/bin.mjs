@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx's loader: no build step between `npm ci` and `npx kuma-cp run`.
-import { register } from 'tsx/esm/api';
+// Runs the JavaScript that `npm ci` built into dist/ (the `prepare` script: `npm run build`, tsc).
+// Nothing is transpiled at start. Tests run the TypeScript sources instead (libs/testkit/services.ts).
+import { existsSync } from 'node:fs';
 
-register();
-await import('./main.ts');
+const entry = new URL('../../dist/services/kuma-cp/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('kuma-cp is not built: run `npm run build` (npm ci and npm install run it)\n');
+  process.exit(1);
+}
+await import(entry.href);

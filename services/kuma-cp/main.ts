@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, ROLES, type Role } from '../../libs/platform/config.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../libs/platform/log-options.ts';
 import { createLogger } from '../../libs/platform/logger.ts';
 import { KUMA_VERSION } from '../api-server/server.ts';
 import { startControlPlane } from './control-plane.ts';
@@ -21,8 +22,9 @@ program
   .description('Launch the control plane')
   .option('-c, --config-file <path>', 'configuration file (YAML)')
   .addOption(new Option('--roles <roles>', 'comma-separated roles of this process').default(['api', 'projector', 'gateway'], 'api,projector,gateway').argParser(parseRoles))
-  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']))
-  .action(async (opts: { configFile?: string; roles: Role[]; logLevel?: string }) => {
+  .addOption(new Option('--log-level <level>', 'log level (default: info, or KUMA_LOG_LEVEL)').choices(LOG_LEVELS))
+  .addOption(new Option('--log-format <format>', 'log format: text on a terminal and JSON lines otherwise unless set (default: auto, or KUMA_LOG_FORMAT)').choices(LOG_FORMATS))
+  .action(async (opts: { configFile?: string; roles: Role[]; logLevel?: string; logFormat?: LogFormat }) => {
     let loaded;
     try {
       loaded = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}) });
@@ -33,7 +35,7 @@ program
       }
       throw err;
     }
-    const logger = createLogger({ level: opts.logLevel ?? loaded.config.logLevel });
+    const logger = createLogger({ level: opts.logLevel ?? loaded.config.logLevel, format: opts.logFormat ?? loaded.config.logFormat });
     for (const name of loaded.unknownEnv) logger.warn({ component: 'config', variable: name }, 'unknown KUMA_ environment variable ignored');
     try {
       const cp = await startControlPlane(loaded.config, opts.roles, logger, () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../libs/platform/log-options.ts';
 import { createLogger } from '../../libs/platform/logger.ts';
 import { PROXYLESS_SERVER_TEMPLATE } from '../../libs/xds/names.ts';
 import { KUMA_VERSION } from '../api-server/server.ts';
@@ -36,6 +37,7 @@ interface RunOptions {
   maxRestarts: number;
   drainTimeout: number;
   logLevel: string;
+  logFormat: LogFormat;
 }
 
 const int = (what: string) => (v: string) => {
@@ -70,10 +72,11 @@ program
   .addOption(new Option('--xds-relay-port <port>', 'local relay port (proxyless; 0 = any)').default(0).argParser(int('--xds-relay-port')))
   .addOption(new Option('--max-restarts <n>', 'restarts of Envoy (or the application) after a crash').default(3).argParser(int('--max-restarts')))
   .addOption(new Option('--drain-timeout <seconds>', 'after SIGTERM, seconds before the child is killed').default(30).argParser(int('--drain-timeout')))
-  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+  .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info').env('KUMA_LOG_LEVEL'))
+  .addOption(new Option('--log-format <format>', 'log format: text on a terminal and JSON lines otherwise unless set').choices(LOG_FORMATS).default('auto').env('KUMA_LOG_FORMAT'))
   .argument('[command...]', 'proxyless: the application to run with GRPC_XDS_BOOTSTRAP set (after --)')
   .action(async (command: string[], opts: RunOptions) => {
-    const logger = createLogger({ level: opts.logLevel });
+    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
     try {
       let resource: Record<string, unknown> | undefined;
       const raw = opts.dataplaneFile ? readText(opts.dataplaneFile, 'dataplane file') : opts.dataplane;

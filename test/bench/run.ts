@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   audit: () => import('./audit.ts'),
   scale: () => import('./scale.ts'),
   secrets: () => import('./secrets.ts'),
+  wire: () => import('./wire.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

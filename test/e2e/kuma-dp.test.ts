@@ -8,6 +8,7 @@ import { xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
+import { serviceArgs } from '../../libs/testkit/services.ts';
 import { strictDiffType } from '../../libs/xds/resource.ts';
 
 let cp: KumaCpProcess;
@@ -29,7 +30,7 @@ async function tokenFile(name: string): Promise<string> {
 }
 
 function kumaDp(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string; exited: Promise<number | null> } {
-  const p = spawn(process.execPath, [join(REPO_ROOT, 'services/kuma-dp/bin.mjs'), 'run', '--cp-address', `https://localhost:${cp.dpPort}`, ...args], {
+  const p = spawn(process.execPath, [...serviceArgs('kuma-dp'), 'run', '--cp-address', `https://localhost:${cp.dpPort}`, ...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
