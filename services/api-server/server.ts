@@ -17,11 +17,13 @@ import type { CheckpointStore } from '../../libs/projection/checkpoint.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { StateHistory } from '../../libs/projection/time-travel.ts';
 import { addAuditRoutes, stateForRead } from './audit-routes.ts';
+import { noApiAuthentication, type ApiAuthenticator } from './authn.ts';
 import { parseBody } from './body.ts';
 import { historyOf } from './history.ts';
 import { ResourceNotFoundError } from './commands.ts';
 import { ApiError, errorBody, meshNotFound, notFound } from './errors.ts';
 import { filterResources, paginate, parsePage } from './listing.ts';
+import { makeRequestGuard, type RequestGuardOptions } from './request-guard.ts';
 import type { ResourceService } from './resource-service.ts';
 
 export const KUMA_VERSION = '2.14.0';
@@ -50,6 +52,10 @@ export interface ApiServerDeps {
   readonly audit?: { readonly log: EventLog; readonly history: StateHistory; readonly checkpoints?: CheckpointStore };
   /** Adds routes served by other modules (tokens). */
   readonly extraRoutes?: (app: FastifyInstance) => void;
+  /** Where the API listens and which other host names reach it (Host checks); loopback by default. */
+  readonly exposure?: Omit<RequestGuardOptions, 'checkHost'>;
+  /** User authentication (none yet: `noApiAuthentication`). */
+  readonly authenticator?: ApiAuthenticator;
 }
 
 type Params = { mesh?: string; plural?: string; name?: string };
@@ -93,6 +99,14 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   // Bodies are parsed per route, so errors can name the resource type as Kuma's do.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  // Before any body is read: Host, Origin and media type checks, then (later) who is asking.
+  const authenticator = deps.authenticator ?? noApiAuthentication;
+  const guard = makeRequestGuard({ boundInterface: '127.0.0.1', allowedHosts: [], ...deps.exposure, checkHost: !authenticator.enabled });
+  app.addHook('onRequest', async (req) => {
+    guard(req);
+    await authenticator.authenticate(req);
+  });
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', String(req.id));
@@ -152,7 +166,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   const put = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     writable();
     if (mesh !== undefined) requireMesh(mesh);
-    const body = parseBody(req.body, req.headers['content-type'], d.name);
+    const body = parseBody(req.body, req.headers['content-type'], d.name, deps.bodyLimit);
     const input = decodeResource(body, registry, { type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
     const { created, resource } = await service.upsert(d, input, actorOf(req), ifMatchOf(req));
     return reply.code(created ? 201 : 200).header('etag', etag(resource.meta.version)).send({});
