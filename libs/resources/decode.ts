@@ -229,17 +229,34 @@ export function renderPath(path: readonly (string | number)[]): string {
   return out;
 }
 
+/**
+ * Whether a decoded value may hold a prototype key: only if the text spells one literally, or
+ * could spell it otherwise (an escape, a YAML tag). Otherwise the walk is skipped: the text's
+ * depth was already bounded exactly by the pre-scan (for YAML, only when it has no aliases).
+ */
+const mayHoldForbiddenKey = (text: string): boolean =>
+  text.includes('__proto__') || text.includes('constructor') || text.includes('prototype') || text.includes('\\') || text.includes('!');
+
+/** Whether `text` has at most `max` of `{` and `[` in all (then no nesting can exceed `max`); native searches only. */
+function fewOpenings(text: string, max: number): boolean {
+  let count = 0;
+  for (const ch of ['{', '[']) {
+    for (let i = text.indexOf(ch); i >= 0; i = text.indexOf(ch, i + 1)) if (++count > max) return false;
+  }
+  return true;
+}
+
 /** Strict JSON, bounded. */
 export function decodeJson(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
   checkSize(text, limits);
-  scanJsonDepth(text, limits);
+  if (!fewOpenings(text, limits.maxDepth)) scanJsonDepth(text, limits);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     throw new DecodeError('', (err as Error).message, { cause: err });
   }
-  checkDecoded(value, limits);
+  if (mayHoldForbiddenKey(text)) checkDecoded(value, limits);
   return value;
 }
 
@@ -249,7 +266,8 @@ export function decodeJson(text: string, limits: DecodeLimits = DEFAULT_DECODE_L
  */
 export function decodeYamlDocuments(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown[] {
   checkSize(text, limits);
-  scanYaml(text, limits);
+  const { aliases } = scanYaml(text, limits);
+  const walk = aliases > 0 || mayHoldForbiddenKey(text);
   let docs;
   try {
     docs = parseAllDocuments(text, { uniqueKeys: true });
@@ -272,7 +290,7 @@ export function decodeYamlDocuments(text: string, limits: DecodeLimits = DEFAULT
     }
     if (value === null || value === undefined) return;
     try {
-      checkDecoded(value, limits);
+      if (walk) checkDecoded(value, limits);
     } catch (err) {
       if (err instanceof DecodeError) throw new DecodeError(err.field, `${where}${err.reason}`, { document });
       throw err;

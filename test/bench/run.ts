@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   xds: () => import('./xds.ts'),
   audit: () => import('./audit.ts'),
   scale: () => import('./scale.ts'),
+  decode: () => import('./decode.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
