@@ -90,6 +90,11 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     bodyLimit: deps.bodyLimit,
     // Names may be 253 characters (Kuma's limit); let them reach validation instead of a 414.
     routerOptions: { maxParamLength: 1024 },
+    // Errors Fastify raises before routing (a malformed URL, a bad header) get Kuma's body too.
+    frameworkErrors: (err, _req, reply) => {
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      void (reply as FastifyReply).code(status).send(errorBody(new ApiError(status, 'Bad Request', err.message, [{ field: 'url', reason: err.message }])));
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
