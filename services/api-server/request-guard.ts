@@ -1,4 +1,4 @@
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from './errors.ts';
 
@@ -34,6 +34,8 @@ export function allowedHostNames(opts: RequestGuardOptions): Set<string> {
   const names = new Set<string>([...LOOPBACK_NAMES, ...opts.allowedHosts.map(hostnameOf)]);
   const bound = hostnameOf(opts.boundInterface);
   if (bound === '0.0.0.0' || bound === '::' || bound === '') {
+    // Every address of this machine, and its own name: a rebound attacker domain is none of them.
+    names.add(hostname().toLowerCase());
     for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(a.address.toLowerCase());
   } else names.add(bound);
   return names;
