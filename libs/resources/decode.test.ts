@@ -72,6 +72,11 @@ describe('decode', () => {
     for (const text of [deepArray(1000), deepObject(1000), `a: ${deepArray(1000)}`, blockNest(1000), '- '.repeat(1000) + 'x', '{a: '.repeat(1000) + '1' + '}'.repeat(1000)]) {
       expect(decodeErrorOf(() => decodeYaml(text)).reason).toMatch(/nesting is deeper than 100 levels/);
     }
+    // Tags and anchors in front of a node do not hide its nesting.
+    for (const text of ['[&a '.repeat(1000), '[!t '.repeat(1000), '!t ['.repeat(1000), '&a ['.repeat(1000), '!t['.repeat(1000), '[!<tag:x,y> '.repeat(1000), 'a: !!map {b: !!map '.repeat(500)]) {
+      expect(decodeErrorOf(() => decodeYaml(text)).reason, text.slice(0, 12)).toMatch(/nesting is deeper than 100 levels/);
+    }
+    expect(decodeYaml('a: &x [1, !!str 2]\nb: *x\nc: !!map {d: &y e}\n')).toEqual({ a: [1, '2'], b: [1, '2'], c: { d: 'e' } });
     // Compact sequences on continuation lines are counted at their columns, not once per line.
     const compact = Array.from({ length: 30 }, (_, i) => `${' '.repeat(i * 8)}- - - - x`).join('\n');
     expect(decodeErrorOf(() => decodeYaml(compact)).reason).toMatch(/nesting is deeper/);

@@ -92,6 +92,10 @@ const isSpace = (c: number) => c === 32 || c === 9 || c === 13;
 const endsToken = (c: number) => isSpace(c) || c === 10 || Number.isNaN(c);
 /** Characters after which (and a space) a node may start: `key: [`, `- [`, `? [`, `, [`. */
 const NODE_BEFORE_SPACE = new Set([58, 45, 63, 44, 91, 123]);
+/** Characters that end a tag or an anchor name in flow context. */
+const FLOW_INDICATORS = new Set([91, 93, 123, 125, 44]);
+/** `prevSig` after a node property (tag or anchor): what follows is still the start of the node. */
+const AFTER_PROPERTY = -2;
 /** Characters right after which a node may start without a space: `[[`, `{"a":{`, `,[`. */
 const NODE_ADJACENT = new Set([91, 123, 44, 58]);
 
@@ -165,8 +169,20 @@ export function scanYaml(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIM
         while (i < n && text.charCodeAt(i) !== 10) i++;
         break;
       }
-      const nodeStart = (isSpace(prev) && (prevSig === -1 || NODE_BEFORE_SPACE.has(prevSig))) || NODE_ADJACENT.has(prev);
+      const nodeStart = (isSpace(prev) && (prevSig === -1 || prevSig === AFTER_PROPERTY || NODE_BEFORE_SPACE.has(prevSig))) || NODE_ADJACENT.has(prev);
       if (nodeStart) {
+        if (c === 33 || c === 38) {
+          // A tag (`!t`, `!<verbatim>`) or an anchor (`&a`) leaves the node still to start: `&a [`, `!t[`.
+          let j = i + 1;
+          if (c === 33 && text.charCodeAt(j) === 60) {
+            while (j < n && text.charCodeAt(j) !== 62 && text.charCodeAt(j) !== 10) j++;
+            j++;
+          } else while (j < n && !endsToken(text.charCodeAt(j)) && !FLOW_INDICATORS.has(text.charCodeAt(j))) j++;
+          i = j - 1;
+          prevSig = AFTER_PROPERTY;
+          prev = 44;
+          continue;
+        }
         if (c === OPEN_BRACE || c === OPEN_BRACKET) {
           if (levels.length + ++flow > limits.maxDepth) throw tooDeep(text, i, limits);
         } else if (c === QUOTE || c === 39) quote = c;
