@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, decodeJson, decodeYaml, decodeYamlDocuments, DEFAULT_DECODE_LIMITS } from './decode.ts';
+import { stringify } from 'yaml';
+import { DecodeError, decodeJson, decodeYaml, decodeYamlDocuments, DEFAULT_DECODE_LIMITS, FORBIDDEN_KEYS, scanJsonDepth, scanYaml } from './decode.ts';
 
 const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
 const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
@@ -112,5 +114,27 @@ describe('decode', () => {
     expect(decodeYamlDocuments('a: 1\n---\n---\nb: 2\n')).toEqual([{ a: 1 }, { b: 2 }]);
     expect(decodeErrorOf(() => decodeYaml('a: 1\n---\nb: 2\n')).reason).toBe('expected one document, got 2');
     expect(decodeYaml('')).toBeUndefined();
+  });
+});
+
+describe('decode pre-scan (property)', () => {
+  const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
+  const { value } = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean(), fc.constant(null)), tie('array'), tie('object')),
+    array: fc.array(tie('value'), { maxLength: 3 }),
+    object: fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }).filter((k) => !FORBIDDEN_KEYS.has(k)), tie('value'), { maxKeys: 3 }),
+  }));
+
+  it('never estimates less nesting than the parsed value has, in any YAML or JSON style', () => {
+    fc.assert(
+      fc.property(value, fc.constantFrom<'any' | 'flow' | 'block'>('any', 'flow', 'block'), fc.integer({ min: 1, max: 4 }), fc.boolean(), (v, collectionStyle, indent, json) => {
+        const text = json ? JSON.stringify(v) : stringify(v, { collectionStyle, indent });
+        const real = depthOf(decodeYaml(text, { ...DEFAULT_DECODE_LIMITS, maxDepth: 1000 }) ?? null);
+        if (real === 0) return;
+        expect(() => scanYaml(text, { ...DEFAULT_DECODE_LIMITS, maxDepth: real - 1 }), text).toThrow(DecodeError);
+        if (json) expect(() => scanJsonDepth(text, { ...DEFAULT_DECODE_LIMITS, maxDepth: real - 1 }), text).toThrow(DecodeError);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
