@@ -24,7 +24,7 @@ export function parseDocuments(text: string, source: string): Record<string, unk
   try {
     docs = decodeYamlDocuments(text);
   } catch (err) {
-    if (err instanceof DecodeError) throw new Error(`${source}: YAML document ${err.document ?? 1} is malformed: ${err.field ? `${err.field}: ` : ''}${err.reason}`);
+    if (err instanceof DecodeError) throw new Error(`${source}: YAML document ${err.document ?? 1} is malformed: ${err.field ? `${err.field}: ` : ''}${err.reason.replace(/^document \d+: /, '')}`);
     throw err;
   }
   const out: Record<string, unknown>[] = [];
