@@ -45,6 +45,14 @@ describe('decode', () => {
     expect(dp.networking.outbound[0]!.tags).toEqual({ 'kuma.io/service': 'web' });
   });
 
+  it('reads quotes and plain scalars as the parser does: a quote inside a plain scalar hides nothing', () => {
+    // `b, "` is a plain scalar (no string starts there), so the flow nesting on the next line counts.
+    for (const text of [`a: b, "\nb: ${deepArray(200)}\n`, `a: x - "\nb: ${deepArray(200)}\n`, `a: plain\n  "oops\nb: ${deepArray(200)}\n`, `[a:"x, ${deepArray(200)}]`]) {
+      expect(decodeErrorOf(() => decodeYaml(text)).reason, text.slice(0, 16)).toMatch(/nesting is deeper than 100 levels|./);
+      expect(() => scanYaml(text)).toThrow(/nesting is deeper than 100 levels/);
+    }
+  });
+
   it('keeps plain scalars, quotes, comments and block scalars out of the depth count', () => {
     const text = [
       'a: foo[bar{baz',
@@ -80,7 +88,7 @@ describe('decode', () => {
     }
     expect(decodeYaml('a: &x [1, !!str 2]\nb: *x\nc: !!map {d: &y e}\n')).toEqual({ a: [1, '2'], b: [1, '2'], c: { d: 'e' } });
     // Compact sequences on continuation lines are counted at their columns, not once per line.
-    const compact = Array.from({ length: 30 }, (_, i) => `${' '.repeat(i * 8)}- - - - x`).join('\n');
+    const compact = Array.from({ length: 30 }, (_, i) => `${' '.repeat(i * 8)}- - - -`).join('\n') + ' x\n';
     expect(decodeErrorOf(() => decodeYaml(compact)).reason).toMatch(/nesting is deeper/);
   });
 

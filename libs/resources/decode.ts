@@ -1,4 +1,4 @@
-import { parseAllDocuments } from 'yaml';
+import { CST, Lexer, parseAllDocuments } from 'yaml';
 
 /**
  * The one way text a client sent becomes a value: JSON or YAML, bounded before any parser
@@ -87,122 +87,74 @@ export function scanJsonDepth(text: string, limits: DecodeLimits = DEFAULT_DECOD
   }
 }
 
-const isSpace = (c: number) => c === 32 || c === 9 || c === 13;
-/** A space, a line end or the end of the text (NaN). */
-const endsToken = (c: number) => isSpace(c) || c === 10 || Number.isNaN(c);
-/** Characters after which (and a space) a node may start: `key: [`, `- [`, `? [`, `, [`. */
-const NODE_BEFORE_SPACE = new Set([58, 45, 63, 44, 91, 123]);
-/** Characters that end a tag or an anchor name in flow context. */
-const FLOW_INDICATORS = new Set([91, 93, 123, 125, 44]);
-/** `prevSig` after a node property (tag or anchor): what follows is still the start of the node. */
-const AFTER_PROPERTY = -2;
-/** Characters right after which a node may start without a space: `[[`, `{"a":{`, `,[`. */
-const NODE_ADJACENT = new Set([91, 123, 44, 58]);
+/** Lexer tokens that are markers, not source text (no width). */
+const MARKERS = new Set(['doc-mode', 'scalar', 'flow-error-end', 'byte-order-mark']);
 
 /**
- * Nesting depth of YAML text, over-estimated, never under: block nesting is the number of
- * open indentation levels plus `- ` indicators on the line; flow nesting counts `[`/`{` that
- * start a node (not inside quoted or plain scalars, comments or block scalars). Also counts
- * alias references. One linear pass.
+ * Nesting depth of YAML text, over-estimated, never under, from the YAML library's own lexer
+ * (linear and not recursive, unlike its parser and composer): so a quote, a comment or a
+ * block scalar means exactly what the parser will take it to mean. Flow nesting counts
+ * `[`/`{` tokens; block nesting the open indentation levels plus `- `/`? ` indicators at
+ * their columns. Also counts alias references.
  */
 export function scanYaml(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): { aliases: number } {
   /** Columns of the open block levels, increasing. */
   const levels: number[] = [];
-  const open = (column: number, at: number) => {
-    while (levels.length > 0 && levels[levels.length - 1]! >= column) levels.pop();
-    levels.push(column);
-    if (levels.length + flow > limits.maxDepth) throw tooDeep(text, at, limits);
-  };
   let flow = 0;
   let aliases = 0;
-  /** Indentation of the line that opened a block scalar (`|`, `>`); -1 when not in one. */
-  let blockScalar = -1;
-  /** Inside a quoted scalar that continues on the next line. */
-  let quote = 0;
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const lineStart = i;
-    while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-    const indent = i - lineStart;
-    const first = i < n ? text.charCodeAt(i) : 10;
-    const blank = first === 10 || first === 13 || (first === 35 && quote === 0);
-    if (blockScalar >= 0) {
-      if (blank || indent > blockScalar) {
-        while (i < n && text.charCodeAt(i) !== 10) i++;
-        i++;
-        continue;
-      }
-      blockScalar = -1;
-    }
-    if (blank) {
-      while (i < n && text.charCodeAt(i) !== 10) i++;
-      i++;
+  let offset = 0;
+  let column = 0;
+  /** At the start of a line: the indentation seen so far, or -1 once the line's first token passed. */
+  let indent = 0;
+  const open = (col: number) => {
+    while (levels.length > 0 && levels[levels.length - 1]! >= col) levels.pop();
+    levels.push(col);
+    if (levels.length + flow > limits.maxDepth) throw tooDeep(text, offset, limits);
+  };
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    if (type !== null && MARKERS.has(type)) continue;
+    if (type === 'newline') {
+      offset += token.length;
+      column = 0;
+      indent = 0;
       continue;
     }
-    if (quote === 0 && flow === 0) {
-      if (indent === 0 && (text.startsWith('---', i) || text.startsWith('...', i))) levels.length = 0;
-      open(indent, i);
+    if (indent >= 0) {
+      if (type === 'space') {
+        indent += token.length;
+        offset += token.length;
+        column += token.length;
+        continue;
+      }
+      if (type !== 'comment' && flow === 0) {
+        if (type === 'doc-start' || type === 'doc-end') levels.length = 0;
+        else open(indent);
+      }
+      indent = -1;
     }
-    let prevSig = -1;
-    let prev = 32;
-    for (; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10) break;
-      if (quote !== 0) {
-        if (quote === QUOTE && c === BACKSLASH) i++;
-        else if (c === quote) {
-          if (quote === 39 && text.charCodeAt(i + 1) === 39) i++;
-          else {
-            quote = 0;
-            prevSig = c;
-          }
-        }
-        prev = c;
-        continue;
-      }
-      if (isSpace(c)) {
-        prev = c;
-        continue;
-      }
-      if (c === 35 && isSpace(prev)) {
-        while (i < n && text.charCodeAt(i) !== 10) i++;
+    switch (type) {
+      case 'flow-map-start':
+      case 'flow-seq-start':
+        if (levels.length + ++flow > limits.maxDepth) throw tooDeep(text, offset, limits);
         break;
-      }
-      const nodeStart = (isSpace(prev) && (prevSig === -1 || prevSig === AFTER_PROPERTY || NODE_BEFORE_SPACE.has(prevSig))) || NODE_ADJACENT.has(prev);
-      if (nodeStart) {
-        if (c === 33 || c === 38) {
-          // A tag (`!t`, `!<verbatim>`) or an anchor (`&a`) leaves the node still to start: `&a [`, `!t[`.
-          let j = i + 1;
-          if (c === 33 && text.charCodeAt(j) === 60) {
-            while (j < n && text.charCodeAt(j) !== 62 && text.charCodeAt(j) !== 10) j++;
-            j++;
-          } else while (j < n && !endsToken(text.charCodeAt(j)) && !FLOW_INDICATORS.has(text.charCodeAt(j))) j++;
-          i = j - 1;
-          prevSig = AFTER_PROPERTY;
-          prev = 44;
-          continue;
-        }
-        if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-          if (levels.length + ++flow > limits.maxDepth) throw tooDeep(text, i, limits);
-        } else if (c === QUOTE || c === 39) quote = c;
-        else if (c === 42) {
-          if (++aliases > limits.maxAliases) throw new DecodeError('', `${lineColumn(text, i)}: more than ${limits.maxAliases} alias references`);
-        } else if ((c === 45 || c === 63) && flow === 0 && (prevSig === -1 || prevSig === 45 || prevSig === 63) && endsToken(text.charCodeAt(i + 1))) {
-          // `- - a` (and `? `): what follows an indicator is one level deeper, at its own column.
-          open(i - lineStart + 1, i);
-        } else if ((c === 124 || c === 62) && flow === 0 && prevSig !== -1) {
-          let j = i + 1;
-          while (j < n && /[-+0-9]/.test(text[j]!)) j++;
-          const after = j < n ? text.charCodeAt(j) : 10;
-          if (after === 10 || isSpace(after)) blockScalar = indent;
-        }
-      }
-      if (flow > 0 && (c === CLOSE_BRACE || c === CLOSE_BRACKET)) flow--;
-      prevSig = c;
-      prev = c;
+      case 'flow-map-end':
+      case 'flow-seq-end':
+        if (flow > 0) flow--;
+        break;
+      case 'seq-item-ind':
+      case 'explicit-key-ind':
+        if (flow === 0) open(column + 1);
+        break;
+      case 'alias':
+        if (++aliases > limits.maxAliases) throw new DecodeError('', `${lineColumn(text, offset)}: more than ${limits.maxAliases} alias references`);
+        break;
+      default:
+        break;
     }
-    i++;
+    offset += token.length;
+    const nl = token.lastIndexOf('\n');
+    column = nl >= 0 ? token.length - nl - 1 : column + token.length;
   }
   return { aliases };
 }
