@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { decodeYaml } from '../resources/decode.ts';
 import { isObject, type JsonObject } from '../resources/validation.ts';
 import { parseDuration } from './duration.ts';
 import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './log-options.ts';
@@ -15,7 +15,18 @@ export type Role = (typeof ROLES)[number];
 export interface KumaCpConfig {
   readonly environment: 'universal';
   readonly apiServer: {
-    readonly http: { readonly enabled: boolean; readonly interface: string; readonly port: number };
+    readonly http: {
+      readonly enabled: boolean;
+      readonly interface: string;
+      readonly port: number;
+      /**
+       * Binding beyond loopback without user authentication is refused at start-up unless
+       * this is true (then it is logged as a warning): anyone who reaches the port owns the mesh.
+       */
+      readonly allowUnauthenticatedNonLoopback: boolean;
+      /** Comma-separated host names (besides loopback and the bound interface) that reach the API, for the Host check. */
+      readonly allowedHosts: string;
+    };
     readonly https: { readonly enabled: boolean; readonly interface: string; readonly port: number };
     /** Largest accepted request body, in bytes (413 above). */
     readonly bodyLimit: number;
@@ -107,7 +118,7 @@ export function defaultConfig(): KumaCpConfig {
     environment: 'universal',
     apiServer: {
       // No user authentication exists yet, so the API listens on loopback unless told otherwise.
-      http: { enabled: true, interface: '127.0.0.1', port: 5681 },
+      http: { enabled: true, interface: '127.0.0.1', port: 5681, allowUnauthenticatedNonLoopback: false, allowedHosts: '' },
       https: { enabled: false, interface: '0.0.0.0', port: 5682 },
       bodyLimit: 512 * 1024,
       readOnly: false,
@@ -144,6 +155,8 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_API_SERVER_HTTP_ENABLED: 'apiServer.http.enabled',
   KUMA_API_SERVER_HTTP_INTERFACE: 'apiServer.http.interface',
   KUMA_API_SERVER_HTTP_PORT: 'apiServer.http.port',
+  KUMA_API_SERVER_HTTP_ALLOW_UNAUTHENTICATED_NON_LOOPBACK: 'apiServer.http.allowUnauthenticatedNonLoopback',
+  KUMA_API_SERVER_HTTP_ALLOWED_HOSTS: 'apiServer.http.allowedHosts',
   KUMA_API_SERVER_HTTPS_ENABLED: 'apiServer.https.enabled',
   KUMA_API_SERVER_HTTPS_INTERFACE: 'apiServer.https.interface',
   KUMA_API_SERVER_HTTPS_PORT: 'apiServer.https.port',
@@ -287,6 +300,28 @@ function validate(c: KumaCpConfig): void {
   if (parseDuration(c.store.nats.contentGcGrace) < 1) throw new ConfigError('store.nats.contentGcGrace: must be at least 1s');
 }
 
+const LOOPBACK_INTERFACE = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\]|localhost)$/i;
+
+export function isLoopbackInterface(address: string): boolean {
+  return LOOPBACK_INTERFACE.test(address.trim());
+}
+
+/**
+ * Whether the HTTP API may listen where it is configured to: on loopback always; elsewhere only
+ * with user authentication, or with the explicit opt-in (`'unauthenticated'`: warn about it).
+ * Throws ConfigError otherwise.
+ */
+export function checkApiExposure(c: KumaCpConfig, authenticated: boolean): 'loopback' | 'authenticated' | 'unauthenticated' {
+  const http = c.apiServer.http;
+  if (!http.enabled || isLoopbackInterface(http.interface)) return 'loopback';
+  if (authenticated) return 'authenticated';
+  if (http.allowUnauthenticatedNonLoopback) return 'unauthenticated';
+  throw new ConfigError(
+    `apiServer.http.interface: "${http.interface}" is not a loopback address, and the API has no user authentication: anyone who reaches it could change the mesh. ` +
+      'Bind it to 127.0.0.1 (the default), or set apiServer.http.allowUnauthenticatedNonLoopback=true (KUMA_API_SERVER_HTTP_ALLOW_UNAUTHENTICATED_NON_LOOPBACK=true) to accept that risk',
+  );
+}
+
 export interface LoadedConfig {
   readonly config: KumaCpConfig;
   /** KUMA_* variables that name no setting (likely typos), to be logged as warnings. */
@@ -299,7 +334,7 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}
   if (opts.file) {
     let doc: unknown;
     try {
-      doc = parseYaml(readFileSync(opts.file, 'utf8'));
+      doc = decodeYaml(readFileSync(opts.file, 'utf8'));
     } catch (err) {
       throw new ConfigError(`cannot read config file ${opts.file}: ${(err as Error).message}`);
     }

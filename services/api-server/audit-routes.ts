@@ -13,9 +13,10 @@ import { verifyReplay, type VerifyDifference } from '../../libs/projection/verif
 import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
-import type { JsonObject } from '../../libs/resources/validation.ts';
 import { encodeResource } from '../../libs/resources/wire.ts';
 import type { SecretRedactor } from '../../libs/secrets/redactor.ts';
+import { isObject, type JsonObject } from '../../libs/resources/validation.ts';
+import { parseJsonBody } from './body.ts';
 import { ApiError } from './errors.ts';
 import { resourceDiff } from './history.ts';
 import { planRestore, restoreEvents } from './restore.ts';
@@ -100,9 +101,17 @@ function decodeCursor(raw: string): Cursor {
   throw bad('cursor', 'malformed cursor: pass the cursor from a previous page\'s "next" link unchanged');
 }
 
+const DURATION = /^(\d+(ms|s|m|h|d))+$/;
+
+/** The time (ms) of the log's first event; undefined for an empty log. */
+async function firstEventTime(log: EventLog, first: number): Promise<number | undefined> {
+  for await (const e of log.read(first, first)) return Date.parse(e.time);
+  return undefined;
+}
+
 /** A since/until bound: a sequence, an RFC 3339 time, or a duration back from now (`2h`). */
 function parseBound(raw: string, field: string): { seq: number } | { time: number } {
-  if (/^(\d+(ms|s|m|h|d))+$/.test(raw)) return { time: Date.now() - parseDuration(raw) * 1000 };
+  if (DURATION.test(raw)) return { time: Date.now() - parseDuration(raw) * 1000 };
   try {
     const p = parsePoint(raw);
     return 'seq' in p ? { seq: p.seq } : { time: p.time };
@@ -159,13 +168,28 @@ export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
       const untilRaw = one(query['until']);
       from = first;
       until = head;
+      // A bound outside the log is a 400 naming it, as the README promises, not a silently clamped range.
+      const inLog = async (raw: string, field: string): Promise<{ seq: number } | { time: number }> => {
+        const b = parseBound(raw, field);
+        if ('seq' in b) {
+          if (b.seq > head) throw bad(field, `sequence ${b.seq} is in the future: the log ends at ${head}`);
+          if (b.seq < first) throw bad(field, `sequence ${b.seq} is before the start of the log (${first})`);
+          return b;
+        }
+        // A duration back from now (`2h`) reaches before a young log naturally: it starts at the log's start.
+        if (DURATION.test(raw)) return b;
+        if (b.time > Date.now()) throw bad(field, `"${raw}" is in the future`);
+        const start = await firstEventTime(log, first);
+        if (start !== undefined && b.time < start) throw bad(field, `"${raw}" is before the start of the log (${new Date(start).toISOString()})`);
+        return b;
+      };
       if (since !== undefined) {
-        const b = parseBound(since, 'since');
-        from = 'seq' in b ? Math.max(b.seq, first) : (await history.seqAtOrBefore(b.time - 1, { first, head })) + 1;
+        const b = await inLog(since, 'since');
+        from = 'seq' in b ? b.seq : (await history.seqAtOrBefore(b.time - 1, { first, head })) + 1;
       }
       if (untilRaw !== undefined) {
-        const b = parseBound(untilRaw, 'until');
-        until = 'seq' in b ? Math.min(b.seq, head) : await history.seqAtOrBefore(b.time, { first, head });
+        const b = await inLog(untilRaw, 'until');
+        until = 'seq' in b ? b.seq : await history.seqAtOrBefore(b.time, { first, head });
       }
     }
     let size = DEFAULT_EVENTS_PAGE;
@@ -285,13 +309,9 @@ export function addAuditRoutes(app: FastifyInstance, deps: AuditDeps): void {
 
   /** POST /_restore {at, mesh?, dryRun?, basedOn?}: appends the events that bring resources back to `at`. */
   app.post('/_restore', async (req) => {
-    let body: Record<string, unknown>;
-    try {
-      body = typeof req.body === 'string' && req.body !== '' ? (JSON.parse(req.body) as Record<string, unknown>) : {};
-    } catch (err) {
-      throw bad('body', `invalid JSON: ${(err as Error).message}`);
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body', 'must be a JSON object');
+    const parsed = parseJsonBody(req.body, 'restore request');
+    if (!isObject(parsed)) throw bad('body', 'must be a JSON object');
+    const body: Record<string, unknown> = parsed;
     for (const k of Object.keys(body)) if (!['at', 'mesh', 'dryRun', 'basedOn'].includes(k)) throw bad(k, `unknown field "${k}"; supported: at, mesh, dryRun, basedOn`);
     if (typeof body['at'] !== 'string' && typeof body['at'] !== 'number') throw bad('at', 'required: a sequence number or an RFC 3339 time');
     if (body['mesh'] !== undefined && typeof body['mesh'] !== 'string') throw bad('mesh', 'must be a string');

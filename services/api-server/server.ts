@@ -18,6 +18,7 @@ import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { StateHistory } from '../../libs/projection/time-travel.ts';
 import { SecretRedactor } from '../../libs/secrets/redactor.ts';
 import { addAuditRoutes, stateForRead } from './audit-routes.ts';
+import { noApiAuthentication, type ApiAuthenticator } from './authn.ts';
 import { parseBody } from './body.ts';
 import { historyOf } from './history.ts';
 import { ResourceNotFoundError } from './commands.ts';
@@ -26,6 +27,7 @@ import { addKriRoutes } from './kri-route.ts';
 import { filterResources, paginate, parsePage } from './listing.ts';
 import { encodeDataplaneOverview } from './overview.ts';
 import { checkPathParams } from './path-params.ts';
+import { makeRequestGuard, type RequestGuardOptions } from './request-guard.ts';
 import type { ResourceService } from './resource-service.ts';
 
 export const KUMA_VERSION = '2.14.0';
@@ -68,6 +70,10 @@ export interface ApiServerDeps {
   readonly redactor?: SecretRedactor;
   /** Adds routes served by other modules (tokens). */
   readonly extraRoutes?: (app: FastifyInstance) => void;
+  /** Where the API listens and which other host names reach it (Host checks); loopback by default. */
+  readonly exposure?: Omit<RequestGuardOptions, 'checkHost'>;
+  /** User authentication (none yet: `noApiAuthentication`). */
+  readonly authenticator?: ApiAuthenticator;
 }
 
 type Params = { mesh?: string; plural?: string; name?: string };
@@ -103,6 +109,11 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     bodyLimit: deps.bodyLimit,
     // Names may be 253 characters (Kuma's limit); let them reach validation instead of a 414.
     routerOptions: { maxParamLength: 1024 },
+    // Errors Fastify raises before routing (a malformed URL, a bad header) get Kuma's body too.
+    frameworkErrors: (err, _req, reply) => {
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      void (reply as FastifyReply).code(status).send(errorBody(new ApiError(status, 'Bad Request', err.message, [{ field: 'url', reason: err.message }])));
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
@@ -112,6 +123,14 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   // Bodies are parsed per route, so errors can name the resource type as Kuma's do.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  // Before any body is read: Host, Origin and media type checks, then (later) who is asking.
+  const authenticator = deps.authenticator ?? noApiAuthentication;
+  const guard = makeRequestGuard({ boundInterface: '127.0.0.1', allowedHosts: [], ...deps.exposure, checkHost: !authenticator.enabled });
+  app.addHook('onRequest', async (req) => {
+    guard(req);
+    await authenticator.authenticate(req);
+  });
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', String(req.id));
@@ -183,7 +202,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   const put = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     writable();
     if (mesh !== undefined) requireMesh(mesh);
-    const body = parseBody(req.body, req.headers['content-type'], d.name);
+    const body = parseBody(req.body, req.headers['content-type'], d.name, deps.bodyLimit);
     const input = decodeResource(body, registry, { type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
     const { created, resource } = await service.upsert(d, input, actorOf(req), ifMatchOf(req));
     const warnings = warningsFor(d, input);

@@ -1,44 +1,86 @@
 import type { FastifyInstance } from 'fastify';
 import { parseDuration } from '../../libs/platform/duration.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
-import { isObject } from '../../libs/resources/validation.ts';
+import { isObject, Violations } from '../../libs/resources/validation.ts';
 import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
+import { parseJsonBody } from './body.ts';
 import { ApiError } from './errors.ts';
+
+const FIELDS = ['name', 'mesh', 'tags', 'type', 'validFor'];
+const DEFAULT_VALID_FOR = 365 * 24 * 3600;
+
+export interface TokenRequest {
+  readonly name: string;
+  readonly mesh: string;
+  readonly tags: Record<string, string[]>;
+  readonly validFor: number;
+}
+
+/**
+ * Kuma's DataplaneTokenRequest `{name, mesh, tags: {tag: [values]}, type, validFor}`, checked
+ * whole: every field's type, unknown fields, tag names and values. A token request that would
+ * silently widen (a non-string `name` becoming a mesh-wide token) is a 400 naming the field.
+ */
+export function parseTokenRequest(body: unknown): TokenRequest {
+  const v = Violations.root();
+  if (!isObject(body)) {
+    throw new ApiError(400, 'Could not issue a token', 'Resource is not valid', [{ field: 'body', reason: 'must be a JSON object' }]);
+  }
+  for (const k of Object.keys(body)) if (!FIELDS.includes(k)) v.field(k).add(`unknown field; supported: ${FIELDS.join(', ')}`);
+  const str = (k: string): string | undefined => {
+    const val = body[k];
+    if (val === undefined || val === null) return undefined;
+    if (typeof val !== 'string') {
+      v.field(k).add('must be a string');
+      return undefined;
+    }
+    return val;
+  };
+  const name = str('name') ?? '';
+  const mesh = str('mesh') || 'default';
+  const type = str('type');
+  if (type !== undefined && type !== '' && type !== 'dataplane') v.field('type').add('only "dataplane" tokens can be generated here');
+  let validFor = DEFAULT_VALID_FOR;
+  const rawValidFor = str('validFor');
+  if (rawValidFor !== undefined && rawValidFor !== '') {
+    try {
+      validFor = parseDuration(rawValidFor);
+      if (validFor <= 0) v.field('validFor').add('must be a positive duration');
+    } catch (err) {
+      v.field('validFor').add((err as Error).message);
+    }
+  }
+  const tags: Record<string, string[]> = {};
+  const rawTags = body['tags'];
+  if (rawTags !== undefined && rawTags !== null) {
+    if (!isObject(rawTags)) v.field('tags').add('must be an object of string lists, e.g. {"kuma.io/service": ["web"]}');
+    else {
+      for (const [k, list] of Object.entries(rawTags)) {
+        const tv = v.field('tags').key(k);
+        if (k === '') tv.add('tag name must be non-empty');
+        if (!Array.isArray(list) || list.length === 0) {
+          tv.add('must be a non-empty list of values');
+          continue;
+        }
+        list.forEach((item, i) => {
+          if (typeof item !== 'string' || item === '') tv.index(i).add('must be a non-empty string');
+        });
+        tags[k] = list.filter((x): x is string => typeof x === 'string');
+      }
+    }
+  }
+  if (!v.empty) throw new ApiError(400, 'Could not issue a token', 'Resource is not valid', v.items);
+  return { name, mesh, tags, validFor };
+}
 
 /** `POST /tokens/dataplane` {name, mesh, tags, type, validFor}: a signed dataplane token, as text. */
 export function addTokenRoutes(app: FastifyInstance, tokens: DataplaneTokens, state: CurrentState): void {
   app.post('/tokens/dataplane', async (req, reply) => {
-    let body: unknown = req.body;
-    if (typeof body === 'string') {
-      try {
-        body = body.trim() === '' ? {} : JSON.parse(body);
-      } catch (err) {
-        throw new ApiError(400, 'Bad Request', `invalid token request: ${(err as Error).message}`);
-      }
+    const r = parseTokenRequest(parseJsonBody(req.body, 'token request'));
+    if (!state.get({ type: 'Mesh', name: r.mesh })) {
+      throw new ApiError(404, 'Failed to retrieve Mesh', 'Not found', [{ field: 'mesh', reason: `mesh of name ${r.mesh} is not found` }]);
     }
-    const b = isObject(body) ? body : {};
-    const violations: { field: string; reason: string }[] = [];
-    const mesh = typeof b['mesh'] === 'string' && b['mesh'] !== '' ? b['mesh'] : 'default';
-    const type = b['type'] ?? 'dataplane';
-    if (type !== 'dataplane') violations.push({ field: 'type', reason: 'only "dataplane" tokens can be generated here' });
-    let validFor = 365 * 24 * 3600;
-    if (b['validFor'] !== undefined) {
-      try {
-        validFor = parseDuration(String(b['validFor']));
-      } catch (err) {
-        violations.push({ field: 'validFor', reason: (err as Error).message });
-      }
-    }
-    const tags: Record<string, string[]> = {};
-    if (b['tags'] !== undefined) {
-      if (!isObject(b['tags'])) violations.push({ field: 'tags', reason: 'must be an object of string lists' });
-      else for (const [k, v] of Object.entries(b['tags'])) tags[k] = (Array.isArray(v) ? v : [v]).map(String);
-    }
-    if (violations.length > 0) throw new ApiError(400, 'Could not issue a token', 'Resource is not valid', violations);
-    if (!state.get({ type: 'Mesh', name: mesh })) {
-      throw new ApiError(404, 'Failed to retrieve Mesh', 'Not found', [{ field: 'mesh', reason: `mesh of name ${mesh} is not found` }]);
-    }
-    const token = await tokens.issue({ name: typeof b['name'] === 'string' ? b['name'] : '', mesh, tags, type: 'dataplane' }, validFor);
+    const token = await tokens.issue({ name: r.name, mesh: r.mesh, tags: r.tags, type: 'dataplane' }, r.validFor);
     return reply.type('text/plain').send(token);
   });
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { InstrumentedEventLog } from '../../libs/event-log/instrumented.ts';
 import type { EventLog } from '../../libs/event-log/port.ts';
-import type { KumaCpConfig, Role } from '../../libs/platform/config.ts';
+import { checkApiExposure, type KumaCpConfig, type Role } from '../../libs/platform/config.ts';
 import { Lifecycle } from '../../libs/platform/lifecycle.ts';
 import { Metrics } from '../../libs/platform/metrics.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
@@ -15,6 +15,7 @@ import { StateHistory } from '../../libs/projection/time-travel.ts';
 import { defaultRegistry } from '../../libs/resources/builtin.ts';
 import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
 import { ResourceService } from '../api-server/resource-service.ts';
+import { noApiAuthentication } from '../api-server/authn.ts';
 import { buildApiServer } from '../api-server/server.ts';
 import { addTokenRoutes } from '../api-server/tokens-route.ts';
 import { ensureDefaultMesh, ensureSigningKey } from './cluster-defaults.ts';
@@ -63,6 +64,13 @@ export async function startControlPlane(
   const ports = { api: 0, dpServer: 0, dpServerPlaintext: 0 };
   let ready = false;
   let projectionStarted = false;
+  const authenticator = noApiAuthentication;
+  if (roles.includes('api') && checkApiExposure(config, authenticator.enabled) === 'unauthenticated') {
+    logger.warn(
+      { component: 'kuma-cp', interface: config.apiServer.http.interface },
+      'the API listens beyond loopback WITHOUT authentication (apiServer.http.allowUnauthenticatedNonLoopback): anyone who reaches it can change the mesh',
+    );
+  }
   try {
     const diagnostics = buildDiagnosticsServer(metrics, () => ready, logger);
     await listen(diagnostics, config.diagnostics.serverPort, config.diagnostics.interface, 'diagnostics', logger);
@@ -194,6 +202,11 @@ export async function startControlPlane(
         audit: { log, history: new StateHistory(log, checkpoints, () => projection.state), checkpoints },
         redactor: encryption.redactor,
         extraRoutes: (app) => addTokenRoutes(app, tokens, projection.state),
+        exposure: {
+          boundInterface: config.apiServer.http.interface,
+          allowedHosts: config.apiServer.http.allowedHosts.split(',').map((h) => h.trim()).filter((h) => h !== ''),
+        },
+        authenticator,
       });
       if (config.apiServer.http.enabled) {
         ports.api = await listen(api, config.apiServer.http.port, config.apiServer.http.interface, 'API server (HTTP)', logger);

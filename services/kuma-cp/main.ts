@@ -47,6 +47,12 @@ program
         process.exit(code);
       });
     } catch (err) {
+      if (err instanceof ConfigError) {
+        logger.fatal({ component: 'kuma-cp', err: err.message }, 'invalid configuration');
+        logger.flush();
+        process.stderr.write(`Error: invalid configuration: ${err.message}\n`);
+        process.exit(1);
+      }
       logger.fatal({ component: 'kuma-cp', err }, 'could not start the control plane');
       logger.flush();
       process.exitCode = 1;

@@ -28,7 +28,8 @@ import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
 import { startGateway } from '../xds-gateway/gateway.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
 import { OrphanedRegistrations } from '../xds-gateway/orphans.ts';
-import { DataplaneLifecycle } from '../xds-gateway/registration.ts';
+import { dataplaneFromNode, DataplaneLifecycle } from '../xds-gateway/registration.ts';
+import type { ProxyId } from '../xds-gateway/proxy-id.ts';
 import { RegistrationError } from '../xds-gateway/stream.ts';
 import { StreamStatusRegistry } from '../xds-gateway/status.ts';
 import { loadOrCreateTls } from '../xds-gateway/tls.ts';
@@ -246,7 +247,10 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     const tls = await loadOrCreateTls({ certFile: config.general.tlsCertFile, keyFile: config.general.tlsKeyFile, workDir: config.general.workDir, logger });
     const noAuth = config.dpServer.authn.dpProxy.type === 'none';
     if (noAuth) logger.warn({ component: 'dp-server' }, 'dataplane authentication is OFF (dpServer.authn.dpProxy.type=none): serving on loopback only');
-    const authenticator = noAuth ? noAuthentication : new TokenAuthenticator(ctx.tokens);
+    const storedDataplane = (proxy: ProxyId) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.spec;
+    const authenticator = noAuth
+      ? noAuthentication
+      : new TokenAuthenticator(ctx.tokens, (proxy, node) => (node ? dataplaneFromNode(node, ctx.registry, proxy)?.spec : undefined) ?? storedDataplane(proxy));
     const registrations = new DataplaneLifecycle(
       {
         upsert: async (input, actor) => {
@@ -274,11 +278,11 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         instanceId: ctx.instanceId,
         logger,
         metrics: xdsMetrics,
-        authenticate: (proxy, token) => authenticator.authenticate(proxy, token),
+        authenticate: (proxy, token, node) => authenticator.authenticate(proxy, token, node),
         onConnect: (proxy, node) => registrations.onConnect(proxy, node),
         onDisconnect: (proxy) => registrations.onDisconnect(proxy),
         registry: ctx.registry,
-        dataplane: (proxy) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.spec,
+        dataplane: storedDataplane,
       },
       {
         tlsPort: config.dpServer.port,

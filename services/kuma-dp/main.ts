@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../libs/platform/log-options.ts';
 import { createLogger } from '../../libs/platform/logger.ts';
 import { PROXYLESS_SERVER_TEMPLATE } from '../../libs/xds/names.ts';
@@ -10,6 +9,7 @@ import { KUMA_VERSION } from '../api-server/server.ts';
 import { BootstrapError, fetchBootstrap } from './bootstrap-client.ts';
 import { startRelay } from './relay.ts';
 import { supervise } from './supervisor.ts';
+import { decodeYaml } from '../../libs/resources/decode.ts';
 
 const program = new Command('kuma-dp').description('Dataplane manager for Envoy-based service mesh');
 
@@ -82,7 +82,7 @@ program
       const raw = opts.dataplaneFile ? readText(opts.dataplaneFile, 'dataplane file') : opts.dataplane;
       if (raw !== undefined) {
         try {
-          resource = parseYaml(raw) as Record<string, unknown>;
+          resource = decodeYaml(raw) as Record<string, unknown>;
         } catch (err) {
           throw new Error(`dataplane file is not valid YAML or JSON: ${(err as Error).message}`);
         }

@@ -1,27 +1,49 @@
+import type { JsonObject } from '../../libs/resources/validation.ts';
 import { InvalidTokenError } from '../../libs/tokens/dataplane-token.ts';
 import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
+import { tagScopeViolation } from '../../libs/tokens/tag-scope.ts';
+import type { Node } from '../../libs/xds/ads-codec.ts';
 import type { ProxyId } from './proxy-id.ts';
 import { AuthenticationError } from './stream.ts';
 
-/** Decides whether a connection may act as a proxy. */
+/**
+ * Decides whether a connection may act as a proxy. The token is verified before anything
+ * else the client sent is parsed; only then is the Dataplane (from `node`'s
+ * `dataplane.resource`, or the stored one) read, to check a token bound to tags.
+ */
 export interface DataplaneAuthenticator {
-  authenticate(proxy: ProxyId, token: string | undefined): Promise<void>;
+  authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<void>;
 }
 
 /** `KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE=none`: anyone may be any proxy (loopback only). */
 export const noAuthentication: DataplaneAuthenticator = { authenticate: async () => undefined };
 
-/** `dpToken` (default): a dataplane token for the proxy's mesh (and name, when the token names one). */
-export class TokenAuthenticator implements DataplaneAuthenticator {
-  constructor(private readonly tokens: DataplaneTokens) {}
+/**
+ * The Dataplane a proxy acts as: the one it carries in its node metadata (parsed with the
+ * hardened decoder; throws AuthenticationError when invalid), else the stored one.
+ */
+export type DataplaneResolver = (proxy: ProxyId, node: Node | undefined) => Readonly<JsonObject> | undefined;
 
-  async authenticate(proxy: ProxyId, token: string | undefined): Promise<void> {
+/** `dpToken` (default): a dataplane token for the proxy's mesh, its name when the token names one, and its tags when the token is bound to tags. */
+export class TokenAuthenticator implements DataplaneAuthenticator {
+  constructor(
+    private readonly tokens: DataplaneTokens,
+    private readonly dataplaneOf: DataplaneResolver,
+  ) {}
+
+  async authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<void> {
     if (!token) throw new AuthenticationError('dataplane token is required: pass it as the "authorization" metadata (kuma-dp --dataplane-token-file)');
+    let tags: Readonly<Record<string, readonly string[]>>;
     try {
-      await this.tokens.verify(token, proxy);
+      tags = (await this.tokens.verify(token, proxy)).Tags ?? {};
     } catch (err) {
       if (err instanceof InvalidTokenError) throw new AuthenticationError(err.message);
       throw err;
     }
+    if (Object.keys(tags).length === 0) return;
+    const spec = this.dataplaneOf(proxy, node);
+    if (!spec) throw new AuthenticationError('the token is bound to tags, but the proxy has no Dataplane to check them against (create it, or pass --dataplane-file)');
+    const violation = tagScopeViolation(tags, spec);
+    if (violation) throw new AuthenticationError(violation);
   }
 }

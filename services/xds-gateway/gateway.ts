@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { parse as parseYaml } from 'yaml';
 import { createHttpServer } from '../../libs/platform/http-server.ts';
+import { DecodeError, decodeJson, DEFAULT_DECODE_LIMITS } from '../../libs/resources/decode.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { SERVICE_TAG } from '../../libs/resources/tags.ts';
 import { isObject, type JsonObject } from '../../libs/resources/validation.ts';
+import { decodeFailure } from '../api-server/body.ts';
 import { ApiError, errorBody } from '../api-server/errors.ts';
 import { addAdsService, createGrpcServer } from './ads-server.ts';
 import { envoyBootstrap } from './bootstrap.ts';
@@ -40,40 +41,55 @@ function firstService(spec: JsonObject | undefined): string {
   return isObject(tags) ? String(tags[SERVICE_TAG] ?? '') : '';
 }
 
+const BOOTSTRAP_BODY_LIMIT = 1024 * 1024;
+
 /** `POST /bootstrap` (Kuma's request shape): an Envoy bootstrap pointing at this server over TLS. */
 function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, authenticated: (peer: string) => void): FastifyInstance {
-  const app = createHttpServer(logger, 'dp-server', { bodyLimit: 1024 * 1024 });
+  const app = createHttpServer(logger, 'dp-server', { bodyLimit: BOOTSTRAP_BODY_LIMIT });
+  // The request itself goes through the hardened decoder too (depth, size, prototype keys).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^application\/(.+\+)?json\b/i, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, decodeJson(String(body), { ...DEFAULT_DECODE_LIMITS, maxBytes: BOOTSTRAP_BODY_LIMIT }));
+    } catch (err) {
+      done(err instanceof DecodeError ? decodeFailure(err, 'bootstrap request') : (err as Error), undefined);
+    }
+  });
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const e = err instanceof ApiError ? err : new ApiError(err.statusCode && err.statusCode < 500 ? err.statusCode : 500, 'Bad Request', err.message);
     void reply.code(e.status).send(errorBody(e));
   });
   app.post('/bootstrap', async (req) => {
     const body = (isObject(req.body) ? req.body : {}) as JsonObject;
-    let resource: unknown;
-    if (typeof body['dataplaneResource'] === 'string' && body['dataplaneResource'] !== '') {
-      try {
-        resource = parseYaml(body['dataplaneResource']);
-      } catch (err) {
-        throw new ApiError(400, 'Bad Request', `dataplaneResource is not valid JSON or YAML: ${(err as Error).message}`);
-      }
+    // Identify and authenticate first, from plain string fields; only then parse the Dataplane the client sent.
+    const violations: { field: string; reason: string }[] = [];
+    for (const field of ['mesh', 'name'] as const) {
+      if (typeof body[field] !== 'string' || body[field] === '') violations.push({ field, reason: 'is required: a non-empty string' });
     }
-    const r = isObject(resource) ? resource : {};
-    const mesh = String(body['mesh'] || r['mesh'] || '');
-    const name = String(body['name'] || r['name'] || '');
+    for (const field of ['dataplaneToken', 'dataplaneResource', 'caCert'] as const) {
+      if (body[field] !== undefined && typeof body[field] !== 'string') violations.push({ field, reason: 'must be a string' });
+    }
+    if (violations.length > 0) throw new ApiError(400, 'Bad Request', 'invalid bootstrap request', violations);
     let proxy: ProxyId;
     try {
-      proxy = parseNodeId(`${mesh}.${name}`);
+      proxy = parseNodeId(`${String(body['mesh'])}.${String(body['name'])}`);
     } catch (err) {
-      throw new ApiError(400, 'Bad Request', (err as InvalidNodeIdError).message, [{ field: 'name', reason: 'mesh and name are required' }]);
+      throw new ApiError(400, 'Bad Request', (err as InvalidNodeIdError).message, [{ field: 'name', reason: (err as Error).message }]);
     }
+    const token = typeof body['dataplaneToken'] === 'string' && body['dataplaneToken'] !== '' ? body['dataplaneToken'] : undefined;
+    const rawResource = typeof body['dataplaneResource'] === 'string' && body['dataplaneResource'] !== '' ? body['dataplaneResource'] : undefined;
+    const node = { id: proxyKey(proxy), metadata: rawResource !== undefined ? { 'dataplane.resource': rawResource } : {} };
+    let resource: JsonObject | undefined;
     try {
-      await deps.authenticate(proxy, typeof body['dataplaneToken'] === 'string' && body['dataplaneToken'] !== '' ? body['dataplaneToken'] : undefined);
+      await deps.authenticate(proxy, token, node);
       authenticated(peerOf(req.socket));
-      if (resource !== undefined) dataplaneFromNode({ id: proxyKey(proxy), metadata: { 'dataplane.resource': body['dataplaneResource'] } }, deps.registry, proxy);
+      const input = dataplaneFromNode(node, deps.registry, proxy);
+      if (input) resource = { type: input.type, mesh: input.mesh, name: input.name, ...(Object.keys(input.labels).length > 0 ? { labels: input.labels } : {}), ...input.spec };
     } catch (err) {
       if (err instanceof AuthenticationError) throw new ApiError(401, 'Unauthenticated', err.message);
       throw err;
     }
+    const r = resource ?? {};
     const existing = deps.dataplane(proxy);
     if (resource === undefined && !existing) {
       throw new ApiError(

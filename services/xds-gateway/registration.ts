@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Actor } from '../../libs/event-log/event.ts';
+import { checkDecoded, DecodeError, decodeYaml } from '../../libs/resources/decode.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { ValidationError } from '../../libs/resources/validation.ts';
 import { decodeResource, type ResourceInput } from '../../libs/resources/wire.ts';
-import { parse as parseYaml } from 'yaml';
 import type { Node } from '../../libs/xds/ads-codec.ts';
 import { proxyKey, type ProxyId } from './proxy-id.ts';
 import { AuthenticationError } from './stream.ts';
@@ -20,9 +20,15 @@ export function dataplaneFromNode(node: Node, registry: TypeRegistry, proxy: Pro
   if (raw === undefined || raw === '') return undefined;
   let body: unknown;
   try {
-    body = typeof raw === 'string' ? parseYaml(raw) : raw;
+    // Bounded (size, depth, prototype keys) before the parser sees it; a Struct is checked the same way.
+    if (typeof raw === 'string') body = decodeYaml(raw);
+    else {
+      checkDecoded(raw);
+      body = raw;
+    }
   } catch (err) {
-    throw new AuthenticationError(`could not parse dataplane.resource: ${(err as Error).message}`);
+    if (err instanceof DecodeError) throw new AuthenticationError(`could not parse dataplane.resource: ${err.message}`);
+    throw err;
   }
   let input: ResourceInput;
   try {

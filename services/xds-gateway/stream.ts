@@ -35,8 +35,8 @@ export interface StreamDeps {
   readonly instanceId: string;
   readonly logger: Logger;
   readonly metrics: XdsMetrics;
-  /** Throws AuthenticationError unless `token` lets this stream act as `proxy`. */
-  authenticate(proxy: ProxyId, token: string | undefined): Promise<void>;
+  /** Throws AuthenticationError unless `token` lets this stream act as `proxy` (and the Dataplane `node` carries). */
+  authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<void>;
   /** A proxy connected with its Dataplane in its node metadata (kuma-dp --dataplane-file). */
   onConnect?(proxy: ProxyId, node: Node): Promise<void>;
   onDisconnect?(proxy: ProxyId): void;
@@ -187,7 +187,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   private async init(req: Req): Promise<void> {
     const proxy = parseNodeId(req.node?.id);
     const token = this.call.metadata.get('authorization')[0];
-    await this.deps.authenticate(proxy, typeof token === 'string' ? token.replace(/^Bearer\s+/i, '') : undefined);
+    await this.deps.authenticate(proxy, typeof token === 'string' ? token.replace(/^Bearer\s+/i, '') : undefined, req.node);
     this.deps.onAuthenticated?.(this.call.getPeer());
     if (req.node) await this.deps.onConnect?.(proxy, req.node);
     if (this.closed) {

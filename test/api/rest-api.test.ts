@@ -105,7 +105,7 @@ describe('REST API', () => {
         (b) => expect(b.detail).toMatch(/^invalid Dataplane object: /)],
       ['malformed YAML', 'PUT', '/meshes/default/dataplanes/dp-1', 'type: Dataplane\n  name: [x', { 'content-type': 'application/yaml' }, 400,
         (b) => expect(b.title).toBe('Bad Request')],
-      ['two YAML documents', 'PUT', '/meshes/m1', 'type: Mesh\nname: m1\n---\ntype: Mesh\nname: m2\n', {}, 400,
+      ['two YAML documents', 'PUT', '/meshes/m1', 'type: Mesh\nname: m1\n---\ntype: Mesh\nname: m2\n', { 'content-type': 'application/yaml' }, 400,
         (b) => expect(b.detail).toMatch(/expected one resource/)],
       ['an unknown plural', 'PUT', '/meshes/default/frobnicators/x', { type: 'Frobnicator', name: 'x' }, {}, 404,
         (b) => expect(b).toMatchObject({ title: 'Not Found', detail: 'Page Not Found' })],

@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   scale: () => import('./scale.ts'),
   secrets: () => import('./secrets.ts'),
   wire: () => import('./wire.ts'),
+  decode: () => import('./decode.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

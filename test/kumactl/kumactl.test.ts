@@ -111,6 +111,19 @@ describe('kumactl', () => {
     expect(malformed.stderr).toMatch(/stdin: YAML document 1 is malformed/);
   });
 
+  it('bounds the files it applies: deep nesting, alias bombs and prototype keys are errors, not crashes, and apply nothing', async () => {
+    const deep = await kumactl(['apply', '-f', '-'], `type: Mesh\nname: deep\nconstraints: ${'{"a":'.repeat(1000)}1${'}'.repeat(1000)}\n`);
+    expect(deep.code).toBe(1);
+    expect(deep.stderr).toMatch(/stdin: YAML document 1 is malformed: line 3, column \d+: nesting is deeper than 100 levels/);
+    const bomb = await kumactl(['apply', '-f', '-'], 'type: Mesh\nname: bomb\na: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n');
+    expect(bomb.code).toBe(1);
+    expect(bomb.stderr).toMatch(/alias/i);
+    const proto = await kumactl(['apply', '-f', '-'], 'type: Mesh\nname: proto\n__proto__:\n  mtls: {}\n');
+    expect(proto.code).toBe(1);
+    expect(proto.stderr).toMatch(/__proto__: "__proto__" is not allowed as a key/);
+    for (const name of ['deep', 'bomb', 'proto']) expect((await http(cp.url, 'GET', `/meshes/${name}`)).status).toBe(404);
+  });
+
   it('deletes, and names what is missing', async () => {
     expect((await kumactl(['delete', 'dataplane', 'web-2'])).stdout).toBe('deleted Dataplane "web-2"\n');
     const again = await kumactl(['delete', 'dataplane', 'web-2']);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { DecodeError, decodeYamlDocuments } from '../../../libs/resources/decode.ts';
 import { decodeResource } from '../../../libs/resources/wire.ts';
 import { contextOf, writeOut } from '../context.ts';
 import { resourcePath } from '../paths.ts';
@@ -14,16 +15,21 @@ function readInput(file: string): string {
   }
 }
 
-/** Parses multi-document YAML (or JSON); each error names the document. */
+/**
+ * Parses multi-document YAML (or JSON) through the hardened decoder (size, depth, alias and
+ * prototype-key bounds, as the API applies); each error names the document.
+ */
 export function parseDocuments(text: string, source: string): Record<string, unknown>[] {
-  const docs = parseAllDocuments(text, { uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [docs];
+  let docs: unknown[];
+  try {
+    docs = decodeYamlDocuments(text);
+  } catch (err) {
+    if (err instanceof DecodeError) throw new Error(`${source}: YAML document ${err.document ?? 1} is malformed: ${err.field ? `${err.field}: ` : ''}${err.reason.replace(/^document \d+: /, '')}`);
+    throw err;
+  }
   const out: Record<string, unknown>[] = [];
-  list.forEach((doc, i) => {
-    if (doc.errors.length > 0) throw new Error(`${source}: YAML document ${i + 1} is malformed: ${doc.errors[0]!.message.split('\n')[0]}`);
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) return;
-    if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`${source}: YAML document ${i + 1} is not a resource object`);
+  docs.forEach((value, i) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${source}: YAML document ${i + 1} is not a resource object`);
     out.push(value as Record<string, unknown>);
   });
   if (out.length === 0) throw new Error(`${source}: no resources found`);

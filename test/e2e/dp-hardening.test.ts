@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
+import { http } from '../../libs/testkit/http.ts';
+import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
+import { rawRequest } from '../../libs/testkit/raw-http.ts';
+
+/**
+ * Hostile input on the data plane port (`POST /bootstrap`, listening on 0.0.0.0) and in ADS
+ * node metadata: the token is checked before anything else is parsed, parsing is bounded, and
+ * a token bound to tags only serves Dataplanes with those tags (as Kuma's authenticator).
+ */
+let cp: KumaCpProcess;
+let ca: string;
+const clients: FakeEnvoy[] = [];
+
+const dataplane = (name: string, service: string) => ({
+  type: 'Dataplane',
+  mesh: 'default',
+  name,
+  networking: { address: '127.0.0.1', inbound: [{ port: 7070, servicePort: 7071, tags: { 'kuma.io/service': service } }] },
+});
+const token = async (body: Record<string, unknown>) => {
+  const res = await http(cp.url, 'POST', '/tokens/dataplane', body);
+  expect(res.status).toBe(200);
+  return res.body as string;
+};
+const deepJson = '{"a":'.repeat(1000) + '1' + '}'.repeat(1000);
+
+const bootstrap = (body: Record<string, unknown>) =>
+  rawRequest({ url: `https://localhost:${cp.dpPort}/bootstrap`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ca });
+
+async function head(): Promise<number> {
+  return (await http(cp.url, 'GET', '/_events?size=1')).body.range.until as number;
+}
+
+async function expectAlive(): Promise<void> {
+  expect((await http(cp.url, 'GET', '/')).status, cp.output.slice(-2000)).toBe(200);
+}
+
+/** An ADS stream that sends one request and is then closed by the server; resolves with its error. */
+async function adsError(opts: { nodeId: string; token?: string; nodeMetadata?: Record<string, unknown> }) {
+  const c = new FakeEnvoy({ target: `127.0.0.1:${cp.dpPlaintextPort}`, mode: 'sotw', ...opts });
+  clients.push(c);
+  await c.waitFor(() => false, 10_000).catch(() => undefined);
+  return c.error;
+}
+
+beforeAll(async () => {
+  cp = await KumaCpProcess.start({ plaintext: true, env: { KUMA_STORE_TYPE: 'memory' } });
+  ca = readFileSync(cp.caCertFile, 'utf8');
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await cp?.destroy();
+});
+
+describe('POST /bootstrap under hostile input', () => {
+  it('checks the token before parsing dataplaneResource: a deeply nested one without a token is a 401 (it used to abort the process)', async () => {
+    const before = await head();
+    const res = await bootstrap({ mesh: 'default', name: 'web-1', dataplaneResource: deepJson });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ type: '/std-errors', status: 401, detail: expect.stringMatching(/dataplane token is required/) });
+    await expectAlive();
+    expect(await head()).toBe(before);
+  });
+
+  it('bounds dataplaneResource with a valid token too, and refuses prototype keys in it', async () => {
+    const t = await token({ name: 'web-1', mesh: 'default' });
+    const before = await head();
+    const deep = await bootstrap({ mesh: 'default', name: 'web-1', dataplaneToken: t, dataplaneResource: deepJson });
+    expect(deep.status).toBe(401);
+    expect(deep.body.detail).toMatch(/could not parse dataplane.resource: .*nesting is deeper than 100 levels/);
+    const proto = await bootstrap({ mesh: 'default', name: 'web-1', dataplaneToken: t, dataplaneResource: `{"__proto__":{"networking":{}},"type":"Dataplane","mesh":"default","name":"web-1"}` });
+    expect(proto.status).toBe(401);
+    expect(proto.body.detail).toMatch(/__proto__: "__proto__" is not allowed as a key/);
+    await expectAlive();
+    expect(await head()).toBe(before);
+  });
+
+  it('refuses a request without mesh and name, and a request body nested too deep, naming the field', async () => {
+    const missing = await bootstrap({ dataplaneResource: JSON.stringify(dataplane('web-1', 'web')) });
+    expect(missing.status).toBe(400);
+    expect(missing.body.invalid_parameters.map((p: { field: string }) => p.field)).toEqual(['mesh', 'name']);
+    const deepBody = await rawRequest({ url: `https://localhost:${cp.dpPort}/bootstrap`, method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"mesh":"default","name":"web-1","version":${deepJson}}`, ca });
+    expect(deepBody.status).toBe(400);
+    expect(deepBody.body.invalid_parameters[0]).toMatchObject({ field: 'body', reason: expect.stringMatching(/nesting/) });
+    await expectAlive();
+  });
+
+  it('enforces a token bound to tags against the Dataplane it brings (it accepted any service)', async () => {
+    const web = await token({ mesh: 'default', tags: { 'kuma.io/service': ['web'] } });
+    const other = await bootstrap({ mesh: 'default', name: 'db-1', dataplaneToken: web, dataplaneResource: JSON.stringify(dataplane('db-1', 'db')) });
+    expect(other.status).toBe(401);
+    expect(other.body.detail).toMatch(/dataplane contains tag "kuma.io\/service" with value "db" which is not allowed with this token/);
+    const ok = await bootstrap({ mesh: 'default', name: 'web-2', dataplaneToken: web, dataplaneResource: JSON.stringify(dataplane('web-2', 'web')) });
+    expect(ok.status).toBe(200);
+    expect(ok.body.bootstrap.node.id).toBe('default.web-2');
+  });
+});
+
+describe('ADS node metadata under hostile input', () => {
+  it('refuses a Dataplane of another service with a token bound to tags, and registers nothing', async () => {
+    const web = await token({ mesh: 'default', tags: { 'kuma.io/service': ['web'] } });
+    const before = await head();
+    const err = await adsError({ nodeId: 'default.db-2', token: web, nodeMetadata: { 'dataplane.resource': JSON.stringify(dataplane('db-2', 'db')) } });
+    expect(err?.code).toBe(16);
+    expect(err?.details).toMatch(/not allowed with this token/);
+    expect((await http(cp.url, 'GET', '/meshes/default/dataplanes/db-2')).status).toBe(404);
+    expect(await head()).toBe(before);
+  });
+
+  it('refuses a token bound to tags when the proxy has no Dataplane to check them against', async () => {
+    const web = await token({ mesh: 'default', tags: { 'kuma.io/service': ['web'] } });
+    const err = await adsError({ nodeId: 'default.ghost', token: web });
+    expect(err?.code).toBe(16);
+    expect(err?.details).toMatch(/no Dataplane to check them against/);
+  });
+
+  it('bounds dataplane.resource with any valid token: a deeply nested one closes the stream, the process stays up', async () => {
+    const t = await token({ name: 'deep-1', mesh: 'default' });
+    const before = await head();
+    const err = await adsError({ nodeId: 'default.deep-1', token: t, nodeMetadata: { 'dataplane.resource': deepJson } });
+    expect(err?.code).toBe(16);
+    expect(err?.details).toMatch(/nesting is deeper than 100 levels/);
+    await expectAlive();
+    expect(await head()).toBe(before);
+  });
+
+  it('still registers a Dataplane whose tags the token allows', async () => {
+    const web = await token({ mesh: 'default', tags: { 'kuma.io/service': ['web'] } });
+    const c = new FakeEnvoy({ target: `127.0.0.1:${cp.dpPlaintextPort}`, mode: 'sotw', nodeId: 'default.web-3', token: web, nodeMetadata: { 'dataplane.resource': JSON.stringify(dataplane('web-3', 'web')) } });
+    clients.push(c);
+    await c.waitFor((x) => x.names('type.googleapis.com/envoy.config.listener.v3.Listener').length > 0, 15_000);
+    expect((await http(cp.url, 'GET', '/meshes/default/dataplanes/web-3')).status).toBe(200);
+  });
+});
