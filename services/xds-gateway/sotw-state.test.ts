@@ -96,6 +96,20 @@ describe('SotW per-type state', () => {
     expect(names(push(s, [xGood, y2], '5'))).toEqual(['x']);
   });
 
+  it('after a NACK of a response that carried several resources, sends the good ones again with the next change', () => {
+    const s = new SotwTypeState(TypeUrl.ClusterLoadAssignment);
+    s.request(new Set(['a', 'b']));
+    push(s, [cla('a', 1), cla('b', 2)], '1');
+    s.ack();
+    // One response carries a good new a and a bad new b; the proxy rejects it whole and keeps the old a.
+    const [a2, bBad] = [cla('a', 10), cla('b', 99)];
+    expect(names(push(s, [a2, bBad], '2'))).toEqual(['a', 'b']);
+    s.nack();
+    expect(push(s, [a2, bBad], '3')).toBeUndefined();
+    // b is fixed: a goes out again too, or the proxy would keep its old endpoints until a changes.
+    expect(names(push(s, [a2, cla('b', 20)], '4'))).toEqual(['a', 'b']);
+  });
+
   it('treats RDS like EDS, and a wildcard EDS request keeps what it holds', () => {
     const r = new SotwTypeState(TypeUrl.RouteConfiguration);
     expect(r.incremental).toBe(true);

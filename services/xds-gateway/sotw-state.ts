@@ -97,12 +97,19 @@ export class SotwTypeState {
     this.held.rebase(current);
   }
 
-  /** The proxy rejected the latest response: it keeps what it held before, and the rejected content is not sent again. */
+  /**
+   * The proxy rejected the latest response: it keeps what it held before, and that set is not
+   * sent again. A NACK rejects a response as a whole, so only a response of one resource tells
+   * which content was bad: that content is held back until it changes. The resources of a larger
+   * response are simply no longer held, so the next change of the set sends them all again (the
+   * good ones with it), while `nackedVersion` keeps the same set from being re-sent in a loop.
+   */
   nack(): void {
     this.nackedVersion = this.lastSentVersion;
     if (!this.held || !this.lastChanges) return;
+    const single = this.lastChanges.size === 1;
     for (const [name, hash] of this.lastChanges) {
-      (this.nacked ??= new Map()).set(name, hash);
+      if (single) (this.nacked ??= new Map()).set(name, hash);
       this.held.set(name, null);
     }
     this.lastChanges = undefined;
