@@ -35,6 +35,11 @@ export interface SnapshotSink {
   wantsService?(mesh: string, service: string): boolean;
   /** New by-name resources of a service (`undefined`: the service or its mesh is gone). */
   setService?(mesh: string, service: string, snapshot: Snapshot | undefined): void;
+  /**
+   * The by-name resources reach their readers with the service's ClusterLoadAssignment through
+   * the shared pointer (`setShared`), so a change that touched only endpoints needs no `setService`.
+   */
+  readonly servicesShareLoadAssignments?: boolean;
 }
 
 /**

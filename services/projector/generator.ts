@@ -71,7 +71,10 @@ export class SnapshotGenerator {
     let any = byReference.size > 0;
     for (const svc of byReference) this.sharedDirty.add(`${change.mesh}\u0000${svc}`);
     if (this.sink.wantsService) {
-      const services = change.meshChanged ? (mesh?.serviceNames() ?? []) : change.services;
+      // Where by-name resources follow the shared pointer (NATS), a service whose endpoints alone
+      // changed keeps its by-name Listener and Cluster: the pointer moved above is all it needs.
+      // Re-publishing them for every endpoint change cost a third of the PUT throughput on NATS.
+      const services = change.meshChanged ? (mesh?.serviceNames() ?? []) : this.sink.servicesShareLoadAssignments ? effective.services : change.services;
       for (const svc of services) {
         if (!this.sink.wantsService(change.mesh, svc)) continue;
         this.servicesDirty.add(`${change.mesh}\u0000${svc}`);

@@ -29,6 +29,8 @@ export class ManifestPublisher implements SnapshotSink {
   /** Service keys (ManifestStore.serviceKey) of the by-name resources this projector publishes. */
   private ownedServices = new Set<string>();
   private stopped = false;
+  /** A service's manifest names its ClusterLoadAssignment by the shared pointer, which gateways follow. */
+  readonly servicesShareLoadAssignments = true;
 
   constructor(
     private readonly content: ContentStore,
