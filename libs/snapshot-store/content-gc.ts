@@ -2,7 +2,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { chunksOf, type ContentStore } from './content-store.ts';
-import { SHARED, type ManifestStore } from './manifest.ts';
+import { isDemandKey, SHARED, type ManifestStore } from './manifest.ts';
 import { decodeManifestsValue } from './manifest-codec.ts';
 
 export interface SweepResult {
@@ -52,7 +52,7 @@ export class ContentGc {
     const live = new Set<string>();
     let tombstones = 0;
     for await (const e of lastValues(this.manifests.kv)) {
-      if (e.operation !== 'PUT' || e.value.length === 0) continue;
+      if (e.operation !== 'PUT' || e.value.length === 0 || isDemandKey(e.key)) continue;
       const parsed = decodeManifestsValue(e.value);
       if (parsed.kind === 'pointer') {
         live.add(parsed.pointer.hash); // a shared pointer

@@ -53,6 +53,9 @@ export interface Pointer {
 const b64 = (s: string) => Buffer.from(s).toString('base64url');
 const unb64 = (s: string) => Buffer.from(s, 'base64url').toString('utf8');
 
+/** A gateway's demand for a service (see `ManifestStore.demand`): in the manifests bucket, but not a manifest. */
+export const isDemandKey = (key: string): boolean => key.startsWith('_want.');
+
 export function manifestOf(proxy: string, snapshot: Snapshot | undefined, position: number, generatedBy: string): Manifest {
   if (!snapshot) return { v: 1, proxy, position, generatedBy, deleted: true, resources: {}, namedOnly: {} };
   const changedAt = snapshot.changedAt !== undefined ? { changedAt: snapshot.changedAt } : {};
@@ -110,7 +113,7 @@ export class ManifestStore {
     return wrote;
   }
 
-  /** Every proxy that has a manifest in the bucket (shared pointers' and services' keys start with '_'). */
+  /** Every proxy that has a manifest in the bucket (shared pointers', services' and demands' keys start with '_'). */
   async proxies(): Promise<string[]> {
     const out: string[] = [];
     for await (const key of await this.kv.keys()) if (!key.startsWith('_')) out.push(key);
@@ -124,6 +127,55 @@ export class ManifestStore {
    */
   serviceKey(mesh: string, service: string): string {
     return `_svc.${b64(mesh)}.${b64(service)}`;
+  }
+
+  /** The mesh and service of a `serviceKey`, or undefined if `key` is not one. */
+  parseServiceKey(key: string): { readonly mesh: string; readonly service: string } | undefined {
+    const [prefix, mesh, service, extra] = key.split('.');
+    return prefix === '_svc' && mesh !== undefined && service !== undefined && extra === undefined ? { mesh: unb64(mesh), service: unb64(service) } : undefined;
+  }
+
+  /**
+   * A gateway's demand for a service's by-name resources: one key per gateway that follows the
+   * service (`_want.<mesh>.<service>.<gateway>`), so projectors publish only what some client asks for.
+   */
+  private demandKey(serviceKey: string, gateway: string): string {
+    return `_want.${serviceKey.slice('_svc.'.length)}.${b64(gateway)}`;
+  }
+
+  async demand(serviceKey: string, gateway: string): Promise<void> {
+    await this.kv.put(this.demandKey(serviceKey, gateway), '1');
+  }
+
+  async withdraw(serviceKey: string, gateway: string): Promise<void> {
+    await this.kv.delete(this.demandKey(serviceKey, gateway));
+  }
+
+  /**
+   * Follows the demands: `onChange(serviceKey, true)` when the first gateway asks for a service,
+   * `false` when the last one stops. Current demands are delivered first. Returns a stop function.
+   */
+  async watchDemand(onChange: (serviceKey: string, demanded: boolean) => void, onError: (err: Error) => void): Promise<() => void> {
+    const iter = await this.kv.watch({ key: '_want.>' });
+    const byService = new Map<string, Set<string>>();
+    void (async () => {
+      for await (const e of iter) {
+        const [, mesh, service, gateway] = e.key.split('.');
+        if (mesh === undefined || service === undefined || gateway === undefined) continue;
+        const key = `_svc.${mesh}.${service}`;
+        let gateways = byService.get(key);
+        if (e.operation === 'PUT') {
+          if (!gateways) byService.set(key, (gateways = new Set()));
+          const first = gateways.size === 0;
+          gateways.add(gateway);
+          if (first) onChange(key, true);
+        } else if (gateways?.delete(gateway) && gateways.size === 0) {
+          byService.delete(key);
+          onChange(key, false);
+        }
+      }
+    })().catch(onError);
+    return () => iter.stop();
   }
 
   /** Every service with by-name resources stored in the bucket (see `serviceKey`). */

@@ -15,6 +15,13 @@ export interface SourceHooks {
   onStaleManifest?(): void;
 }
 
+/**
+ * How long a gateway waits, after asking for a service nothing has published yet, before telling
+ * its streams the service does not exist: the owning projector publishes on demand (a debounce
+ * and a few KV writes), and a client told "absent" first would fail its first calls.
+ */
+export const SERVICE_DEMAND_GRACE_MS = 1500;
+
 type Section = 'resources' | 'namedOnly';
 
 interface Entry {
@@ -24,6 +31,8 @@ interface Entry {
   readonly announceAbsent: boolean;
   /** Whether the stored value has been read (or a manifest applied) at least once. */
   known: boolean;
+  /** A service nothing has published yet: when its watchers are told it does not exist. */
+  absentTimer?: NodeJS.Timeout;
   readonly watchers: Set<(s: Snapshot | undefined) => void>;
   readonly sub: Subscription;
   /** Position of the manifest being served (or loading): older ones are ignored. */
@@ -70,6 +79,8 @@ export class NatsSnapshotSource implements SnapshotSource {
   private readonly pointers = new Map<string, SharedPointer>();
   private readonly cache: LRUCache<string, XdsResource>;
   private closed = false;
+  /** This gateway's name in the demands it registers for services (ManifestStore.demand). */
+  private readonly demandAs: string;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -77,8 +88,9 @@ export class NatsSnapshotSource implements SnapshotSource {
     private readonly content: ContentStore,
     private readonly logger: Logger,
     private readonly hooks: SourceHooks = {},
-    opts: { cacheBytes?: number } = {},
+    opts: { cacheBytes?: number; demandAs?: string } = {},
   ) {
+    this.demandAs = opts.demandAs ?? 'gateway';
     this.cache = new LRUCache<string, XdsResource>({
       maxSize: opts.cacheBytes ?? 64 * 1024 * 1024,
       // The bytes, plus the response encodings made from them once served (about the same again).
@@ -117,6 +129,8 @@ export class NatsSnapshotSource implements SnapshotSource {
       });
       entry = { mesh, announceAbsent, known: false, watchers: new Set(), sub, position: -1, shared: [], sharedNamedOnly: undefined, snapshot: undefined, chain: Promise.resolve(), queued: 0 };
       this.entries.set(proxyKey, entry);
+      // Projectors publish a service's by-name resources only while some gateway asks for them.
+      if (announceAbsent) this.manifests.demand(proxyKey, this.demandAs).catch((err) => this.failed(proxyKey, err));
       this.refresh(proxyKey, entry);
     }
     entry.watchers.add(onSnapshot);
@@ -127,6 +141,8 @@ export class NatsSnapshotSource implements SnapshotSource {
       if (e.watchers.size === 0 && this.entries.get(proxyKey) === e) {
         this.entries.delete(proxyKey);
         e.sub.unsubscribe();
+        clearTimeout(e.absentTimer);
+        if (e.announceAbsent && !this.closed) this.manifests.withdraw(proxyKey, this.demandAs).catch((err) => this.failed(proxyKey, err));
         for (const k of followed(e)) this.release(k, proxyKey);
       }
     };
@@ -139,8 +155,15 @@ export class NatsSnapshotSource implements SnapshotSource {
         const stored = await this.manifests.read(proxyKey);
         if (stored) await this.apply(proxyKey, entry, stored.manifest);
       } finally {
-        // Nothing stored (or unreadable): a service's watchers learn there is none, rather than wait.
-        if (entry.announceAbsent && !entry.known && this.entries.get(proxyKey) === entry) this.serve(entry, entry.snapshot);
+        // Nothing stored (or unreadable): a service's watchers learn there is none, rather than
+        // wait forever, once its projector had the time to answer the demand.
+        if (entry.announceAbsent && !entry.known && this.entries.get(proxyKey) === entry) {
+          clearTimeout(entry.absentTimer);
+          entry.absentTimer = setTimeout(() => {
+            if (!entry.known && this.entries.get(proxyKey) === entry) this.serve(entry, entry.snapshot);
+          }, SERVICE_DEMAND_GRACE_MS);
+          entry.absentTimer.unref();
+        }
       }
     });
   }

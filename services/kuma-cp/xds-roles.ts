@@ -175,6 +175,16 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       gen.regenerate(publisher.reshare(gen.proxyKeys()));
       gen.regenerateServices(publisher.reshareServices(gen.serviceKeys()));
       sweep();
+      // By-name resources of a service are built when the first gateway asks for it (proxyless
+      // clients dialling it by name), not for every service of every mesh.
+      const stopDemand = await manifests!.watchDemand(
+        (key, demanded) => {
+          const svc = manifests!.parseServiceKey(key);
+          if (publisher.setDemand(key, demanded) && svc) gen.onServiceWatch(svc.mesh, svc.service);
+        },
+        (err) => logger.warn({ component: 'projector', err: err.message }, 'stopped following the demands for by-name resources'),
+      );
+      lifecycle.onShutdown('by-name demands', async () => stopDemand());
       const stopGc = await startContentGc(nats.nc, content!, manifests!, membership, config, xdsMetrics, logger);
       lifecycle.onShutdown('snapshot publisher', async () => {
         sweeping = false;
@@ -216,10 +226,17 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
 
   if (gateway) {
     if (nats) {
-      const natsSource = new NatsSnapshotSource(nats.nc, manifests!, content!, logger, {
-        onContent: (outcome) => xdsMetrics.contentLookups.inc({ outcome }),
-        onStaleManifest: () => xdsMetrics.staleManifests.inc(),
-      });
+      const natsSource = new NatsSnapshotSource(
+        nats.nc,
+        manifests!,
+        content!,
+        logger,
+        {
+          onContent: (outcome) => xdsMetrics.contentLookups.inc({ outcome }),
+          onStaleManifest: () => xdsMetrics.staleManifests.inc(),
+        },
+        { demandAs: memberIdOf(ctx.instanceId) },
+      );
       source = natsSource;
       const timer = setInterval(() => xdsMetrics.contentCacheBytes.set(natsSource.cacheBytes), 5000);
       timer.unref();

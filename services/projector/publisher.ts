@@ -64,9 +64,25 @@ export class ManifestPublisher implements SnapshotSink {
     return gained;
   }
 
-  /** Every service's by-name resources are published, each by one projector (the same hashing as proxies). */
+  /** Service keys some gateway asks for (ManifestStore.watchDemand). */
+  private readonly demanded = new Set<string>();
+
+  /**
+   * A service's by-name resources are published while some gateway asks for them, each by one
+   * projector (the same hashing as proxies). Returns whether this projector should now build them.
+   */
+  setDemand(serviceKey: string, demanded: boolean): boolean {
+    if (!demanded) {
+      this.demanded.delete(serviceKey);
+      return false;
+    }
+    this.demanded.add(serviceKey);
+    return this.membership.owns(serviceKey);
+  }
+
   wantsService(mesh: string, service: string): boolean {
-    return this.membership.owns(this.manifests.serviceKey(mesh, service));
+    const key = this.manifests.serviceKey(mesh, service);
+    return this.demanded.has(key) && this.membership.owns(key);
   }
 
   /** As `reshare`, for the services' by-name resources: returns the services new to this share. */
@@ -75,7 +91,7 @@ export class ManifestPublisher implements SnapshotSink {
     const gained: (readonly [string, string])[] = [];
     for (const [mesh, service] of all) {
       const key = this.manifests.serviceKey(mesh, service);
-      if (!this.membership.owns(key)) continue;
+      if (!this.demanded.has(key) || !this.membership.owns(key)) continue;
       next.add(key);
       if (!this.ownedServices.has(key)) gained.push([mesh, service]);
     }
