@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer } from '../testkit/nats-server.ts';
+import { describe, expect, it } from 'vitest';
+import { useNatsServer } from '../testkit/nats-per-file.ts';
 import { Waiters } from '../testkit/waiters.ts';
 import { TypeUrl } from '../xds/protos.ts';
 import { decodeToObject, makeResource } from '../xds/resource.ts';
@@ -13,16 +12,7 @@ import { NatsSnapshotSource } from './nats-source.ts';
 
 /** A gateway following a service's by-name resources (proxyless clients asking by name) through NATS. */
 const logger = pino({ level: 'silent' });
-let nats: NatsServer;
-let nc: NatsConnection;
-beforeAll(async () => {
-  nats = await NatsServer.start();
-  nc = await connect({ servers: nats.url });
-});
-afterAll(async () => {
-  await nc?.close();
-  await nats?.stop();
-});
+const nats = useNatsServer();
 
 const cla = (name: string, port: number) =>
   makeResource(TypeUrl.ClusterLoadAssignment, name, { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] });
@@ -36,9 +26,9 @@ const port = (s: Snapshot | undefined): number | undefined => {
 describe('NatsSnapshotSource.watchService', () => {
   it('answers an absent service at once, then serves it when published, follows its endpoints, and keeps meshes apart', async () => {
     const id = randomUUID().slice(0, 8);
-    const content = await ContentStore.open(nc, `C_${id}`);
-    const manifests = await ManifestStore.open(nc, `M_${id}`, content);
-    const source = new NatsSnapshotSource(nc, manifests, content, logger);
+    const content = await ContentStore.open(nats.nc, `C_${id}`);
+    const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content);
+    const source = new NatsSnapshotSource(nats.nc, manifests, content, logger);
     const waiters = new Waiters(() => undefined);
     const waitUntil = (holds: () => boolean, ms: number) => waiters.waitFor(holds, ms);
     const seen: (Snapshot | undefined)[] = [];

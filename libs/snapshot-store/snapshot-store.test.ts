@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kvm, type KvEntry } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer } from '../testkit/nats-server.ts';
+import { describe, expect, it } from 'vitest';
+import { useNatsServer } from '../testkit/nats-per-file.ts';
 import { TypeUrl } from '../xds/protos.ts';
 import { makeResource, type XdsResource } from '../xds/resource.ts';
 import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
@@ -14,21 +14,12 @@ import { NatsSnapshotSource } from './nats-source.ts';
 import { StatusBoard } from './status-board.ts';
 
 const logger = pino({ level: 'silent' });
-let nats: NatsServer;
-let nc: NatsConnection;
-beforeAll(async () => {
-  nats = await NatsServer.start();
-  nc = await connect({ servers: nats.url });
-});
-afterAll(async () => {
-  await nc?.close();
-  await nats?.stop();
-});
+const nats = useNatsServer();
 
 async function stores(opts: { chunkSize?: number; limit?: number } = {}) {
   const id = randomUUID().slice(0, 8);
-  const content = await ContentStore.open(nc, `C_${id}`, opts);
-  const manifests = await ManifestStore.open(nc, `M_${id}`, content, opts);
+  const content = await ContentStore.open(nats.nc, `C_${id}`, opts);
+  const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content, opts);
   return { content, manifests };
 }
 
@@ -99,7 +90,7 @@ describe('manifest store', () => {
     expect(JSON.parse((await s.manifests.kv.get('default.web-1'))!.string())).toHaveProperty('ref'); // stored by reference
 
     // another writer (a second projector) with an older position cannot go back
-    const other = await ManifestStore.open(nc, s.manifests.bucket, s.content);
+    const other = await ManifestStore.open(nats.nc, s.manifests.bucket, s.content);
     expect(await other.publish(manifestOf('default.web-1', buildSnapshot([cluster('old')]), 5, 'lagging'))).toBe(false);
     expect((await s.manifests.read('default.web-1'))?.manifest.position).toBe(10);
     // a newer one wins, and the first writer's next write re-reads instead of overwriting it
@@ -113,7 +104,7 @@ describe('NATS snapshot source (gateway side)', () => {
   it('makes a proxy wait until a projector publishes it, then follows changes, deletions and never an older manifest', async () => {
     const s = await stores();
     const stale: number[] = [];
-    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger, { onStaleManifest: () => stale.push(1) });
+    const source = new NatsSnapshotSource(nats.nc, s.manifests, s.content, logger, { onStaleManifest: () => stale.push(1) });
     const w = watcher(source, 'default.web-1');
     await new Promise((r) => setTimeout(r, 200));
     expect(w.seen).toHaveLength(0); // nobody knows this proxy yet: it waits
@@ -125,7 +116,7 @@ describe('NATS snapshot source (gateway side)', () => {
 
     // an older manifest (a lagging projector's write that lost the compare-and-set) is ignored
     const older = manifestOf('default.web-1', buildSnapshot([cluster('old')]), 2, 'lagging');
-    nc.publish(s.manifests.subject('default.web-1'), await s.manifests.encode(older));
+    nats.nc.publish(s.manifests.subject('default.web-1'), await s.manifests.encode(older));
     await new Promise((r) => setTimeout(r, 200));
     expect(w.seen).toHaveLength(2);
     expect(stale).toHaveLength(1);
@@ -138,7 +129,7 @@ describe('NATS snapshot source (gateway side)', () => {
 
   it('serves one content object under each name that refers to it', async () => {
     const s = await stores();
-    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger);
+    const source = new NatsSnapshotSource(nats.nc, s.manifests, s.content, logger);
     const body = { name: 'same', type: 'STATIC', connect_timeout: { seconds: 1 } };
     const [x, y] = [makeResource(TypeUrl.Cluster, 'x', body), makeResource(TypeUrl.Cluster, 'y', body)];
     expect(x.hash).toBe(y.hash);
@@ -156,7 +147,7 @@ describe('NATS snapshot source (gateway side)', () => {
   it('never serves corrupt content: it counts, refetches, and serves once the content is right', async () => {
     const s = await stores();
     const outcomes: string[] = [];
-    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger, { onContent: (o) => outcomes.push(o) });
+    const source = new NatsSnapshotSource(nats.nc, s.manifests, s.content, logger, { onContent: (o) => outcomes.push(o) });
     const good = cluster('svc', 7);
     await s.content.kv.put(`c.${good.hash}`, Buffer.concat([Buffer.from([0]), Buffer.from('garbage')]));
     await s.manifests.publish(manifestOf('default.web-2', buildSnapshot([good]), 1, 'test'));
@@ -173,7 +164,7 @@ describe('NATS snapshot source (gateway side)', () => {
 
   it('resolves shared load assignments through their pointer: an endpoint change moves one pointer, not the manifest', async () => {
     const s = await stores();
-    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger);
+    const source = new NatsSnapshotSource(nats.nc, s.manifests, s.content, logger);
     const cla = (port: number) => makeResource(TypeUrl.ClusterLoadAssignment, 'backend', { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] });
     const port = (snap: Snapshot | undefined) => (snap?.resources.get(TypeUrl.ClusterLoadAssignment)?.get('backend')?.hash);
     const v1 = cla(1);
@@ -197,11 +188,11 @@ describe('NATS snapshot source (gateway side)', () => {
     const count = w.seen.length;
 
     // an older pointer (a lagging projector) neither wins in the store nor at the gateway
-    const other = await ManifestStore.open(nc, s.manifests.bucket, s.content);
+    const other = await ManifestStore.open(nats.nc, s.manifests.bucket, s.content);
     expect(await other.publishPointer('default', 'backend', v1.hash, 3)).toBe(false);
     expect((await s.manifests.readPointer('default', 'backend'))?.hash).toBe(v2.hash);
     // (delivered as a rejected compare-and-set write still is to plain subscribers)
-    nc.publish(s.manifests.pointerSubject('default', 'backend'), Buffer.from(JSON.stringify({ hash: v1.hash, position: 3 })));
+    nats.nc.publish(s.manifests.pointerSubject('default', 'backend'), Buffer.from(JSON.stringify({ hash: v1.hash, position: 3 })));
     await new Promise((r) => setTimeout(r, 200));
     expect(w.seen).toHaveLength(count);
     expect(port(w.seen.at(-1))).toBe(v2.hash);
@@ -211,7 +202,7 @@ describe('NATS snapshot source (gateway side)', () => {
 
   it('serves a manifest whose shared pointer is not published yet without it, and adds it once it is', async () => {
     const s = await stores();
-    const source = new NatsSnapshotSource(nc, s.manifests, s.content, logger);
+    const source = new NatsSnapshotSource(nats.nc, s.manifests, s.content, logger);
     const cla = makeResource(TypeUrl.ClusterLoadAssignment, 'late', { cluster_name: 'late', endpoints: [] });
     await publish(s, 'default.web-5', buildSnapshot([cluster('late'), cla]), 1);
     const w = watcher(source, 'default.web-5');
@@ -227,7 +218,7 @@ describe('NATS snapshot source (gateway side)', () => {
   it('reads the manifest store through a second connection: a gateway on another node sees the same', async () => {
     const s = await stores();
     await publish(s, 'default.web-3', buildSnapshot([cluster('x')]), 1);
-    const nc2 = await connect({ servers: nats.url });
+    const nc2 = await connect({ servers: nats.server.url });
     try {
       const kv = await new Kvm(nc2).open(s.manifests.bucket);
       expect(JSON.parse((await kv.get('default.web-3'))!.string()).resources[TypeUrl.Cluster]).toEqual({ x: cluster('x').hash });
@@ -239,7 +230,7 @@ describe('NATS snapshot source (gateway side)', () => {
 
 describe('StatusBoard', () => {
   it('writes opens, closes and NACKs within the short window, counters only at the flush interval', async () => {
-    const board = await StatusBoard.open(nc, `S_${randomUUID().slice(0, 8)}`, logger, { urgentMs: 50, flushMs: 1500 });
+    const board = await StatusBoard.open(nats.nc, `S_${randomUUID().slice(0, 8)}`, logger, { urgentMs: 50, flushMs: 1500 });
     let acks = 0;
     board.changed('default.counters', () => ({ acks }));
     await new Promise((r) => setTimeout(r, 400));
@@ -262,7 +253,7 @@ describe('StatusBoard', () => {
   it('holds status writes back while the gateway is pushing configuration, for at most a second', async () => {
     const bucket = `S_${randomUUID().slice(0, 8)}`;
     let pushing = true;
-    const board = await StatusBoard.open(nc, bucket, logger, { urgentMs: 10, flushMs: 60_000, deferWhile: () => pushing });
+    const board = await StatusBoard.open(nats.nc, bucket, logger, { urgentMs: 10, flushMs: 60_000, deferWhile: () => pushing });
     board.changed('default.a', () => ({ a: 1 }));
     const flushed = board.flush();
     await new Promise((r) => setTimeout(r, 300));
@@ -287,7 +278,7 @@ describe('StatusBoard', () => {
 
   it('flushes thousands of proxies paced, with a bounded number of writes in flight, and loses none', async () => {
     const bucket = `S_${randomUUID().slice(0, 8)}`;
-    const board = await StatusBoard.open(nc, bucket, logger, { urgentMs: 10, flushMs: 60_000, writesPerSecond: 4000 });
+    const board = await StatusBoard.open(nats.nc, bucket, logger, { urgentMs: 10, flushMs: 60_000, writesPerSecond: 4000 });
     for (let i = 0; i < 2000; i++) board.changed(`default.dp-${i}`, () => ({ i }));
     const started = performance.now();
     await board.flush();
@@ -295,7 +286,7 @@ describe('StatusBoard', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(450);
     expect(await board.read('default.dp-0')).toEqual({ i: 0 });
     expect(await board.read('default.dp-1999')).toEqual({ i: 1999 });
-    expect((await (await new Kvm(nc).open(bucket)).status()).values).toBe(2000);
+    expect((await (await new Kvm(nats.nc).open(bucket)).status()).values).toBe(2000);
     await board.close();
   });
 });
@@ -323,7 +314,7 @@ describe('content collection', () => {
     const unusedChunks = chunksOf((await s.content.kv.get(`i.${bigUnused.hash}`))!.value);
     await new Promise((r) => setTimeout(r, 50));
 
-    const gc = await ContentGc.open(nc, s.content, s.manifests);
+    const gc = await ContentGc.open(nats.nc, s.content, s.manifests);
     const grace = 40;
     await s.content.put(young.hash, young.bytes); // within the grace period: kept although unreferenced
     const result = await gc.sweep(grace);
@@ -354,7 +345,7 @@ describe('content collection', () => {
     await s.content.put(b.hash, b.bytes);
     const seen = (await s.content.kv.get(`c.${b.hash}`))!;
     await s.content.kv.put(`c.${b.hash}`, (await s.content.kv.get(`c.${b.hash}`))!.value); // a writer renews it meanwhile
-    const gc = (await ContentGc.open(nc, s.content, s.manifests)) as unknown as { purge(bucket: string, e: KvEntry): Promise<boolean> };
+    const gc = (await ContentGc.open(nats.nc, s.content, s.manifests)) as unknown as { purge(bucket: string, e: KvEntry): Promise<boolean> };
     expect(await gc.purge(s.content.bucket, seen)).toBe(false); // the seen revision is already replaced: nothing removed
     expect(await has(s, `c.${b.hash}`)).toBe(true); // the new one stays
     expect(Buffer.from(await s.content.get(b.hash)).equals(b.bytes)).toBe(true);
@@ -366,7 +357,7 @@ describe('content collection', () => {
     await s.content.put(orphan.hash, orphan.bytes);
     await s.manifests.kv.put('default.broken', Buffer.from(JSON.stringify({ ref: '0'.repeat(64), proxy: 'default.broken', position: 1 })));
     await new Promise((r) => setTimeout(r, 20));
-    const gc = await ContentGc.open(nc, s.content, s.manifests);
+    const gc = await ContentGc.open(nats.nc, s.content, s.manifests);
     await expect(gc.sweep(0)).rejects.toBeInstanceOf(ContentMissingError);
     expect(await has(s, `c.${orphan.hash}`)).toBe(true);
   });

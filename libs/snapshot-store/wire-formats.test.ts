@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeEvent, encodeEventJson, encodeEventProto } from '../event-log/event-codec.ts';
 import type { NewEvent } from '../event-log/event.ts';
 import { JetStreamEventLog } from '../event-log/jetstream.ts';
 import { resourceSubject } from '../event-log/subject.ts';
 import { jetstream } from '@nats-io/jetstream';
-import { NatsServer } from '../testkit/nats-server.ts';
+import { useNatsServer } from '../testkit/nats-per-file.ts';
 import { TypeUrl } from '../xds/protos.ts';
 import { makeResource } from '../xds/resource.ts';
 import { ContentStore } from './content-store.ts';
@@ -74,22 +73,13 @@ describe('wire codecs', () => {
 });
 
 describe('proto values in the NATS buckets', () => {
-  let nats: NatsServer;
-  let nc: NatsConnection;
   const logger = pino({ level: 'silent' });
-  beforeAll(async () => {
-    nats = await NatsServer.start();
-    nc = await connect({ servers: nats.url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await nats?.stop();
-  });
+  const nats = useNatsServer();
 
   it('a gateway serves a proto manifest and follows a proto pointer; writers and the collector respect them', async () => {
     const id = randomUUID().slice(0, 8);
-    const content = await ContentStore.open(nc, `C_${id}`);
-    const manifests = await ManifestStore.open(nc, `M_${id}`, content);
+    const content = await ContentStore.open(nats.nc, `C_${id}`);
+    const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content);
     const cluster = makeResource(TypeUrl.Cluster, 'backend', { name: 'backend', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } } });
     const cla = (port: number) => makeResource(TypeUrl.ClusterLoadAssignment, 'backend', { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] });
     const [v1, v2, unused] = [cla(1), cla(2), cla(3)];
@@ -100,7 +90,7 @@ describe('proto values in the NATS buckets', () => {
 
     expect((await manifests.read('default.web-1'))?.manifest).toEqual(manifest);
     expect(await manifests.readPointer('default', 'backend')).toEqual({ hash: v1.hash, position: 5 });
-    const source = new NatsSnapshotSource(nc, manifests, content, logger);
+    const source = new NatsSnapshotSource(nats.nc, manifests, content, logger);
     const seen: string[] = [];
     const stop = source.watch('default.web-1', (s) => {
       const h = s?.resources.get(TypeUrl.ClusterLoadAssignment)?.get('backend')?.hash;
@@ -114,13 +104,13 @@ describe('proto values in the NATS buckets', () => {
     await until(v2.hash);
 
     // A writer (here one still writing JSON) compares positions with the stored proto value.
-    const older = await ManifestStore.open(nc, manifests.bucket, content);
+    const older = await ManifestStore.open(nats.nc, manifests.bucket, content);
     expect(await older.publish({ ...manifest, position: 4, generatedBy: 'older' })).toBe(false);
     expect(await older.publishPointer('default', 'backend', v1.hash, 3)).toBe(false);
     expect((await manifests.read('default.web-1'))?.manifest.generatedBy).toBe('newer-projector');
 
     // The collector reads proto manifests and pointers: what they name stays, the rest goes.
-    const result = await (await ContentGc.open(nc, content, manifests)).sweep(0);
+    const result = await (await ContentGc.open(nats.nc, content, manifests)).sweep(0);
     expect(result.referenced).toBe(2);
     const kept = async (h: string) => (await content.kv.get(`c.${h}`))?.operation === 'PUT';
     expect([await kept(cluster.hash), await kept(v2.hash), await kept(unused.hash)]).toEqual([true, true, false]);
@@ -130,10 +120,10 @@ describe('proto values in the NATS buckets', () => {
 
   it('the status board reads proto and JSON records, directly and in its mirror', async () => {
     const bucket = `S_${randomUUID().slice(0, 8)}`;
-    const board = await StatusBoard.open(nc, bucket, logger);
+    const board = await StatusBoard.open(nats.nc, bucket, logger);
     await board.startMirror();
     const status = realisticStatus();
-    const kv = await new Kvm(nc).open(bucket);
+    const kv = await new Kvm(nats.nc).open(bucket);
     await kv.put('default.proto', encodeProxyStatus(status));
     await kv.put('default.json', json(status));
     expect(await board.read('default.proto')).toEqual(status);
@@ -147,12 +137,12 @@ describe('proto values in the NATS buckets', () => {
 
   it('the JetStream log reads proto events between JSON ones', async () => {
     const id = randomUUID().slice(0, 8);
-    const log = await JetStreamEventLog.open({ servers: nats.url, stream: `EV_${id}`, subjectPrefix: `ev${id}` });
+    const log = await JetStreamEventLog.open({ servers: nats.server.url, stream: `EV_${id}`, subjectPrefix: `ev${id}` });
     try {
       const first = realisticEvent();
       const second: NewEvent = { ...realisticEvent(), id: 'proto-1', name: 'web-2' };
       await log.append(first);
-      await jetstream(nc).publish(`ev${id}.${resourceSubject(second)}`, encodeEventProto(second), { msgID: second.id });
+      await jetstream(nats.nc).publish(`ev${id}.${resourceSubject(second)}`, encodeEventProto(second), { msgID: second.id });
       const third: NewEvent = { id: 'e3', time: '2026-12-01T10:00:02.000Z', actor: { subject: 'anonymous', source: 'rest' }, op: 'delete', type: 'Dataplane', mesh: 'default', name: 'web-1' };
       await log.append(third, { expectedVersion: 1 });
       const read = [];

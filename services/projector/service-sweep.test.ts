@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
 import { manifestOf, ManifestStore } from '../../libs/snapshot-store/manifest.ts';
-import { NatsServer } from '../../libs/testkit/nats-server.ts';
+import { useNatsServer } from '../../libs/testkit/nats-per-file.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { makeResource } from '../../libs/xds/resource.ts';
 import { buildSnapshot } from '../../libs/xds/snapshot.ts';
@@ -15,23 +14,14 @@ import { ManifestPublisher } from './publisher.ts';
 
 /** Services' by-name resources stored on a real nats-server, and the projector's sweep of those whose service is gone. */
 const logger = pino({ level: 'silent' });
-let nats: NatsServer;
-let nc: NatsConnection;
-beforeAll(async () => {
-  nats = await NatsServer.start();
-  nc = await connect({ servers: nats.url });
-});
-afterAll(async () => {
-  await nc?.close();
-  await nats?.stop();
-});
+const nats = useNatsServer();
 const listener = (name: string) => makeResource(TypeUrl.Listener, name, { name, address: { socket_address: { address: '0.0.0.0', port_value: 1 } } });
 
 describe('ManifestPublisher.sweepServiceOrphans', () => {
   it('a projector publishes deletions for stored services of its share that no longer exist, and only those', async () => {
     const id = randomUUID().slice(0, 8);
-    const content = await ContentStore.open(nc, `C_${id}`);
-    const manifests = await ManifestStore.open(nc, `M_${id}`, content);
+    const content = await ContentStore.open(nats.nc, `C_${id}`);
+    const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content);
     const byName = buildSnapshot([], [listener('greeter')]);
     await content.put(listener('greeter').hash, listener('greeter').bytes);
     for (const [mesh, svc] of [['a', 'gone'], ['a', 'alive'], ['b', 'gone'], ['a', 'other-share']]) await manifests.publish(manifestOf(manifests.serviceKey(mesh!, svc!), byName, 1, 'test'));
