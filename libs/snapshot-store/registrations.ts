@@ -1,6 +1,7 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { mirrorKv, type KvMirror } from './kv-mirror.ts';
 
 /** Who registered a proxy's Dataplane (kuma-dp `--dataplane-file`): the gateway's member id. */
 export interface RegistrationRecord {
@@ -17,8 +18,7 @@ export interface RegistrationRecord {
  */
 export class RegistrationBoard {
   private readonly mirror_ = new Map<string, RegistrationRecord>();
-  private stopWatch: (() => void) | undefined;
-  private watching: Promise<void> | undefined;
+  private mirror: KvMirror | undefined;
 
   private constructor(
     private readonly kv: KV,
@@ -62,20 +62,12 @@ export class RegistrationBoard {
 
   /** Keeps a local copy of every record. Resolves once the current ones are loaded (or after 5 s). */
   async startMirror(): Promise<void> {
-    const iter = await this.kv.watch({ key: '>' });
-    this.stopWatch = () => iter.stop();
-    let loaded!: () => void;
-    const ready = new Promise<void>((r) => (loaded = r));
-    this.watching = (async () => {
-      for await (const e of iter) {
-        const v = e.operation === 'PUT' ? parse(e.string()) : undefined;
-        if (v) this.mirror_.set(e.key, { gateway: v.gateway, revision: e.revision });
-        else this.mirror_.delete(e.key);
-        if (e.delta === 0) loaded();
-      }
-    })().catch((err: Error) => this.logger.warn({ component: 'dp-lifecycle', err: err.message }, 'stopped mirroring dataplane registrations'));
-    if ((await this.kv.status()).values === 0) loaded();
-    await Promise.race([ready, new Promise((r) => setTimeout(r, 5000))]);
+    this.mirror = await mirrorKv(this.kv, (e) => {
+      const v = e.operation === 'PUT' ? parse(e.string()) : undefined;
+      if (v) this.mirror_.set(e.key, { gateway: v.gateway, revision: e.revision });
+      else this.mirror_.delete(e.key);
+    });
+    this.mirror.done.catch((err: Error) => this.logger.warn({ component: 'dp-lifecycle', err: err.message }, 'stopped mirroring dataplane registrations'));
   }
 
   /** Every record, as mirrored. */
@@ -84,8 +76,8 @@ export class RegistrationBoard {
   }
 
   async close(): Promise<void> {
-    this.stopWatch?.();
-    await this.watching?.catch(() => undefined);
+    this.mirror?.stop();
+    await this.mirror?.done.catch(() => undefined);
   }
 }
 

@@ -3,6 +3,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { decodeProxyStatus } from './status-codec.ts';
+import { mirrorKv, type KvMirror } from './kv-mirror.ts';
 
 /** Writes per second at most: a flush of thousands of proxies is spread out instead of competing with pushes at once. */
 const DEFAULT_WRITES_PER_SECOND = 2000;
@@ -36,8 +37,7 @@ export class StatusBoard {
   private flushing: Promise<void> = Promise.resolve();
   /** Shutting down: the last flush does not wait for pushes to settle. */
   private closing = false;
-  private watching: Promise<void> | undefined;
-  private stopWatch: (() => void) | undefined;
+  private mirror: KvMirror | undefined;
 
   private constructor(
     private readonly kv: KV,
@@ -104,20 +104,11 @@ export class StatusBoard {
 
   /** API side: keeps a local copy of every proxy's status. Resolves once the current values are loaded. */
   async startMirror(): Promise<void> {
-    const iter = await this.kv.watch({ key: '>' });
-    this.stopWatch = () => iter.stop();
-    let loaded!: () => void;
-    const ready = new Promise<void>((r) => (loaded = r));
-    this.watching = (async () => {
-      for await (const e of iter) {
-        // A copy: the value is a view into the connection's read buffer, which a kept view would hold.
-        if (e.operation === 'PUT' && e.value.length > 0) this.mirror_.set(e.key, e.value.slice());
-        else this.mirror_.delete(e.key);
-        if (e.delta === 0) loaded();
-      }
-    })();
-    if ((await this.kv.status()).values === 0) loaded();
-    await Promise.race([ready, new Promise((r) => setTimeout(r, 5000))]);
+    this.mirror = await mirrorKv(this.kv, (e) => {
+      // A copy: the value is a view into the connection's read buffer, which a kept view would hold.
+      if (e.operation === 'PUT' && e.value.length > 0) this.mirror_.set(e.key, e.value.slice());
+      else this.mirror_.delete(e.key);
+    });
   }
 
   get(proxyKey: string): Record<string, unknown> | undefined {
@@ -128,7 +119,7 @@ export class StatusBoard {
   async close(): Promise<void> {
     this.closing = true;
     await this.flush().catch(() => undefined);
-    this.stopWatch?.();
-    await this.watching?.catch(() => undefined);
+    this.mirror?.stop();
+    await this.mirror?.done.catch(() => undefined);
   }
 }

@@ -1,0 +1,29 @@
+import type { KV, KvEntry } from '@nats-io/kv';
+
+/** A running copy of a KV bucket: `stop` ends it; `done` settles when its watch ends (rejects on a failure). */
+export interface KvMirror {
+  stop(): void;
+  readonly done: Promise<void>;
+}
+
+/**
+ * Hands every current entry of `kv`, then every change, to `apply` (deletes included: check
+ * `operation`). Resolves once the current entries are applied, or after `readyMs` at most, so a
+ * slow bucket delays a start-up by a bounded time.
+ */
+export async function mirrorKv(kv: KV, apply: (e: KvEntry) => void, readyMs = 5000): Promise<KvMirror> {
+  const iter = await kv.watch({ key: '>' });
+  let loaded!: () => void;
+  const ready = new Promise<void>((r) => (loaded = r));
+  const done = (async () => {
+    for await (const e of iter) {
+      apply(e);
+      if (e.delta === 0) loaded();
+    }
+  })();
+  if ((await kv.status()).values === 0) loaded();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([ready, new Promise((r) => (timer = setTimeout(r, readyMs)))]);
+  clearTimeout(timer);
+  return { stop: () => iter.stop(), done };
+}
