@@ -1,6 +1,6 @@
 import type { Resource } from '../resources/resource.ts';
-import { PROTOCOL_TAG, PROTOCOLS, SERVICE_TAG, type Protocol } from '../resources/tags.ts';
-import { isObject, type JsonObject } from '../resources/validation.ts';
+import { dataplaneModel, type DataplaneModel } from '../resources/dataplane-model.ts';
+import { PROTOCOL_TAG, PROTOCOLS, type Protocol } from '../resources/tags.ts';
 
 /** One address a service is reachable at: an inbound of a Dataplane. */
 export interface Endpoint {
@@ -40,41 +40,21 @@ export interface MeshChange {
 
 interface DataplaneEntry {
   readonly resource: Resource;
+  readonly model: DataplaneModel;
   readonly endpoints: ReadonlyMap<string, readonly Endpoint[]>;
   readonly outboundServices: ReadonlySet<string>;
   readonly transparent: boolean;
 }
 
-const net = (r: Resource): JsonObject => (isObject(r.spec['networking']) ? r.spec['networking'] : {});
-
-function endpointsOf(r: Resource): Map<string, Endpoint[]> {
-  const n = net(r);
-  const address = String(n['advertisedAddress'] || n['address'] || '');
+function endpointsOf(dp: DataplaneModel): Map<string, Endpoint[]> {
   const out = new Map<string, Endpoint[]>();
-  for (const inbound of Array.isArray(n['inbound']) ? n['inbound'] : []) {
-    if (!isObject(inbound) || !isObject(inbound['tags'])) continue;
-    const tags = inbound['tags'] as Record<string, string>;
-    const service = tags[SERVICE_TAG];
-    if (!service) continue;
-    const ep: Endpoint = {
-      dataplane: r.meta.name,
-      address: typeof inbound['address'] === 'string' && inbound['address'] !== '' ? inbound['address'] : address,
-      port: Number(inbound['port']),
-      tags,
-    };
-    const list = out.get(service) ?? [];
+  for (const inbound of dp.inbounds) {
+    // Only ready inbounds take traffic (Kuma: `health.ready: false` leaves the load-balancing set).
+    if (!inbound.service || inbound.state !== 'Ready') continue;
+    const ep: Endpoint = { dataplane: dp.name, address: inbound.advertisedAddress, port: inbound.port, tags: inbound.tags };
+    const list = out.get(inbound.service) ?? [];
     list.push(ep);
-    out.set(service, list);
-  }
-  return out;
-}
-
-function outboundServicesOf(r: Resource): Set<string> {
-  const out = new Set<string>();
-  for (const o of Array.isArray(net(r)['outbound']) ? (net(r)['outbound'] as unknown[]) : []) {
-    if (!isObject(o)) continue;
-    const svc = isObject(o['tags']) ? o['tags'][SERVICE_TAG] : o['service'];
-    if (typeof svc === 'string') out.add(svc);
+    out.set(inbound.service, list);
   }
   return out;
 }
@@ -96,6 +76,11 @@ export class MeshState {
 
   dataplane(name: string): Resource | undefined {
     return this.dataplanes.get(name)?.resource;
+  }
+
+  /** The typed model of a Dataplane of this mesh (parsed once per resource version). */
+  dataplaneModel(name: string): DataplaneModel | undefined {
+    return this.dataplanes.get(name)?.model;
   }
 
   dataplaneNames(): string[] {
@@ -153,11 +138,13 @@ export class MeshState {
       this.dataplanes.delete(name);
     }
     if (r) {
+      const model = dataplaneModel(r);
       const entry: DataplaneEntry = {
         resource: r,
-        endpoints: endpointsOf(r),
-        outboundServices: outboundServicesOf(r),
-        transparent: isObject(net(r)['transparentProxying']),
+        model,
+        endpoints: endpointsOf(model),
+        outboundServices: new Set(model.outbounds.map((o) => o.service)),
+        transparent: model.transparentProxying !== undefined,
       };
       this.dataplanes.set(name, entry);
       for (const [svc, eps] of entry.endpoints) {
