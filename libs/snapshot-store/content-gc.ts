@@ -65,7 +65,7 @@ export class ContentGc {
         if (e.created.getTime() < cutoff && (await this.purge(this.manifests.bucket, e))) tombstones++;
         continue;
       }
-      for (const refs of [m.resources, m.namedOnly]) for (const byName of Object.values(refs)) for (const h of Object.values(byName)) if (h !== SHARED) live.add(h);
+      for (const refs of [m.resources, m.namedOnly]) for (const byName of Object.values(refs)) for (const h of Object.values(byName)) if (!h.startsWith(SHARED)) live.add(h);
     }
     const referenced = live.size;
 

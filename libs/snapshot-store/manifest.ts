@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { TypeUrl } from '../xds/protos.ts';
 import type { Snapshot } from '../xds/snapshot.ts';
 import { sha256, type ContentStore } from './content-store.ts';
 import { decodeManifestsValue, positionOfValue } from './manifest-codec.ts';
@@ -26,19 +25,25 @@ export interface Manifest {
 }
 
 /**
- * In a manifest, a resource every proxy of the mesh shares and that changes often (a service's
- * ClusterLoadAssignment) is not named by hash but by this marker: its hash is in the shared
- * pointer of (mesh, name). An endpoint change then rewrites one pointer, not every consumer's
- * manifest.
+ * In a manifest, a resource served by reference (XdsResource.shareKey: a service's
+ * ClusterLoadAssignment, which changes often) is not named by hash but by this marker and its
+ * slot: `@<slot>`, its hash is in the shared pointer of (mesh, slot). A bare `@` names the slot
+ * after the resource (the one slot a service has while no policy configures it). An endpoint
+ * change then rewrites one pointer per slot, not every consumer's manifest.
  */
 export const SHARED = '@';
-export const isShared = (typeUrl: string): boolean => typeUrl === TypeUrl.ClusterLoadAssignment;
 
-function refs(m: ReadonlyMap<string, ReadonlyMap<string, { hash: string }>>): Record<string, Record<string, string>> {
+/** The reference a manifest holds for a resource: its slot if it is served by reference, else its content hash. */
+export const refOf = (name: string, r: { readonly hash: string; readonly shareKey?: string }): string =>
+  r.shareKey === undefined ? r.hash : r.shareKey === name ? SHARED : SHARED + r.shareKey;
+
+/** The slot a manifest reference names, or `undefined` for a content hash (hex, never starting with '@'). */
+export const slotOfRef = (name: string, ref: string): string | undefined => (ref.startsWith(SHARED) ? (ref.length === 1 ? name : ref.slice(1)) : undefined);
+
+function refs(m: ReadonlyMap<string, ReadonlyMap<string, { hash: string; shareKey?: string }>>): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const [typeUrl, byName] of [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const shared = isShared(typeUrl);
-    out[typeUrl] = Object.fromEntries([...byName.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, r]) => [name, shared ? SHARED : r.hash]));
+    out[typeUrl] = Object.fromEntries([...byName.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, r]) => [name, refOf(name, r)]));
   }
   return out;
 }
@@ -188,17 +193,17 @@ export class ManifestStore {
     return out;
   }
 
-  pointerKey(mesh: string, name: string): string {
-    return `_eds.${b64(mesh)}.${b64(name)}`;
+  pointerKey(mesh: string, slot: string): string {
+    return `_eds.${b64(mesh)}.${b64(slot)}`;
   }
 
-  pointerSubject(mesh: string, name: string): string {
-    return `$KV.${this.bucket}.${this.pointerKey(mesh, name)}`;
+  pointerSubject(mesh: string, slot: string): string {
+    return `$KV.${this.bucket}.${this.pointerKey(mesh, slot)}`;
   }
 
-  /** Points (mesh, name) at `hash`, with the same forward-only rule as manifests. */
-  async publishPointer(mesh: string, name: string, hash: string, position: number, changedAt?: number): Promise<boolean> {
-    const key = this.pointerKey(mesh, name);
+  /** Points the slot (mesh, slot) (see XdsResource.shareKey) at `hash`, with the same forward-only rule as manifests. */
+  async publishPointer(mesh: string, slot: string, hash: string, position: number, changedAt?: number): Promise<boolean> {
+    const key = this.pointerKey(mesh, slot);
     if (this.published.get(key) === hash) return false;
     // Many proxies' snapshots carry the same new pointer at once: write it once.
     const inflight = this.pointerWrites.get(key);
@@ -217,8 +222,8 @@ export class ManifestStore {
     }
   }
 
-  async readPointer(mesh: string, name: string): Promise<Pointer | undefined> {
-    const e = await this.kv.get(this.pointerKey(mesh, name));
+  async readPointer(mesh: string, slot: string): Promise<Pointer | undefined> {
+    const e = await this.kv.get(this.pointerKey(mesh, slot));
     if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
     const v = decodeManifestsValue(e.value);
     return v.kind === 'pointer' ? v.pointer : undefined;

@@ -7,7 +7,7 @@ import type { XdsResource } from '../xds/resource.ts';
 import type { SnapshotSource } from '../xds/snapshot-cache.ts';
 import { buildSnapshot, withResource, type Snapshot } from '../xds/snapshot.ts';
 import { ContentCorruptError, type ContentStore } from './content-store.ts';
-import { SHARED, type Manifest, type ManifestStore, type Pointer } from './manifest.ts';
+import { slotOfRef, type Manifest, type ManifestStore, type Pointer } from './manifest.ts';
 import { decodeManifestsValue } from './manifest-codec.ts';
 
 export interface SourceHooks {
@@ -55,6 +55,8 @@ interface SharedPointer {
   /** The key in `pointers`; every entry that follows the pointer keeps this same string. */
   readonly key: string;
   readonly mesh: string;
+  /** The slot (see XdsResource.shareKey) and the name of the resource it holds. */
+  readonly slot: string;
   readonly name: string;
   readonly sub: Subscription;
   readonly refs: Set<string>;
@@ -190,7 +192,12 @@ export class NatsSnapshotSource implements SnapshotSource {
     const mesh = entry.mesh;
     const refsOf = (section: Section) => {
       const keys: string[] = [];
-      for (const byName of Object.values(m[section])) for (const [name, hash] of Object.entries(byName)) if (hash === SHARED) keys.push(this.follow(mesh, name, proxyKey));
+      for (const byName of Object.values(m[section])) {
+        for (const [name, ref] of Object.entries(byName)) {
+          const slot = slotOfRef(name, ref);
+          if (slot !== undefined) keys.push(this.follow(mesh, slot, name, proxyKey));
+        }
+      }
       return keys;
     };
     const shared = refsOf('resources');
@@ -214,7 +221,8 @@ export class NatsSnapshotSource implements SnapshotSource {
         for (const [typeUrl, byName] of Object.entries(refs)) {
           for (const [name, ref] of Object.entries(byName)) {
             // A shared pointer nobody has published yet: leave the resource out until it is.
-            const hash = ref === SHARED ? this.pointers.get(this.pointerKey(mesh, name))?.value?.hash : ref;
+            const slot = slotOfRef(name, ref);
+            const hash = slot !== undefined ? this.pointers.get(this.pointerKey(mesh, slot))?.value?.hash : ref;
             if (!hash) continue;
             const cached = this.cached(hash, name);
             if (cached) {
@@ -253,16 +261,16 @@ export class NatsSnapshotSource implements SnapshotSource {
     if (next !== old) this.serve(entry, next);
   }
 
-  private pointerKey(mesh: string, name: string): string {
-    return `${mesh}\u0000${name}`;
+  private pointerKey(mesh: string, slot: string): string {
+    return `${mesh}\u0000${slot}`;
   }
 
-  /** Starts (or joins) following a shared pointer for a proxy; returns its key. */
-  private follow(mesh: string, name: string, proxyKey: string): string {
-    const key = this.pointerKey(mesh, name);
+  /** Starts (or joins) following the shared pointer of a slot holding resource `name`, for a proxy; returns its key. */
+  private follow(mesh: string, slot: string, name: string, proxyKey: string): string {
+    const key = this.pointerKey(mesh, slot);
     let p = this.pointers.get(key);
     if (!p) {
-      const sub = this.nc.subscribe(this.manifests.pointerSubject(mesh, name), {
+      const sub = this.nc.subscribe(this.manifests.pointerSubject(mesh, slot), {
         callback: (err, msg) => {
           if (err || msg.data.length === 0) return;
           const ptr = this.pointers.get(key);
@@ -270,13 +278,13 @@ export class NatsSnapshotSource implements SnapshotSource {
           if (ptr && v && v.kind === 'pointer') this.update(ptr, v.pointer);
         },
       });
-      const created: SharedPointer = { key, mesh, name, sub, refs: new Set(), value: undefined, loaded: Promise.resolve(), chain: Promise.resolve() };
+      const created: SharedPointer = { key, mesh, slot, name, sub, refs: new Set(), value: undefined, loaded: Promise.resolve(), chain: Promise.resolve() };
       created.loaded = this.manifests
-        .readPointer(mesh, name)
+        .readPointer(mesh, slot)
         .then((v) => {
           if (v && (!created.value || v.position >= created.value.position)) created.value = v;
         })
-        .catch((err) => this.failed(`${mesh}/${name}`, err));
+        .catch((err) => this.failed(`${mesh}/${slot}`, err));
       this.pointers.set(key, created);
       p = created;
     }
@@ -325,7 +333,7 @@ export class NatsSnapshotSource implements SnapshotSource {
           }
         }
       })
-      .catch((err) => this.failed(`${p.mesh}/${p.name}`, err));
+      .catch((err) => this.failed(`${p.mesh}/${p.slot}`, err));
   }
 
   /**
@@ -368,9 +376,9 @@ export class NatsSnapshotSource implements SnapshotSource {
         // Core messages sent while disconnected are lost: read every watched manifest again.
         for (const p of this.pointers.values()) {
           p.loaded = this.manifests
-            .readPointer(p.mesh, p.name)
+            .readPointer(p.mesh, p.slot)
             .then((v) => v && this.update(p, v))
-            .catch((err) => this.failed(`${p.mesh}/${p.name}`, err));
+            .catch((err) => this.failed(`${p.mesh}/${p.slot}`, err));
         }
         for (const [key, entry] of this.entries) this.refresh(key, entry);
       }

@@ -165,7 +165,7 @@ describe('NATS snapshot source (gateway side)', () => {
   it('resolves shared load assignments through their pointer: an endpoint change moves one pointer, not the manifest', async () => {
     const s = await stores();
     const source = new NatsSnapshotSource(nats.nc, s.manifests, s.content, logger);
-    const cla = (port: number) => makeResource(TypeUrl.ClusterLoadAssignment, 'backend', { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] });
+    const cla = (port: number) => makeResource(TypeUrl.ClusterLoadAssignment, 'backend', { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] }, 'backend');
     const port = (snap: Snapshot | undefined) => (snap?.resources.get(TypeUrl.ClusterLoadAssignment)?.get('backend')?.hash);
     const v1 = cla(1);
     await publish(s, 'default.web-4', buildSnapshot([cluster('backend'), v1]), 1);
@@ -200,10 +200,39 @@ describe('NATS snapshot source (gateway side)', () => {
     source.close();
   });
 
+  it('keeps the slots of one load assignment apart: proxies configured differently follow different pointers', async () => {
+    const s = await stores();
+    const source = new NatsSnapshotSource(nats.nc, s.manifests, s.content, logger);
+    const cla = (port: number, slot: string) =>
+      makeResource(TypeUrl.ClusterLoadAssignment, 'api', { cluster_name: 'api', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] }, slot);
+    const hashOf = (snap: Snapshot | undefined) => snap?.resources.get(TypeUrl.ClusterLoadAssignment)?.get('api')?.hash;
+    const [a1, b1] = [cla(1, 'api~a'), cla(2, 'api~b')];
+    for (const r of [a1, b1]) await s.content.put(r.hash, r.bytes);
+    await s.manifests.publishPointer('default', 'api~a', a1.hash, 1);
+    await s.manifests.publishPointer('default', 'api~b', b1.hash, 1);
+    await publish(s, 'default.slot-a', buildSnapshot([cluster('api'), a1]), 1);
+    await publish(s, 'default.slot-b', buildSnapshot([cluster('api'), b1]), 1);
+    expect(JSON.parse((await s.manifests.kv.get('default.slot-a'))!.string()).resources[TypeUrl.ClusterLoadAssignment]).toEqual({ api: '@api~a' });
+    const [wa, wb] = [watcher(source, 'default.slot-a'), watcher(source, 'default.slot-b')];
+    expect(hashOf(await wa.next(1))).toBe(a1.hash);
+    expect(hashOf(await wb.next(1))).toBe(b1.hash);
+    const a2 = cla(3, 'api~a');
+    await s.content.put(a2.hash, a2.bytes);
+    await s.manifests.publishPointer('default', 'api~a', a2.hash, 2);
+    await wa.until((x) => hashOf(x) === a2.hash);
+    // the resource keeps its own name, and the other slot's proxy is untouched
+    expect(wa.seen.at(-1)!.resources.get(TypeUrl.ClusterLoadAssignment)!.has('api')).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(wb.seen).toHaveLength(1);
+    wa.stop();
+    wb.stop();
+    source.close();
+  });
+
   it('serves a manifest whose shared pointer is not published yet without it, and adds it once it is', async () => {
     const s = await stores();
     const source = new NatsSnapshotSource(nats.nc, s.manifests, s.content, logger);
-    const cla = makeResource(TypeUrl.ClusterLoadAssignment, 'late', { cluster_name: 'late', endpoints: [] });
+    const cla = makeResource(TypeUrl.ClusterLoadAssignment, 'late', { cluster_name: 'late', endpoints: [] }, 'late');
     await publish(s, 'default.web-5', buildSnapshot([cluster('late'), cla]), 1);
     const w = watcher(source, 'default.web-5');
     const first = await w.next(1);

@@ -81,7 +81,7 @@ describe('proto values in the NATS buckets', () => {
     const content = await ContentStore.open(nats.nc, `C_${id}`);
     const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content);
     const cluster = makeResource(TypeUrl.Cluster, 'backend', { name: 'backend', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } } });
-    const cla = (port: number) => makeResource(TypeUrl.ClusterLoadAssignment, 'backend', { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] });
+    const cla = (port: number) => makeResource(TypeUrl.ClusterLoadAssignment, 'backend', { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] }, 'backend');
     const [v1, v2, unused] = [cla(1), cla(2), cla(3)];
     for (const r of [cluster, v1, v2, unused]) await content.put(r.hash, r.bytes);
     const manifest: Manifest = { v: 1, proxy: 'default.web-1', position: 5, generatedBy: 'newer-projector', resources: { [TypeUrl.Cluster]: { backend: cluster.hash }, [TypeUrl.ClusterLoadAssignment]: { backend: '@' } }, namedOnly: {} };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MeshViews } from '../mesh-view/mesh-view.ts';
 import type { Resource } from '../resources/resource.ts';
 import { isServiceListenerName, serviceByName } from './generate/by-name.ts';
-import { MapSharedCache } from './generate/context.ts';
+import { Translator } from './translator.ts';
 import { TypeUrl } from './protos.ts';
 import { makeResource } from './resource.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
@@ -33,7 +33,7 @@ const ports = (s: Snapshot | undefined) => {
 describe('services asked for by name', () => {
   it('builds a service\'s listener, cluster and endpoints from its own mesh only, shared between calls', () => {
     const v = views();
-    const shared = new MapSharedCache();
+    const shared = new Translator();
     const a = serviceByName('a', v.get('a'), 'greeter', shared)!;
     expect([...a.namedOnly.keys()].sort()).toEqual([TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener].sort());
     expect(a.resources.size).toBe(0);
@@ -77,7 +77,7 @@ describe('services asked for by name', () => {
     expect(cache.wantsService('a', 'greeter')).toBe(true);
     expect(cache.wantsService('b', 'greeter')).toBe(false);
     const v = views();
-    const shared = new MapSharedCache();
+    const shared = new Translator();
     cache.setService('a', 'greeter', serviceByName('a', v.get('a'), 'greeter', shared));
     cache.setService('a', 'greeter', serviceByName('a', v.get('a'), 'greeter', shared));
     cache.setService('b', 'greeter', serviceByName('b', v.get('b'), 'greeter', shared));

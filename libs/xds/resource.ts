@@ -16,12 +16,20 @@ export interface XdsResource {
   readonly body: Readonly<JsonObject>;
   readonly bytes: Uint8Array;
   readonly hash: string;
+  /**
+   * Set on a resource served by reference (a service's ClusterLoadAssignment): its slot in the
+   * mesh, which stays the same while the content changes with the service's endpoints. Proxies
+   * hold the slot, not the content, so an endpoint change moves one slot instead of rebuilding
+   * every consumer. Proxies whose configuration of the resource differs (policies) hold
+   * different slots. Not part of the content or its hash.
+   */
+  readonly shareKey?: string;
 }
 
-export function makeResource(typeUrl: TypeUrl, name: string, body: JsonObject): XdsResource {
+export function makeResource(typeUrl: TypeUrl, name: string, body: JsonObject, shareKey?: string): XdsResource {
   const type = messageType(typeNameOf(typeUrl));
   const bytes = type.encode(type.fromObject(body)).finish();
-  return { typeUrl, name, body, bytes, hash: createHash('sha256').update(bytes).digest('hex') };
+  return { typeUrl, name, body, bytes, hash: createHash('sha256').update(bytes).digest('hex'), ...(shareKey !== undefined ? { shareKey } : {}) };
 }
 
 /** Decodes encoded bytes back to proto-JSON-like objects (Any expanded), as `_config` shows them. */

@@ -4,8 +4,9 @@ import { makeResource, type XdsResource } from './resource.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
 
-const cla = (name: string, port: number) =>
-  makeResource(TypeUrl.ClusterLoadAssignment, name, { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] });
+/** A load assignment in slot `slot` (by default the one named after it, as while no policy configures it). */
+const cla = (name: string, port: number, slot = name) =>
+  makeResource(TypeUrl.ClusterLoadAssignment, name, { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] }, slot);
 const cluster = (name: string) => makeResource(TypeUrl.Cluster, name, { name, type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } } });
 
 function watched(cache: SnapshotCache, key: string) {
@@ -65,5 +66,20 @@ describe('SnapshotCache.setShared', () => {
     cache.set('default.web-1', buildSnapshot([cla('backend', 2), cla('db', 5)]));
     cache.setShared('default', cla('backend', 3));
     expect(port(web1.last(), 'backend')).toBe(3);
+  });
+
+  it('keeps the slots of one service apart: proxies configured differently hold different slots', () => {
+    const cache = new SnapshotCache();
+    const a = watched(cache, 'default.a');
+    const b = watched(cache, 'default.b');
+    cache.set('default.a', buildSnapshot([cla('backend', 1, 'backend~x')]));
+    cache.set('default.b', buildSnapshot([cla('backend', 1, 'backend~y')]));
+    cache.setShared('default', cla('backend', 2, 'backend~x'));
+    expect(port(a.last(), 'backend')).toBe(2);
+    expect(port(b.last(), 'backend')).toBe(1);
+    expect(b.seen).toHaveLength(1);
+    // a resource without a slot is never served by reference
+    cache.setShared('default', makeResource(TypeUrl.ClusterLoadAssignment, 'backend', { cluster_name: 'backend' }));
+    expect(port(a.last(), 'backend')).toBe(2);
   });
 });

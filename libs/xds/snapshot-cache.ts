@@ -27,8 +27,9 @@ export interface SnapshotSink {
   /** A new snapshot for the proxy (`undefined`: its Dataplane or mesh is gone). */
   set(proxyKey: string, snapshot: Snapshot | undefined): void;
   /**
-   * A sink that serves a mesh's shared ClusterLoadAssignments by reference takes a new one here,
-   * and then is not handed the consumers' snapshots for a change that touched only endpoints.
+   * A sink that serves by-reference resources (XdsResource.shareKey: a service's load
+   * assignments) by reference takes the new content of a slot here, and then is not handed the
+   * consumers' snapshots for a change that touched only endpoints.
    */
   setShared?(mesh: string, resource: XdsResource, changedAt?: number): void;
   /** Whether the by-name resources of this service (see `SnapshotSource.watchService`) should be generated here. */
@@ -51,7 +52,7 @@ export interface SnapshotSink {
 export class SnapshotCache implements SnapshotSource, SnapshotSink {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly watchers = new Map<string, Set<(s: Snapshot | undefined) => void>>();
-  /** `mesh\0name` of each ClusterLoadAssignment -> the proxies whose snapshots hold it. */
+  /** `mesh\0shareKey` of each by-reference resource -> the proxies whose snapshots hold it. */
   private readonly holders = new Map<string, Set<string>>();
 
   /** `mesh\0service` -> the by-name resources of a service that some stream asked for, and who watches them. */
@@ -119,10 +120,11 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
   }
 
   setShared(mesh: string, resource: XdsResource, changedAt?: number): void {
-    for (const proxyKey of this.holders.get(holderKey(mesh, resource.name)) ?? []) {
+    if (resource.shareKey === undefined) return;
+    for (const proxyKey of this.holders.get(holderKey(mesh, resource.shareKey)) ?? []) {
       const old = this.snapshots.get(proxyKey);
-      if (!old || !holds(old, resource.name)) continue;
-      const section = old.resources.get(resource.typeUrl)?.has(resource.name) ? 'resources' : 'namedOnly';
+      const section = old && holdsSlot(old, resource);
+      if (!old || !section) continue;
       const next = withResource(old, section, resource, changedAt);
       // The same names: the index stays as it is.
       if (next !== old) this.serve(proxyKey, next);
@@ -147,31 +149,37 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
     for (const w of this.watchers.get(proxyKey) ?? []) w(snapshot);
   }
 
-  /** Moves the proxy in the holders index from the load assignments of `before` to those of `after`. */
+  /** Moves the proxy in the holders index from the slots of `before` to those of `after`. */
   private index(proxyKey: string, before: Snapshot | undefined, after: Snapshot | undefined): void {
     const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
-    for (const name of loadAssignmentNames(before)) {
-      if (after && holds(after, name)) continue;
-      const set = this.holders.get(holderKey(mesh, name));
+    const now = new Set(slotsOf(after));
+    const then = new Set(slotsOf(before));
+    for (const slot of then) {
+      if (now.has(slot)) continue;
+      const set = this.holders.get(holderKey(mesh, slot));
       set?.delete(proxyKey);
-      if (set?.size === 0) this.holders.delete(holderKey(mesh, name));
+      if (set?.size === 0) this.holders.delete(holderKey(mesh, slot));
     }
-    for (const name of loadAssignmentNames(after)) {
-      if (before && holds(before, name)) continue;
-      let set = this.holders.get(holderKey(mesh, name));
-      if (!set) this.holders.set(holderKey(mesh, name), (set = new Set()));
+    for (const slot of now) {
+      if (then.has(slot)) continue;
+      let set = this.holders.get(holderKey(mesh, slot));
+      if (!set) this.holders.set(holderKey(mesh, slot), (set = new Set()));
       set.add(proxyKey);
     }
   }
 }
 
-const holderKey = (mesh: string, name: string) => `${mesh}\u0000${name}`;
+const holderKey = (mesh: string, slot: string) => `${mesh}\u0000${slot}`;
 
-function* loadAssignmentNames(s: Snapshot | undefined): Iterable<string> {
+/** The slots of the by-reference resources a snapshot holds (only load assignments are). */
+function* slotsOf(s: Snapshot | undefined): Iterable<string> {
   if (!s) return;
-  yield* s.resources.get(TypeUrl.ClusterLoadAssignment)?.keys() ?? [];
-  yield* s.namedOnly.get(TypeUrl.ClusterLoadAssignment)?.keys() ?? [];
+  for (const section of [s.resources, s.namedOnly]) for (const r of section.get(TypeUrl.ClusterLoadAssignment)?.values() ?? []) if (r.shareKey !== undefined) yield r.shareKey;
 }
 
-const holds = (s: Snapshot, name: string): boolean =>
-  s.resources.get(TypeUrl.ClusterLoadAssignment)?.has(name) === true || s.namedOnly.get(TypeUrl.ClusterLoadAssignment)?.has(name) === true;
+/** The section in which `s` holds `r`'s slot under `r`'s name, if it does. */
+function holdsSlot(s: Snapshot, r: XdsResource): 'resources' | 'namedOnly' | undefined {
+  if (s.resources.get(r.typeUrl)?.get(r.name)?.shareKey === r.shareKey) return 'resources';
+  if (s.namedOnly.get(r.typeUrl)?.get(r.name)?.shareKey === r.shareKey) return 'namedOnly';
+  return undefined;
+}

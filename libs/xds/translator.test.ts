@@ -11,7 +11,10 @@ import { expectGolden } from '../testkit/golden.ts';
 import { TYPE_ORDER } from './protos.ts';
 import { decodeToObject, strictDiff } from './resource.ts';
 import { ResourceCollisionError } from './snapshot.ts';
-import { translateDataplane } from './translator.ts';
+import { MapSharedCache } from './generate/context.ts';
+import type { TranslationPlugin } from './generate/plugin.ts';
+import { Translator, translateDataplane } from './translator.ts';
+import { TypeUrl } from './protos.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const registry = defaultRegistry();
@@ -79,3 +82,71 @@ describe('translator', () => {
     ]);
   });
 });
+
+describe('translation plugins', () => {
+  /** Sets the connect timeout of clusters to `backend` for proxies labelled `tier`: `gold` 1 s, others untouched. */
+  const timeouts = (order: number, seconds: (tier: string) => number | undefined): TranslationPlugin => ({
+    name: `timeouts-${order}`,
+    order,
+    configure: (part, ctx) => {
+      const tier = ctx.dataplane.labels['tier'];
+      if (part.origin.kind !== 'outbound' || part.origin.service !== 'backend' || tier === undefined) return undefined;
+      return seconds(tier);
+    },
+    apply: (drafts, conf) => {
+      for (const d of drafts) if (d.typeUrl === TypeUrl.Cluster) d.body['connect_timeout'] = { seconds: conf as number };
+    },
+  });
+  const labelled = (r: Resource, tier: string | undefined): Resource => ({ ...r, meta: { ...r.meta, labels: tier ? { tier } : {} } });
+  const clusterOf = (s: ReturnType<Translator['translate']>) => s.resources.get(TypeUrl.Cluster)!.get('backend')!;
+  const claOf = (s: ReturnType<Translator['translate']>) => s.resources.get(TypeUrl.ClusterLoadAssignment)!.get('backend')!;
+
+  it('apply in ascending order to the drafts, and proxies configured alike share the encoded resources', () => {
+    const { mesh, views, byName } = load('http-outbound.input.yaml');
+    const dp = byName.get('web-1')!;
+    const shared = new MapSharedCache();
+    // registered out of order: the one with the higher order applies last and wins
+    const t = new Translator(shared, [timeouts(20, (tier) => (tier === 'gold' ? 1 : undefined)), timeouts(10, () => 9)]);
+    const gold1 = t.translate(mesh, labelled(dp, 'gold'), views.get(mesh)!);
+    const gold2 = t.translate(mesh, labelled({ ...dp }, 'gold'), views.get(mesh)!);
+    const silver = t.translate(mesh, labelled(dp, 'silver'), views.get(mesh)!);
+    const plain = t.translate(mesh, labelled(dp, undefined), views.get(mesh)!);
+    expect((clusterOf(gold1).body['connect_timeout'] as { seconds: number }).seconds).toBe(1);
+    expect((clusterOf(silver).body['connect_timeout'] as { seconds: number }).seconds).toBe(9);
+    expect((clusterOf(plain).body['connect_timeout'] as { seconds: number }).seconds).toBe(5);
+    expect(strictDiff(TypeUrl.Cluster, clusterOf(gold1).body as Record<string, unknown>)).toEqual([]);
+    // the same configuration: the same objects; another configuration: another object
+    expect(clusterOf(gold2)).toBe(clusterOf(gold1));
+    expect(clusterOf(silver)).not.toBe(clusterOf(gold1));
+    // another service's resources are the same for all of them
+    expect(gold1.resources.get(TypeUrl.Cluster)!.get('not-running-yet')).toBe(plain.resources.get(TypeUrl.Cluster)!.get('not-running-yet'));
+  });
+
+  it('give each distinct configuration of a load assignment its own slot, rebuilt with the service', () => {
+    const { mesh, views, byName } = load('http-outbound.input.yaml');
+    const dp = byName.get('web-1')!;
+    const shared = new MapSharedCache();
+    const t = new Translator(shared, [timeouts(10, (tier) => (tier === 'gold' ? 1 : 2))]);
+    const gold = t.translate(mesh, labelled(dp, 'gold'), views.get(mesh)!);
+    const silver = t.translate(mesh, labelled(dp, 'silver'), views.get(mesh)!);
+    const plain = t.translate(mesh, labelled(dp, undefined), views.get(mesh)!);
+    expect(claOf(plain).shareKey).toBe('backend');
+    expect(claOf(gold).shareKey).toMatch(/^backend~/);
+    expect(new Set([claOf(gold).shareKey, claOf(silver).shareKey, claOf(plain).shareKey]).size).toBe(3);
+    // the same content under three slots: stored once by hash
+    expect(new Set([claOf(gold).hash, claOf(silver).hash, claOf(plain).hash]).size).toBe(1);
+    const slots = [...shared.slotsOf(mesh, 'backend')];
+    expect(slots.map(([k]) => k).sort()).toEqual([claOf(gold).shareKey, claOf(silver).shareKey, 'backend'].sort());
+    // an endpoint change: each slot rebuilds from the new service view alone, keeping its slot
+    const view = views.get(mesh)!;
+    view.setDataplane('backend-2', undefined);
+    const rebuilt = slots.map(([k, rebuild]) => [k, rebuild(view.service('backend')!)] as const);
+    for (const [k, r] of rebuilt) {
+      expect(r.shareKey).toBe(k);
+      expect((r.body['endpoints'] as unknown[]).length).toBe(1);
+    }
+    shared.dropSlots(mesh, 'backend');
+    expect([...shared.slotsOf(mesh, 'backend')]).toEqual([]);
+  });
+});
+

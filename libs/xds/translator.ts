@@ -1,35 +1,110 @@
+import { createHash } from 'node:crypto';
 import type { MeshState } from '../mesh-view/mesh-view.ts';
+import { dataplaneModel } from '../resources/dataplane-model.ts';
 import type { Resource } from '../resources/resource.ts';
 import { generateAdmin } from './generate/admin.ts';
 import { MapSharedCache, type ProxyContext, type SharedCache } from './generate/context.ts';
-import { generateInbounds, type Generated } from './generate/inbound.ts';
+import { generateInbounds } from './generate/inbound.ts';
 import { generateOutbounds } from './generate/outbound.ts';
+import type { Part } from './generate/part.ts';
+import type { PluginContext, TranslationPlugin } from './generate/plugin.ts';
 import { generateTransparentProxy } from './generate/transparent.ts';
+import { makeResource, type XdsResource } from './resource.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
 
-/** One aspect of a proxy's configuration. Configurers are pure and independent of each other. */
-export type Configurer = (ctx: ProxyContext) => Generated;
+/** One aspect of a proxy's configuration: the parts it consists of. Configurers are pure and independent of each other. */
+export type Configurer = (ctx: ProxyContext) => Part[];
 
 export const DEFAULT_CONFIGURERS: readonly Configurer[] = [generateInbounds, generateOutbounds, generateTransparentProxy, generateAdmin];
 
+/** A part's resources, and which of them are served only by name. */
+interface Built {
+  readonly resources: readonly XdsResource[];
+  readonly namedOnly: readonly boolean[];
+}
+
 /**
- * Translates one Dataplane into its Envoy configuration: pure, the same inputs always give
- * byte-identical resources. Throws ResourceCollisionError when two parts name a resource alike.
+ * Turns Dataplanes into Envoy configuration in two phases: configurers build parts (plain,
+ * mutable resource bodies tagged with their origin), then each plugin, in ascending order,
+ * modifies them; each resource is encoded and hashed once at the end. Pure: the same inputs
+ * always give byte-identical resources.
+ *
+ * Sharing by content: a part's resources are keyed by the part's inputs and what every plugin
+ * configures for it, so proxies whose inputs agree share the same encoded objects, and a
+ * by-reference part (a load assignment) is registered as a slot keyed by a digest of the same,
+ * so an endpoint change rebuilds each distinct slot once (see SharedCache.setSlot).
  */
-export function translateDataplane(
-  mesh: string,
-  dataplane: Resource,
-  view: MeshState,
-  shared: SharedCache = new MapSharedCache(),
-  configurers: readonly Configurer[] = DEFAULT_CONFIGURERS,
-): Snapshot {
-  const ctx: ProxyContext = { mesh, dataplane, view, shared };
-  const resources = [];
-  const namedOnly = [];
-  for (const c of configurers) {
-    const g = c(ctx);
-    resources.push(...g.resources);
-    namedOnly.push(...g.namedOnly);
+export class Translator {
+  private readonly plugins: readonly TranslationPlugin[];
+
+  constructor(
+    readonly shared: SharedCache = new MapSharedCache(),
+    plugins: readonly TranslationPlugin[] = [],
+    private readonly configurers: readonly Configurer[] = DEFAULT_CONFIGURERS,
+  ) {
+    this.plugins = [...plugins].sort((a, b) => a.order - b.order);
   }
-  return buildSnapshot(resources, namedOnly);
+
+  /** One proxy's snapshot. Throws ResourceCollisionError when two parts name a resource alike. */
+  translate(mesh: string, dataplane: Resource, view: MeshState): Snapshot {
+    const model = dataplaneModel(dataplane);
+    const ctx: ProxyContext = { mesh, dataplane, model, view };
+    const pctx: PluginContext = { mesh, dataplane: model, view };
+    const resources: XdsResource[] = [];
+    const namedOnly: XdsResource[] = [];
+    for (const configurer of this.configurers) {
+      for (const part of configurer(ctx)) {
+        const built = this.build(mesh, part, this.plugins.map((p) => p.configure(part, pctx)));
+        built.resources.forEach((r, i) => (built.namedOnly[i] ? namedOnly : resources).push(r));
+      }
+    }
+    return buildSnapshot(resources, namedOnly);
+  }
+
+  /**
+   * The resources of parts that no particular proxy consumes (what a proxyless client asking for
+   * a service by name gets), all served by name only. Plugins configure them for no proxy: they
+   * carry only what holds for every consumer (nothing, until mesh-wide rules exist).
+   */
+  translateParts(mesh: string, parts: readonly Part[]): Snapshot {
+    return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, this.plugins.map(() => undefined)).resources));
+  }
+
+  private build(mesh: string, part: Part, confs: readonly unknown[]): Built {
+    const key = `${part.kind}\u0000${JSON.stringify(part.inputs)}\u0000${JSON.stringify(confs)}`;
+    const built = this.shared.get(key, () => this.encode(part, confs));
+    if (part.slot) {
+      const shareKey = built.resources[0]!.shareKey!;
+      const slot = part.slot;
+      this.shared.setSlot(mesh, slot.service, shareKey, (svc) => this.build(mesh, slot.of(svc), confs).resources[0]!);
+    }
+    return built;
+  }
+
+  private encode(part: Part, confs: readonly unknown[]): Built {
+    const drafts = part.build();
+    this.plugins.forEach((p, i) => {
+      if (confs[i] !== undefined) p.apply(drafts, confs[i], part);
+    });
+    // A slot is named after its resource while no plugin configures it (one per service, as
+    // before policies), and after the configuration otherwise, so each distinct one has its own.
+    const configured = confs.some((c) => c !== undefined);
+    return {
+      resources: drafts.map((d) =>
+        makeResource(d.typeUrl, d.name, d.body, part.slot ? (configured ? `${d.name}~${digest(confs)}` : d.name) : undefined),
+      ),
+      namedOnly: drafts.map((d) => d.namedOnly),
+    };
+  }
+}
+
+
+const digest = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('base64url').slice(0, 22);
+
+/**
+ * Translates one Dataplane with the default configurers and no plugins (tests, benchmarks).
+ * Services use a long-lived Translator, which carries the shared cache and the plugins.
+ */
+export function translateDataplane(mesh: string, dataplane: Resource, view: MeshState, shared: SharedCache = new MapSharedCache()): Snapshot {
+  return new Translator(shared).translate(mesh, dataplane, view);
 }

@@ -11,7 +11,7 @@ import type { LiveProjection } from '../../libs/projection/live-projection.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { ContentGc } from '../../libs/snapshot-store/content-gc.ts';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
-import { ManifestStore, SHARED, type Manifest } from '../../libs/snapshot-store/manifest.ts';
+import { ManifestStore, slotOfRef, type Manifest } from '../../libs/snapshot-store/manifest.ts';
 import { NatsSnapshotSource } from '../../libs/snapshot-store/nats-source.ts';
 import { RegistrationBoard } from '../../libs/snapshot-store/registrations.ts';
 import { StatusBoard } from '../../libs/snapshot-store/status-board.ts';
@@ -81,7 +81,8 @@ async function configFromManifest(proxy: string, m: Manifest, content: ContentSt
     for (const [typeUrl, byName] of Object.entries(refs)) {
       const into = (out[typeUrl] ??= {});
       for (const [name, ref] of Object.entries(byName)) {
-        const hash = ref === SHARED ? (await manifests.readPointer(mesh, name))?.hash : ref;
+        const slot = slotOfRef(name, ref);
+        const hash = slot !== undefined ? (await manifests.readPointer(mesh, slot))?.hash : ref;
         if (hash) into[name] = decodeToObject(typeUrl, await content.get(hash));
       }
     }

@@ -7,13 +7,15 @@ import { MapSharedCache } from '../../libs/xds/generate/context.ts';
 import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import { ResourceCollisionError, type Snapshot } from '../../libs/xds/snapshot.ts';
 import { serviceByName } from '../../libs/xds/generate/by-name.ts';
-import { serviceLoadAssignment } from '../../libs/xds/generate/services.ts';
-import { translateDataplane } from '../../libs/xds/translator.ts';
+import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
+import { Translator } from '../../libs/xds/translator.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
 
 export interface GeneratorOptions {
   /** Changes within this window are coalesced into one regeneration. */
   readonly debounceMs: number;
+  /** Policy plugins, applied by the translator in their order. */
+  readonly plugins?: readonly TranslationPlugin[];
 }
 
 /** Why a proxy has no (new) configuration: shown by `_config` and logged. */
@@ -36,7 +38,7 @@ const splitKey = (key: string): [string, string] => {
  */
 export class SnapshotGenerator {
   readonly views = new MeshViews();
-  private readonly shared = new MapSharedCache();
+  private readonly translator: Translator;
   private readonly dirty = new Set<string>();
   private readonly sharedDirty = new Set<string>();
   /** `mesh\0service` whose by-name resources (proxyless clients asking by name) are to be rebuilt. */
@@ -50,7 +52,9 @@ export class SnapshotGenerator {
     private readonly metrics: XdsMetrics,
     private readonly logger: Logger,
     private readonly opts: GeneratorOptions,
-  ) {}
+  ) {
+    this.translator = new Translator(new MapSharedCache(), opts.plugins ?? []);
+  }
 
   /** Loads the views from a caught-up state (start-up); later changes arrive through `onEvent`. */
   load(state: CurrentState): void {
@@ -62,6 +66,7 @@ export class SnapshotGenerator {
     const change = this.views.apply(e.type, e.mesh, e.name, after);
     if (!change) return;
     const mesh = this.views.get(change.mesh);
+    for (const svc of change.services) if (!mesh?.service(svc)) this.translator.shared.dropSlots(change.mesh, svc);
     // A sink that shares load assignments by reference gets one new CLA per service whose
     // endpoints alone changed, instead of a new snapshot for each of its consumers.
     const byReference = this.sink.setShared && !change.meshChanged ? change.endpointsOnly : new Set<string>();
@@ -107,7 +112,7 @@ export class SnapshotGenerator {
 
   /** The by-name resources of a service (see `SnapshotSource.watchService`); `undefined` if it does not exist. */
   byName(mesh: string, service: string): Snapshot | undefined {
-    return serviceByName(mesh, this.views.get(mesh), service, this.shared);
+    return serviceByName(mesh, this.views.get(mesh), service, this.translator);
   }
 
   /** Whether the service exists in the mesh's view. */
@@ -158,7 +163,9 @@ export class SnapshotGenerator {
     for (const key of shared) {
       const [meshName, svcName] = key.split('\u0000') as [string, string];
       const svc = this.views.get(meshName)?.service(svcName);
-      if (svc) this.sink.setShared!(meshName, serviceLoadAssignment({ mesh: meshName, shared: this.shared }, svc), this.oldestPendingChange);
+      if (!svc) continue;
+      // Each distinct slot of the service (one per configuration its consumers have) once.
+      for (const [, rebuild] of this.translator.shared.slotsOf(meshName, svcName)) this.sink.setShared!(meshName, rebuild(svc), this.oldestPendingChange);
     }
     const services = [...this.servicesDirty];
     this.servicesDirty.clear();
@@ -188,7 +195,7 @@ export class SnapshotGenerator {
     if (!mesh || !dp || !mesh.mesh) return undefined;
     const end = this.metrics.generationSeconds.startTimer();
     try {
-      const s = translateDataplane(meshName, dp, mesh, this.shared);
+      const s = this.translator.translate(meshName, dp, mesh);
       this.errors.delete(key);
       return s;
     } catch (err) {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ContentStore } from '../../libs/snapshot-store/content-store.ts';
-import { isShared, manifestOf, type ManifestStore } from '../../libs/snapshot-store/manifest.ts';
+import { manifestOf, type ManifestStore } from '../../libs/snapshot-store/manifest.ts';
 import type { XdsResource } from '../../libs/xds/resource.ts';
 import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
@@ -116,7 +116,7 @@ export class ManifestPublisher implements SnapshotSink {
     this.enqueue(proxyKey, () => this.publish(proxyKey, snapshot, position), { proxy: proxyKey }, 'publishing a snapshot failed');
   }
 
-  /** A new shared load assignment of a mesh: its content, then its pointer. */
+  /** New content of a by-reference resource's slot in a mesh: the content, then the slot's pointer. */
   setShared(mesh: string, resource: XdsResource, changedAt?: number): void {
     const position = this.position();
     const work = () => this.publishShared(mesh, resource, position, changedAt);
@@ -187,7 +187,7 @@ export class ManifestPublisher implements SnapshotSink {
 
   private async publishShared(mesh: string, r: XdsResource, position: number, changedAt?: number): Promise<void> {
     await this.content.put(r.hash, r.bytes);
-    const wrote = await this.manifests.publishPointer(mesh, r.name, r.hash, position, changedAt);
+    const wrote = await this.manifests.publishPointer(mesh, r.shareKey ?? r.name, r.hash, position, changedAt);
     this.metrics.manifestWrites.inc({ outcome: wrote ? 'pointer' : 'skipped' });
   }
 
@@ -195,9 +195,9 @@ export class ManifestPublisher implements SnapshotSink {
   private async publish(key: string, snapshot: Snapshot | undefined, position: number, mesh = key.slice(0, key.indexOf('.'))): Promise<void> {
     if (snapshot) {
       const puts: Promise<unknown>[] = [];
-      for (const [typeUrl, byName] of [...snapshot.resources.entries(), ...snapshot.namedOnly.entries()]) {
+      for (const byName of [...snapshot.resources.values(), ...snapshot.namedOnly.values()]) {
         for (const r of byName.values()) {
-          puts.push(isShared(typeUrl) ? this.publishShared(mesh, r, position, snapshot.changedAt) : this.content.put(r.hash, r.bytes));
+          puts.push(r.shareKey !== undefined ? this.publishShared(mesh, r, position, snapshot.changedAt) : this.content.put(r.hash, r.bytes));
         }
       }
       await Promise.all(puts);

@@ -1,12 +1,9 @@
-import { isObject } from '../../resources/validation.ts';
 import { Names } from '../names.ts';
 import { TypeUrl } from '../protos.ts';
-import { makeResource } from '../resource.ts';
-import { dataplaneAddress, networking, type ProxyContext } from './context.ts';
+import type { ProxyContext } from './context.ts';
 import { hcmConfig, hcmFilter, socketAddress } from './filters.ts';
-import type { Generated } from './inbound.ts';
+import { draft, type Part } from './part.ts';
 
-const DEFAULT_ADMIN_PORT = 9901;
 const isLoopback = (a: string) => a === 'localhost' || a.startsWith('127.') || a === '::1';
 
 /**
@@ -14,11 +11,9 @@ const isLoopback = (a: string) => a === 'localhost' || a.startsWith('127.') || a
  * checkers can reach it while the admin API itself stays on loopback. Skipped when the
  * Dataplane's address is loopback (the admin port is already bound there).
  */
-export function generateAdmin(ctx: ProxyContext): Generated {
-  const address = dataplaneAddress(ctx.dataplane);
-  if (isLoopback(address)) return { resources: [], namedOnly: [] };
-  const admin = networking(ctx.dataplane)['admin'];
-  const port = isObject(admin) && typeof admin['port'] === 'number' ? admin['port'] : DEFAULT_ADMIN_PORT;
+export function generateAdmin(ctx: ProxyContext): Part[] {
+  const { address, adminPort: port } = ctx.model;
+  if (isLoopback(address)) return [];
   const routeConfig = {
     name: Names.adminListener,
     virtual_hosts: [
@@ -29,24 +24,28 @@ export function generateAdmin(ctx: ProxyContext): Generated {
       },
     ],
   };
-  return {
-    resources: [
-      makeResource(TypeUrl.Listener, Names.adminListener, {
-        name: Names.adminListener,
-        address: socketAddress(address, port),
-        traffic_direction: 'INBOUND',
-        filter_chains: [{ filters: [hcmFilter(hcmConfig({ statPrefix: 'kuma_envoy_admin', routeConfig }))] }],
-      }),
-      makeResource(TypeUrl.Cluster, Names.adminCluster, {
-        name: Names.adminCluster,
-        type: 'STATIC',
-        connect_timeout: { seconds: 10 },
-        load_assignment: {
-          cluster_name: Names.adminCluster,
-          endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', port) } }] }],
-        },
-      }),
-    ],
-    namedOnly: [],
-  };
+  return [
+    {
+      kind: 'admin',
+      origin: { kind: 'proxy', aspect: 'admin' },
+      inputs: [address, port],
+      build: () => [
+        draft(TypeUrl.Listener, Names.adminListener, {
+          name: Names.adminListener,
+          address: socketAddress(address, port),
+          traffic_direction: 'INBOUND',
+          filter_chains: [{ filters: [hcmFilter(hcmConfig({ statPrefix: 'kuma_envoy_admin', routeConfig }))] }],
+        }),
+        draft(TypeUrl.Cluster, Names.adminCluster, {
+          name: Names.adminCluster,
+          type: 'STATIC',
+          connect_timeout: { seconds: 10 },
+          load_assignment: {
+            cluster_name: Names.adminCluster,
+            endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', port) } }] }],
+          },
+        }),
+      ],
+    },
+  ];
 }

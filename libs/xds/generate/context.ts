@@ -1,54 +1,62 @@
 import { LRUCache } from 'lru-cache';
-import type { MeshState } from '../../mesh-view/mesh-view.ts';
+import type { MeshState, ServiceView } from '../../mesh-view/mesh-view.ts';
+import type { DataplaneModel } from '../../resources/dataplane-model.ts';
 import type { Resource } from '../../resources/resource.ts';
-import { isObject, type JsonObject } from '../../resources/validation.ts';
 import type { XdsResource } from '../resource.ts';
 
-/** Everything a configurer may read to build one proxy's resources. Read-only. */
+/** Everything a configurer may read to build one proxy's parts. Read-only. */
 export interface ProxyContext {
   readonly mesh: string;
   readonly dataplane: Resource;
+  /** The Dataplane's typed model (parsed once per resource version). */
+  readonly model: DataplaneModel;
   readonly view: MeshState;
-  /** Cache for resources shared across proxies (per service); see SharedResources. */
-  readonly shared: SharedCache;
 }
 
-/** Memoises resources that many proxies share, keyed by what they are built from. */
-export interface SharedCache {
-  get(key: string, build: () => XdsResource): XdsResource;
-}
+/** Rebuilds a by-reference resource (see XdsResource.shareKey) from a service's new state. */
+export type SlotBuilder = (svc: ServiceView) => XdsResource;
 
 /**
- * Builds a resource through the shared cache, keyed by everything it is built from: a proxy
- * whose inputs did not change gets the same (already encoded and hashed) object back.
+ * Resources shared across proxies, by what they are built from: a translation whose inputs did
+ * not change gets the same (already encoded and hashed) objects back. It also knows the slots
+ * of by-reference resources per service, so an endpoint change rebuilds each slot once.
  */
-export function memo(ctx: ProxyContext, kind: string, inputs: unknown, build: () => XdsResource): XdsResource {
-  return ctx.shared.get(`${kind}\u0000${JSON.stringify(inputs)}`, build);
+export interface SharedCache {
+  get<T>(key: string, build: () => T): T;
+  /** Records how to rebuild the slot `shareKey` of a service of a mesh; the latest builder wins. */
+  setSlot(mesh: string, service: string, shareKey: string, rebuild: SlotBuilder): void;
+  /** The slots of a service, as `[shareKey, rebuild]`. */
+  slotsOf(mesh: string, service: string): Iterable<readonly [string, SlotBuilder]>;
+  /** Forgets a service's slots (it is gone). */
+  dropSlots(mesh: string, service: string): void;
 }
 
-/** A bounded cache that evicts the least recently used resources (lru-cache). */
+/** A bounded cache that evicts the least recently used resources (lru-cache), and the slot registry. */
 export class MapSharedCache implements SharedCache {
-  private readonly lru = new LRUCache<string, XdsResource>({ max: 100_000 });
-  get(key: string, build: () => XdsResource): XdsResource {
+  private readonly lru = new LRUCache<string, { v: unknown }>({ max: 100_000 });
+  private readonly slots = new Map<string, Map<string, SlotBuilder>>();
+
+  get<T>(key: string, build: () => T): T {
     let r = this.lru.get(key);
     if (!r) {
-      r = build();
+      r = { v: build() };
       this.lru.set(key, r);
     }
-    return r;
+    return r.v as T;
+  }
+
+  setSlot(mesh: string, service: string, shareKey: string, rebuild: SlotBuilder): void {
+    const key = `${mesh}\u0000${service}`;
+    let byKey = this.slots.get(key);
+    if (!byKey) this.slots.set(key, (byKey = new Map()));
+    byKey.set(shareKey, rebuild);
+  }
+
+  slotsOf(mesh: string, service: string): Iterable<readonly [string, SlotBuilder]> {
+    return this.slots.get(`${mesh}\u0000${service}`)?.entries() ?? [];
+  }
+
+  dropSlots(mesh: string, service: string): void {
+    this.slots.delete(`${mesh}\u0000${service}`);
   }
 }
-
-export const networking = (dp: Resource): JsonObject => (isObject(dp.spec['networking']) ? dp.spec['networking'] : {});
-
-export function inbounds(dp: Resource): JsonObject[] {
-  const n = networking(dp);
-  return (Array.isArray(n['inbound']) ? n['inbound'] : []).filter(isObject);
-}
-
-export function outbounds(dp: Resource): JsonObject[] {
-  const n = networking(dp);
-  return (Array.isArray(n['outbound']) ? n['outbound'] : []).filter(isObject);
-}
-
-export const dataplaneAddress = (dp: Resource): string => String(networking(dp)['address'] ?? '');

@@ -1,11 +1,12 @@
-import { PROTOCOL_TAG, SERVICE_TAG } from '../../resources/tags.ts';
+import type { InboundModel } from '../../resources/dataplane-model.ts';
 import type { JsonObject } from '../../resources/validation.ts';
 import { Names } from '../names.ts';
 import { TypeUrl } from '../protos.ts';
-import { makeResource, type XdsResource } from '../resource.ts';
-import { dataplaneAddress, inbounds, memo, type ProxyContext } from './context.ts';
+import type { ProxyContext } from './context.ts';
 import { hcmConfig, hcmFilter, http2UpstreamOptions, isHttp, isHttp2, singleClusterRoutes, socketAddress, statPrefix, tcpProxyFilter } from './filters.ts';
+import { draft, type Draft, type Part } from './part.ts';
 
+/** What an inbound's resources are built from (the part's cache key). */
 interface Inbound {
   readonly address: string;
   readonly port: number;
@@ -15,26 +16,10 @@ interface Inbound {
   readonly protocol: string;
 }
 
-function inboundsOf(ctx: ProxyContext): Inbound[] {
-  const dpAddress = dataplaneAddress(ctx.dataplane);
-  return inbounds(ctx.dataplane).map((i) => {
-    const tags = (i['tags'] ?? {}) as Record<string, string>;
-    const port = Number(i['port']);
-    return {
-      address: typeof i['address'] === 'string' && i['address'] !== '' ? i['address'] : dpAddress,
-      port,
-      servicePort: Number(i['servicePort'] || port),
-      serviceAddress: typeof i['serviceAddress'] === 'string' && i['serviceAddress'] !== '' ? i['serviceAddress'] : '127.0.0.1',
-      service: tags[SERVICE_TAG] ?? '',
-      protocol: tags[PROTOCOL_TAG] ?? 'tcp',
-    };
-  });
-}
-
 /** The cluster of the local application behind an inbound: `localhost:<servicePort>`. */
-function localCluster(i: Inbound): XdsResource {
+function localCluster(i: Inbound): Draft {
   const name = Names.localCluster(i.servicePort);
-  return makeResource(TypeUrl.Cluster, name, {
+  return draft(TypeUrl.Cluster, name, {
     name,
     type: 'STATIC',
     connect_timeout: { seconds: 10 },
@@ -47,7 +32,7 @@ function localCluster(i: Inbound): XdsResource {
 }
 
 /** `inbound:<ip>:<port>`: terminates traffic for the service and hands it to the local application. */
-function inboundListener(i: Inbound): XdsResource {
+function inboundListener(i: Inbound): Draft {
   const name = Names.inboundListener(i.address, i.port);
   const cluster = Names.localCluster(i.servicePort);
   const filter = isHttp(i.protocol)
@@ -59,7 +44,7 @@ function inboundListener(i: Inbound): XdsResource {
         }),
       )
     : tcpProxyFilter(statPrefix(cluster), cluster);
-  return makeResource(TypeUrl.Listener, name, {
+  return draft(TypeUrl.Listener, name, {
     name,
     address: socketAddress(i.address, i.port),
     traffic_direction: 'INBOUND',
@@ -70,36 +55,46 @@ function inboundListener(i: Inbound): XdsResource {
 /**
  * The listener an xDS-enabled gRPC server asks for (`kuma.io/grpc/inbound/<ip>:<port>`): the
  * inbound HCM with routes that do not forward (gRPC serves them itself). Offered for the
- * inbound's address and for 0.0.0.0, which a server bound to all interfaces asks for.
+ * inbound's address and for 0.0.0.0, which a server bound to all interfaces asks for. Named only.
  */
-function proxylessServerListener(i: Inbound, address: string): XdsResource {
+function proxylessServerListener(i: Inbound, address: string): Draft {
   const name = Names.proxylessServerListener(address, i.port);
   const routeConfig: JsonObject = {
     name: Names.inboundRoute(i.service),
     virtual_hosts: [{ name: i.service, domains: ['*'], routes: [{ match: { prefix: '' }, non_forwarding_action: {} }] }],
   };
-  return makeResource(TypeUrl.Listener, name, {
+  return draft(
+    TypeUrl.Listener,
     name,
-    address: socketAddress(address, i.port),
-    traffic_direction: 'INBOUND',
-    filter_chains: [{ filters: [hcmFilter(hcmConfig({ statPrefix: statPrefix(name), routeConfig }))] }],
-  });
+    {
+      name,
+      address: socketAddress(address, i.port),
+      traffic_direction: 'INBOUND',
+      filter_chains: [{ filters: [hcmFilter(hcmConfig({ statPrefix: statPrefix(name), routeConfig }))] }],
+    },
+    true,
+  );
 }
 
-export interface Generated {
-  /** Served to wildcard (Envoy) subscribers and by name. */
-  readonly resources: XdsResource[];
-  /** Served only when asked for by name (proxyless gRPC). */
-  readonly namedOnly: XdsResource[];
-}
-
-export function generateInbounds(ctx: ProxyContext): Generated {
-  const resources: XdsResource[] = [];
-  const namedOnly: XdsResource[] = [];
-  for (const i of inboundsOf(ctx)) {
+function inboundPart(model: InboundModel): Part {
+  const i: Inbound = {
+    address: model.address,
+    port: model.port,
+    servicePort: model.servicePort,
+    serviceAddress: model.serviceAddress,
+    service: model.service,
+    protocol: model.protocol,
+  };
+  return {
+    kind: 'inbound',
+    origin: { kind: 'inbound', inbound: model },
+    inputs: i,
     // Two inbounds may share a local cluster; if they disagree on it, buildSnapshot reports the collision.
-    resources.push(memo(ctx, 'in-lds', i, () => inboundListener(i)), memo(ctx, 'in-cds', i, () => localCluster(i)));
-    for (const address of new Set([i.address, '0.0.0.0'])) namedOnly.push(memo(ctx, 'in-grpc', [i, address], () => proxylessServerListener(i, address)));
-  }
-  return { resources, namedOnly };
+    build: () => [inboundListener(i), localCluster(i), ...[...new Set([i.address, '0.0.0.0'])].map((a) => proxylessServerListener(i, a))],
+  };
+}
+
+/** Per inbound: its listener, the local application's cluster and the proxyless gRPC server listeners. Ignored inbounds get nothing. */
+export function generateInbounds(ctx: ProxyContext): Part[] {
+  return ctx.model.inbounds.filter((i) => i.state !== 'Ignored').map(inboundPart);
 }

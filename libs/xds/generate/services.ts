@@ -3,17 +3,13 @@ import { ZONE_TAG } from '../../resources/tags.ts';
 import type { JsonObject } from '../../resources/validation.ts';
 import { Names } from '../names.ts';
 import { TypeUrl } from '../protos.ts';
-import { makeResource, type XdsResource } from '../resource.ts';
-import type { ProxyContext } from './context.ts';
-import { ADS_CONFIG_SOURCE, hcmConfig, http2UpstreamOptions, isHttp, isHttp2, singleClusterRoutes, socketAddress } from './filters.ts';
+import { ADS_CONFIG_SOURCE, hcmConfig, http2UpstreamOptions, isHttp2, singleClusterRoutes, socketAddress } from './filters.ts';
+import { draft, type Origin, type Part } from './part.ts';
 
 /**
- * Resources that depend only on a service of the mesh, and so are identical for every proxy
- * that uses it: built once per service revision and shared through ctx.shared.
+ * Parts that depend only on a service of the mesh (and, through plugins, on the policies that
+ * configure traffic to it), and so are identical for every proxy that uses it alike.
  */
-function cacheKey(ctx: Pick<ProxyContext, 'mesh'>, kind: string, svc: ServiceView): string {
-  return `${ctx.mesh}\u0000${kind}\u0000${svc.name}\u0000${svc.revision}`;
-}
 
 /** Endpoints grouped by `kuma.io/zone` locality. gRPC requires a locality with a positive weight. */
 function localityEndpoints(endpoints: readonly Endpoint[]): JsonObject[] {
@@ -31,45 +27,78 @@ function localityEndpoints(endpoints: readonly Endpoint[]): JsonObject[] {
   }));
 }
 
-export function serviceCluster(ctx: Pick<ProxyContext, 'mesh' | 'shared'>, svc: ServiceView): XdsResource {
-  return ctx.shared.get(cacheKey(ctx, 'cds', svc), () => {
-    const name = Names.outboundCluster(svc.name);
-    return makeResource(TypeUrl.Cluster, name, {
-      name,
-      type: 'EDS',
-      eds_cluster_config: { eds_config: ADS_CONFIG_SOURCE },
-      connect_timeout: { seconds: 5 },
-      lb_policy: 'ROUND_ROBIN',
-      ...(isHttp2(svc.protocol) ? { typed_extension_protocol_options: http2UpstreamOptions() } : {}),
-    });
-  });
+const outbound = (svc: ServiceView): Origin => ({ kind: 'outbound', service: svc.name, protocol: svc.protocol });
+
+/** The service's EDS cluster. */
+export function clusterPart(svc: ServiceView): Part {
+  return {
+    kind: 'cds',
+    origin: outbound(svc),
+    inputs: [svc.name, svc.protocol],
+    build: () => {
+      const name = Names.outboundCluster(svc.name);
+      return [
+        draft(
+          TypeUrl.Cluster,
+          name,
+          {
+            name,
+            type: 'EDS',
+            eds_cluster_config: { eds_config: ADS_CONFIG_SOURCE },
+            connect_timeout: { seconds: 5 },
+            lb_policy: 'ROUND_ROBIN',
+            ...(isHttp2(svc.protocol) ? { typed_extension_protocol_options: http2UpstreamOptions() } : {}),
+          },
+        ),
+      ];
+    },
+  };
 }
 
-/** The service's ClusterLoadAssignment: the same for every proxy of the mesh (it needs no proxy). */
-export function serviceLoadAssignment(ctx: Pick<ProxyContext, 'mesh' | 'shared'>, svc: ServiceView): XdsResource {
-  return ctx.shared.get(cacheKey(ctx, 'eds', svc), () => {
-    const name = Names.outboundCluster(svc.name);
-    return makeResource(TypeUrl.ClusterLoadAssignment, name, { cluster_name: name, endpoints: localityEndpoints(svc.endpoints) });
-  });
+/**
+ * The service's ClusterLoadAssignment, served by reference: it changes with the endpoints
+ * while its consumers' other resources do not.
+ */
+export function loadAssignmentPart(mesh: string, svc: ServiceView): Part {
+  return {
+    kind: 'eds',
+    origin: outbound(svc),
+    // The revision changes with the endpoints; the mesh keeps equal revisions of two meshes apart.
+    inputs: [mesh, svc.name, svc.revision],
+    build: () => {
+      const name = Names.outboundCluster(svc.name);
+      return [draft(TypeUrl.ClusterLoadAssignment, name, { cluster_name: name, endpoints: localityEndpoints(svc.endpoints) })];
+    },
+    slot: { service: svc.name, of: (next) => loadAssignmentPart(mesh, next) },
+  };
 }
 
-export function serviceRoute(ctx: ProxyContext, svc: ServiceView): XdsResource {
-  return ctx.shared.get(cacheKey(ctx, 'rds', svc), () => {
-    const name = Names.outboundRoute(svc.name);
-    return makeResource(TypeUrl.RouteConfiguration, name, singleClusterRoutes(name, svc.name, Names.outboundCluster(svc.name)));
-  });
+/** `outbound:<service>`: the route configuration an HTTP outbound listener asks for over RDS. */
+export function routePart(svc: ServiceView): Part {
+  return {
+    kind: 'rds',
+    origin: outbound(svc),
+    inputs: [svc.name],
+    build: () => {
+      const name = Names.outboundRoute(svc.name);
+      return [draft(TypeUrl.RouteConfiguration, name, singleClusterRoutes(name, svc.name, Names.outboundCluster(svc.name)))];
+    },
+  };
 }
 
-/** Proxyless gRPC client: a Listener named after the service, with an api_listener HCM routing to its cluster. */
-export function proxylessClientListener(ctx: Pick<ProxyContext, 'mesh' | 'shared'>, svc: ServiceView): XdsResource {
-  return ctx.shared.get(cacheKey(ctx, 'lds-api', svc), () => {
-    const name = Names.proxylessClientListener(svc.name);
-    const routeConfig: JsonObject = {
-      name: Names.outboundRoute(svc.name),
-      virtual_hosts: [{ name: svc.name, domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: Names.outboundCluster(svc.name) } }] }],
-    };
-    return makeResource(TypeUrl.Listener, name, { name, api_listener: { api_listener: hcmConfig({ statPrefix: svc.name, routeConfig }) } });
-  });
+/** Proxyless gRPC client: a Listener named after the service, with an api_listener HCM routing to its cluster. Named only. */
+export function proxylessClientListenerPart(svc: ServiceView): Part {
+  return {
+    kind: 'lds-api',
+    origin: outbound(svc),
+    inputs: [svc.name],
+    build: () => {
+      const name = Names.proxylessClientListener(svc.name);
+      const routeConfig: JsonObject = {
+        name: Names.outboundRoute(svc.name),
+        virtual_hosts: [{ name: svc.name, domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: Names.outboundCluster(svc.name) } }] }],
+      };
+      return [draft(TypeUrl.Listener, name, { name, api_listener: { api_listener: hcmConfig({ statPrefix: svc.name, routeConfig }) } }, true)];
+    },
+  };
 }
-
-export { isHttp };

@@ -1,16 +1,14 @@
-import { isObject } from '../../resources/validation.ts';
 import { Names } from '../names.ts';
 import { TypeUrl } from '../protos.ts';
-import { makeResource, type XdsResource } from '../resource.ts';
-import { networking, type ProxyContext } from './context.ts';
+import type { ProxyContext } from './context.ts';
 import { ORIGINAL_DST_TYPE, socketAddress, tcpProxyFilter } from './filters.ts';
-import type { Generated } from './inbound.ts';
+import { draft, type Draft, type Part } from './part.ts';
 
-const passthroughCluster = (name: string): XdsResource =>
-  makeResource(TypeUrl.Cluster, name, { name, type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: { seconds: 10 } });
+const passthroughCluster = (name: string): Draft =>
+  draft(TypeUrl.Cluster, name, { name, type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: { seconds: 10 } });
 
-const virtualListener = (name: string, port: number, direction: 'INBOUND' | 'OUTBOUND'): XdsResource =>
-  makeResource(TypeUrl.Listener, name, {
+const virtualListener = (name: string, port: number, direction: 'INBOUND' | 'OUTBOUND'): Draft =>
+  draft(TypeUrl.Listener, name, {
     name,
     address: socketAddress('0.0.0.0', port),
     traffic_direction: direction,
@@ -23,18 +21,21 @@ const virtualListener = (name: string, port: number, direction: 'INBOUND' | 'OUT
  * With `transparentProxying`, iptables redirects traffic to the virtual listeners, which hand
  * connections to the listener of their original destination or pass them through.
  */
-export function generateTransparentProxy(ctx: ProxyContext): Generated {
-  const tp = networking(ctx.dataplane)['transparentProxying'];
-  if (!isObject(tp)) return { resources: [], namedOnly: [] };
-  const outPort = Number(tp['redirectPortOutbound'] || 15001);
-  const inPort = Number(tp['redirectPortInbound'] || 15006);
-  return {
-    resources: [
-      virtualListener(Names.outboundPassthrough, outPort, 'OUTBOUND'),
-      passthroughCluster(Names.outboundPassthrough),
-      virtualListener(Names.inboundPassthrough, inPort, 'INBOUND'),
-      passthroughCluster(Names.inboundPassthrough),
-    ],
-    namedOnly: [],
-  };
+export function generateTransparentProxy(ctx: ProxyContext): Part[] {
+  const tp = ctx.model.transparentProxying;
+  if (!tp) return [];
+  const inputs = [tp.redirectPortOutbound, tp.redirectPortInbound];
+  return [
+    {
+      kind: 'tp',
+      origin: { kind: 'proxy', aspect: 'transparent' },
+      inputs,
+      build: () => [
+        virtualListener(Names.outboundPassthrough, tp.redirectPortOutbound, 'OUTBOUND'),
+        passthroughCluster(Names.outboundPassthrough),
+        virtualListener(Names.inboundPassthrough, tp.redirectPortInbound, 'INBOUND'),
+        passthroughCluster(Names.inboundPassthrough),
+      ],
+    },
+  ];
 }
