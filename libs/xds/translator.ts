@@ -7,7 +7,7 @@ import { MapSharedCache, type ProxyContext, type SharedCache } from './generate/
 import { generateInbounds } from './generate/inbound.ts';
 import { generateOutbounds } from './generate/outbound.ts';
 import type { Part } from './generate/part.ts';
-import type { PluginContext, TranslationPlugin } from './generate/plugin.ts';
+import { NO_POLICIES, type PluginContext, type ProxyPolicies, type TranslationPlugin } from './generate/plugin.ts';
 import { generateTransparentProxy } from './generate/transparent.ts';
 import { makeResource, type XdsResource } from './resource.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
@@ -45,11 +45,11 @@ export class Translator {
     this.plugins = [...plugins].sort((a, b) => a.order - b.order);
   }
 
-  /** One proxy's snapshot. Throws ResourceCollisionError when two parts name a resource alike. */
-  translate(mesh: string, dataplane: Resource, view: MeshState): Snapshot {
+  /** One proxy's snapshot, with the policies that apply to it. Throws ResourceCollisionError when two parts name a resource alike. */
+  translate(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies = NO_POLICIES): Snapshot {
     const model = dataplaneModel(dataplane);
     const ctx: ProxyContext = { mesh, dataplane, model, view };
-    const pctx: PluginContext = { mesh, dataplane: model, view };
+    const pctx: PluginContext = { mesh, dataplane: model, view, policies };
     const resources: XdsResource[] = [];
     const namedOnly: XdsResource[] = [];
     for (const configurer of this.configurers) {

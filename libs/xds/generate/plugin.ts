@@ -1,12 +1,36 @@
-import type { DataplaneModel } from '../../resources/dataplane-model.ts';
+import type { DataplaneModel, InboundModel } from '../../resources/dataplane-model.ts';
 import type { MeshState } from '../../mesh-view/mesh-view.ts';
 import type { Draft, Part } from './part.ts';
+
+/**
+ * The policy configuration that applies to one proxy, as Kuma's rules compute it (matching,
+ * sorting and merging happen in libs/policies; this is all a plugin needs to see). Every answer
+ * is a policy's merged `default` configuration (a plain JSON object in Kuma's field names), or
+ * `undefined` when no policy of that type applies.
+ */
+export interface ProxyPolicies {
+  /** Kuma's outbound ("to") rules: the configuration of traffic from this proxy to `service`. */
+  toService(type: string, service: string): unknown;
+  /**
+   * The configuration of a `to[]` item whose targetRef is a MeshHTTPRoute named `route`
+   * (per-route timeouts and retries), for traffic to `service`.
+   */
+  toRoute?(type: string, service: string, route: string): unknown;
+  /** Kuma's inbound ("from"/"rules") rules: the catch-all configuration of traffic arriving at `inbound`. */
+  fromInbound(type: string, inbound: InboundModel): unknown;
+  /** Single-item policies (MeshTrace, MeshMetric, MeshProxyPatch, MeshPassthrough): the proxy's configuration. */
+  proxy(type: string): unknown;
+}
+
+/** No policy applies (a mesh without policies, a proxy nothing selects). */
+export const NO_POLICIES: ProxyPolicies = { toService: () => undefined, fromInbound: () => undefined, proxy: () => undefined };
 
 /** What a plugin may read to decide a proxy's configuration (never the drafts of other proxies). */
 export interface PluginContext {
   readonly mesh: string;
   readonly dataplane: DataplaneModel;
   readonly view: MeshState;
+  readonly policies: ProxyPolicies;
 }
 
 /**
