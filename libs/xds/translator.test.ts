@@ -1,15 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { MeshViews } from '../mesh-view/mesh-view.ts';
 import { defaultRegistry } from '../resources/builtin.ts';
 import type { Resource } from '../resources/resource.ts';
 import { decodeResource } from '../resources/wire.ts';
-import { expectGolden } from '../testkit/golden.ts';
-import { TYPE_ORDER } from './protos.ts';
-import { decodeToObject, strictDiff } from './resource.ts';
+import { translationCases } from '../testkit/translation-cases.ts';
+import { strictDiff } from './resource.ts';
 import { ResourceCollisionError } from './snapshot.ts';
 import { MapSharedCache } from './generate/context.ts';
 import type { TranslationPlugin } from './generate/plugin.ts';
@@ -37,24 +36,7 @@ function load(file: string): { proxy: string; mesh: string; views: MeshViews; by
 }
 
 describe('translator golden files', () => {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.input.yaml'))) {
-    const name = file.replace('.input.yaml', '');
-    it(name, () => {
-      const { proxy, mesh, views, byName } = load(file);
-      const snapshot = translateDataplane(mesh, byName.get(proxy)!, views.get(mesh)!);
-      const out: Record<string, unknown> = {};
-      for (const [section, maps] of [['resources', snapshot.resources], ['namedOnly', snapshot.namedOnly]] as const) {
-        for (const typeUrl of TYPE_ORDER) {
-          const byName = maps.get(typeUrl);
-          if (!byName || byName.size === 0) continue;
-          const sorted = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-          for (const r of sorted) expect(strictDiff(typeUrl, r.body as Record<string, unknown>), `${r.name} is not valid for Envoy`).toEqual([]);
-          out[`${section} ${typeUrl}`] = Object.fromEntries(sorted.map((r) => [r.name, decodeToObject(typeUrl, r.bytes)]));
-        }
-      }
-      expectGolden(join(dir, `${name}.golden.yaml`), stringify(out, { lineWidth: 0 }));
-    });
-  }
+  for (const [name, run] of translationCases(dir)) it(name, run);
 });
 
 describe('translator', () => {
