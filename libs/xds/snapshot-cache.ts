@@ -153,7 +153,7 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
   private index(proxyKey: string, before: Snapshot | undefined, after: Snapshot | undefined): void {
     const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
     const now = new Set(slotsOf(after));
-    const then = new Set(slotsOf(before));
+    const then = before ? new Set(slotsOf(before)) : EMPTY;
     for (const slot of then) {
       if (now.has(slot)) continue;
       const set = this.holders.get(holderKey(mesh, slot));
@@ -169,6 +169,7 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
   }
 }
 
+const EMPTY: ReadonlySet<string> = new Set();
 const holderKey = (mesh: string, slot: string) => `${mesh}\u0000${slot}`;
 
 /** The slots of the by-reference resources a snapshot holds (only load assignments are). */

@@ -54,8 +54,8 @@ export class Translator {
     const namedOnly: XdsResource[] = [];
     for (const configurer of this.configurers) {
       for (const part of configurer(ctx)) {
-        const built = this.build(mesh, part, this.plugins.map((p) => p.configure(part, pctx)));
-        built.resources.forEach((r, i) => (built.namedOnly[i] ? namedOnly : resources).push(r));
+        const built = this.build(mesh, part, this.plugins.length === 0 ? NONE : this.plugins.map((p) => p.configure(part, pctx)));
+        for (let i = 0; i < built.resources.length; i++) (built.namedOnly[i] ? namedOnly : resources).push(built.resources[i]!);
       }
     }
     return buildSnapshot(resources, namedOnly);
@@ -67,18 +67,20 @@ export class Translator {
    * carry only what holds for every consumer (nothing, until mesh-wide rules exist).
    */
   translateParts(mesh: string, parts: readonly Part[]): Snapshot {
-    return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, this.plugins.map(() => undefined)).resources));
+    const confs = this.plugins.length === 0 ? NONE : this.plugins.map(() => undefined);
+    return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, confs).resources));
   }
 
   private build(mesh: string, part: Part, confs: readonly unknown[]): Built {
-    const key = `${part.kind}\u0000${JSON.stringify(part.inputs)}\u0000${JSON.stringify(confs)}`;
-    const built = this.shared.get(key, () => this.encode(part, confs));
-    if (part.slot) {
-      const shareKey = built.resources[0]!.shareKey!;
+    const key = `${part.kind}\u0000${JSON.stringify(part.inputs)}\u0000${confs.length === 0 ? '' : JSON.stringify(confs)}`;
+    return this.shared.get(key, () => {
+      const built = this.encode(part, confs);
+      // Registered when built, once per distinct configuration and revision: a slot's builder
+      // depends only on the configuration (its shareKey), so any of them rebuilds it alike.
       const slot = part.slot;
-      this.shared.setSlot(mesh, slot.service, shareKey, (svc) => this.build(mesh, slot.of(svc), confs).resources[0]!);
-    }
-    return built;
+      if (slot) this.shared.setSlot(mesh, slot.service, built.resources[0]!.shareKey!, (svc) => this.build(mesh, slot.of(svc), confs).resources[0]!);
+      return built;
+    });
   }
 
   private encode(part: Part, confs: readonly unknown[]): Built {
@@ -99,6 +101,7 @@ export class Translator {
 }
 
 
+const NONE: readonly unknown[] = [];
 const digest = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('base64url').slice(0, 22);
 
 /**

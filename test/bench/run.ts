@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   secrets: () => import('./secrets.ts'),
   wire: () => import('./wire.ts'),
   decode: () => import('./decode.ts'),
+  translate: () => import('./translate.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
