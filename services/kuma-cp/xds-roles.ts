@@ -25,6 +25,7 @@ import { SnapshotGenerator } from '../projector/generator.ts';
 import { Membership } from '../projector/membership.ts';
 import { ManifestPublisher } from '../projector/publisher.ts';
 import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
+import { ByNameBudget } from '../xds-gateway/by-name-budget.ts';
 import { startGateway } from '../xds-gateway/gateway.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
 import { OrphanedRegistrations } from '../xds-gateway/orphans.ts';
@@ -300,6 +301,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         onDisconnect: (proxy) => registrations.onDisconnect(proxy),
         registry: ctx.registry,
         dataplane: storedDataplane,
+        byName: new ByNameBudget({ perStream: config.dpServer.maxByNameServicesPerStream, perGateway: config.dpServer.maxByNameServicesPerGateway }),
       },
       {
         tlsPort: config.dpServer.port,
