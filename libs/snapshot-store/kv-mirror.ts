@@ -7,13 +7,16 @@ export interface KvMirror {
 }
 
 /**
- * Hands every current entry of `kv`, then every change, to `apply` (deletes included: check
- * `operation`). Resolves once the current entries are applied, or after `readyMs` at most, so a
- * slow bucket delays a start-up by a bounded time. A failure of the watch (or of `apply`) ends
- * the copy, which then stays as it was: `onFailure` is told, so the owner can log it.
+ * Hands every current entry of `kv` (or of the keys `key` matches), then every change, to
+ * `apply` (deletes included: check `operation`). Resolves once the current entries are applied,
+ * or after `readyMs` at most, so a slow bucket delays a start-up by a bounded time (with a
+ * `key` filter that matches nothing yet, it always waits `readyMs`: pass 0 if nothing needs the
+ * copy complete at once). A failure of the watch (or of `apply`) ends the copy, which then stays
+ * as it was: `onFailure` is told, so the owner can log it.
  */
-export async function mirrorKv(kv: KV, apply: (e: KvEntry) => void, onFailure: (err: Error) => void, readyMs = 5000): Promise<KvMirror> {
-  const iter = await kv.watch({ key: '>' });
+export async function mirrorKv(kv: KV, apply: (e: KvEntry) => void, onFailure: (err: Error) => void, opts: { key?: string; readyMs?: number } = {}): Promise<KvMirror> {
+  const readyMs = opts.readyMs ?? 5000;
+  const iter = await kv.watch({ key: opts.key ?? '>' });
   let loaded!: () => void;
   const ready = new Promise<void>((r) => (loaded = r));
   const done = (async () => {
