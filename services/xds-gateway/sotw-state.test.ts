@@ -148,6 +148,25 @@ describe('SotW per-type state', () => {
     expect(new SotwTypeState(TypeUrl.ClusterLoadAssignment).updated({ version: '', resources: [cla('x', 1)] })).toEqual([]);
   });
 
+  it('tells updates of a wildcard CDS from the snapshot maps it was sent, and of a named one from what it carried', () => {
+    const wild = new SotwTypeState(TypeUrl.Cluster);
+    wild.request('wildcard');
+    const [x, y] = [cluster('x', 1), cluster('y', 1)];
+    push(wild, [x, y], '1');
+    wild.ack();
+    const next = wild.plan([cluster('x', 2), y])!;
+    expect(wild.updated(next)).toEqual(['x']);
+    const named = new SotwTypeState(TypeUrl.Cluster);
+    named.request(new Set(['x']));
+    // The snapshot has y too, but the response carried x only.
+    const r = named.plan([x])!;
+    named.sent(r, '1', asMap([x, y]));
+    named.ack();
+    expect(named.updated({ version: 'v', resources: [cluster('x', 3)] })).toEqual(['x']);
+    named.request(new Set(['x', 'y']));
+    expect(named.updated({ version: 'v', resources: [x, cluster('y', 3)] })).toEqual([]);
+  });
+
   it('sends the load assignments of updated clusters again although they did not change, with whatever else changed', () => {
     const s = new SotwTypeState(TypeUrl.ClusterLoadAssignment);
     s.request(new Set(['x', 'y', 'z']));

@@ -2,7 +2,11 @@ import { TypeUrl } from '../../libs/xds/protos.ts';
 import type { XdsResource } from '../../libs/xds/resource.ts';
 import { versionOf } from '../../libs/xds/snapshot.ts';
 import { Held } from './held.ts';
-import { updatedNames } from './warming.ts';
+import { updatedNames, WARMED_BY } from './warming.ts';
+
+/** What a full-state response carried: the snapshot's map of the type (wildcard), or the resources. */
+type SentSet = ReadonlyMap<string, XdsResource> | readonly XdsResource[];
+const resourcesOf = (s: SentSet): Iterable<XdsResource> => (s instanceof Map ? s.values() : (s as readonly XdsResource[]));
 
 /**
  * Types whose state-of-the-world responses must carry every requested resource: a Listener or
@@ -41,9 +45,13 @@ export class SotwTypeState {
   private nacked: Map<string, string> | undefined;
   /** EDS/RDS: some held resources must be sent again although unchanged (see `rewarm`). */
   private forced = false;
-  /** LDS/CDS: what the latest response carried, and what the latest acknowledged one did (to tell updates, see `updated`). */
-  private lastResources: readonly XdsResource[] | undefined;
-  private ackedResources: readonly XdsResource[] | undefined;
+  /**
+   * CDS: what the latest response carried, and what the latest acknowledged one did (to tell
+   * updates, see `updated`). A wildcard response is the snapshot's own map, shared by every
+   * stream, so Envoy's streams keep no copy.
+   */
+  private lastResources: SentSet | undefined;
+  private ackedResources: SentSet | undefined;
 
   constructor(readonly typeUrl: string) {
     this.held = FULL_STATE_TYPES.has(typeUrl) ? undefined : new Held();
@@ -96,7 +104,7 @@ export class SotwTypeState {
     this.lastSentVersion = response.version;
     this.lastNonce = nonce;
     if (!this.held) {
-      this.lastResources = response.resources;
+      if (WARMED_BY.has(this.typeUrl)) this.lastResources = this.names === 'wildcard' && current ? current : response.resources;
       return;
     }
     this.lastChanges = response.resources.length > 0 ? new Map(response.resources.map((r) => [r.name, r.hash])) : undefined;
@@ -132,12 +140,13 @@ export class SotwTypeState {
   }
 
   /**
-   * LDS/CDS: the names a response about to go out updates (their content differs from the
+   * CDS: the names a response about to go out updates (their content differs from the
    * latest response's or the latest acknowledged one's; new names are not updates). Call before `sent`.
    */
   updated(response: SotwResponse): string[] {
     if (this.held || this.lastResources === undefined) return [];
-    return updatedNames(response.resources, this.lastResources, this.ackedResources === this.lastResources ? undefined : this.ackedResources);
+    const acked = this.ackedResources === this.lastResources ? undefined : this.ackedResources;
+    return updatedNames(response.resources, resourcesOf(this.lastResources), acked && resourcesOf(acked));
   }
 
   /**
