@@ -6,8 +6,6 @@ export interface ByNameLimits {
   readonly perGateway: number;
 }
 
-export const DEFAULT_BY_NAME_LIMITS: ByNameLimits = { perStream: 256, perGateway: 10_000 };
-
 /**
  * The services a gateway follows by name, held by the streams that ask for them: a service
  * counts once however many streams ask (they share one watch), and a stream can take a hold on
@@ -18,7 +16,8 @@ export const DEFAULT_BY_NAME_LIMITS: ByNameLimits = { perStream: 256, perGateway
 export class ByNameBudget {
   private readonly holds = new Map<string, number>();
 
-  constructor(readonly limits: ByNameLimits = DEFAULT_BY_NAME_LIMITS) {}
+  /** `limits` come from dpServer.maxByNameServicesPerStream / PerGateway (defaults 256 and 10,000). */
+  constructor(readonly limits: ByNameLimits) {}
 
   /** Distinct services followed. */
   get size(): number {

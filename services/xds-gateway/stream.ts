@@ -8,7 +8,7 @@ import { isServiceListenerName } from '../../libs/xds/generate/by-name.ts';
 import type { Node } from '../../libs/xds/ads-codec.ts';
 import type { XdsMetrics } from './metrics.ts';
 import { InvalidNodeIdError, parseNodeId, proxyKey, type ProxyId } from './proxy-id.ts';
-import { ByNameBudget } from './by-name-budget.ts';
+import type { ByNameBudget } from './by-name-budget.ts';
 import { Subscription, type StreamStatusRegistry } from './status.ts';
 
 export const KNOWN_TYPES: ReadonlySet<string> = new Set(TYPE_ORDER);
@@ -45,8 +45,8 @@ export interface StreamDeps {
   readonly firstRequestTimeoutMs?: number;
   /** A stream of the connection of `peer` (`address:port`) authenticated. */
   onAuthenticated?(peer: string): void;
-  /** The gateway's bounds on services followed by name, shared by its streams (DEFAULT_BY_NAME_LIMITS when absent, per stream only). */
-  readonly byName?: ByNameBudget;
+  /** The gateway's bounds on services followed by name: one budget shared by all its streams. */
+  readonly byName: ByNameBudget;
 }
 
 type Call = ServerDuplexStream<unknown, Buffer>;
@@ -74,15 +74,6 @@ function scheduleDrain(): void {
   if (drainScheduled) return;
   drainScheduled = true;
   setImmediate(drainPending);
-}
-
-/** Streams whose deps bring no budget share this one, with the default bounds. */
-const defaultBudgets = new WeakMap<StreamDeps, ByNameBudget>();
-function budgetOf(deps: StreamDeps): ByNameBudget {
-  if (deps.byName) return deps.byName;
-  let b = defaultBudgets.get(deps);
-  if (!b) defaultBudgets.set(deps, (b = new ByNameBudget()));
-  return b;
 }
 
 /** A service a proxyless client asked for by name, and what it is served (once known). */
@@ -229,7 +220,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   protected listenersRequested(names: ReadonlySet<string> | 'wildcard'): void {
     const source = this.deps.source;
     if (!source.watchService || !this.proxy || this.closed) return;
-    const budget = budgetOf(this.deps);
+    const budget = this.deps.byName;
     const { perStream } = budget.limits;
     const wanted: string[] = [];
     let overStream = 0;
@@ -279,7 +270,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   private unwatchByName(mesh: string, n: string, e: ByName): void {
     e.unwatch();
     if (!e.loaded) this.loadingByName--;
-    budgetOf(this.deps).release(mesh, n);
+    this.deps.byName.release(mesh, n);
   }
 
   /** Names a request asked for that are not served (a bound was reached): counted, and a warning once per stream. */
@@ -289,7 +280,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     if (overGateway > 0) this.deps.metrics.byNameRefused.inc({ limit: 'gateway' }, overGateway);
     if (this.warnedByName) return;
     this.warnedByName = true;
-    const { limits, size } = budgetOf(this.deps);
+    const { limits, size } = this.deps.byName;
     this.log.warn(
       { proxy: this.proxy && proxyKey(this.proxy), refused: overStream + overGateway, perStream: limits.perStream, perGateway: limits.perGateway, followedByGateway: size, limit: overStream > 0 ? 'stream' : 'gateway' },
       'too many services asked for by name: the rest are not served (this stream is warned about once)',
