@@ -47,6 +47,10 @@ export interface KumaCpConfig {
     readonly authenticationTimeout: string;
     /** Connections to the TLS port from one address that may be unauthenticated at once (more are refused). */
     readonly maxUnauthenticatedConnectionsPerSource: number;
+    /** Distinct services one ADS stream may ask for by name (proxyless `xds:///<service>`); names beyond are not served. */
+    readonly maxByNameServicesPerStream: number;
+    /** Distinct services a gateway follows by name for all its streams; a name beyond is not served. */
+    readonly maxByNameServicesPerGateway: number;
   };
   readonly diagnostics: { readonly serverPort: number; readonly interface: string };
   readonly store: {
@@ -130,6 +134,8 @@ export function defaultConfig(): KumaCpConfig {
       readHeaderTimeout: '5s',
       authenticationTimeout: '15s',
       maxUnauthenticatedConnectionsPerSource: 32,
+      maxByNameServicesPerStream: 256,
+      maxByNameServicesPerGateway: 10_000,
     },
     diagnostics: { serverPort: 5680, interface: '127.0.0.1' },
     store: {
@@ -168,6 +174,8 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_DP_SERVER_READ_HEADER_TIMEOUT: 'dpServer.readHeaderTimeout',
   KUMA_DP_SERVER_AUTHENTICATION_TIMEOUT: 'dpServer.authenticationTimeout',
   KUMA_DP_SERVER_MAX_UNAUTHENTICATED_CONNECTIONS_PER_SOURCE: 'dpServer.maxUnauthenticatedConnectionsPerSource',
+  KUMA_DP_SERVER_MAX_BY_NAME_SERVICES_PER_STREAM: 'dpServer.maxByNameServicesPerStream',
+  KUMA_DP_SERVER_MAX_BY_NAME_SERVICES_PER_GATEWAY: 'dpServer.maxByNameServicesPerGateway',
   KUMA_DIAGNOSTICS_SERVER_PORT: 'diagnostics.serverPort',
   KUMA_DIAGNOSTICS_SERVER_INTERFACE: 'diagnostics.interface',
   KUMA_STORE_TYPE: 'store.type',
@@ -286,8 +294,9 @@ function validate(c: KumaCpConfig): void {
     const v = path === 'dpServer.readHeaderTimeout' ? c.dpServer.readHeaderTimeout : c.dpServer.authenticationTimeout;
     if (parseDuration(v) <= 0) throw new ConfigError(`${path}: must be more than 0s, got ${JSON.stringify(v)}`);
   }
-  if (c.dpServer.maxUnauthenticatedConnectionsPerSource < 1) {
-    throw new ConfigError('dpServer.maxUnauthenticatedConnectionsPerSource: must be at least 1');
+  for (const key of ['maxUnauthenticatedConnectionsPerSource', 'maxByNameServicesPerStream', 'maxByNameServicesPerGateway'] as const) {
+    const v = c.dpServer[key];
+    if (!Number.isInteger(v) || v < 1) throw new ConfigError(`dpServer.${key}: must be a whole number of at least 1, got ${JSON.stringify(v)}`);
   }
   if (!isLogLevel(c.logLevel)) throw new ConfigError(`logLevel: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(c.logLevel)}`);
   if (!isLogFormat(c.logFormat)) throw new ConfigError(`logFormat: must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(c.logFormat)}`);

@@ -148,6 +148,13 @@ export class ManifestStore {
     return `_want.${serviceKey.slice('_svc.'.length)}.${b64(gateway)}`;
   }
 
+  /** The service key and the gateway of a demand key, or undefined if `key` is not one. */
+  parseDemandKey(key: string): { readonly serviceKey: string; readonly gateway: string } | undefined {
+    const [prefix, mesh, service, gateway, extra] = key.split('.');
+    if (prefix !== '_want' || mesh === undefined || service === undefined || gateway === undefined || extra !== undefined) return undefined;
+    return { serviceKey: `_svc.${mesh}.${service}`, gateway: unb64(gateway) };
+  }
+
   async demand(serviceKey: string, gateway: string): Promise<void> {
     await this.kv.put(this.demandKey(serviceKey, gateway), '1');
   }

@@ -150,6 +150,20 @@ export class NatsSnapshotSource implements SnapshotSource {
     };
   }
 
+  /** Whether some stream of this gateway follows the service of `serviceKey` (so its demand must stay). */
+  demands(serviceKey: string): boolean {
+    return this.entries.get(serviceKey)?.announceAbsent === true;
+  }
+
+  /**
+   * This gateway's demand for a service it still follows disappeared (a sweep that thought this
+   * gateway dead, or a restart under the same id racing its own cleanup): writes it again.
+   */
+  reassert(serviceKey: string): void {
+    if (this.closed || !this.demands(serviceKey)) return;
+    this.manifests.demand(serviceKey, this.demandAs).catch((err) => this.failed(serviceKey, err));
+  }
+
   /** Reads the stored manifest (after subscribing, and after a reconnect that may have lost messages). */
   private refresh(proxyKey: string, entry: Entry): void {
     this.enqueue(proxyKey, entry, async () => {
@@ -380,7 +394,11 @@ export class NatsSnapshotSource implements SnapshotSource {
             .then((v) => v && this.update(p, v))
             .catch((err) => this.failed(`${p.mesh}/${p.slot}`, err));
         }
-        for (const [key, entry] of this.entries) this.refresh(key, entry);
+        for (const [key, entry] of this.entries) {
+          // A gateway gone from NATS long enough may have had its demands swept as a dead one's.
+          if (entry.announceAbsent) this.reassert(key);
+          this.refresh(key, entry);
+        }
       }
     }
   }

@@ -62,12 +62,15 @@ export class RegistrationBoard {
 
   /** Keeps a local copy of every record. Resolves once the current ones are loaded (or after 5 s). */
   async startMirror(): Promise<void> {
-    this.mirror = await mirrorKv(this.kv, (e) => {
-      const v = e.operation === 'PUT' ? parse(e.string()) : undefined;
-      if (v) this.mirror_.set(e.key, { gateway: v.gateway, revision: e.revision });
-      else this.mirror_.delete(e.key);
-    });
-    this.mirror.done.catch((err: Error) => this.logger.warn({ component: 'dp-lifecycle', err: err.message }, 'stopped mirroring dataplane registrations'));
+    this.mirror = await mirrorKv(
+      this.kv,
+      (e) => {
+        const v = e.operation === 'PUT' ? parse(e.string()) : undefined;
+        if (v) this.mirror_.set(e.key, { gateway: v.gateway, revision: e.revision });
+        else this.mirror_.delete(e.key);
+      },
+      (err) => this.logger.warn({ component: 'dp-lifecycle', err: err.message }, 'stopped mirroring dataplane registrations'),
+    );
   }
 
   /** Every record, as mirrored. */

@@ -24,7 +24,7 @@ const port = (s: Snapshot | undefined): number | undefined => {
 };
 
 describe('NatsSnapshotSource.watchService', () => {
-  it('answers an absent service at once, then serves it when published, follows its endpoints, and keeps meshes apart', async () => {
+  it('tells the watchers of a service nothing publishes that it is absent once the demand grace has passed, then serves it when published, follows its endpoints, and keeps meshes apart', async () => {
     const id = randomUUID().slice(0, 8);
     const content = await ContentStore.open(nats.nc, `C_${id}`);
     const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content);

@@ -104,11 +104,15 @@ export class StatusBoard {
 
   /** API side: keeps a local copy of every proxy's status. Resolves once the current values are loaded. */
   async startMirror(): Promise<void> {
-    this.mirror = await mirrorKv(this.kv, (e) => {
-      // A copy: the value is a view into the connection's read buffer, which a kept view would hold.
-      if (e.operation === 'PUT' && e.value.length > 0) this.mirror_.set(e.key, e.value.slice());
-      else this.mirror_.delete(e.key);
-    });
+    this.mirror = await mirrorKv(
+      this.kv,
+      (e) => {
+        // A copy: the value is a view into the connection's read buffer, which a kept view would hold.
+        if (e.operation === 'PUT' && e.value.length > 0) this.mirror_.set(e.key, e.value.slice());
+        else this.mirror_.delete(e.key);
+      },
+      (err) => this.logger.warn({ component: 'api-server', err: err.message }, 'stopped mirroring proxy status; inspect shows what it had mirrored until then'),
+    );
   }
 
   get(proxyKey: string): Record<string, unknown> | undefined {

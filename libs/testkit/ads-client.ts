@@ -42,8 +42,8 @@ export function adsChannel(target: string, ca?: string): grpc.Client {
 export class FakeEnvoy {
   readonly resources = new Map<string, Map<string, HeldResource>>();
   readonly versions = new Map<string, string>();
-  /** Every response applied: what changed, what was removed, and how many resources it carried. */
-  readonly responses: { typeUrl: string; changed: string[]; removed: string[]; at: number; carried: number }[] = [];
+  /** Every response applied: what changed, what was removed, how many resources it carried and their names (changed or not). */
+  readonly responses: { typeUrl: string; changed: string[]; removed: string[]; at: number; carried: number; names: string[] }[] = [];
   nacks = 0;
   error: grpc.ServiceError | undefined;
   private readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
@@ -118,6 +118,7 @@ export class FakeEnvoy {
     const before = this.resources.get(typeUrl) ?? new Map<string, HeldResource>();
     const after = new Map(before);
     const changed: string[] = [];
+    const carried: string[] = [];
     let removed: string[] = [];
     if (this.opts.mode === 'sotw') {
       const version = String(m['version_info']);
@@ -127,6 +128,7 @@ export class FakeEnvoy {
       else for (const n of [...after.keys()]) if (!this.subscribed.get(typeUrl)?.has(n)) after.delete(n);
       for (const any of m['resources'] as { type_url: string; value: Uint8Array }[]) {
         const name = resourceName(typeUrl, any.value);
+        carried.push(name);
         after.set(name, { version, bytes: any.value });
         if (!before.has(name) || !Buffer.from(before.get(name)!.bytes).equals(Buffer.from(any.value))) changed.push(name);
       }
@@ -146,6 +148,7 @@ export class FakeEnvoy {
     } else {
       for (const r of m['resources'] as { name: string; version: string; resource: { value: Uint8Array } }[]) {
         after.set(r.name, { version: r.version, bytes: r.resource.value });
+        carried.push(r.name);
         changed.push(r.name);
       }
       removed = (m['removed_resources'] as string[]).filter((n) => after.delete(n) || true);
@@ -159,7 +162,7 @@ export class FakeEnvoy {
       this.resources.set(typeUrl, after);
       this.call.write(encodeDeltaRequest({ type_url: typeUrl, response_nonce: nonce }));
     }
-    this.responses.push({ typeUrl, changed, removed, at, carried: (m['resources'] as unknown[]).length });
+    this.responses.push({ typeUrl, changed, removed, at, carried: carried.length, names: carried });
     if (typeUrl === TypeUrl.Cluster) this.subscribe(TypeUrl.ClusterLoadAssignment, edsClusters(after));
     if (typeUrl === TypeUrl.Listener) this.subscribe(TypeUrl.RouteConfiguration, rdsNames(after));
     this.notify();

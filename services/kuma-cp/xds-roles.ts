@@ -13,6 +13,7 @@ import { ContentGc } from '../../libs/snapshot-store/content-gc.ts';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
 import { ManifestStore, slotOfRef, type Manifest } from '../../libs/snapshot-store/manifest.ts';
 import { NatsSnapshotSource } from '../../libs/snapshot-store/nats-source.ts';
+import { DemandBoard } from '../../libs/snapshot-store/demands.ts';
 import { RegistrationBoard } from '../../libs/snapshot-store/registrations.ts';
 import { StatusBoard } from '../../libs/snapshot-store/status-board.ts';
 import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
@@ -25,8 +26,10 @@ import { SnapshotGenerator } from '../projector/generator.ts';
 import { Membership } from '../projector/membership.ts';
 import { ManifestPublisher } from '../projector/publisher.ts';
 import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
+import { ByNameBudget } from '../xds-gateway/by-name-budget.ts';
 import { startGateway } from '../xds-gateway/gateway.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
+import { OrphanedDemands } from '../xds-gateway/orphaned-demands.ts';
 import { OrphanedRegistrations } from '../xds-gateway/orphans.ts';
 import { dataplaneFromNode, DataplaneLifecycle } from '../xds-gateway/registration.ts';
 import type { ProxyId } from '../xds-gateway/proxy-id.ts';
@@ -226,8 +229,9 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   }
 
   if (gateway) {
+    let natsSource: NatsSnapshotSource | undefined;
     if (nats) {
-      const natsSource = new NatsSnapshotSource(
+      natsSource = new NatsSnapshotSource(
         nats.nc,
         manifests!,
         content!,
@@ -238,12 +242,13 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         },
         { demandAs: memberIdOf(ctx.instanceId) },
       );
-      source = natsSource;
-      const timer = setInterval(() => xdsMetrics.contentCacheBytes.set(natsSource.cacheBytes), 5000);
+      const ns = natsSource;
+      source = ns;
+      const timer = setInterval(() => xdsMetrics.contentCacheBytes.set(ns.cacheBytes), 5000);
       timer.unref();
       lifecycle.onShutdown('snapshot source', async () => {
         clearInterval(timer);
-        natsSource.close();
+        ns.close();
       });
     }
     const status = new StreamStatusRegistry();
@@ -262,6 +267,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     };
     const deregistrationDelayMs = parseDuration(config.xdsServer.dataplaneDeregistrationDelay) * 1000;
     const orphans = nats ? await startOrphanSweep(ctx, nats, bucket('REGISTRATIONS'), status, board!, deregistrationDelayMs) : undefined;
+    if (orphans && natsSource) await startDemandSweep(ctx, manifests!, natsSource, orphans.membership, deregistrationDelayMs);
     const tls = await loadOrCreateTls({ certFile: config.general.tlsCertFile, keyFile: config.general.tlsKeyFile, workDir: config.general.workDir, logger });
     const noAuth = config.dpServer.authn.dpProxy.type === 'none';
     if (noAuth) logger.warn({ component: 'dp-server' }, 'dataplane authentication is OFF (dpServer.authn.dpProxy.type=none): serving on loopback only');
@@ -301,6 +307,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         onDisconnect: (proxy) => registrations.onDisconnect(proxy),
         registry: ctx.registry,
         dataplane: storedDataplane,
+        byName: new ByNameBudget({ perStream: config.dpServer.maxByNameServicesPerStream, perGateway: config.dpServer.maxByNameServicesPerGateway }),
       },
       {
         tlsPort: config.dpServer.port,
@@ -342,7 +349,7 @@ async function startOrphanSweep(
   status: StreamStatusRegistry,
   board: StatusBoard,
   delayMs: number,
-): Promise<{ claim(proxyKey: string): Promise<void>; release(proxyKey: string): Promise<void> }> {
+): Promise<{ claim(proxyKey: string): Promise<void>; release(proxyKey: string): Promise<void>; readonly membership: Membership }> {
   const { config, logger, lifecycle, projection } = ctx;
   const self = memberIdOf(ctx.instanceId);
   const registrations = await RegistrationBoard.open(nats.nc, bucket, logger, { replicas: config.store.nats.replicas });
@@ -378,7 +385,31 @@ async function startOrphanSweep(
     await membership.stop();
     await registrations.close();
   });
-  return { claim: (key) => registrations.claim(key, self), release: (key) => registrations.release(key, self) };
+  return { claim: (key) => registrations.claim(key, self), release: (key) => registrations.release(key, self), membership };
+}
+
+/**
+ * Gateways' sweep of demands for by-name resources nobody holds (OrphanedDemands): a dead
+ * gateway's (by the live gateway that owns each key) and this gateway's own that none of its
+ * streams follows, each after the deregistration delay; and this gateway writes its own demand
+ * again when it disappears while a stream still follows the service.
+ */
+async function startDemandSweep(ctx: XdsRolesContext, manifests: ManifestStore, source: NatsSnapshotSource, membership: Membership, graceMs: number): Promise<void> {
+  const { logger, lifecycle } = ctx;
+  const self = memberIdOf(ctx.instanceId);
+  const demands = new DemandBoard(manifests, logger);
+  await demands.start((_key, record) => {
+    if (record.gateway === self) source.reassert(record.serviceKey);
+  });
+  const sweeper = new OrphanedDemands({ demands, self, members: () => membership.members, wants: (key) => source.demands(key), graceMs, logger });
+  const sweep = () => void sweeper.sweep();
+  const timer = setInterval(sweep, ORPHAN_SWEEP_INTERVAL_MS);
+  timer.unref();
+  membership.onChange(sweep);
+  lifecycle.onShutdown('by-name demand sweep', async () => {
+    clearInterval(timer);
+    await demands.close();
+  });
 }
 
 /**

@@ -4,6 +4,7 @@ import type { XdsResource } from '../../libs/xds/resource.ts';
 import { encodeDeltaResponse, type DeltaDiscoveryRequest } from '../../libs/xds/ads-codec.ts';
 import { Held } from './held.ts';
 import { AdsStream, WILDCARD_TYPES } from './stream.ts';
+import { WARMED_BY } from './warming.ts';
 
 interface TypeState {
   wildcard: boolean;
@@ -14,11 +15,14 @@ interface TypeState {
   inflight?: Map<string, Map<string, string | null>>;
   /** Versions the proxy rejected: not sent again until the content changes. Absent until a NACK. */
   nacked?: Map<string, string>;
+  /** EDS: load assignments of updated clusters, sent again by the next push changed or not (see WARMED_BY). */
+  rewarm?: Set<string>;
 }
 
 /**
  * Incremental (delta) ADS: only resources whose version differs from what the proxy holds are
- * sent, and removals are named. A NACK leaves the proxy on what it held before.
+ * sent, and removals are named. A NACK leaves the proxy on what it held before. A response that
+ * updates clusters is followed by their ClusterLoadAssignments, changed or not (see WARMED_BY).
  */
 export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
   private readonly types = new Map<string, TypeState>();
@@ -96,7 +100,17 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
       if (r) desired.push(r);
     }
     const changed: XdsResource[] = [];
-    for (const r of desired) if (this.expected(state, r.name) !== r.hash && state.nacked?.get(r.name) !== r.hash) changed.push(r);
+    /** Resources the proxy holds (or will) at another content: updates, not additions. */
+    const updated: string[] = [];
+    const rewarm = state.rewarm;
+    delete state.rewarm;
+    for (const r of desired) {
+      if (state.nacked?.get(r.name) === r.hash) continue;
+      const before = this.expected(state, r.name);
+      if (before === r.hash && !rewarm?.has(r.name)) continue;
+      changed.push(r);
+      if (before) updated.push(r.name);
+    }
     // Removed: held (or on its way) and subscribed, but no longer desired.
     let removed: Set<string> | undefined;
     state.acked.forEach((n) => {
@@ -112,5 +126,12 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     inflight.set(nonce, changes);
     if (inflight.size > 64) inflight.delete(inflight.keys().next().value!);
     this.send(typeUrl, encodeDeltaResponse(typeUrl, versionOf(desired), nonce, changed, removed ? [...removed] : []));
+    // Updated clusters warm until their load assignments arrive: those go out next, changed or not.
+    const warmed = WARMED_BY.get(typeUrl);
+    const dependent = warmed && updated.length > 0 ? this.types.get(warmed) : undefined;
+    if (dependent && warmed) {
+      for (const n of updated) if (dependent.wildcard || dependent.names.has(n)) (dependent.rewarm ??= new Set()).add(n);
+      if (dependent.rewarm) this.pushType(warmed);
+    }
   }
 }

@@ -21,6 +21,7 @@ export class XdsMetrics {
   readonly contentGcRuns: Counter<'outcome'>;
   readonly contentGcRemoved: Counter<'kind'>;
   readonly eventToAckSeconds: Histogram;
+  readonly byNameRefused: Counter<'limit'>;
   /** Latest responses (one per stream and type) sent and not yet ACKed or NACKed; kept by the streams. */
   awaitingAck = 0;
   private readonly perType = new Map<string, { pushes: Counter.Internal; acks: Counter.Internal; nacks: Counter.Internal }>();
@@ -84,6 +85,12 @@ export class XdsMetrics {
       name: 'kuma_projector_content_gc_removed_total',
       help: 'Entries removed by content collection: content (blobs, indexes, chunks) and tombstone (manifests of deleted proxies).',
       labelNames: ['kind'],
+      registers,
+    });
+    this.byNameRefused = new Counter({
+      name: 'kuma_xds_by_name_refused_total',
+      help: 'Services asked for by name (proxyless clients) and not served because a bound was reached: stream (dpServer.maxByNameServicesPerStream) or gateway (dpServer.maxByNameServicesPerGateway); counted at each request that names them.',
+      labelNames: ['limit'],
       registers,
     });
     this.staleManifests = new Counter({ name: 'kuma_xds_stale_manifests_total', help: 'Manifests ignored by a gateway because it serves a newer one.', registers });

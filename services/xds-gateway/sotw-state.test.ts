@@ -9,6 +9,8 @@ const cla = (name: string, port: number): XdsResource =>
     cluster_name: name,
     endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }],
   });
+const cluster = (name: string, timeout: number): XdsResource =>
+  makeResource(TypeUrl.Cluster, name, { name, type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } }, connect_timeout: { seconds: timeout } });
 const listener = (name: string, port: number): XdsResource =>
   makeResource(TypeUrl.Listener, name, { name, address: { socket_address: { address: '0.0.0.0', port_value: port } } });
 
@@ -120,5 +122,71 @@ describe('SotW per-type state', () => {
     push(s, [x, y], '1');
     s.request('wildcard');
     expect(push(s, [x, cla('y', 3)], '2')?.resources.map((q) => q.name)).toEqual(['y']);
+  });
+
+  it('tells which clusters a CDS response updates (not the ones it adds), against what was sent and what was acknowledged', () => {
+    const s = new SotwTypeState(TypeUrl.Cluster);
+    s.request('wildcard');
+    const [x, y] = [cluster('x', 1), cluster('y', 1)];
+    const first = s.plan([x])!;
+    expect(s.updated(first)).toEqual([]);
+    s.sent(first, '1');
+    s.ack();
+    const adds = s.plan([x, y])!;
+    expect(s.updated(adds)).toEqual([]);
+    s.sent(adds, '2');
+    s.ack();
+    const x2 = cluster('x', 2);
+    const update = s.plan([x2, y])!;
+    expect(s.updated(update)).toEqual(['x']);
+    s.sent(update, '3');
+    s.nack();
+    // The proxy kept x at 1: a response that changes only y still updates x for it.
+    const y2 = cluster('y', 2);
+    const next = s.plan([x2, y2])!;
+    expect(s.updated(next).sort()).toEqual(['x', 'y']);
+    expect(new SotwTypeState(TypeUrl.ClusterLoadAssignment).updated({ version: '', resources: [cla('x', 1)] })).toEqual([]);
+  });
+
+  it('tells updates of a wildcard CDS from the snapshot maps it was sent, and of a named one from what it carried', () => {
+    const wild = new SotwTypeState(TypeUrl.Cluster);
+    wild.request('wildcard');
+    const [x, y] = [cluster('x', 1), cluster('y', 1)];
+    push(wild, [x, y], '1');
+    wild.ack();
+    const next = wild.plan([cluster('x', 2), y])!;
+    expect(wild.updated(next)).toEqual(['x']);
+    const named = new SotwTypeState(TypeUrl.Cluster);
+    named.request(new Set(['x']));
+    // The snapshot has y too, but the response carried x only.
+    const r = named.plan([x])!;
+    named.sent(r, '1', asMap([x, y]));
+    named.ack();
+    expect(named.updated({ version: 'v', resources: [cluster('x', 3)] })).toEqual(['x']);
+    named.request(new Set(['x', 'y']));
+    expect(named.updated({ version: 'v', resources: [x, cluster('y', 3)] })).toEqual([]);
+  });
+
+  it('sends the load assignments of updated clusters again although they did not change, with whatever else changed', () => {
+    const s = new SotwTypeState(TypeUrl.ClusterLoadAssignment);
+    s.request(new Set(['x', 'y', 'z']));
+    const [x, y, z] = [cla('x', 1), cla('y', 2), cla('z', 3)];
+    push(s, [x, y, z], '1');
+    s.ack();
+    // Nothing changed: nothing to send, until x's cluster is updated.
+    expect(push(s, [x, y, z], '2')).toBeUndefined();
+    expect(s.rewarm(['x', 'ghost'])).toBe(true);
+    const z2 = cla('z', 30);
+    const r = push(s, [x, y, z2], '3');
+    expect(names(r)).toEqual(['x', 'z']);
+    expect(r!.version).toBe(versionOf([x, y, z2]));
+    // Once: the next plan is back to changes only.
+    expect(push(s, [x, y, z2], '4')).toBeUndefined();
+    // A cluster whose load assignment the proxy does not hold (not asked for, or not sent yet) forces nothing.
+    expect(s.rewarm(['ghost'])).toBe(false);
+    expect(push(s, [x, y, z2], '5')).toBeUndefined();
+    // The rewarm also bypasses the check of the set's version (the same set as last sent).
+    expect(s.rewarm(['y'])).toBe(true);
+    expect(names(push(s, [x, y, z2], '6'))).toEqual(['y']);
   });
 });

@@ -2,6 +2,11 @@ import { TypeUrl } from '../../libs/xds/protos.ts';
 import type { XdsResource } from '../../libs/xds/resource.ts';
 import { versionOf } from '../../libs/xds/snapshot.ts';
 import { Held } from './held.ts';
+import { updatedNames, WARMED_BY } from './warming.ts';
+
+/** What a full-state response carried: the snapshot's map of the type (wildcard), or the resources. */
+type SentSet = ReadonlyMap<string, XdsResource> | readonly XdsResource[];
+const resourcesOf = (s: SentSet): Iterable<XdsResource> => (s instanceof Map ? s.values() : (s as readonly XdsResource[]));
 
 /**
  * Types whose state-of-the-world responses must carry every requested resource: a Listener or
@@ -38,6 +43,15 @@ export class SotwTypeState {
   private lastChanges: Map<string, string> | undefined;
   /** EDS/RDS: hashes the proxy rejected, by name: not sent again until the content changes. */
   private nacked: Map<string, string> | undefined;
+  /** EDS/RDS: some held resources must be sent again although unchanged (see `rewarm`). */
+  private forced = false;
+  /**
+   * CDS: what the latest response carried, and what the latest acknowledged one did (to tell
+   * updates, see `updated`). A wildcard response is the snapshot's own map, shared by every
+   * stream, so Envoy's streams keep no copy.
+   */
+  private lastResources: SentSet | undefined;
+  private ackedResources: SentSet | undefined;
 
   constructor(readonly typeUrl: string) {
     this.held = FULL_STATE_TYPES.has(typeUrl) ? undefined : new Held();
@@ -72,8 +86,9 @@ export class SotwTypeState {
    */
   plan(resources: readonly XdsResource[]): SotwResponse | undefined {
     const version = versionOf(resources);
-    if (version === this.lastSentVersion || version === this.nackedVersion) return undefined;
+    if (!this.forced && (version === this.lastSentVersion || version === this.nackedVersion)) return undefined;
     if (!this.held) return { version, resources };
+    this.forced = false;
     const changed = resources.filter((r) => this.held!.get(r.name) !== r.hash && this.nacked?.get(r.name) !== r.hash);
     if (changed.length === 0 && this.lastSentVersion !== undefined) {
       // Only removals: the proxy already holds the whole set at this version, so it counts as sent
@@ -88,7 +103,10 @@ export class SotwTypeState {
   sent(response: SotwResponse, nonce: string, current?: ReadonlyMap<string, XdsResource>): void {
     this.lastSentVersion = response.version;
     this.lastNonce = nonce;
-    if (!this.held) return;
+    if (!this.held) {
+      if (WARMED_BY.has(this.typeUrl)) this.lastResources = this.names === 'wildcard' && current ? current : response.resources;
+      return;
+    }
     this.lastChanges = response.resources.length > 0 ? new Map(response.resources.map((r) => [r.name, r.hash])) : undefined;
     for (const r of response.resources) {
       this.held.set(r.name, r.hash);
@@ -118,5 +136,31 @@ export class SotwTypeState {
   /** The proxy accepted the latest response. */
   ack(): void {
     this.lastChanges = undefined;
+    this.ackedResources = this.lastResources;
+  }
+
+  /**
+   * CDS: the names a response about to go out updates (their content differs from the
+   * latest response's or the latest acknowledged one's; new names are not updates). Call before `sent`.
+   */
+  updated(response: SotwResponse): string[] {
+    if (this.held || this.lastResources === undefined) return [];
+    const acked = this.ackedResources === this.lastResources ? undefined : this.ackedResources;
+    return updatedNames(response.resources, resourcesOf(this.lastResources), acked && resourcesOf(acked));
+  }
+
+  /**
+   * EDS: clusters of these names were updated (Envoy warms them again and waits for their load
+   * assignments): the next plan sends those the proxy holds again, changed or not. Returns
+   * whether there is any.
+   */
+  rewarm(names: Iterable<string>): boolean {
+    if (!this.held) return false;
+    for (const n of names) {
+      if (this.held.get(n) === undefined) continue;
+      this.held.set(n, null);
+      this.forced = true;
+    }
+    return this.forced;
   }
 }

@@ -3,6 +3,7 @@ import { TypeUrl } from '../../libs/xds/protos.ts';
 import { encodeResponse, type DiscoveryRequest } from '../../libs/xds/ads-codec.ts';
 import { SotwTypeState } from './sotw-state.ts';
 import { AdsStream, WILDCARD_TYPES } from './stream.ts';
+import { WARMED_BY } from './warming.ts';
 
 const isWildcard = (names: readonly string[], typeUrl: string): boolean => names.includes('*') || (names.length === 0 && WILDCARD_TYPES.has(typeUrl));
 
@@ -20,7 +21,8 @@ function sameNames(current: ReadonlySet<string> | 'wildcard', names: readonly st
  * newly asks for), as the xDS protocol allows: an endpoint change re-sends one
  * ClusterLoadAssignment, not all of them. Versions are content hashes of the whole requested
  * set, so an unchanged set is never re-sent, a NACKed set is not re-sent in a loop, and another
- * gateway computes the same versions.
+ * gateway computes the same versions. A CDS response that updates clusters is followed by their
+ * ClusterLoadAssignments, changed or not (see WARMED_BY).
  */
 export class SotwStream extends AdsStream<DiscoveryRequest> {
   private readonly types = new Map<string, SotwTypeState>();
@@ -50,7 +52,11 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     const response = state.plan(select(this.snapshot, typeUrl as TypeUrl, state.names));
     if (!response) return;
     const nonce = this.nextNonce();
+    const warmed = WARMED_BY.get(typeUrl);
+    const updated = warmed ? state.updated(response) : [];
     state.sent(response, nonce, this.snapshot.resources.get(typeUrl as TypeUrl));
     this.send(typeUrl, encodeResponse(typeUrl, response.version, nonce, response.resources));
+    // Updated clusters warm until their load assignments arrive: those go out next, changed or not.
+    if (warmed && updated.length > 0 && this.types.get(warmed)?.rewarm(updated)) this.pushType(warmed);
   }
 }

@@ -8,6 +8,7 @@ import { isServiceListenerName } from '../../libs/xds/generate/by-name.ts';
 import type { Node } from '../../libs/xds/ads-codec.ts';
 import type { XdsMetrics } from './metrics.ts';
 import { InvalidNodeIdError, parseNodeId, proxyKey, type ProxyId } from './proxy-id.ts';
+import type { ByNameBudget } from './by-name-budget.ts';
 import { Subscription, type StreamStatusRegistry } from './status.ts';
 
 export const KNOWN_TYPES: ReadonlySet<string> = new Set(TYPE_ORDER);
@@ -44,6 +45,8 @@ export interface StreamDeps {
   readonly firstRequestTimeoutMs?: number;
   /** A stream of the connection of `peer` (`address:port`) authenticated. */
   onAuthenticated?(peer: string): void;
+  /** The gateway's bounds on services followed by name: one budget shared by all its streams. */
+  readonly byName: ByNameBudget;
 }
 
 type Call = ServerDuplexStream<unknown, Buffer>;
@@ -72,9 +75,6 @@ function scheduleDrain(): void {
   drainScheduled = true;
   setImmediate(drainPending);
 }
-
-/** Services one stream may ask for by name at once (each is a subscription); names beyond are not served. */
-export const MAX_BY_NAME = 256;
 
 /** A service a proxyless client asked for by name, and what it is served (once known). */
 interface ByName {
@@ -220,31 +220,35 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   protected listenersRequested(names: ReadonlySet<string> | 'wildcard'): void {
     const source = this.deps.source;
     if (!source.watchService || !this.proxy || this.closed) return;
+    const budget = this.deps.byName;
+    const { perStream } = budget.limits;
     const wanted: string[] = [];
+    let overStream = 0;
     if (names !== 'wildcard') {
       for (const n of names) {
         if (!isServiceListenerName(n)) continue;
-        if (wanted.length === MAX_BY_NAME) {
-          if (!this.warnedByName) this.log.warn({ proxy: proxyKey(this.proxy), limit: MAX_BY_NAME }, 'too many services asked for by name; the rest are not served');
-          this.warnedByName = true;
-          break;
-        }
-        wanted.push(n);
+        if (wanted.length === perStream) overStream++;
+        else wanted.push(n);
       }
     }
-    if (wanted.length === 0 && !this.byName) return;
+    if (wanted.length === 0 && !this.byName) return this.refusedByName(overStream, 0);
     const keep = new Set(wanted);
     let changed = false;
+    const mesh = this.proxy.mesh;
     for (const [n, e] of this.byName ?? []) {
       if (keep.has(n)) continue;
-      e.unwatch();
-      if (!e.loaded) this.loadingByName--;
+      this.unwatchByName(mesh, n, e);
       this.byName!.delete(n);
       changed = true;
     }
-    const mesh = this.proxy.mesh;
+    let overGateway = 0;
     for (const n of wanted) {
       if (this.byName?.has(n)) continue;
+      // The gateway follows as many services as it may: this one is not served (asked again, it may be later).
+      if (!budget.acquire(mesh, n)) {
+        overGateway++;
+        continue;
+      }
       const e: ByName = { unwatch: () => undefined, loaded: false, resources: undefined };
       (this.byName ??= new Map()).set(n, e);
       this.loadingByName++;
@@ -259,7 +263,28 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
       });
     }
     if (this.byName?.size === 0) this.byName = undefined;
+    this.refusedByName(overStream, overGateway);
     if (changed) this.compose(true);
+  }
+
+  private unwatchByName(mesh: string, n: string, e: ByName): void {
+    e.unwatch();
+    if (!e.loaded) this.loadingByName--;
+    this.deps.byName.release(mesh, n);
+  }
+
+  /** Names a request asked for that are not served (a bound was reached): counted, and a warning once per stream. */
+  private refusedByName(overStream: number, overGateway: number): void {
+    if (overStream === 0 && overGateway === 0) return;
+    if (overStream > 0) this.deps.metrics.byNameRefused.inc({ limit: 'stream' }, overStream);
+    if (overGateway > 0) this.deps.metrics.byNameRefused.inc({ limit: 'gateway' }, overGateway);
+    if (this.warnedByName) return;
+    this.warnedByName = true;
+    const { limits, size } = this.deps.byName;
+    this.log.warn(
+      { proxy: this.proxy && proxyKey(this.proxy), refused: overStream + overGateway, perStream: limits.perStream, perGateway: limits.perGateway, followedByGateway: size, limit: overStream > 0 ? 'stream' : 'gateway' },
+      'too many services asked for by name: the rest are not served (this stream is warned about once)',
+    );
   }
 
   /** Whether responses wait for services asked for by name whose resources are not known yet. */
@@ -376,7 +401,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     this.deps.metrics.awaitingAck -= this.unacked.size;
     this.unacked.clear();
     this.unwatch?.();
-    for (const e of this.byName?.values() ?? []) e.unwatch();
+    for (const [n, e] of this.byName ?? []) this.unwatchByName(this.proxy!.mesh, n, e);
     this.byName = undefined;
     if (this.sub && this.proxy) {
       this.deps.status.close(this.sub);

@@ -88,3 +88,33 @@ describe('SotW sends only what changed for EDS and RDS', () => {
     expect(ofType(c, TypeUrl.RouteConfiguration, mark).reduce((n, r) => n + r.carried, 0)).toBe(0);
   });
 });
+
+describe('a Cluster that changes is followed by its ClusterLoadAssignment (Envoy warms it until one arrives)', () => {
+  const cacheWith = (protocol: string) => ({ ...httpDataplane('cache-1', 9091, 'cache'), networking: { address: '127.0.0.1', inbound: [{ port: 9091, tags: { 'kuma.io/service': 'cache', 'kuma.io/protocol': protocol } }] } });
+
+  for (const [mode, protocol] of [
+    ['sotw', 'http2'],
+    ['delta', 'http'],
+  ] as const) {
+    it(`${mode}: re-sends the unchanged load assignment of an updated cluster right after the CDS response`, async () => {
+      const c = new FakeEnvoy({ target: `127.0.0.1:${cp.dpPlaintextPort}`, nodeId: 'default.web-1', mode });
+      clients.push(c);
+      // (db went tcp above: it has no route any more.)
+      await c.waitFor((x) => x.names(TypeUrl.ClusterLoadAssignment).length === 3 && x.names(TypeUrl.RouteConfiguration).length >= 2);
+      const before = c.resources.get(TypeUrl.ClusterLoadAssignment)!.get('cache')!.bytes;
+      const mark = c.responses.length;
+      // The cache's protocol changes: its cluster changes (HTTP/2 options), its endpoints do not.
+      await put('cache-1', cacheWith(protocol));
+      await c.waitFor((x) => ofType(x, TypeUrl.Cluster, mark).some((r) => r.changed.includes('cache')));
+      await barrier(c);
+      const after = c.responses.slice(mark);
+      const update = after.findIndex((r) => r.typeUrl === TypeUrl.Cluster && r.changed.includes('cache'));
+      const next = after.slice(update + 1).find((r) => r.typeUrl === TypeUrl.ClusterLoadAssignment);
+      expect(next?.names).toContain('cache');
+      expect(Buffer.from(c.resources.get(TypeUrl.ClusterLoadAssignment)!.get('cache')!.bytes).equals(Buffer.from(before))).toBe(true);
+      // Only the updated cluster's: the others stay as they were.
+      expect(next?.names).not.toContain('db');
+      expect(c.names(TypeUrl.ClusterLoadAssignment)).toEqual(SERVICES);
+    });
+  }
+});

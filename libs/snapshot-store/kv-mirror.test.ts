@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { Kvm } from '@nats-io/kv';
+import { describe, expect, it } from 'vitest';
+import { useNatsServer } from '../testkit/nats-per-file.ts';
+import { Waiters } from '../testkit/waiters.ts';
+import { mirrorKv } from './kv-mirror.ts';
+
+/** The one KV mirror loop the status board and the registration board share, on a real nats-server. */
+const nats = useNatsServer();
+
+describe('mirrorKv', () => {
+  it('copies the current entries and every change, deletes included', async () => {
+    const kv = await new Kvm(nats.nc).create(`MIRROR_${randomUUID().slice(0, 8)}`, { history: 1 });
+    await kv.put('a', '1');
+    const copy = new Map<string, string>();
+    const waiters = new Waiters(() => undefined);
+    const m = await mirrorKv(
+      kv,
+      (e) => {
+        if (e.operation === 'PUT') copy.set(e.key, e.string());
+        else copy.delete(e.key);
+        waiters.notify();
+      },
+      (err) => expect.fail(err.message),
+    );
+    expect([...copy]).toEqual([['a', '1']]);
+    await kv.put('b', '2');
+    await kv.delete('a');
+    await waiters.waitFor(() => copy.size === 1 && copy.get('b') === '2', 5000);
+    m.stop();
+    await m.done;
+  });
+
+  it('tells its owner when the copy stops on a failure, and stops applying', async () => {
+    const kv = await new Kvm(nats.nc).create(`MIRROR_${randomUUID().slice(0, 8)}`, { history: 1 });
+    await kv.put('a', '1');
+    const failures: string[] = [];
+    const applied: string[] = [];
+    const m = await mirrorKv(
+      kv,
+      (e) => {
+        applied.push(e.key);
+        if (e.key === 'bad') throw new Error('cannot apply bad');
+      },
+      (err) => failures.push(err.message),
+    );
+    await kv.put('bad', 'x');
+    await expect(m.done).rejects.toThrow('cannot apply bad');
+    expect(failures).toEqual(['cannot apply bad']);
+    await kv.put('later', 'y');
+    await kv.get('later');
+    expect(applied).toEqual(['a', 'bad']);
+    m.stop();
+  });
+});
