@@ -109,11 +109,10 @@ export function encodeResource(r: Resource, d: ResourceTypeDescriptor): JsonObje
 }
 
 /**
- * The `warnings` of Kuma's PUT answer for a valid resource: a summary naming the resource, then
- * each deprecation (the shape of Kuma's crud table put_meshes). Empty when nothing is deprecated.
+ * The `warnings` of Kuma's PUT answer for a valid resource: the type's deprecations, one entry
+ * each, as Kuma 2.14's model.Deprecations returns them (no summary line: that was only ever
+ * proposed, kumahq/kuma#13060, and not merged). Empty when nothing is deprecated.
  */
 export function warningsFor(d: ResourceTypeDescriptor, input: ResourceInput): string[] {
-  const deprecations = d.deprecations?.(input) ?? [];
-  if (deprecations.length === 0) return [];
-  return [`${d.name} type resource ${JSON.stringify(input.name)} has the following deprecated fields: ${deprecations.join(', ')}`, ...deprecations];
+  return [...(d.deprecations?.(input) ?? [])];
 }
