@@ -39,7 +39,10 @@ function validateInbound(inbound: JsonObject, dpAddress: unknown, v: Violations)
   }
   const tags = inbound['tags'] ?? {};
   validateTags(tags, v.field('tags'), { protocol: true });
-  if (!isObject(tags) || !(SERVICE_TAG in tags)) v.field('tags').key(SERVICE_TAG).add('tag has to exist');
+  // Kuma 2.14 (kumahq/kuma#15458, crud table put_dataplanes_09): an inbound without tags is valid,
+  // it is identified by the Dataplane's labels; one with tags still needs kuma.io/service.
+  const tagless = isObject(tags) && Object.keys(tags).length === 0;
+  if (!tagless && !(isObject(tags) && SERVICE_TAG in tags)) v.field('tags').key(SERVICE_TAG).add('tag has to exist');
 }
 
 function validateOutbound(outbound: JsonObject, v: Violations): void {

@@ -54,9 +54,18 @@ describe('decodeResource', () => {
   });
 
   it('reports every violation at once', () => {
-    expect(violations(dp({ address: '', inbound: [{ port: 0 }] })).map((v) => v.field)).toEqual([
+    expect(violations(dp({ address: '', inbound: [{ port: 0, tags: { version: 'v1' } }] })).map((v) => v.field)).toEqual([
       'networking.address',
       'networking.inbound[0].port',
+      'networking.inbound[0].tags["kuma.io/service"]',
+    ]);
+  });
+
+  it('accepts inbounds without tags, as Kuma 2.14 does (put_dataplanes_09), but not a tag map without kuma.io/service', () => {
+    expect(violations(dp({ address: '10.0.0.1', inbound: [{ port: 1234 }] }))).toEqual([]);
+    expect(violations(dp({ address: '10.0.0.1', inbound: [{ port: 1234, tags: {} }] }))).toEqual([]);
+    expect(violations(dp({ address: '10.0.0.1', inbound: [{ port: 1234, tags: 'web' }] })).map((v) => v.field)).toEqual([
+      'networking.inbound[0].tags',
       'networking.inbound[0].tags["kuma.io/service"]',
     ]);
   });

@@ -287,6 +287,19 @@ describe('Kuma 2.14 crud tables: what is served', () => {
     expect(again.body).toEqual({ warnings: [DNS1035] });
   });
 
+  it('put_dataplanes_09: an inbound without tags is accepted and stored as sent', async () => {
+    const untagged = { type: 'Dataplane', mesh: 'default', name: 'dp-6', networking: { address: '10.1.2.1', inbound: [{ port: 1234 }] } };
+    const res = await api('PUT', '/meshes/default/dataplanes/dp-6', untagged);
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({});
+    const read = await api('GET', '/meshes/default/dataplanes/dp-6');
+    expect(read.body.networking).toEqual({ address: '10.1.2.1', inbound: [{ port: 1234 }] });
+    expect(read.body.labels).not.toHaveProperty('kuma.io/display-name');
+    const empty = await api('PUT', '/meshes/default/dataplanes/dp-6b', { ...untagged, name: 'dp-6b', networking: { address: '10.1.2.1', inbound: [{ port: 1234, tags: {} }] } });
+    expect(empty.status).toBe(201);
+    expect((await api('GET', '/')).status).toBe(200);
+  });
+
   it('history items show the resource with its kri', async () => {
     const h = await api('GET', '/meshes/default/dataplanes/dp-2/_history');
     expect(h.status).toBe(200);
