@@ -169,6 +169,18 @@ describe('Kuma 2.14 crud tables: rejections answer Kuma\'s body, change nothing 
       kumaError(400, 'Bad Request', 'Resource is not valid', [{ field: 'mesh', reason: BACKWARD_COMPAT }])],
     ['path_param_nul_byte: a NUL byte in a KRI name', 'GET', '/_kri/kri_dp_default_default__dp%00x_', undefined, 400,
       kumaError(400, 'Bad Request', `bad request: name: ${BACKWARD_COMPAT}`)],
+    ['list_dp_overview_status_filter_04: a status filter on the plain list', 'GET', '/meshes/default/dataplanes?filter[status]=Online', undefined, 400,
+      kumaError(400, 'Bad Request', 'bad request: filtering by status is only supported on the _overview endpoint')],
+    ['a status filter on a plain list across meshes', 'GET', '/dataplanes?filter[status]=Offline', undefined, 400,
+      kumaError(400, 'Bad Request', 'bad request: filtering by status is only supported on the _overview endpoint')],
+    ['list_dp_overview_status_filter_03: an unknown status', 'GET', '/meshes/default/dataplanes/_overview?filter[status]=broken', undefined, 400,
+      badFilter('/meshes/{mesh}/dataplanes/_overview.filter[status]', 'must be one of Online, Offline, Partially degraded')],
+    ['an unknown status on the legacy overview path', 'GET', '/meshes/default/dataplanes+insights?filter[status]=up', undefined, 400,
+      badFilter('/meshes/{mesh}/dataplanes+insights.filter[status]', 'must be one of Online, Offline, Partially degraded')],
+    ['a status filter does not excuse a bad label filter', 'GET', '/meshes/default/dataplanes/_overview?filter[status]=Online&filter[label.a]=b', undefined, 400,
+      badFilter('/meshes/{mesh}/dataplanes/_overview.filter[label.a]', 'filters are only supported on labels and status')],
+    ['an overview list in a Mesh that does not exist', 'GET', '/meshes/not-a-mesh/dataplanes/_overview', undefined, 404,
+      kumaError(404, 'Failed to retrieve Mesh', 'Not found')],
     ['kuma.io/policy-role is Kubernetes-only and not a Dataplane\'s', 'PUT', '/meshes/default/dataplanes/dp-2',
       dataplane('dp-2', { labels: { 'kuma.io/policy-role': 'consumer' } }), 400,
       invalid({ field: 'labels["kuma.io/policy-role"]', reason: 'label "kuma.io/policy-role" is managed by the control plane and cannot be set here' })],
@@ -313,6 +325,21 @@ describe('Kuma 2.14 crud tables: what is served', () => {
     const empty = await api('PUT', '/meshes/default/dataplanes/dp-6b', { ...untagged, name: 'dp-6b', networking: { address: '10.1.2.1', inbound: [{ port: 1234, tags: {} }] } });
     expect(empty.status).toBe(201);
     expect((await api('GET', '/')).status).toBe(200);
+  });
+
+  it('list_dp_overview_status_filter: filter[status] on the overviews, case-insensitively, before pagination', async () => {
+    const names = async (path: string) => (await api('GET', path)).body.items.map((i: { name: string }) => i.name);
+    // No proxy is connected to this control plane: every Dataplane is Offline.
+    const all = await names('/meshes/default/dataplanes/_overview?size=1000');
+    expect(all.length).toBeGreaterThan(1);
+    expect(await names('/meshes/default/dataplanes/_overview?filter[status]=offline&size=1000')).toEqual(all);
+    expect(await names('/meshes/default/dataplanes/_overview?filter[status]=Online')).toEqual([]);
+    expect(await names('/meshes/default/dataplanes+insights?filter[status]=Partially%20degraded')).toEqual([]);
+    const page = await api('GET', '/meshes/default/dataplanes/_overview?filter[status]=Offline&size=1');
+    expect(page.body).toMatchObject({ total: all.length, items: [{ type: 'DataplaneOverview', name: all[0] }] });
+    expect(page.body.next).toContain('filter%5Bstatus%5D=Offline');
+    // An empty value filters nothing, on every list.
+    expect((await api('GET', '/meshes/default/dataplanes?filter[status]=')).status).toBe(200);
   });
 
   it('history items show the resource with its kri', async () => {
