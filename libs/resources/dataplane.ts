@@ -217,6 +217,7 @@ export const DataplaneType: ResourceTypeDescriptor = {
   isPolicy: false,
   specLayout: 'inline',
   validate: validateDataplane,
+  kubernetesScope: 'Namespaced',
   columns: [
     { header: 'TAGS', value: dataplaneTags },
     { header: 'ADDRESS', value: dataplaneAddress },

@@ -25,6 +25,7 @@ import { historyOf } from './history.ts';
 import { ResourceNotFoundError } from './commands.ts';
 import { ApiError, errorBody, meshNotFound, meshNotFoundForRead, notFound } from './errors.ts';
 import { addKriRoutes } from './kri-route.ts';
+import { formatResource } from './format.ts';
 import { filterResources, paginate, parsePage, type Status } from './listing.ts';
 import { dataplaneStatus, encodeDataplaneOverview } from './overview.ts';
 import { checkPathParams } from './path-params.ts';
@@ -205,7 +206,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     if (!r) throw notFound('Could not retrieve a resource');
     if (!past) void reply.header('etag', etag(r.meta.version));
     // Only the live read shows a secret's data; the past is shown as digests, like history.
-    return encodeResource(past ? redactor.resource(r) : r, d);
+    return formatResource(past ? redactor.resource(r) : r, d, req.query as Query);
   };
   const put = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     writable();

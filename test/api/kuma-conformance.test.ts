@@ -181,6 +181,14 @@ describe('Kuma 2.14 crud tables: rejections answer Kuma\'s body, change nothing 
       badFilter('/meshes/{mesh}/dataplanes/_overview.filter[label.a]', 'filters are only supported on labels and status')],
     ['an overview list in a Mesh that does not exist', 'GET', '/meshes/not-a-mesh/dataplanes/_overview', undefined, 404,
       kumaError(404, 'Failed to retrieve Mesh', 'Not found')],
+    ['find with a format Kuma does not know (formatResource)', 'GET', '/meshes/default/dataplanes/dp-2?format=yaml', undefined, 400,
+      kumaError(400, 'Could not retrieve a resource', 'Resource is not valid', [{ field: '', reason: '"format" must be one of ["k8s", "kubernetes", "universal"]' }])],
+    ['the same format check on a global resource', 'GET', '/meshes/default?format=K8S', undefined, 400,
+      kumaError(400, 'Could not retrieve a resource', 'Resource is not valid', [{ field: '', reason: '"format" must be one of ["k8s", "kubernetes", "universal"]' }])],
+    ['and on GET /_kri/{kri}', 'GET', '/_kri/kri_dp_default_default__dp-2_?format=json', undefined, 400,
+      kumaError(400, 'Could not retrieve a resource', 'Resource is not valid', [{ field: '', reason: '"format" must be one of ["k8s", "kubernetes", "universal"]' }])],
+    ['a Secret has no Kubernetes form (it is not a Kuma custom resource)', 'GET', '/meshes/default/secrets/sec-1?format=kubernetes', undefined, 400,
+      kumaError(400, 'Could not retrieve a resource', 'Secret has no Kubernetes form: it is not a Kuma custom resource')],
     ['kuma.io/policy-role is Kubernetes-only and not a Dataplane\'s', 'PUT', '/meshes/default/dataplanes/dp-2',
       dataplane('dp-2', { labels: { 'kuma.io/policy-role': 'consumer' } }), 400,
       invalid({ field: 'labels["kuma.io/policy-role"]', reason: 'label "kuma.io/policy-role" is managed by the control plane and cannot be set here' })],
@@ -340,6 +348,32 @@ describe('Kuma 2.14 crud tables: what is served', () => {
     expect(page.body.next).toContain('filter%5Bstatus%5D=Offline');
     // An empty value filters nothing, on every list.
     expect((await api('GET', '/meshes/default/dataplanes?filter[status]=')).status).toBe(200);
+  });
+
+  it('find with ?format=kubernetes answers the object Kuma infers for a universal store', async () => {
+    const dp = (await api('GET', '/meshes/default/dataplanes/dp-2')).body;
+    const k8s = await api('GET', '/meshes/default/dataplanes/dp-2?format=kubernetes');
+    expect(k8s.status).toBe(200);
+    expect(Object.keys(k8s.body)).toEqual(['kind', 'apiVersion', 'metadata', 'mesh', 'spec']);
+    expect(k8s.body).toEqual({
+      kind: 'Dataplane',
+      apiVersion: 'kuma.io/v1alpha1',
+      metadata: { name: 'dp-2', namespace: 'kuma-system', creationTimestamp: `${dp.creationTime.slice(0, 19)}Z` },
+      mesh: 'default',
+      spec: { networking: dp.networking },
+    });
+    const ns = await api('GET', '/meshes/default/dataplanes/dp-2?format=k8s&namespace=apps');
+    expect(ns.body.metadata.namespace).toBe('apps');
+    const mesh = await api('GET', '/meshes/default?format=k8s');
+    expect(mesh.body).toEqual({
+      kind: 'Mesh',
+      apiVersion: 'kuma.io/v1alpha1',
+      metadata: { name: 'default', creationTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+      spec: {},
+    });
+    expect((await api('GET', '/_kri/kri_dp_default_default__dp-2_?format=kubernetes')).body).toEqual(k8s.body);
+    expect((await api('GET', '/meshes/default/dataplanes/dp-2?format=universal')).body).toEqual(dp);
+    expect((await api('GET', '/meshes/default/secrets/sec-1?format=universal')).status).toBe(200);
   });
 
   it('history items show the resource with its kri', async () => {
