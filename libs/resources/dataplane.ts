@@ -130,9 +130,8 @@ export function validateDataplane(spec: Readonly<JsonObject>, v: Violations): vo
     if (inbounds.length > 0) nv.field('inbound').add(`inbound cannot be defined for ${kind} gateways`);
     if (kind === 'builtin' && outbounds.length > 0) nv.field('outbound').add('outbound cannot be defined for builtin gateways');
     validateGateway(gateway, nv.field('gateway'));
-  } else if (inbounds.length === 0) {
-    nv.add('has to contain at least one inbound interface or gateway');
   }
+  // No inbound and no gateway is an outbound-only proxy, valid since Kuma 2.14 (kumahq/kuma#15685).
 
   validateAddress(address, nv.field('address'));
   const adv = net['advertisedAddress'];

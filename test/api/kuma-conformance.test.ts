@@ -335,6 +335,13 @@ describe('Kuma 2.14 crud tables: what is served', () => {
     expect((await api('GET', '/')).status).toBe(200);
   });
 
+  it('an outbound-only Dataplane (no inbound, no gateway) is accepted, as in Kuma 2.14', async () => {
+    const body = { type: 'Dataplane', mesh: 'default', name: 'dp-out', networking: { address: '10.1.2.7', transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 } } };
+    expect((await api('PUT', '/meshes/default/dataplanes/dp-out', body)).status).toBe(201);
+    expect((await api('GET', '/meshes/default/dataplanes/dp-out')).body.networking).toEqual(body.networking);
+    expect((await api('GET', '/')).status).toBe(200);
+  });
+
   it('list_dp_overview_status_filter: filter[status] on the overviews, case-insensitively, before pagination', async () => {
     const names = async (path: string) => (await api('GET', path)).body.items.map((i: { name: string }) => i.name);
     // No proxy is connected to this control plane: every Dataplane is Offline.
