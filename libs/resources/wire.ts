@@ -92,7 +92,7 @@ export function decodeResource(body: unknown, registry: TypeRegistry, expected: 
 
 /**
  * Renders a stored resource in the universal JSON shape Kuma's REST API returns, in Kuma's field
- * order: type, mesh, name, creationTime, modificationTime, labels, kri, then the spec.
+ * order: type, mesh, name, creationTime, modificationTime, labels (keys sorted), kri, then the spec.
  */
 export function encodeResource(r: Resource, d: ResourceTypeDescriptor): JsonObject {
   const out: JsonObject = { type: r.meta.type };
@@ -100,7 +100,9 @@ export function encodeResource(r: Resource, d: ResourceTypeDescriptor): JsonObje
   out['name'] = r.meta.name;
   out['creationTime'] = r.meta.creationTime;
   out['modificationTime'] = r.meta.modificationTime;
-  if (Object.keys(r.meta.labels).length > 0) out['labels'] = r.meta.labels;
+  // Kuma's labels are a Go map, which encoding/json writes with its keys sorted.
+  const labelKeys = Object.keys(r.meta.labels).sort();
+  if (labelKeys.length > 0) out['labels'] = Object.fromEntries(labelKeys.map((k) => [k, r.meta.labels[k]!]));
   const kri = kriOf(r.meta, d);
   if (kri !== undefined) out['kri'] = kri;
   if (d.specLayout === 'inline') Object.assign(out, r.spec);
