@@ -39,7 +39,10 @@ function validateInbound(inbound: JsonObject, dpAddress: unknown, v: Violations)
   }
   const tags = inbound['tags'] ?? {};
   validateTags(tags, v.field('tags'), { protocol: true });
-  if (!isObject(tags) || !(SERVICE_TAG in tags)) v.field('tags').key(SERVICE_TAG).add('tag has to exist');
+  // Kuma 2.14 (kumahq/kuma#15458, crud table put_dataplanes_09): an inbound without tags is valid,
+  // it is identified by the Dataplane's labels; one with tags still needs kuma.io/service.
+  const tagless = isObject(tags) && Object.keys(tags).length === 0;
+  if (!tagless && !(isObject(tags) && SERVICE_TAG in tags)) v.field('tags').key(SERVICE_TAG).add('tag has to exist');
 }
 
 function validateOutbound(outbound: JsonObject, v: Violations): void {
@@ -127,9 +130,8 @@ export function validateDataplane(spec: Readonly<JsonObject>, v: Violations): vo
     if (inbounds.length > 0) nv.field('inbound').add(`inbound cannot be defined for ${kind} gateways`);
     if (kind === 'builtin' && outbounds.length > 0) nv.field('outbound').add('outbound cannot be defined for builtin gateways');
     validateGateway(gateway, nv.field('gateway'));
-  } else if (inbounds.length === 0) {
-    nv.add('has to contain at least one inbound interface or gateway');
   }
+  // No inbound and no gateway is an outbound-only proxy, valid since Kuma 2.14 (kumahq/kuma#15685).
 
   validateAddress(address, nv.field('address'));
   const adv = net['advertisedAddress'];
@@ -214,6 +216,7 @@ export const DataplaneType: ResourceTypeDescriptor = {
   isPolicy: false,
   specLayout: 'inline',
   validate: validateDataplane,
+  kubernetesScope: 'Namespaced',
   columns: [
     { header: 'TAGS', value: dataplaneTags },
     { header: 'ADDRESS', value: dataplaneAddress },

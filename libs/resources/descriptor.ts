@@ -49,6 +49,11 @@ export interface ResourceTypeDescriptor {
    * shown as a digest everywhere but the live read of the resource itself.
    */
   readonly confidential?: boolean;
+  /**
+   * The scope of the type's Kuma custom resource on Kubernetes, for `GET ...?format=kubernetes`.
+   * Absent for types that are not Kuma custom resources (secrets are Kubernetes Secrets).
+   */
+  readonly kubernetesScope?: 'Namespaced' | 'Cluster';
   /** Extra columns for `kumactl get`, after MESH/NAME; AGE is appended by kumactl. */
   readonly columns: readonly TableColumn[];
 }

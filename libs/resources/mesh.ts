@@ -98,6 +98,7 @@ export const MeshType: ResourceTypeDescriptor = {
   specLayout: 'inline',
   validate: validateMesh,
   deprecations: meshDeprecations,
+  kubernetesScope: 'Cluster',
   columns: [
     { header: 'mTLS', value: (r) => backendSummary(r.spec['mtls'], 'enabledBackend') },
     { header: 'LOCALITY', value: (r) => onOff(r, ['routing', 'localityAwareLoadBalancing']) },

@@ -34,7 +34,6 @@ describe('decodeResource', () => {
     ['no networking', { type: 'Dataplane', mesh: 'default', name: 'x' }, [{ field: 'networking', reason: 'must be defined' }]],
     ['empty address', dp({ inbound: [inbound] }), [{ field: 'networking.address', reason: "address can't be empty" }]],
     ['wildcard address', dp({ address: '0.0.0.0', inbound: [inbound] }), [{ field: 'networking.address', reason: 'must not be 0.0.0.0 or ::' }]],
-    ['no inbound', dp({ address: '10.0.0.1' }), [{ field: 'networking', reason: 'has to contain at least one inbound interface or gateway' }]],
     ['port 0', dp({ address: '10.0.0.1', inbound: [{ ...inbound, port: 0 }] }), [{ field: 'networking.inbound[0].port', reason: 'port must be in the range [1, 65535]' }]],
     ['servicePort too big', dp({ address: '10.0.0.1', inbound: [{ ...inbound, servicePort: 70000 }] }), [{ field: 'networking.inbound[0].servicePort', reason: 'port must be in the range [1, 65535]' }]],
     ['missing service tag', dp({ address: '10.0.0.1', inbound: [{ port: 1, tags: { version: 'v1' } }] }), [{ field: 'networking.inbound[0].tags["kuma.io/service"]', reason: 'tag has to exist' }]],
@@ -54,9 +53,24 @@ describe('decodeResource', () => {
   });
 
   it('reports every violation at once', () => {
-    expect(violations(dp({ address: '', inbound: [{ port: 0 }] })).map((v) => v.field)).toEqual([
+    expect(violations(dp({ address: '', inbound: [{ port: 0, tags: { version: 'v1' } }] })).map((v) => v.field)).toEqual([
       'networking.address',
       'networking.inbound[0].port',
+      'networking.inbound[0].tags["kuma.io/service"]',
+    ]);
+  });
+
+  it('accepts an outbound-only Dataplane (no inbound, no gateway), as Kuma 2.14 does', () => {
+    expect(violations(dp({ address: '10.0.0.1' }))).toEqual([]);
+    expect(violations(dp({ address: '10.0.0.1', inbound: [], transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 } }))).toEqual([]);
+    expect(violations(dp({}))).toEqual([{ field: 'networking.address', reason: "address can't be empty" }]);
+  });
+
+  it('accepts inbounds without tags, as Kuma 2.14 does (put_dataplanes_09), but not a tag map without kuma.io/service', () => {
+    expect(violations(dp({ address: '10.0.0.1', inbound: [{ port: 1234 }] }))).toEqual([]);
+    expect(violations(dp({ address: '10.0.0.1', inbound: [{ port: 1234, tags: {} }] }))).toEqual([]);
+    expect(violations(dp({ address: '10.0.0.1', inbound: [{ port: 1234, tags: 'web' }] })).map((v) => v.field)).toEqual([
+      'networking.inbound[0].tags',
       'networking.inbound[0].tags["kuma.io/service"]',
     ]);
   });

@@ -92,7 +92,7 @@ export function decodeResource(body: unknown, registry: TypeRegistry, expected: 
 
 /**
  * Renders a stored resource in the universal JSON shape Kuma's REST API returns, in Kuma's field
- * order: type, mesh, name, creationTime, modificationTime, labels, kri, then the spec.
+ * order: type, mesh, name, creationTime, modificationTime, labels (keys sorted), kri, then the spec.
  */
 export function encodeResource(r: Resource, d: ResourceTypeDescriptor): JsonObject {
   const out: JsonObject = { type: r.meta.type };
@@ -100,7 +100,9 @@ export function encodeResource(r: Resource, d: ResourceTypeDescriptor): JsonObje
   out['name'] = r.meta.name;
   out['creationTime'] = r.meta.creationTime;
   out['modificationTime'] = r.meta.modificationTime;
-  if (Object.keys(r.meta.labels).length > 0) out['labels'] = r.meta.labels;
+  // Kuma's labels are a Go map, which encoding/json writes with its keys sorted.
+  const labelKeys = Object.keys(r.meta.labels).sort();
+  if (labelKeys.length > 0) out['labels'] = Object.fromEntries(labelKeys.map((k) => [k, r.meta.labels[k]!]));
   const kri = kriOf(r.meta, d);
   if (kri !== undefined) out['kri'] = kri;
   if (d.specLayout === 'inline') Object.assign(out, r.spec);
@@ -109,11 +111,10 @@ export function encodeResource(r: Resource, d: ResourceTypeDescriptor): JsonObje
 }
 
 /**
- * The `warnings` of Kuma's PUT answer for a valid resource: a summary naming the resource, then
- * each deprecation (the shape of Kuma's crud table put_meshes). Empty when nothing is deprecated.
+ * The `warnings` of Kuma's PUT answer for a valid resource: the type's deprecations, one entry
+ * each, as Kuma 2.14's model.Deprecations returns them (no summary line: that was only ever
+ * proposed, kumahq/kuma#13060, and not merged). Empty when nothing is deprecated.
  */
 export function warningsFor(d: ResourceTypeDescriptor, input: ResourceInput): string[] {
-  const deprecations = d.deprecations?.(input) ?? [];
-  if (deprecations.length === 0) return [];
-  return [`${d.name} type resource ${JSON.stringify(input.name)} has the following deprecated fields: ${deprecations.join(', ')}`, ...deprecations];
+  return [...(d.deprecations?.(input) ?? [])];
 }

@@ -37,12 +37,21 @@ function proxyType(input: ResourceInput): string {
 /** Labels only a Kubernetes control plane sets; a universal one never accepts them (identity spoofing). */
 const KUBERNETES_ONLY_LABELS = ['k8s.kuma.io/namespace', 'k8s.kuma.io/service-account'];
 
+/** Labels this control plane computes for some types; a type it does not compute one for cannot carry it. */
+const COMPUTED_LABELS = ['kuma.io/mesh', 'kuma.io/origin', 'kuma.io/zone', 'kuma.io/env', 'kuma.io/proxy-type'];
+
+export const POLICY_ROLE_LABEL = 'kuma.io/policy-role';
+
 /**
  * Kuma's ComputeLabels for a zone control plane in universal. Kuma's crud table
  * put_update_dataplanes shows the set a mesh-scoped resource gets. These labels are managed: a
  * client may send them (a resource read back) only with the value the control plane computes,
  * since they feed the KRI and identity; anything else is rejected with Kuma's messages (crud
  * tables put_immutable_zone, put_origin_differs_non_federated, put_meshtimeout_spoofed_k8s_labels).
+ * A computed label on a type that does not get it (`kuma.io/zone` on a Mesh, `kuma.io/proxy-type`
+ * on a Secret) and the Kubernetes-only `kuma.io/policy-role` on a non-policy cannot be set at all;
+ * a policy's role can only be `system` on Universal (Kuma's validatePolicyRole). `kuma.io/display-name`
+ * is not computed on Universal (Kuma 2.14's ComputeLabels), but if sent it must be the name.
  */
 function computedLabels(d: ResourceTypeDescriptor, input: ResourceInput, zone: string): Record<string, string> {
   const managed: Record<string, string> =
@@ -59,7 +68,11 @@ function computedLabels(d: ResourceTypeDescriptor, input: ResourceInput, zone: s
   for (const [key, value] of Object.entries(input.labels)) {
     const field = `labels[${JSON.stringify(key)}]`;
     const expected = key === DISPLAY_NAME_LABEL ? input.name : managed[key];
-    if (KUBERNETES_ONLY_LABELS.includes(key)) {
+    const cannotBeSet = KUBERNETES_ONLY_LABELS.includes(key) || (COMPUTED_LABELS.includes(key) && expected === undefined);
+    if (key === POLICY_ROLE_LABEL && d.isPolicy) {
+      // Kuma's validatePolicyRole: on Universal every policy has the system role.
+      if (value !== 'system') violations.push({ field, reason: `${POLICY_ROLE_LABEL} label should have system value, got ${value}` });
+    } else if (cannotBeSet || key === POLICY_ROLE_LABEL) {
       violations.push({ field, reason: `label ${JSON.stringify(key)} is managed by the control plane and cannot be set here` });
     } else if (expected !== undefined && value !== expected) {
       violations.push({

@@ -4,8 +4,8 @@ import { pathIdentifierError } from '../../libs/resources/names.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
-import { encodeResource } from '../../libs/resources/wire.ts';
 import { ApiError, notFound } from './errors.ts';
+import { formatResource } from './format.ts';
 import { encodeDataplaneOverview } from './overview.ts';
 
 export interface KriRouteDeps {
@@ -48,7 +48,7 @@ export function addKriRoutes(app: FastifyInstance, deps: KriRouteDeps): void {
   };
   app.get<{ Params: { kri: string } }>('/_kri/:kri', async (req) => {
     const r = find(req.params.kri);
-    return encodeResource(r, deps.registry.get(r.meta.type));
+    return formatResource(r, deps.registry.get(r.meta.type), req.query as Record<string, unknown>);
   });
   app.get<{ Params: { kri: string } }>('/_kri/:kri/_overview', async (req) => {
     const r = find(req.params.kri);

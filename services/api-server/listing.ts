@@ -11,6 +11,29 @@ const first = (v: string | string[] | undefined): string | undefined => (Array.i
 const all = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 const LABEL_FILTER = 'filter[labels.';
+export const STATUS_FILTER = 'filter[status]';
+
+/** Kuma's mesh.Status values, as `filter[status]` names them (case-insensitively). */
+export const STATUSES = ['Online', 'Offline', 'Partially degraded'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/**
+ * `filter[status]` (Kuma's filters.Status): only the overview endpoints know a status, so a plain
+ * list answers 400; an unknown status is a violation at `<route>.filter[status]`. An empty value
+ * filters nothing.
+ */
+export function statusFilter(query: Query, route: string, overview: boolean): Status | undefined {
+  const value = first(query[STATUS_FILTER]);
+  if (value === undefined || value === '') return undefined;
+  if (!overview) throw new ApiError(400, 'Bad Request', 'bad request: filtering by status is only supported on the _overview endpoint');
+  const status = STATUSES.find((s) => s.toLowerCase() === value.toLowerCase());
+  if (status === undefined) {
+    throw new ApiError(400, 'Could not retrieve resources', 'Resource is not valid', [
+      { field: `${route}.${STATUS_FILTER}`, reason: `must be one of ${STATUSES.join(', ')}` },
+    ]);
+  }
+  return status;
+}
 const GATEWAY_MODES = ['true', 'false', 'builtin', 'delegated'];
 
 /**
@@ -23,7 +46,8 @@ export function labelFilters(query: Query, route: string): [string, string][] {
   const violations: { field: string; reason: string }[] = [];
   const filters: [string, string][] = [];
   for (const [k, v] of Object.entries(query)) {
-    if (!k.startsWith('filter[')) continue;
+    // The status filter is the overview endpoints' own (statusFilter).
+    if (!k.startsWith('filter[') || k === STATUS_FILTER) continue;
     const field = `${route}.${k}`;
     if (!k.startsWith(LABEL_FILTER)) violations.push({ field, reason: 'filters are only supported on labels and status' });
     else if (k.indexOf(']') !== k.length - 1) violations.push({ field, reason: 'advanced filters are not supported' });
@@ -36,11 +60,13 @@ export function labelFilters(query: Query, route: string): [string, string][] {
 
 /**
  * Kuma's list filters: `name` (substring), `filter[labels.<key>]` (exact), and for Dataplanes
- * `tag=k:v`, `gateway`. `route` names the endpoint in errors (see labelFilters).
+ * `tag=k:v`, `gateway`; `filter[status]` where `status` tells a resource's (overviews). `route`
+ * names the endpoint in errors (see labelFilters).
  */
-export function filterResources(items: Resource[], query: Query, route: string): Resource[] {
+export function filterResources(items: Resource[], query: Query, route: string, status?: (r: Resource) => Status): Resource[] {
   const name = first(query['name']);
   const labels = labelFilters(query, route);
+  const wanted = statusFilter(query, route, status !== undefined);
   const tags = all(query['tag']).map((t) => {
     const i = t.indexOf(':');
     return i < 0 ? ([t, undefined] as const) : ([t.slice(0, i), t.slice(i + 1)] as const);
@@ -54,6 +80,7 @@ export function filterResources(items: Resource[], query: Query, route: string):
   }
   return items.filter((r) => {
     if (name !== undefined && !r.meta.name.includes(name)) return false;
+    if (wanted !== undefined && status!(r) !== wanted) return false;
     for (const [k, v] of labels) if (r.meta.labels[k] !== v) return false;
     if (tags.length > 0 || gateway !== undefined) {
       const net = r.spec['networking'];

@@ -9,6 +9,7 @@ import type { Metrics } from '../../libs/platform/metrics.ts';
 import { ProjectionTimeoutError, type LiveProjection } from '../../libs/projection/live-projection.ts';
 import { DataplaneType } from '../../libs/resources/dataplane.ts';
 import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
+import type { Resource } from '../../libs/resources/resource.ts';
 import { UnknownTypeError, type TypeRegistry } from '../../libs/resources/registry.ts';
 import { ValidationError } from '../../libs/resources/validation.ts';
 import { decodeResource, encodeResource, warningsFor } from '../../libs/resources/wire.ts';
@@ -24,8 +25,9 @@ import { historyOf } from './history.ts';
 import { ResourceNotFoundError } from './commands.ts';
 import { ApiError, errorBody, meshNotFound, meshNotFoundForRead, notFound } from './errors.ts';
 import { addKriRoutes } from './kri-route.ts';
-import { filterResources, paginate, parsePage } from './listing.ts';
-import { encodeDataplaneOverview } from './overview.ts';
+import { formatResource } from './format.ts';
+import { filterResources, paginate, parsePage, type Status } from './listing.ts';
+import { dataplaneStatus, encodeDataplaneOverview } from './overview.ts';
 import { checkPathParams } from './path-params.ts';
 import { makeRequestGuard, type RequestGuardOptions } from './request-guard.ts';
 import type { ResourceService } from './resource-service.ts';
@@ -175,11 +177,18 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     if (deps.readOnly) throw new ApiError(405, 'Method not allowed', 'the API server is in read-only mode');
   };
   /** One page of a type's resources (in a mesh, or all), filtered as the query says; `plural` names the route in errors. */
-  const pageOf = (req: FastifyRequest, type: string, plural: string, mesh: string | undefined, state: CurrentState = projection.state) => {
+  const pageOf = (
+    req: FastifyRequest,
+    type: string,
+    plural: string,
+    mesh: string | undefined,
+    state: CurrentState = projection.state,
+    status?: (r: Resource) => Status,
+  ) => {
     const query = req.query as Query;
     const page = parsePage(query);
     const route = mesh !== undefined ? `/meshes/{mesh}/${plural}` : `/${plural}`;
-    const items = filterResources(state.list(type, mesh), query, route);
+    const items = filterResources(state.list(type, mesh), query, route, status);
     return paginate(items, page, { protocol: req.protocol, host: req.host, path: req.url.split('?')[0]!, query });
   };
   /** A list, from the live state or, with `?at=`, from the state at that point. */
@@ -197,7 +206,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     if (!r) throw notFound('Could not retrieve a resource');
     if (!past) void reply.header('etag', etag(r.meta.version));
     // Only the live read shows a secret's data; the past is shown as digests, like history.
-    return encodeResource(past ? redactor.resource(r) : r, d);
+    return formatResource(past ? redactor.resource(r) : r, d, req.query as Query);
   };
   const put = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     writable();
@@ -215,20 +224,24 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     return {};
   };
 
-  /** Kuma's DataplaneOverview: the Dataplane plus its insight. */
-  const overviews = (req: FastifyRequest, mesh: string | undefined) => {
-    const result = pageOf(req, DataplaneType.name, 'dataplanes+insights', mesh);
+  /** Kuma's DataplaneOverview: the Dataplane plus its insight; `filter[status]` filters by its status. */
+  const insightOf = (r: Resource) => deps.insightOf?.(r.meta.mesh!, r.meta.name);
+  const overviews = (req: FastifyRequest, mesh: string | undefined, plural: string) => {
+    const result = pageOf(req, DataplaneType.name, plural, mesh, projection.state, (r) => dataplaneStatus(r, insightOf(r)));
     return {
       total: result.total,
-      items: result.items.map((r) => encodeDataplaneOverview(r, deps.insightOf?.(r.meta.mesh!, r.meta.name))),
+      items: result.items.map((r) => encodeDataplaneOverview(r, insightOf(r))),
       next: result.next,
     };
   };
-  app.get<{ Params: Params }>('/meshes/:mesh/dataplanes+insights', async (req) => {
-    requireMeshForRead(req.params.mesh!);
-    return overviews(req, req.params.mesh);
-  });
-  app.get('/dataplanes+insights', async (req) => overviews(req, undefined));
+  // `_overview` is Kuma's path; `dataplanes+insights` its legacy one (typeToLegacyOverviewPath).
+  for (const plural of ['dataplanes/_overview', 'dataplanes+insights']) {
+    app.get<{ Params: Params }>(`/meshes/:mesh/${plural}`, async (req) => {
+      requireMeshForRead(req.params.mesh!);
+      return overviews(req, req.params.mesh, plural);
+    });
+  }
+  app.get('/dataplanes+insights', async (req) => overviews(req, undefined, 'dataplanes+insights'));
 
   app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_config', async (req) => {
     requireMesh(req.params.mesh!);

@@ -169,6 +169,41 @@ describe('Kuma 2.14 crud tables: rejections answer Kuma\'s body, change nothing 
       kumaError(400, 'Bad Request', 'Resource is not valid', [{ field: 'mesh', reason: BACKWARD_COMPAT }])],
     ['path_param_nul_byte: a NUL byte in a KRI name', 'GET', '/_kri/kri_dp_default_default__dp%00x_', undefined, 400,
       kumaError(400, 'Bad Request', `bad request: name: ${BACKWARD_COMPAT}`)],
+    ['list_dp_overview_status_filter_04: a status filter on the plain list', 'GET', '/meshes/default/dataplanes?filter[status]=Online', undefined, 400,
+      kumaError(400, 'Bad Request', 'bad request: filtering by status is only supported on the _overview endpoint')],
+    ['a status filter on a plain list across meshes', 'GET', '/dataplanes?filter[status]=Offline', undefined, 400,
+      kumaError(400, 'Bad Request', 'bad request: filtering by status is only supported on the _overview endpoint')],
+    ['list_dp_overview_status_filter_03: an unknown status', 'GET', '/meshes/default/dataplanes/_overview?filter[status]=broken', undefined, 400,
+      badFilter('/meshes/{mesh}/dataplanes/_overview.filter[status]', 'must be one of Online, Offline, Partially degraded')],
+    ['an unknown status on the legacy overview path', 'GET', '/meshes/default/dataplanes+insights?filter[status]=up', undefined, 400,
+      badFilter('/meshes/{mesh}/dataplanes+insights.filter[status]', 'must be one of Online, Offline, Partially degraded')],
+    ['a status filter does not excuse a bad label filter', 'GET', '/meshes/default/dataplanes/_overview?filter[status]=Online&filter[label.a]=b', undefined, 400,
+      badFilter('/meshes/{mesh}/dataplanes/_overview.filter[label.a]', 'filters are only supported on labels and status')],
+    ['an overview list in a Mesh that does not exist', 'GET', '/meshes/not-a-mesh/dataplanes/_overview', undefined, 404,
+      kumaError(404, 'Failed to retrieve Mesh', 'Not found')],
+    ['find with a format Kuma does not know (formatResource)', 'GET', '/meshes/default/dataplanes/dp-2?format=yaml', undefined, 400,
+      kumaError(400, 'Could not retrieve a resource', 'Resource is not valid', [{ field: '', reason: '"format" must be one of ["k8s", "kubernetes", "universal"]' }])],
+    ['the same format check on a global resource', 'GET', '/meshes/default?format=K8S', undefined, 400,
+      kumaError(400, 'Could not retrieve a resource', 'Resource is not valid', [{ field: '', reason: '"format" must be one of ["k8s", "kubernetes", "universal"]' }])],
+    ['and on GET /_kri/{kri}', 'GET', '/_kri/kri_dp_default_default__dp-2_?format=json', undefined, 400,
+      kumaError(400, 'Could not retrieve a resource', 'Resource is not valid', [{ field: '', reason: '"format" must be one of ["k8s", "kubernetes", "universal"]' }])],
+    ['a Secret has no Kubernetes form (it is not a Kuma custom resource)', 'GET', '/meshes/default/secrets/sec-1?format=kubernetes', undefined, 400,
+      kumaError(400, 'Could not retrieve a resource', 'Secret has no Kubernetes form: it is not a Kuma custom resource')],
+    ['kuma.io/policy-role is Kubernetes-only and not a Dataplane\'s', 'PUT', '/meshes/default/dataplanes/dp-2',
+      dataplane('dp-2', { labels: { 'kuma.io/policy-role': 'consumer' } }), 400,
+      invalid({ field: 'labels["kuma.io/policy-role"]', reason: 'label "kuma.io/policy-role" is managed by the control plane and cannot be set here' })],
+    ['a Mesh gets no zone, env, origin or mesh label, so it cannot carry one', 'PUT', '/meshes/default',
+      { type: 'Mesh', name: 'default', labels: { 'kuma.io/zone': 'default', 'kuma.io/origin': 'zone', team: 'a' } }, 400,
+      invalid(
+        { field: 'labels["kuma.io/zone"]', reason: 'label "kuma.io/zone" is managed by the control plane and cannot be set here' },
+        { field: 'labels["kuma.io/origin"]', reason: 'label "kuma.io/origin" is managed by the control plane and cannot be set here' },
+      )],
+    ['a proxy type on a Secret', 'PUT', '/meshes/default/secrets/sec-1',
+      { type: 'Secret', mesh: 'default', name: 'sec-1', data: 'dGVzdAo=', labels: { 'kuma.io/proxy-type': 'sidecar' } }, 400,
+      invalid({ field: 'labels["kuma.io/proxy-type"]', reason: 'label "kuma.io/proxy-type" is managed by the control plane and cannot be set here' })],
+    ['a display name on a Mesh other than its name', 'PUT', '/meshes/default',
+      { type: 'Mesh', name: 'default', labels: { 'kuma.io/display-name': 'prod' } }, 400,
+      invalid({ field: 'labels["kuma.io/display-name"]', reason: 'label "kuma.io/display-name" is managed by the control plane: got "prod", expected "default"' })],
     ['route_and_kri_not_found: a resource type there is no route for', 'GET', '/meshes/default/not-a-type', undefined, 404,
       kumaError(404, 'Not Found', 'Page Not Found')],
     ['route_and_kri_not_found: no such endpoint', 'GET', '/no-such-endpoint/x/y/z', undefined, 404,
@@ -205,6 +240,8 @@ describe('Kuma 2.14 crud tables: what is served', () => {
       'kuma.io/proxy-type': 'sidecar',
       'kuma.io/zone': 'default',
     });
+    // In Kuma's order: a Go map's keys, sorted, as in the golden file.
+    expect(Object.keys(res.body.labels)).toEqual(['kuma.io/env', 'kuma.io/mesh', 'kuma.io/origin', 'kuma.io/proxy-type', 'kuma.io/zone']);
     expect(res.body.kri).toBe('kri_dp_default_default__dp-2_');
   });
 
@@ -263,7 +300,9 @@ describe('Kuma 2.14 crud tables: what is served', () => {
   it('managed labels sent with the values the control plane computes are accepted', async () => {
     const labels = { 'kuma.io/zone': 'default', 'kuma.io/origin': 'zone', 'kuma.io/display-name': 'dp-7', team: 'a' };
     expect((await api('PUT', '/meshes/default/dataplanes/dp-7', dataplane('dp-7', { labels }))).status).toBe(201);
-    expect((await api('GET', '/meshes/default/dataplanes/dp-7')).body.labels).toMatchObject(labels);
+    const stored = (await api('GET', '/meshes/default/dataplanes/dp-7')).body.labels;
+    expect(stored).toMatchObject(labels);
+    expect(Object.keys(stored)).toEqual(Object.keys(stored).sort());
   });
 
   it('a resource read back (with its kri) applies unchanged', async () => {
@@ -279,11 +318,73 @@ describe('Kuma 2.14 crud tables: what is served', () => {
     expect(plain.body).toEqual({});
     const dotted = await api('PUT', '/meshes/aa.a', { type: 'Mesh', name: 'aa.a' });
     expect(dotted.status).toBe(201);
-    expect(dotted.body).toEqual({ warnings: [`Mesh type resource "aa.a" has the following deprecated fields: ${DNS1035}`, DNS1035] });
+    // Kuma 2.14's model.Deprecations: the Mesh's deprecations only, no summary line.
+    expect(dotted.body).toEqual({ warnings: [DNS1035] });
     expect((await api('GET', '/meshes/aa.a')).body.kri).toBe('kri_m____aa.a_');
     const again = await api('PUT', '/meshes/aa.a', { type: 'Mesh', name: 'aa.a' });
     expect(again.status).toBe(200);
-    expect(again.body.warnings).toHaveLength(2);
+    expect(again.body).toEqual({ warnings: [DNS1035] });
+  });
+
+  it('put_dataplanes_09: an inbound without tags is accepted and stored as sent', async () => {
+    const untagged = { type: 'Dataplane', mesh: 'default', name: 'dp-6', networking: { address: '10.1.2.1', inbound: [{ port: 1234 }] } };
+    const res = await api('PUT', '/meshes/default/dataplanes/dp-6', untagged);
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({});
+    const read = await api('GET', '/meshes/default/dataplanes/dp-6');
+    expect(read.body.networking).toEqual({ address: '10.1.2.1', inbound: [{ port: 1234 }] });
+    expect(read.body.labels).not.toHaveProperty('kuma.io/display-name');
+    const empty = await api('PUT', '/meshes/default/dataplanes/dp-6b', { ...untagged, name: 'dp-6b', networking: { address: '10.1.2.1', inbound: [{ port: 1234, tags: {} }] } });
+    expect(empty.status).toBe(201);
+    expect((await api('GET', '/')).status).toBe(200);
+  });
+
+  it('an outbound-only Dataplane (no inbound, no gateway) is accepted, as in Kuma 2.14', async () => {
+    const body = { type: 'Dataplane', mesh: 'default', name: 'dp-out', networking: { address: '10.1.2.7', transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 } } };
+    expect((await api('PUT', '/meshes/default/dataplanes/dp-out', body)).status).toBe(201);
+    expect((await api('GET', '/meshes/default/dataplanes/dp-out')).body.networking).toEqual(body.networking);
+    expect((await api('GET', '/')).status).toBe(200);
+  });
+
+  it('list_dp_overview_status_filter: filter[status] on the overviews, case-insensitively, before pagination', async () => {
+    const names = async (path: string) => (await api('GET', path)).body.items.map((i: { name: string }) => i.name);
+    // No proxy is connected to this control plane: every Dataplane is Offline.
+    const all = await names('/meshes/default/dataplanes/_overview?size=1000');
+    expect(all.length).toBeGreaterThan(1);
+    expect(await names('/meshes/default/dataplanes/_overview?filter[status]=offline&size=1000')).toEqual(all);
+    expect(await names('/meshes/default/dataplanes/_overview?filter[status]=Online')).toEqual([]);
+    expect(await names('/meshes/default/dataplanes+insights?filter[status]=Partially%20degraded')).toEqual([]);
+    const page = await api('GET', '/meshes/default/dataplanes/_overview?filter[status]=Offline&size=1');
+    expect(page.body).toMatchObject({ total: all.length, items: [{ type: 'DataplaneOverview', name: all[0] }] });
+    expect(page.body.next).toContain('filter%5Bstatus%5D=Offline');
+    // An empty value filters nothing, on every list.
+    expect((await api('GET', '/meshes/default/dataplanes?filter[status]=')).status).toBe(200);
+  });
+
+  it('find with ?format=kubernetes answers the object Kuma infers for a universal store', async () => {
+    const dp = (await api('GET', '/meshes/default/dataplanes/dp-2')).body;
+    const k8s = await api('GET', '/meshes/default/dataplanes/dp-2?format=kubernetes');
+    expect(k8s.status).toBe(200);
+    expect(Object.keys(k8s.body)).toEqual(['kind', 'apiVersion', 'metadata', 'mesh', 'spec']);
+    expect(k8s.body).toEqual({
+      kind: 'Dataplane',
+      apiVersion: 'kuma.io/v1alpha1',
+      metadata: { name: 'dp-2', namespace: 'kuma-system', creationTimestamp: `${dp.creationTime.slice(0, 19)}Z` },
+      mesh: 'default',
+      spec: { networking: dp.networking },
+    });
+    const ns = await api('GET', '/meshes/default/dataplanes/dp-2?format=k8s&namespace=apps');
+    expect(ns.body.metadata.namespace).toBe('apps');
+    const mesh = await api('GET', '/meshes/default?format=k8s');
+    expect(mesh.body).toEqual({
+      kind: 'Mesh',
+      apiVersion: 'kuma.io/v1alpha1',
+      metadata: { name: 'default', creationTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+      spec: {},
+    });
+    expect((await api('GET', '/_kri/kri_dp_default_default__dp-2_?format=kubernetes')).body).toEqual(k8s.body);
+    expect((await api('GET', '/meshes/default/dataplanes/dp-2?format=universal')).body).toEqual(dp);
+    expect((await api('GET', '/meshes/default/secrets/sec-1?format=universal')).status).toBe(200);
   });
 
   it('history items show the resource with its kri', async () => {

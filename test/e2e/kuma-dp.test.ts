@@ -90,6 +90,11 @@ describe('kuma-dp', () => {
     }, 30_000, () => `a call through the mesh (${caller.output()}\n--- kuma-cp ---\n${cpTail()})`);
     const registered = (await http(cp.url, 'GET', '/meshes/default/dataplanes+insights?name=greeter-1')).body.items[0];
     expect(registered.dataplaneInsight.subscriptions.at(-1).version.kumaDp.version).toBe('2.14.0');
+    // Connected proxies are Online in Kuma's status filter (list_dp_overview_status_filter).
+    const online = (await http(cp.url, 'GET', '/meshes/default/dataplanes/_overview?filter[status]=online')).body.items.map((i: { name: string }) => i.name);
+    expect(online).toEqual(expect.arrayContaining(['greeter-1', 'caller-1']));
+    const offline = (await http(cp.url, 'GET', '/meshes/default/dataplanes/_overview?filter[status]=Offline')).body.items.map((i: { name: string }) => i.name);
+    expect(offline).not.toContain('greeter-1');
     backend.kill('SIGTERM');
     expect(await backend.exited).toBe(0);
     await until(async () => (await http(cp.url, 'GET', '/meshes/default/dataplanes/greeter-1')).status === 404, 15_000, 'deregistration');

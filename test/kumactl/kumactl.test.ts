@@ -97,7 +97,7 @@ describe('kumactl', () => {
   });
 
   it('shows the API\'s field-level reasons and applies nothing from an invalid file', async () => {
-    const bad = `type: Mesh\nname: good-one\n---\ntype: Dataplane\nmesh: default\nname: broken\nnetworking:\n  address: 10.0.0.9\n  inbound:\n  - port: 70000\n    tags: {}\n`;
+    const bad = `type: Mesh\nname: good-one\n---\ntype: Dataplane\nmesh: default\nname: broken\nnetworking:\n  address: 10.0.0.9\n  inbound:\n  - port: 70000\n    tags:\n      version: v1\n`;
     const res = await kumactl(['apply', '-f', '-'], bad);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('document 2 (Dataplane "broken")');
