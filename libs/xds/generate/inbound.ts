@@ -82,7 +82,9 @@ function inboundPart(model: InboundModel): Part {
     port: model.port,
     servicePort: model.servicePort,
     serviceAddress: model.serviceAddress,
-    service: model.service,
+    // An inbound without tags (valid in Kuma 2.14) has no service: its routes are named after
+    // its local cluster instead, as Envoy needs a non-empty virtual host name.
+    service: model.service !== '' ? model.service : Names.localCluster(model.servicePort),
     protocol: model.protocol,
   };
   return {
