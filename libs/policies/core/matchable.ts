@@ -12,6 +12,7 @@ export const LABEL = Object.freeze({
   role: 'kuma.io/policy-role',
   effect: 'kuma.io/effect',
   displayName: 'kuma.io/display-name',
+  mesh: 'kuma.io/mesh',
   namespace: 'k8s.kuma.io/namespace',
 });
 
