@@ -4,6 +4,9 @@
  * Kuma keys these by the KRI of real MeshService/MeshExternalService/MeshMultiZoneService resources. This project has no
  * such resources yet: destinations are `kuma.io/service` values. `ToTargetResolver` is the seam: the default one
  * resolves by service name; a KRI resolver can replace it when MeshService resources arrive, without touching the engine.
+ *
+ * NOTE: for outbounds that are plain `kuma.io/service` values (MeshService mode Disabled), Kuma 2.14 does not use these
+ * resource rules but its legacy subset rules, which order entries differently; see rules-outbound-legacy.ts.
  */
 import { LABEL, topTargetRef, type PolicyItem, type ToItem } from './matchable.ts';
 import { mergeConfs, type MergeOptions } from './merge.ts';
