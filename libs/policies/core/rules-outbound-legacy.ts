@@ -11,15 +11,14 @@
  * - a policy whose TOP-LEVEL targetRef is a MeshHTTPRoute contributes per route rule: its `to[]` defaults apply to the
  *   route rule's `matches` (for `kuma.io/service` of the route's `to` item, or every service if that item is `Mesh`).
  *
- * Kuma builds subsets of tags and computes the first rule whose subset contains the element. Legacy "to" subsets have
- * only positive tags, so that rule's conf is the merge, in list order, of the items whose subset is contained in the
- * element's tags; this module computes exactly that per element, lazily.
+ * The rules are Kuma's subset rules without negations (subset-rules.ts); lookups are Kuma's Rules.Compute on the
+ * element `{kuma.io/service}` or `{kuma.io/service, __rule-matches-hash__}`, cached.
  */
 import { LABEL, topTargetRef, type PolicyItem, type ToItem } from './matchable.ts';
-import { mergeConfs, type MergeOptions } from './merge.ts';
-import { originOfEntry, type Rule, type RuleOrigin } from './rules-common.ts';
+import type { MergeOptions } from './merge.ts';
+import { originOfEntry, type Rule } from './rules-common.ts';
 import { sortPolicies } from './sort.ts';
-import type { TargetRef } from './target-ref.ts';
+import { buildSubsetRules, computeSubsetRule, subsetOfTags, subsetOfTargetRef, type SubsetItem } from './subset-rules.ts';
 
 /** Subset tag Kuma uses for a MeshHTTPRoute rule's matches (rules.RuleMatchesHashTag). */
 export const RULE_MATCHES_TAG = '__rule-matches-hash__';
@@ -42,11 +41,6 @@ export interface LegacyToRules {
   readonly warnings: readonly string[];
 }
 
-interface Item {
-  readonly subset: Readonly<Record<string, string>>;
-  readonly conf: unknown;
-  readonly origin: RuleOrigin;
-}
 
 /** Deep-equal values give equal keys (object keys sorted); stands in for Kuma's hash of the matches. */
 export function matchesKey(v: unknown): string {
@@ -58,21 +52,6 @@ export function matchesKey(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** The legacy subset of a `to[].targetRef`, or undefined for kinds Kuma cannot represent as tags. */
-function subsetOf(ref: TargetRef): Record<string, string> | undefined {
-  switch (ref.kind) {
-    case 'Mesh':
-      return {};
-    case 'MeshSubset':
-      return { ...ref.tags };
-    case 'MeshService':
-      return ref.name ? { [LABEL.service]: ref.name } : undefined;
-    case 'MeshServiceSubset':
-      return ref.name ? { ...ref.tags, [LABEL.service]: ref.name } : undefined;
-    default:
-      return undefined;
-  }
-}
 
 /**
  * Builds the legacy "to" rules from the policies matched for a dataplane (any order: sorted here with
@@ -80,7 +59,7 @@ function subsetOf(ref: TargetRef): Record<string, string> | undefined {
  */
 export function buildLegacyToRules(policies: readonly PolicyItem[], opts: LegacyToRuleOptions = {}): LegacyToRules {
   const defaultOf = opts.defaultOf ?? ((i: ToItem) => i.default);
-  const items: Item[] = [];
+  const items: SubsetItem[] = [];
   const warnings: string[] = [];
   for (const policy of sortPolicies(policies)) {
     const to = policy.spec.to ?? [];
@@ -100,15 +79,16 @@ export function buildLegacyToRules(policies: readonly PolicyItem[], opts: Legacy
           continue;
         }
         for (const rule of (routeTo['rules'] ?? []) as { matches?: unknown }[]) {
-          const subset: Record<string, string> = { [RULE_MATCHES_TAG]: matchesKey(rule.matches ?? []) };
-          if (service) subset[LABEL.service] = service;
+          const tags: Record<string, string> = { [RULE_MATCHES_TAG]: matchesKey(rule.matches ?? []) };
+          if (service) tags[LABEL.service] = service;
+          const subset = subsetOfTags(tags);
           to.forEach((t, index) => items.push({ subset, conf: defaultOf(t), origin: originOfEntry(policy, index) }));
         }
       }
       continue;
     }
     to.forEach((t, index) => {
-      const subset = subsetOf(t.targetRef);
+      const subset = subsetOfTargetRef(t.targetRef);
       if (!subset) {
         warnings.push(`policy ${policy.type}/${policy.name} to[${index}]: can't represent ${t.targetRef.kind} as tags`);
         return;
@@ -117,9 +97,11 @@ export function buildLegacyToRules(policies: readonly PolicyItem[], opts: Legacy
     });
   }
 
+  const rules = buildSubsetRules(items, { ...opts, withNegations: false });
+  const EMPTY: Rule = { conf: [], origin: [] };
   const compute = (element: Readonly<Record<string, string>>): Rule => {
-    const relevant = items.filter((i) => Object.entries(i.subset).every(([k, v]) => element[k] === v) && i.conf !== undefined);
-    return { conf: mergeConfs(relevant.map((i) => i.conf), opts), origin: relevant.map((i) => i.origin) };
+    const r = computeSubsetRule(rules, element);
+    return r ? { conf: r.conf, origin: r.origin } : EMPTY;
   };
   const cache = new Map<string, Rule>();
   const cached = (key: string, element: Record<string, string>): Rule => {
