@@ -21,8 +21,9 @@ export interface InboundRules {
   /** The merge of every rule without a match (Kuma's MatchesAllIncomingTraffic). */
   readonly catchAll: Rule;
   /**
-   * For types whose `from[]` is NOT read as rules (MeshTrafficPermission, MeshFaultInjection): their `from[]` entries,
-   * sorted by policy, for the legacy per-source computation of the plugin. Empty for other types.
+   * For types whose `from[]` is NOT read as rules (MeshTrafficPermission, MeshFaultInjection): the `from[]` entries of
+   * policies without `rules[]`, sorted by policy. Their per-client confs are Kuma's legacy subset rules:
+   * `buildLegacyFromRules` (rules-inbound-legacy.ts). Empty for other types.
    */
   readonly legacyFrom: readonly PolicyEntry<FromItem>[];
 }
