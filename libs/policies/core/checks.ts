@@ -122,9 +122,13 @@ const BANDWIDTH = /^(\d*)\s?([GMk]+bps)$/;
 
 /** ValidateBandwidth: `10kbps`, `5 Mbps`, `1Gbps`. */
 export function bandwidth(obj: JsonObject, key: string, v: Violations): void {
-  const value = obj[key];
-  if (value === undefined || value === null || value === '') return v.field(key).add(MUST_BE_DEFINED);
-  if (typeof value !== 'string' || !BANDWIDTH.test(value)) v.field(key).add(MUST_HAVE_BPS_UNIT);
+  bandwidthValue(obj[key], v.field(key));
+}
+
+/** ValidateBandwidth on a value, reported at `v` itself. */
+export function bandwidthValue(value: unknown, v: Violations): void {
+  if (value === undefined || value === null || value === '') return v.add(MUST_BE_DEFINED);
+  if (typeof value !== 'string' || !BANDWIDTH.test(value)) v.add(MUST_HAVE_BPS_UNIT);
 }
 
 /** govalidator.IsFilePath, roughly: an absolute Unix path or a Windows drive path. */
