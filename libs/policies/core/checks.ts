@@ -111,11 +111,14 @@ export function intOrStringAtLeast(obj: JsonObject, key: string, v: Violations, 
   else if (n < min) v.field(key).add(`must be greater or equal then: ${min}`);
 }
 
-/** ValidateStatusCode: 100-599. */
+/** ValidateStatusCode: 100-599 (a non-pointer int32: absent is 0, out of range). */
 export function statusCode(obj: JsonObject, key: string, v: Violations): void {
-  const n = integer(obj, key, v, -2147483648, 2147483647);
-  if (obj[key] === undefined) return v.field(key).add(inRange(100, 599));
-  if (n !== undefined && (n < 100 || n >= 600)) v.field(key).add(inRange(100, 599));
+  statusCodeValue(obj[key] ?? 0, v.field(key));
+}
+
+export function statusCodeValue(value: unknown, v: Violations): void {
+  if (typeof value !== 'number' || !Number.isInteger(value)) return v.add('must be an integer');
+  if (value < 100 || value >= 600) v.add(inRange(100, 599));
 }
 
 const BANDWIDTH = /^(\d*)\s?([GMk]+bps)$/;
