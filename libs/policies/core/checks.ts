@@ -145,3 +145,13 @@ export function isFilePath(p: string): boolean {
   if (/^[a-zA-Z]:\\/.test(p)) return p.length < 32767;
   return /^((\/|\.\.?\/)?[^\0]*)$/.test(p) && p.startsWith('/');
 }
+
+/** Go's time.Duration String() for the few minimums Kuma compares against (`50ms`, `1s`). */
+const goDurationString = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+/** ValidateDurationGreaterThan: required, strictly above `minMs`. */
+export function durationGreaterThan(obj: JsonObject, key: string, v: Violations, minMs: number): void {
+  if (obj[key] === undefined || obj[key] === null) return v.field(key).add(MUST_BE_DEFINED);
+  const ms = duration(obj, key, v);
+  if (ms !== undefined && ms <= minMs) v.field(key).add(`must be greater than: ${goDurationString(minMs)}`);
+}
