@@ -7,8 +7,7 @@ import { mustHaveExactlyOneOf, mustHaveOnlyOne } from './messages.ts';
  * `endpoint` (host:port, not a URL) or `backendRef` (a MeshOpenTelemetryBackend by name or labels).
  * `v` is at the `openTelemetry` object.
  */
-export function validateOtelTarget(otel: JsonObject, v: Violations, extraFields: readonly string[] = []): void {
-  void extraFields;
+export function validateOtelTarget(otel: JsonObject, v: Violations): void {
   const endpoint = string(otel, 'endpoint', v) ?? '';
   const ref = object(otel, 'backendRef', v, ['kind', 'name', 'labels']);
   if (endpoint !== '' && has(otel, 'backendRef')) return v.add(mustHaveOnlyOne('openTelemetry', 'endpoint', 'backendRef'));

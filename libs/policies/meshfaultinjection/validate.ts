@@ -14,7 +14,8 @@ export function validateMeshFaultInjection(spec: Readonly<JsonObject>, v: Violat
     gatewayListenerTagsAllowed: true,
     isInboundPolicy: affectsInbounds(spec),
   });
-  const gateways = includesGateways(top.ref ?? MESH_TARGET);
+  // Kuma switches on the targetRef as written, valid or not (an omitted one is Mesh).
+  const gateways = includesGateways(top.ref ?? { ...MESH_TARGET, kind: top.kind as never });
   if (lengthOf(spec, 'rules') > 0 && lengthOf(spec, 'from') > 0) v.add("field 'from' must be empty when 'rules' is defined");
   if (gateways && lengthOf(spec, 'from') > 0) v.field('from').add(MUST_NOT_BE_DEFINED);
   else {
