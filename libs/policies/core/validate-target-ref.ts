@@ -180,7 +180,7 @@ export function validateTargetRef(value: unknown, v: Violations, opts: TargetRef
  * Kuma's IncludesGateways: the top-level targetRef can select gateways (MeshGateway,
  * MeshHTTPRoute, or Mesh/MeshSubset whose proxyTypes are empty or name Gateway).
  */
-export function includesGateways(ref: TargetRef): boolean {
+export function includesGateways(ref: Readonly<{ kind: string; proxyTypes?: TargetRef['proxyTypes'] }>): boolean {
   if (ref.kind === 'MeshGateway' || ref.kind === 'MeshHTTPRoute') return true;
   if (ref.kind === 'Mesh' || ref.kind === 'MeshSubset') return !ref.proxyTypes || ref.proxyTypes.length === 0 || ref.proxyTypes.includes('Gateway');
   return false;

@@ -5,7 +5,6 @@ import { validateMatches } from '../core/match.ts';
 import { MUST_NOT_BE_DEFINED } from '../core/messages.ts';
 import { affectsInbounds, defaultConf, lengthOf, sectionItems, topLevel } from '../core/spec.ts';
 import { includesGateways } from '../core/validate-target-ref.ts';
-import { MESH_TARGET } from '../core/target-ref.ts';
 
 /** Kuma's MeshFaultInjection validator (validator.go), system role. `v` is at `spec`. */
 export function validateMeshFaultInjection(spec: Readonly<JsonObject>, v: Violations): void {
@@ -15,7 +14,7 @@ export function validateMeshFaultInjection(spec: Readonly<JsonObject>, v: Violat
     isInboundPolicy: affectsInbounds(spec),
   });
   // Kuma switches on the targetRef as written, valid or not (an omitted one is Mesh).
-  const gateways = includesGateways(top.ref ?? { ...MESH_TARGET, kind: top.kind as never });
+  const gateways = includesGateways(top.ref ?? { kind: top.kind });
   if (lengthOf(spec, 'rules') > 0 && lengthOf(spec, 'from') > 0) v.add("field 'from' must be empty when 'rules' is defined");
   if (gateways && lengthOf(spec, 'from') > 0) v.field('from').add(MUST_NOT_BE_DEFINED);
   else {

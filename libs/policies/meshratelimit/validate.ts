@@ -4,7 +4,6 @@ import { boolean, has, integer, object, objects, string } from '../core/fields.t
 import { validateMatches } from '../core/match.ts';
 import { HAS_TO_BE_GREATER_THAN_ZERO, MUST_BE_DEFINED, MUST_NOT_BE_DEFINED, mustHaveAtLeastOne } from '../core/messages.ts';
 import { affectsInbounds, defaultConf, lengthOf, sectionItems, topLevel } from '../core/spec.ts';
-import { MESH_TARGET } from '../core/target-ref.ts';
 import { includesGateways } from '../core/validate-target-ref.ts';
 
 const CONF = ['local'];
@@ -19,7 +18,7 @@ export function validateMeshRateLimit(spec: Readonly<JsonObject>, v: Violations)
     isInboundPolicy: affectsInbounds(spec),
   });
   // Kuma switches on the targetRef as written, valid or not (an omitted one is Mesh).
-  const ref = top.ref ?? { ...MESH_TARGET, kind: top.kind as never };
+  const ref = top.ref ?? { kind: top.kind };
   const gateways = includesGateways(ref);
   if (gateways && rules > 0) v.field('rules').add(MUST_NOT_BE_DEFINED);
   else if (top.kind === 'MeshHTTPRoute' && rules > 0) v.field('rules').add(MUST_NOT_BE_DEFINED);
