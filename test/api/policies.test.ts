@@ -124,6 +124,13 @@ describe('policies over REST', () => {
     expect((await api('GET', '/meshes/m4')).status).toBe(404);
   });
 
+  it('does not recreate a deleted default of the default Mesh when kuma-cp restarts', async () => {
+    expect((await api('DELETE', '/meshes/default/meshcircuitbreakers/mesh-circuit-breaker-all-default')).status).toBe(200);
+    await cp.stop();
+    await cp.restart();
+    expect(await policiesOf('default')).toEqual(DEFAULT_NAMES('default').filter((n) => !n.startsWith('MeshCircuitBreaker/')));
+  });
+
   it('serves every type at /meshes/{mesh}/{plural} and /{plural}, with create, update, read and delete', async () => {
     for (const plural of PLURALS) {
       const list = await api('GET', `/${plural}`);
