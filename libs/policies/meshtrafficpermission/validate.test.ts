@@ -17,6 +17,7 @@ from:
   - {targetRef: {kind: MeshSubset, tags: {kuma.io/zone: us-east}}, default: {action: AllowWithShadowDeny}}
   - {targetRef: {kind: MeshServiceSubset, name: backend, tags: {version: v1}}, default: {action: Allow}}`,
       ],
+      ['allow MeshServiceSubset at top-level targetRef', 'targetRef: {kind: MeshServiceSubset, name: backend, tags: {version: v2}}\nfrom: [{targetRef: {kind: Mesh}, default: {action: Deny}}]'],
       [
         'rules with spiffeID matches',
         `
@@ -28,6 +29,7 @@ rules:
       ],
     ],
     [
+      ['default is nil', 'targetRef: {kind: Mesh}\nfrom: [{targetRef: {kind: Mesh}}]', 'violations: [{field: "spec.from[0].default.action", message: must be defined}]'],
       ['neither from nor rules', 'targetRef: {kind: Mesh}', "violations: [{field: spec, message: \"at least one of 'from' or 'rules' has to be defined\"}]"],
       [
         'unsupported kind in from selector',
