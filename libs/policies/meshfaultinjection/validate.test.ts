@@ -56,6 +56,23 @@ describe('MeshFaultInjection validation', () => {
         "violations: [{field: spec, message: \"field 'from' must be empty when 'rules' is defined\"}]",
       ],
       [
+        'matches sni incorrect',
+        "targetRef: {kind: Dataplane}\nrules: [{matches: [{sni: {type: Prefix, value: sni.extsvc.default.zone-1.aws-aurora.8443}}], default: {http: [{responseBandwidth: {limit: 1000Mbps, percentage: 50}}]}}]",
+        'violations: [{field: "spec.rules[0].matches[0].sni.type", message: \'unrecognized type "Prefix", supported values are: Exact\'}]',
+      ],
+      [
+        'matches spiffeID incorrect',
+        "targetRef: {kind: Dataplane}\nrules: [{matches: [{spiffeID: {type: Exact, value: not-valid}}], default: {http: [{responseBandwidth: {limit: 1000Mbps, percentage: 1}}]}}]",
+        'violations: [{field: "spec.rules[0].matches[0].spiffeID", message: "must be a valid Spiffe ID: scheme is missing or invalid"}]',
+      ],
+      [
+        'sectionName with outbound policy',
+        'targetRef: {kind: Dataplane, sectionName: test}\nto: [{targetRef: {kind: MeshService, name: web-backend}, default: {http: []}}]',
+        `violations:
+  - {field: spec.targetRef.sectionName, message: can only be used with inbound policies}
+  - {field: spec.to, message: must not be defined}`,
+      ],
+      [
         'a fractional percentage must be a string',
         from('[{abort: {httpStatus: 500, percentage: 12.5}}]'),
         `violations: [{field: "${h}.abort[0].percentage", message: 'must be an integer or a string holding a decimal number (e.g. "99.5")'}]`,
