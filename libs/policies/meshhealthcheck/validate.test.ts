@@ -20,6 +20,8 @@ describe('MeshHealthCheck validation', () => {
           grpc: {serviceName: grpc-client, authority: grpc-client.default.svc.cluster.local}}`.replace('62.9', '"62.9"')),
       ],
       ['MeshExternalService with a top-level Mesh', to('{http: {path: /}}', '{kind: Mesh}', '{kind: MeshExternalService, name: ext}')],
+      ['to level MeshMultiZoneService', to('{interval: 10s, tcp: {disabled: true}}', '{kind: Mesh}', '{kind: MeshMultiZoneService, labels: {kuma.io/display-name: web-backend}}')],
+      ['top level Dataplane to MeshExternalService', to('{interval: 10s, tcp: {disabled: true}}', '{kind: Dataplane}', '{kind: MeshExternalService, labels: {kuma.io/display-name: external}}')],
     ],
     [
       [
@@ -40,6 +42,19 @@ describe('MeshHealthCheck validation', () => {
   - {field: "${d}.http.expectedStatuses[0]", message: "must be in inclusive range [100, 599]"}
   - {field: "${d}.http.expectedStatuses[1]", message: "must be in inclusive range [100, 599]"}`,
       ],
+      [
+        'positive values are out of range (Kuma)',
+        to('{interval: 10s, timeout: 2s, unhealthyThreshold: -3, healthyThreshold: 0, grpc: {}}', '{kind: Mesh}', '{kind: MeshService, labels: {kuma.io/display-name: web-backend}}'),
+        `violations:
+  - {field: "${d}.unhealthyThreshold", message: must be greater than zero when defined}
+  - {field: "${d}.healthyThreshold", message: must be greater than zero when defined}`,
+      ],
+      [
+        'all percentages are out of percentage range (Kuma)',
+        to('{interval: 10s, timeout: 2s, unhealthyThreshold: 3, healthyThreshold: 1, intervalJitterPercent: 110, grpc: {}}', '{kind: Mesh}'),
+        `violations: [{field: "${d}.intervalJitterPercent", message: "must be in inclusive range [0, 100]"}]`,
+      ],
+      ['path is invalid (Kuma)', to('{interval: 10s, eventLogPath: "#not_valid_path", grpc: {}}'), `violations: [{field: "${d}.eventLogPath", message: must be a valid path when defined}]`],
       ['no protocol', to('{interval: 10s}'), `violations: [{field: "${d}", message: "must have at least one defined: http, tcp, grpc"}]`],
       [
         'MeshExternalService without a top-level Mesh',

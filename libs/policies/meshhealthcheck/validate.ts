@@ -12,7 +12,8 @@ export function validateMeshHealthCheck(spec: Readonly<JsonObject>, v: Violation
     gatewayListenerTagsAllowed: true,
   });
   for (const t of sectionItems(spec, 'to', v, ['targetRef', 'default'], { supportedKinds: ['Mesh', 'MeshService', 'MeshExternalService', 'MeshMultiZoneService'] })) {
-    if (t.ref?.kind === 'MeshExternalService' && top.kind !== 'Mesh') t.v.field('targetRef.kind').add('kind MeshExternalService is only possible with targetRef.kind: Mesh');
+    // Kuma's table accepts a top-level Dataplane too ("top level Dataplane to MeshExternalService").
+    if (t.ref?.kind === 'MeshExternalService' && top.kind !== 'Mesh' && top.kind !== 'Dataplane') t.v.field('targetRef.kind').add('kind MeshExternalService is only possible with targetRef.kind: Mesh');
     validateConf(defaultConf(t.item, t.v, CONF_FIELDS), t.v.field('default'));
   }
 }
