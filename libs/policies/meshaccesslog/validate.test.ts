@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshAccessLogType } from './descriptor.ts';
 
 const from = (backends: string) => `targetRef: {kind: Mesh}\nfrom: [{targetRef: {kind: Mesh}, default: {backends: ${backends}}}]`;

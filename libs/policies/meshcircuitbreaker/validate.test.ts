@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshCircuitBreakerType } from './descriptor.ts';
 
 const to = (conf: string) => `targetRef: {kind: MeshService, name: web-frontend}\nto: [{targetRef: {kind: MeshService, name: web-backend}, default: ${conf}}]`;

@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshFaultInjectionType } from './descriptor.ts';
 
 const from = (http: string) => `targetRef: {kind: MeshService, name: backend}\nfrom: [{targetRef: {kind: Mesh}, default: {http: ${http}}}]`;

@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshHealthCheckType } from './descriptor.ts';
 
 const to = (conf: string, top = '{kind: MeshService, name: backend}', target = '{kind: MeshService, name: web-backend}') =>

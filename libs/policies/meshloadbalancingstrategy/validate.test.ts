@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshLoadBalancingStrategyType } from './descriptor.ts';
 
 const to = (conf: string, target = '{kind: MeshService, name: backend}', top = '{kind: Mesh}') => `targetRef: ${top}\nto: [{targetRef: ${target}, default: ${conf}}]`;

@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshPassthroughType } from './descriptor.ts';
 
 const m = 'spec.default.appendMatch';

@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshProxyPatchType } from './descriptor.ts';
 
 const mods = (list: string) => `targetRef: {kind: MeshService, name: backend}\ndefault: {appendModifications: ${list}}`;

@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshRateLimitType } from './descriptor.ts';
 
 const rules = (local: string) => `targetRef: {kind: Dataplane, labels: {app: backend}}\nrules: [{default: {local: ${local}}}]`;

@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshRetryType } from './descriptor.ts';
 
 const to = (conf: string, target = '{kind: Mesh}') => `targetRef: {kind: Mesh}\nto: [{targetRef: ${target}, default: ${conf}}]`;

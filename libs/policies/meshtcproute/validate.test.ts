@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshTCPRouteType } from './descriptor.ts';
 
 const route = (backends: string, top = '{kind: Mesh}', to = '{kind: MeshService, name: backend}') =>

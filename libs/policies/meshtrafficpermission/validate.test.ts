@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { describeCases } from '../core/cases.ts';
+import { describeCases } from '../../testkit/policy-cases.ts';
 import { MeshTrafficPermissionType } from './descriptor.ts';
 
 // Ported from pkg/plugins/policies/meshtrafficpermission/api/v1alpha1/validator_test.go.

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { ResourceTypeDescriptor } from '../../resources/descriptor.ts';
-import type { JsonObject } from '../../resources/validation.ts';
-import { specViolations } from './violations.ts';
+import type { ResourceTypeDescriptor } from '../resources/descriptor.ts';
+import type { JsonObject } from '../resources/validation.ts';
+import { specViolations } from '../policies/core/violations.ts';
 
 /** A validator_test.go entry: the spec as YAML and Kuma's expected violations as `field: message` lines, in order. */
 export type Case = readonly [name: string, specYaml: string, expected: string];
