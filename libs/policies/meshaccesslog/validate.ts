@@ -1,8 +1,8 @@
 import type { JsonObject, Violations } from '../../resources/validation.ts';
 import { isFilePath } from '../core/checks.ts';
-import { boolean, enumOf, has, object, objects, string } from '../core/fields.ts';
+import { array, boolean, enumOf, has, object, objects, string } from '../core/fields.ts';
 import { validateMatches } from '../core/match.ts';
-import { MUST_BE_DEFINED } from '../core/messages.ts';
+import { MUST_BE_DEFINED, MUST_NOT_BE_EMPTY } from '../core/messages.ts';
 import { validateOtelTarget } from '../core/otel.ts';
 import { affectsInbounds, defaultConf, lengthOf, sectionItems, topLevel } from '../core/spec.ts';
 
@@ -25,20 +25,50 @@ export function validateMeshAccessLog(spec: Readonly<JsonObject>, v: Violations)
   }
 }
 
+/** Kuma's access log format: `Plain` needs a non-empty `plain`, `Json` a non-empty `json` list of `{key, value}`. */
 function format(obj: JsonObject, v: Violations): void {
   const f = object(obj, 'format', v, ['type', 'plain', 'json', 'omitEmptyValues']);
   if (!f) return;
   const fv = v.field('format');
   const type = enumOf(f, 'type', fv, ['Plain', 'Json'], true);
   boolean(f, 'omitEmptyValues', fv);
-  string(f, 'plain', fv);
-  const json = objects(f, 'json', fv, ['key', 'value']);
-  for (const { item, v: jv } of json) {
-    if (!string(item, 'key', jv)) jv.field('key').add('key cannot be empty');
-    string(item, 'value', jv);
+  const plain = string(f, 'plain', fv);
+  const json = array(f, 'json', fv);
+  if (type === 'Plain') {
+    if (plain === undefined) fv.field('plain').add(MUST_BE_DEFINED);
+    else if (plain === '') fv.field('plain').add(MUST_NOT_BE_EMPTY);
   }
-  if (type === 'Plain' && !has(f, 'plain')) fv.field('plain').add('must be defined when type is Plain');
-  if (type === 'Json' && json.length === 0) fv.field('json').add('must be defined when type is Json');
+  if (type === 'Json') {
+    if (json === undefined) fv.field('json').add(MUST_BE_DEFINED);
+    else if (json.length === 0) fv.field('json').add(MUST_NOT_BE_EMPTY);
+  }
+  for (const { item, v: jv } of objects(f, 'json', fv, ['key', 'value'])) {
+    const key = string(item, 'key', jv);
+    const value = string(item, 'value', jv);
+    if (!key) jv.field('key').add('key cannot be empty');
+    if (!value) jv.field('value').add('value cannot be empty');
+    if (key && value) {
+      // Kuma renders `{"<key>": "<value>"}` and requires it to parse as JSON.
+      try {
+        JSON.parse(`{"${key}": "${value}"}`);
+      } catch {
+        jv.add('is not a valid JSON object');
+      }
+    }
+  }
+}
+
+const HOST_PORT = /^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*(:\d{1,5})?$/;
+
+/** A TCP log collector: `host[:port]` or a URL (`http://logs.com`, `tcp://collector:5000`). */
+function isValidAddress(address: string): boolean {
+  if (HOST_PORT.test(address)) return true;
+  try {
+    const u = new URL(address);
+    return u.hostname !== '' && HOST_PORT.test(u.hostname);
+  } catch {
+    return false;
+  }
 }
 
 function validateConf(conf: JsonObject, v: Violations): void {
@@ -49,13 +79,13 @@ function validateConf(conf: JsonObject, v: Violations): void {
     const tcp = object(b, 'tcp', bv, ['format', 'address']);
     const file = object(b, 'file', bv, ['format', 'path']);
     const otel = object(b, 'openTelemetry', bv, ['endpoint', 'backendRef', 'attributes', 'body']);
-    if (type === 'Tcp' && !tcp) bv.field('tcp').add('must be defined when type is Tcp');
-    if (type === 'File' && !file) bv.field('file').add('must be defined when type is File');
-    if (type === 'OpenTelemetry' && !otel) bv.field('openTelemetry').add('must be defined when type is OpenTelemetry');
+    if (type === 'Tcp' && !has(b, 'tcp')) bv.field('tcp').add(MUST_BE_DEFINED);
+    if (type === 'File' && !has(b, 'file')) bv.field('file').add(MUST_BE_DEFINED);
+    if (type === 'OpenTelemetry' && !has(b, 'openTelemetry')) bv.field('openTelemetry').add(MUST_BE_DEFINED);
     if (tcp) {
       format(tcp, bv.field('tcp'));
       const address = string(tcp, 'address', bv.field('tcp')) ?? '';
-      if (address === '' || !/^[a-zA-Z0-9.\-_:[\]]+:\d+$|^(tcp|udp):\/\/[^/]+$/.test(address)) bv.field('tcp').field('address').add('tcp backend requires valid address');
+      if (!isValidAddress(address)) bv.field('tcp').field('address').add('tcp backend requires valid address');
     }
     if (file) {
       format(file, bv.field('file'));
