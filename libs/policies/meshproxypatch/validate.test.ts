@@ -5,6 +5,7 @@ import { MeshProxyPatchType } from './descriptor.ts';
 const mods = (list: string) => `targetRef: {kind: MeshService, name: backend}\ndefault: {appendModifications: ${list}}`;
 const m = 'spec.default.appendModifications';
 
+// After pkg/plugins/policies/meshproxypatch/api/v1alpha1/validator.go (its messages verbatim).
 describe('MeshProxyPatch validation', () => {
   describeCases(
     MeshProxyPatchType,
@@ -23,14 +24,21 @@ describe('MeshProxyPatch validation', () => {
     [
       ['no modifications', mods('[]'), `violations: [{field: ${m}, message: must not be empty}]`],
       [
-        'two kinds in one entry, unknown operation, Add without value, bad JSON patch',
-        mods('[{cluster: {operation: Add}, listener: {operation: Add}}, {httpFilter: {operation: Insert}}, {cluster: {operation: Add}}, {virtualHost: {operation: Patch, jsonPatches: [{op: merge, path: name}]}}]'),
+        'operations and values',
+        mods(`[{cluster: {operation: Add}, listener: {operation: Add}}, {httpFilter: {operation: Insert}}, {cluster: {operation: Add, match: {name: a}, value: "a: [1"}},
+          {virtualHost: {operation: Patch, jsonPatches: [{op: merge, path: name}]}}, {httpFilter: {operation: AddBefore, value: "name: x"}}, {listener: {operation: Patch}},
+          {cluster: {operation: Patch, value: "name: a", jsonPatches: [{op: remove, path: /a}]}}, {listener: {operation: Remove, value: "x: 1"}}]`),
         `violations:
-  - {field: "${m}[0]", message: "must have exactly one defined: cluster, listener, networkFilter, httpFilter, virtualHost"}
-  - {field: "${m}[1].httpFilter.operation", message: "must be one of: AddFirst, AddLast, AddBefore, AddAfter, Remove, Patch"}
-  - {field: "${m}[2].cluster.value", message: must be defined}
+  - {field: "${m}[0]", message: "exactly one modification can be defined at a time. Currently, 2 modifications are defined"}
+  - {field: "${m}[1].httpFilter.operation", message: 'invalid operation. Available operations: "AddFirst", "AddLast", "AddBefore", "AddAfter", "Patch", "Remove"'}
+  - {field: "${m}[2].cluster.match", message: must not be defined}
+  - {field: "${m}[2].cluster.value", message: "native Envoy resource is not valid: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 6:"}
   - {field: "${m}[3].virtualHost.jsonPatches[0].op", message: "must be one of: add, remove, replace, move, copy, test"}
-  - {field: "${m}[3].virtualHost.jsonPatches[0].path", message: must be a JSON pointer (start with /)}`,
+  - {field: "${m}[3].virtualHost.jsonPatches[0].path", message: must be a JSON pointer (start with /)}
+  - {field: "${m}[4].httpFilter.match.name", message: must be defined. You need to pick a filter before which this one will be added}
+  - {field: "${m}[5].listener", message: "${m}[5].listener must have exactly one defined: value, jsonPatches"}
+  - {field: "${m}[6].cluster", message: "${m}[6].cluster must have only one type defined: value, jsonPatches"}
+  - {field: "${m}[7].listener.value", message: must not be defined}`,
       ],
       [
         'MeshGateway listener tags are not allowed',
