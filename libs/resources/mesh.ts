@@ -58,7 +58,10 @@ export function validateMesh(spec: Readonly<JsonObject>, v: Violations): void {
     v.field('mtls').add('has to be set when zoneEgress enabled');
   }
   if (spec['skipCreatingInitialPolicies'] !== undefined) {
-    arrayAt(spec['skipCreatingInitialPolicies'], v.field('skipCreatingInitialPolicies'));
+    // A list of type names (`MeshRetry`) or `*`: Kuma's []string, so anything else does not decode.
+    arrayAt(spec['skipCreatingInitialPolicies'], v.field('skipCreatingInitialPolicies')).forEach((t, i) => {
+      if (typeof t !== 'string') v.field('skipCreatingInitialPolicies').index(i).add('must be a string');
+    });
   }
 }
 

@@ -1,17 +1,30 @@
 import { randomUUID } from 'node:crypto';
+import { BatchInterruptedError } from '../../libs/event-log/errors.ts';
 import type { Actor } from '../../libs/event-log/event.ts';
-import type { EventLog } from '../../libs/event-log/port.ts';
+import type { BatchItem, EventLog } from '../../libs/event-log/port.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
 import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
 import type { Resource, ResourceKey } from '../../libs/resources/resource.ts';
+import type { JsonObject } from '../../libs/resources/validation.ts';
 import type { ResourceInput } from '../../libs/resources/wire.ts';
 import { decideDelete, decideUpsert, type DecideContext } from './commands.ts';
+
+/** A resource created together with a new Mesh (Kuma's EnsureDefaultMeshResources). */
+export interface InitialResource {
+  readonly d: ResourceTypeDescriptor;
+  readonly input: ResourceInput;
+}
+
+/** What to create with a new Mesh, from its name and spec (`skipCreatingInitialPolicies`). Pure. */
+export type MeshInitialResources = (mesh: string, spec: Readonly<JsonObject>) => readonly InitialResource[];
 
 export interface ResourceServiceOptions {
   readonly zone: string;
   readonly unsafeDelete: boolean;
   /** How long a write waits for its own event to reach the projection (read-your-writes). */
   readonly readYourWritesTimeoutMs?: number;
+  /** Resources created in the same batch as a new Mesh (the per-mesh default policies). */
+  readonly meshInitialResources?: MeshInitialResources;
 }
 
 /**
@@ -45,9 +58,28 @@ export class ResourceService {
     actor: Actor,
     ifMatch?: number,
   ): Promise<{ created: boolean; resource: Resource }> {
-    const { command, created } = decideUpsert(this.projection.state, d, input, this.context(actor));
-    const stored = await this.log.append(command.event, { expectedVersion: ifMatch ?? command.expectedVersion });
-    await this.projection.waitFor(stored.seq, this.opts.readYourWritesTimeoutMs);
+    const ctx = this.context(actor);
+    const { command, created } = decideUpsert(this.projection.state, d, input, ctx);
+    const items: BatchItem[] = [{ event: command.event, expectedVersion: ifMatch ?? command.expectedVersion }];
+    if (created && d.name === 'Mesh') {
+      // Kuma creates the default policies after the Mesh; here they are one batch with it, so
+      // a reader sees the Mesh and its defaults together. They are created only with a new Mesh:
+      // one deleted later stays deleted.
+      for (const extra of this.opts.meshInitialResources?.(input.name, input.spec) ?? []) {
+        const c = decideUpsert(this.projection.state, extra.d, extra.input, ctx).command;
+        items.push({ event: c.event, expectedVersion: c.expectedVersion });
+      }
+    }
+    let last: number;
+    try {
+      last = items.length === 1 ? (await this.log.append(items[0]!.event, { expectedVersion: items[0]!.expectedVersion! })).seq : (await this.log.appendAll(items)).at(-1)!.seq;
+    } catch (err) {
+      // A log without atomic batches stored the Mesh but not every default: the Mesh exists
+      // (what the client asked for); the defaults a concurrent write got in between are skipped.
+      if (!(err instanceof BatchInterruptedError) || err.stored.length === 0) throw err;
+      last = err.stored.at(-1)!.seq;
+    }
+    await this.projection.waitFor(last, this.opts.readYourWritesTimeoutMs);
     const resource = this.projection.state.get(input);
     return { created, resource: resource! };
   }

@@ -9,24 +9,38 @@ import { GlobalSecretType } from '../../libs/resources/secret.ts';
 import type { JsonObject } from '../../libs/resources/validation.ts';
 import { SIGNING_KEY_NAME } from '../../libs/tokens/dataplane-token.ts';
 import { CURRENT_KEY_SERIAL, newSigningKeySecretData } from '../../libs/tokens/signing-keys.ts';
-import { decideUpsert } from '../api-server/commands.ts';
+import { decideUpsert, type DecideContext } from '../api-server/commands.ts';
+import type { MeshInitialResources } from '../api-server/resource-service.ts';
 
 /**
  * Creates a global resource once per cluster: the append expects version 0, so when several
  * replicas start together exactly one write wins and the others see it.
  */
-async function createOnce(log: EventLog, projection: LiveProjection, d: ResourceTypeDescriptor, name: string, spec: () => JsonObject): Promise<boolean> {
+async function createOnce(
+  log: EventLog,
+  projection: LiveProjection,
+  d: ResourceTypeDescriptor,
+  name: string,
+  spec: () => JsonObject,
+  initial?: MeshInitialResources,
+): Promise<boolean> {
   const key = { type: d.name, name };
   if (projection.state.version(key) !== 0) return false;
-  const { command } = decideUpsert(projection.state, d, { ...key, labels: {}, spec: spec() }, {
-    actor: { subject: 'kuma-cp', source: 'system' },
-    now: new Date(),
-    newId: randomUUID,
-    zone: 'default',
-  });
+  const ctx: DecideContext = { actor: { subject: 'kuma-cp', source: 'system' }, now: new Date(), newId: randomUUID, zone: 'default' };
+  const input = { ...key, labels: {}, spec: spec() };
+  const { command } = decideUpsert(projection.state, d, input, ctx);
+  // The Mesh and what comes with it are one batch: expected version 0 for the Mesh makes
+  // exactly one replica's batch win, and the others store nothing.
+  const items = [
+    { event: command.event, expectedVersion: 0 },
+    ...(initial?.(name, input.spec) ?? []).map((extra) => {
+      const c = decideUpsert(projection.state, extra.d, extra.input, ctx).command;
+      return { event: c.event, expectedVersion: c.expectedVersion };
+    }),
+  ];
   try {
-    const stored = await log.append(command.event, { expectedVersion: 0 });
-    await projection.waitFor(stored.seq);
+    const stored = await log.appendAll(items);
+    await projection.waitFor(stored.at(-1)!.seq);
     return true;
   } catch (err) {
     if (!(err instanceof VersionConflictError)) throw err;
@@ -35,8 +49,8 @@ async function createOnce(log: EventLog, projection: LiveProjection, d: Resource
 }
 
 /** Kuma's `default` Mesh, unless `defaults.skipMeshCreation`. */
-export async function ensureDefaultMesh(log: EventLog, projection: LiveProjection, logger: Logger): Promise<void> {
-  if (await createOnce(log, projection, MeshType, 'default', () => ({}))) logger.info({ component: 'defaults' }, 'created Mesh "default"');
+export async function ensureDefaultMesh(log: EventLog, projection: LiveProjection, logger: Logger, initial?: MeshInitialResources): Promise<void> {
+  if (await createOnce(log, projection, MeshType, 'default', () => ({}), initial)) logger.info({ component: 'defaults' }, 'created Mesh "default" and its default policies');
 }
 
 /** The RSA key that signs dataplane tokens, as the GlobalSecret `dataplane-token-signing-key-1`. */

@@ -12,9 +12,10 @@ import type { CurrentState } from '../../libs/projection/current-state.ts';
 import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { StateHistory } from '../../libs/projection/time-travel.ts';
-import { defaultRegistry } from '../../libs/resources/builtin.ts';
+import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
+import { fullRegistry } from '../../libs/policies/registry.ts';
 import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
-import { ResourceService } from '../api-server/resource-service.ts';
+import { ResourceService, type MeshInitialResources } from '../api-server/resource-service.ts';
 import { noApiAuthentication } from '../api-server/authn.ts';
 import { buildApiServer } from '../api-server/server.ts';
 import { addTokenRoutes } from '../api-server/tokens-route.ts';
@@ -76,7 +77,7 @@ export async function startControlPlane(
     await listen(diagnostics, config.diagnostics.serverPort, config.diagnostics.interface, 'diagnostics', logger);
     lifecycle.onShutdown('diagnostics', () => diagnostics.close());
 
-    const registry = defaultRegistry();
+    const registry = fullRegistry();
     const encryption = openStoreEncryption(config, registry, logger);
     const raw = await openEventLog(config, instanceId);
     // An event that does not decrypt stops the process: before ready it fails the start,
@@ -158,13 +159,19 @@ export async function startControlPlane(
     lagTimer.unref();
     lifecycle.onShutdown('lag probe', async () => clearInterval(lagTimer));
 
-    const service = new ResourceService(log, projection, { zone: config.multizone.zone.name, unsafeDelete: config.store.unsafeDelete });
+    const meshInitialResources: MeshInitialResources = (mesh, spec) =>
+      defaultPoliciesFor(mesh, spec).map((p) => ({ d: registry.get(p.type), input: { type: p.type, mesh: p.mesh, name: p.name, labels: {}, spec: p.spec } }));
+    const service = new ResourceService(log, projection, {
+      zone: config.multizone.zone.name,
+      unsafeDelete: config.store.unsafeDelete,
+      meshInitialResources,
+    });
     const tokens = new DataplaneTokens((name) => {
       const data = projection.state.get({ type: 'GlobalSecret', name })?.spec['data'];
       return typeof data === 'string' ? data : undefined;
     });
     if (roles.includes('api')) {
-      if (!config.defaults.skipMeshCreation) await ensureDefaultMesh(log, projection, logger);
+      if (!config.defaults.skipMeshCreation) await ensureDefaultMesh(log, projection, logger, meshInitialResources);
       await ensureSigningKey(log, projection, logger);
     }
 

@@ -7,7 +7,7 @@ import type { KumaCpConfig } from '../../libs/platform/config.ts';
 import { loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { encodeCheckpoint } from '../../libs/projection/checkpoint.ts';
 import { LiveProjection } from '../../libs/projection/live-projection.ts';
-import { defaultRegistry } from '../../libs/resources/builtin.ts';
+import { fullRegistry } from '../../libs/policies/registry.ts';
 import { EncryptingEventLog } from '../../libs/secrets/encrypting-log.ts';
 import { generateKeyFile, loadKeyFile, writeKeyFile } from '../../libs/secrets/key-file.ts';
 import { Keyring, parseKeyFile } from '../../libs/secrets/keyring.ts';
@@ -45,7 +45,7 @@ export async function rotateKey(config: KumaCpConfig, newKeyFile: string, logger
   const fresh = existsSync(newKeyFile) ? parseKeyFile(readFileSync(newKeyFile, 'utf8'), newKeyFile).primary : generateKeyFile(newKeyFile);
   const older = current.ids().filter((id) => id !== fresh.id).map((id) => current.get(id)!);
   const keyring = new Keyring(fresh, older);
-  const registry = defaultRegistry();
+  const registry = fullRegistry();
   const confidential = registry.all().filter((d) => d.confidential);
   const sealer = new SpecSealer(keyring, (t) => registry.find(t)?.confidential === true);
   // The log first: on the embedded store it fails while a kuma-cp holds it, before any change.

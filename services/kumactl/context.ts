@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ApiClient } from './client.ts';
 import { currentApiServer, loadKumactlConfig } from './config-file.ts';
-import { defaultRegistry } from '../../libs/resources/builtin.ts';
+import { fullRegistry } from '../../libs/policies/registry.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 
 export interface CliContext {
@@ -17,7 +17,7 @@ export function contextOf(cmd: Command): CliContext {
   const configPath = root.opts<{ configFile: string }>().configFile;
   return {
     configPath,
-    registry: defaultRegistry(),
+    registry: fullRegistry(),
     get client() {
       return new ApiClient(currentApiServer(loadKumactlConfig(configPath)));
     },

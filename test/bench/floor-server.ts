@@ -11,7 +11,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:http';
 import { MeshViews } from '../../libs/mesh-view/mesh-view.ts';
-import { defaultRegistry } from '../../libs/resources/builtin.ts';
+import { fullRegistry } from '../../libs/policies/registry.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
 import type { XdsResource } from '../../libs/xds/resource.ts';
 import { decodeResource } from '../../libs/resources/wire.ts';
@@ -25,7 +25,7 @@ import { dataplaneBody } from './topology.ts';
 
 const [grpcPort, httpPort, proxies, services, outbounds, transparent] = process.argv.slice(2).map(Number) as [number, number, number, number, number, number | undefined];
 const t = { proxies, services, outbounds, transparent: transparent === 1 };
-const registry = defaultRegistry();
+const registry = fullRegistry();
 
 type Encoded = { sotw: Map<string, Buffer>; delta: Map<string, Buffer>; eds: XdsResource[] };
 function encodeAll(dp0Port: number): Map<string, Encoded> {

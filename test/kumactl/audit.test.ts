@@ -58,7 +58,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kumactl-audit-'));
   cp = await KumaCpProcess.start({ env: { KUMA_STORE_TYPE: 'memory' } });
   configFor(cp.url, 'config');
-  expect((await http(cp.url, 'PUT', `/meshes/${MESH}`, { type: 'Mesh', name: MESH })).status).toBe(201);
+  expect((await http(cp.url, 'PUT', `/meshes/${MESH}`, { type: 'Mesh', name: MESH, skipCreatingInitialPolicies: ['*'] })).status).toBe(201); // only the Dataplane events below
   s[0] = await head();
   for (const [i, [op, name, version]] of SCRIPT.entries()) {
     const path = `/meshes/${MESH}/dataplanes/${name}`;

@@ -130,7 +130,11 @@ describe('kumactl', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toBe('Error: there is no Dataplane with name "web-2"\n');
     const unknown = await kumactl(['get', 'frobnicators']);
-    expect(unknown.stderr).toMatch(/unknown TYPE: frobnicators. Allowed values: dataplanes, global-secrets, meshes, secrets/);
+    expect(unknown.stderr).toBe(
+      'Error: unknown TYPE: frobnicators. Allowed values: dataplanes, global-secrets, meshaccesslogs, meshcircuitbreakers, meshes, meshfaultinjections, ' +
+        'meshhealthchecks, meshhttproutes, meshloadbalancingstrategies, meshmetrics, meshpassthroughs, meshproxypatches, meshratelimits, meshretries, ' +
+        'meshtcproutes, meshtimeouts, meshtlses, meshtraces, meshtrafficpermissions, secrets\n',
+    );
   });
 
   it('inspects dataplanes with Kuma\'s columns', async () => {

@@ -1,0 +1,4 @@
+import { policyDescriptor } from '../core/descriptor.ts';
+import { validateMeshHTTPRoute } from './validate.ts';
+
+export const MeshHTTPRouteType = policyDescriptor({ name: 'MeshHTTPRoute', plural: 'meshhttproutes', shortName: 'mhttpr', validate: validateMeshHTTPRoute });
