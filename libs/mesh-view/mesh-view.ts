@@ -1,4 +1,7 @@
 import type { Resource } from '../resources/resource.ts';
+import type { PolicyItem } from '../policies/core/matchable.ts';
+import type { SelectionContext } from '../policies/core/select.ts';
+import { DataplaneSelectionIndex } from '../policies/core/selection-index.ts';
 import { dataplaneModel, type DataplaneModel } from '../resources/dataplane-model.ts';
 import { PROTOCOL_TAG, PROTOCOLS, type Protocol } from '../resources/tags.ts';
 
@@ -36,6 +39,8 @@ export interface MeshChange {
    * endpoints (their ClusterLoadAssignment) changed, nothing else a consumer is built from.
    */
   readonly endpointsOnly: ReadonlySet<string>;
+  /** A policy of the mesh changed: its state before and after (either absent on create or delete). */
+  readonly policy?: { readonly type: string; readonly name: string; readonly before?: PolicyItem; readonly after?: PolicyItem };
 }
 
 interface DataplaneEntry {
@@ -71,8 +76,43 @@ export class MeshState {
   private readonly revisions = new Map<string, number>();
   private readonly consumers = new Map<string, Set<string>>();
   private readonly transparent = new Set<string>();
+  /** Policies by type, then name. */
+  private readonly policiesByType = new Map<string, Map<string, PolicyItem>>();
+  /** Which Dataplanes a policy selects, in time proportional to the candidates (libs/policies/core). */
+  private readonly selection: DataplaneSelectionIndex;
+  /** Grows by one with every policy change: a cheap key for what was computed from the policies. */
+  policyRevision = 0;
+  /** MeshHTTPRoute lookups for policies that target a route. */
+  readonly selectionContext: SelectionContext = { route: (_mesh, name) => this.policiesByType.get('MeshHTTPRoute')?.get(name) };
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    this.selection = new DataplaneSelectionIndex(this.selectionContext);
+  }
+
+  /** The policies of a type in this mesh (any order). */
+  policies(type: string): Iterable<PolicyItem> {
+    return this.policiesByType.get(type)?.values() ?? [];
+  }
+
+  /** Every policy type that has a policy in this mesh. */
+  policyTypes(): string[] {
+    return [...this.policiesByType.keys()];
+  }
+
+  /** Replaces (or with `undefined`, removes) a policy; returns its state before. */
+  setPolicy(type: string, name: string, p: PolicyItem | undefined): PolicyItem | undefined {
+    let byName = this.policiesByType.get(type);
+    const before = byName?.get(name);
+    if (p) {
+      if (!byName) this.policiesByType.set(type, (byName = new Map()));
+      byName.set(name, p);
+    } else if (byName) {
+      byName.delete(name);
+      if (byName.size === 0) this.policiesByType.delete(type);
+    }
+    this.policyRevision++;
+    return before;
+  }
 
   dataplane(name: string): Resource | undefined {
     return this.dataplanes.get(name)?.resource;
@@ -136,6 +176,7 @@ export class MeshState {
       for (const svc of before.outboundServices) this.consumers.get(svc)?.delete(name);
       this.transparent.delete(name);
       this.dataplanes.delete(name);
+      this.selection.remove(name);
     }
     if (r) {
       const model = dataplaneModel(r);
@@ -147,6 +188,7 @@ export class MeshState {
         transparent: model.transparentProxying !== undefined,
       };
       this.dataplanes.set(name, entry);
+      this.selection.upsert(model);
       for (const [svc, eps] of entry.endpoints) {
         let byDp = this.endpointsByService.get(svc);
         if (!byDp) {
@@ -186,13 +228,27 @@ export class MeshState {
     const out = new Set<string>([...change.dataplanes].filter((d) => this.dataplanes.has(d)));
     for (const svc of change.services) for (const dp of this.consumersOf(svc)) out.add(dp);
     if (change.serviceSetChanged) for (const dp of this.transparent) out.add(dp);
+    // A policy change: exactly the Dataplanes it selected before or selects now.
+    if (change.policy) for (const dp of this.selection.affectedBy(change.policy.before, change.policy.after)) out.add(dp);
     return out;
   }
 }
 
+/** A stored policy as the matcher sees it. */
+export const policyItemOf = (r: Resource): PolicyItem => ({
+  type: r.meta.type,
+  name: r.meta.name,
+  mesh: r.meta.mesh ?? '',
+  labels: r.meta.labels,
+  spec: r.spec as PolicyItem['spec'],
+});
+
 /** Per-mesh views over the current state, fed resource by resource. Pure: no I/O. */
 export class MeshViews {
   private readonly meshes = new Map<string, MeshState>();
+
+  /** `policyTypes`: the targetRef policy types (descriptor `isPolicy`) whose resources the views keep. */
+  constructor(private readonly policyTypes: ReadonlySet<string> = new Set()) {}
 
   get(mesh: string): MeshState | undefined {
     return this.meshes.get(mesh);
@@ -209,8 +265,8 @@ export class MeshViews {
   }
 
   /**
-   * Applies the new state of one resource (`undefined` = deleted). Types other than Mesh and
-   * Dataplane are ignored until policies exist. Returns what changed, if anything.
+   * Applies the new state of one resource (`undefined` = deleted): Meshes, Dataplanes and the
+   * policy types given to the constructor; other types are ignored. Returns what changed, if anything.
    */
   apply(type: string, mesh: string | undefined, name: string, after: Resource | undefined): MeshChange | undefined {
     if (type === 'Mesh') {
@@ -221,6 +277,13 @@ export class MeshViews {
     if (type === 'Dataplane' && mesh !== undefined) {
       const { services, serviceSetChanged, endpointsOnly } = this.state(mesh).setDataplane(name, after);
       return { mesh, meshChanged: false, dataplanes: new Set([name]), services, serviceSetChanged, endpointsOnly };
+    }
+    if (mesh !== undefined && this.policyTypes.has(type)) {
+      const state = this.state(mesh);
+      const next = after ? policyItemOf(after) : undefined;
+      const before = state.setPolicy(type, name, next);
+      const policy = { type, name, ...(before ? { before } : {}), ...(next ? { after: next } : {}) };
+      return { mesh, meshChanged: false, dataplanes: new Set(), services: new Set(), serviceSetChanged: false, endpointsOnly: new Set(), policy };
     }
     return undefined;
   }

@@ -1,0 +1,91 @@
+import type { DataplaneModel, InboundModel } from '../../resources/dataplane-model.ts';
+import type { ProxyPolicies } from '../../xds/generate/plugin.ts';
+import type { PolicyItem } from '../core/matchable.ts';
+import { buildInboundRules } from '../core/rules-inbound.ts';
+import { buildLegacyFromRules } from '../core/rules-inbound-legacy.ts';
+import { buildLegacyToRules, type LegacyToRules } from '../core/rules-outbound-legacy.ts';
+import { buildSingleItemRule } from '../core/rules-single.ts';
+import { listenerKey, matchedPolicies, type MatchedPolicies, type SelectionContext } from '../core/select.ts';
+import { computeSubsetRule } from '../core/subset-rules.ts';
+import type { Rule } from '../core/rules-common.ts';
+import { traitsOf } from './traits.ts';
+
+/** Where the engine finds a mesh's policies (the mesh view's MeshState satisfies it). */
+export interface PolicySource {
+  policies(type: string): Iterable<PolicyItem>;
+  readonly selectionContext: SelectionContext;
+}
+
+/** Everything computed for one proxy and one policy type, with where each conf came from (for `_rules`). */
+export interface TypeRules {
+  readonly matched: MatchedPolicies;
+  readonly to: LegacyToRules;
+  /** Per inbound listener (`address:port`): the conf for every client. */
+  readonly from: ReadonlyMap<string, Rule>;
+  readonly single: Rule;
+}
+
+/**
+ * Kuma's rules for one proxy, computed per policy type on first use (a type no plugin asks about
+ * costs nothing), as the translator's plugins read them. Matching, sorting and merging are
+ * libs/policies/core's; outbound rules are Kuma's legacy `kuma.io/service` rules (MeshService mode
+ * Disabled, Kuma's default), so they are keyed by destination service.
+ */
+export class ComputedPolicies implements ProxyPolicies {
+  private readonly byType = new Map<string, TypeRules>();
+
+  constructor(
+    private readonly source: PolicySource,
+    private readonly dataplane: DataplaneModel,
+  ) {}
+
+  rules(type: string): TypeRules {
+    let r = this.byType.get(type);
+    if (!r) this.byType.set(type, (r = this.compute(type)));
+    return r;
+  }
+
+  toService(type: string, service: string): unknown {
+    return this.view(type, this.rules(type).to.rulesFor(service));
+  }
+
+  fromInbound(type: string, inbound: InboundModel): unknown {
+    const r = this.rules(type).from.get(listenerKey({ address: inbound.address, port: inbound.port }));
+    return r ? this.view(type, r) : undefined;
+  }
+
+  proxy(type: string): unknown {
+    return this.view(type, this.rules(type).single);
+  }
+
+  private view(type: string, rule: Rule): unknown {
+    const conf = rule.conf[0];
+    if (conf === undefined) return undefined;
+    const t = traitsOf(type).transform;
+    return t ? t(conf) : conf;
+  }
+
+  private compute(type: string): TypeRules {
+    const traits = traitsOf(type);
+    const matched = matchedPolicies(type, this.dataplane, this.source.policies(type), this.source.selectionContext);
+    const to = buildLegacyToRules(matched.policies, {
+      ...traits.merge,
+      ...(traits.defaultOf ? { defaultOf: traits.defaultOf } : {}),
+      ...(this.source.selectionContext.route ? { route: this.source.selectionContext.route } : {}),
+    });
+    const from = new Map<string, Rule>();
+    for (const [key, { policies }] of matched.byInbound) {
+      const inbound = buildInboundRules(policies, { ...traits.merge, isFromAsRules: traits.isFromAsRules });
+      if (inbound.catchAll.conf.length > 0 || inbound.legacyFrom.length === 0) {
+        from.set(key, inbound.catchAll);
+        continue;
+      }
+      // from[] read as per-client subset rules (MeshFaultInjection, MeshTrafficPermission): the
+      // rule that holds for every client.
+      const all = computeSubsetRule(buildLegacyFromRules(policies, traits.merge), {});
+      from.set(key, all ? { conf: all.conf, origin: all.origin } : { conf: [], origin: [] });
+    }
+    const single = traits.singleItem ? buildSingleItemRule(matched.policies, traits.merge) : { conf: [], origin: [] };
+    return { matched, to, from, single };
+  }
+}

@@ -1,0 +1,9 @@
+import type { TranslationPlugin } from '../xds/generate/plugin.ts';
+
+/**
+ * The translation plugins of the policies, registered explicitly (the translator sorts them by
+ * Kuma's plugin order). libs/xds never imports a policy: services hand these to the projector.
+ */
+export function policyPlugins(): TranslationPlugin[] {
+  return [];
+}
