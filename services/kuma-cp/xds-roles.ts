@@ -11,6 +11,7 @@ import type { LiveProjection } from '../../libs/projection/live-projection.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { ContentGc } from '../../libs/snapshot-store/content-gc.ts';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
+import { policyPlugins } from '../../libs/policies/plugins.ts';
 import { ManifestStore, slotOfRef, type Manifest } from '../../libs/snapshot-store/manifest.ts';
 import { NatsSnapshotSource } from '../../libs/snapshot-store/nats-source.ts';
 import { DemandBoard } from '../../libs/snapshot-store/demands.ts';
@@ -99,6 +100,9 @@ async function configFromManifest(proxy: string, m: Manifest, content: ContentSt
  * projectors share the proxies by rendezvous hashing over live members and publish content and
  * manifests; gateways follow the manifests of their proxies; status goes through a KV bucket.
  */
+/** The targetRef policy types of a registry. */
+const policyTypesOf = (registry: TypeRegistry): ReadonlySet<string> => new Set(registry.all().filter((d) => d.isPolicy).map((d) => d.name));
+
 export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   const { config, roles, logger, lifecycle, projection, nats } = ctx;
   const projector = roles.includes('projector');
@@ -140,7 +144,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       const memberId = ctx.instanceId.replace(/[^A-Za-z0-9_-]/g, '-');
       const membership = new Membership(nats.nc, memberId, { subject: `kuma.cluster.${config.store.nats.stream}.projectors` }, logger);
       const publisher = new ManifestPublisher(content!, manifests!, membership, () => projection.state.position, xdsMetrics, logger);
-      const gen = new SnapshotGenerator(publisher, xdsMetrics, logger, { debounceMs });
+      const gen = new SnapshotGenerator(publisher, xdsMetrics, logger, { debounceMs, plugins: policyPlugins(), policyTypes: policyTypesOf(ctx.registry) });
       generator = gen;
       gen.load(projection.state);
       ctx.followers.push((e, state) => gen.onEvent(e, e.op === 'upsert' ? state.get(e) : undefined));
@@ -203,7 +207,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       logger.info({ component: 'projector', member: memberId, members: membership.members }, 'projector started: publishing its share over NATS');
     } else {
       const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key), onFirstServiceWatch: (mesh, svc) => generator!.onServiceWatch(mesh, svc) });
-      const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs });
+      const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs, plugins: policyPlugins(), policyTypes: policyTypesOf(ctx.registry) });
       generator = gen;
       source = cache;
       gen.load(projection.state);

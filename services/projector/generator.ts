@@ -9,6 +9,7 @@ import { ResourceCollisionError, type Snapshot } from '../../libs/xds/snapshot.t
 import { serviceByName } from '../../libs/xds/generate/by-name.ts';
 import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
 import { Translator } from '../../libs/xds/translator.ts';
+import { ComputedPolicies } from '../../libs/policies/engine/proxy-policies.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
 
 export interface GeneratorOptions {
@@ -16,6 +17,8 @@ export interface GeneratorOptions {
   readonly debounceMs: number;
   /** Policy plugins, applied by the translator in their order. */
   readonly plugins?: readonly TranslationPlugin[];
+  /** The targetRef policy types the views keep and match (descriptors with `isPolicy`). */
+  readonly policyTypes?: ReadonlySet<string>;
 }
 
 /** Why a proxy has no (new) configuration: shown by `_config` and logged. */
@@ -37,7 +40,7 @@ const splitKey = (key: string): [string, string] => {
  * A proxy whose new configuration cannot be built keeps its last good snapshot.
  */
 export class SnapshotGenerator {
-  readonly views = new MeshViews();
+  readonly views: MeshViews;
   private readonly translator: Translator;
   private readonly dirty = new Set<string>();
   private readonly sharedDirty = new Set<string>();
@@ -54,12 +57,14 @@ export class SnapshotGenerator {
     private readonly opts: GeneratorOptions,
   ) {
     this.translator = new Translator(new MapSharedCache(), opts.plugins ?? []);
+    this.views = new MeshViews(opts.policyTypes);
   }
 
   /** Loads the views from a caught-up state (start-up); later changes arrive through `onEvent`. */
   load(state: CurrentState): void {
     for (const m of state.list('Mesh')) this.views.apply('Mesh', undefined, m.meta.name, m);
     for (const dp of state.list('Dataplane')) this.views.apply('Dataplane', dp.meta.mesh, dp.meta.name, dp);
+    for (const type of this.opts.policyTypes ?? []) for (const p of state.list(type)) this.views.apply(type, p.meta.mesh, p.meta.name, p);
   }
 
   onEvent(e: StoredEvent, after: Resource | undefined): void {
@@ -195,7 +200,7 @@ export class SnapshotGenerator {
     if (!mesh || !dp || !mesh.mesh) return undefined;
     const end = this.metrics.generationSeconds.startTimer();
     try {
-      const s = this.translator.translate(meshName, dp, mesh);
+      const s = this.translator.translate(meshName, dp, mesh, new ComputedPolicies(mesh, mesh.dataplaneModel(name)!));
       this.errors.delete(key);
       return s;
     } catch (err) {

@@ -1,0 +1,70 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../libs/event-log/event.ts';
+import { POLICY_TYPES } from '../../libs/policies/register.ts';
+import type { Resource } from '../../libs/resources/resource.ts';
+import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
+import { TypeUrl } from '../../libs/xds/protos.ts';
+import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
+import type { Snapshot } from '../../libs/xds/snapshot.ts';
+import { XdsMetrics } from '../xds-gateway/metrics.ts';
+import { SnapshotGenerator } from './generator.ts';
+
+/** A stand-in plugin: MeshTimeout's `connectionTimeout` (whole seconds) on clusters to a service. */
+const connectTimeouts: TranslationPlugin = {
+  name: 'test-connect-timeout',
+  order: 1000,
+  configure: (part, ctx) => (part.kind === 'cds' && part.origin.kind === 'outbound' ? (ctx.policies.toService('MeshTimeout', part.origin.service) as { connectionTimeout?: string } | undefined)?.connectionTimeout : undefined),
+  apply: (drafts, conf) => {
+    for (const d of drafts) d.body['connect_timeout'] = { seconds: Number(String(conf).replace('s', '')) };
+  },
+};
+
+let seq = 0;
+function event(type: string, mesh: string | undefined, name: string, spec: Record<string, unknown> | undefined): [StoredEvent, Resource | undefined] {
+  const r: Resource | undefined = spec && { meta: { type, ...(mesh ? { mesh } : {}), name, labels: {}, creationTime: '', modificationTime: '', version: ++seq }, spec };
+  const e = { seq, id: String(seq), time: new Date().toISOString(), actor: { subject: 't', source: 'rest' }, type, ...(mesh ? { mesh } : {}), name, op: spec ? 'upsert' : 'delete' } as unknown as StoredEvent;
+  return [e, r];
+}
+const dp = (name: string, service: string) => ({ networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': service } }], outbound: [{ port: 10001, tags: { 'kuma.io/service': 'backend' } }] } });
+const timeoutOf = (s: Snapshot | undefined) => (s?.resources.get(TypeUrl.Cluster)?.get('backend')?.body['connect_timeout'] as { seconds: number } | undefined)?.seconds;
+
+describe('policies in the projector', () => {
+  it('regenerate exactly the proxies a policy change selects, and proxies configured alike share the result', async () => {
+    const cache = new SnapshotCache({ onFirstWatch: (key) => gen.onWatch(key) });
+    const gen = new SnapshotGenerator(cache, new XdsMetrics(new Registry()), pino({ level: 'silent' }), {
+      debounceMs: 0,
+      plugins: [connectTimeouts],
+      policyTypes: new Set(POLICY_TYPES.map((d) => d.name)),
+    });
+    const apply = (...args: Parameters<typeof event>) => gen.onEvent(...event(...args));
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    apply('Mesh', undefined, 'default', {});
+    for (const [name, svc] of [['web-1', 'web'], ['web-2', 'web'], ['db-1', 'db'], ['backend-1', 'backend']] as const) apply('Dataplane', 'default', name, dp(name, svc));
+    const seen = new Map<string, (Snapshot | undefined)[]>();
+    for (const name of ['web-1', 'web-2', 'db-1']) cache.watch(`default.${name}`, (s) => seen.set(name, [...(seen.get(name) ?? []), s]));
+    expect(timeoutOf(cache.get('default.web-1'))).toBe(5); // no policy: the configurer's own value
+
+    apply('MeshTimeout', 'default', 'mesh-wide', { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { connectionTimeout: '7s' } }] });
+    await settle();
+    for (const name of ['web-1', 'web-2', 'db-1']) expect(timeoutOf(cache.get(`default.${name}`)), name).toBe(7);
+    // one Cluster object for all three: built once for the configuration, not per proxy
+    const cluster = (name: string) => cache.get(`default.${name}`)!.resources.get(TypeUrl.Cluster)!.get('backend');
+    expect(cluster('web-1')).toBe(cluster('db-1'));
+
+    const counts = () => Object.fromEntries([...seen].map(([k, v]) => [k, v.length]));
+    const before = counts();
+    apply('MeshTimeout', 'default', 'web-only', { targetRef: { kind: 'MeshService', name: 'web' }, to: [{ targetRef: { kind: 'MeshService', name: 'backend' }, default: { connectionTimeout: '2s' } }] });
+    await settle();
+    expect(counts()).toEqual({ ...before, 'web-1': before['web-1']! + 1, 'web-2': before['web-2']! + 1 });
+    expect(timeoutOf(cache.get('default.web-2'))).toBe(2);
+    expect(timeoutOf(cache.get('default.db-1'))).toBe(7);
+
+    apply('MeshTimeout', 'default', 'web-only', undefined);
+    await settle();
+    expect(timeoutOf(cache.get('default.web-2'))).toBe(7);
+    expect(counts()['db-1']).toBe(before['db-1']);
+    gen.stop();
+  });
+});
