@@ -123,7 +123,8 @@ export function subsetLoadAssignmentPart(mesh: string, svc: ServiceView, c: Spli
  * empty assignment, as an outbound to it does.
  */
 export function splitParts(built: readonly Part[], ctx: PluginContext, clusters: readonly SplitCluster[]): Part[] {
-  const have = new Set(built.filter((p) => p.kind === 'cds' && p.origin.kind === 'outbound').map((p) => (p.origin.kind === 'outbound' ? p.origin.service : '')));
+  const isSubset = (p: Part) => Array.isArray(p.inputs) && p.inputs[0] === 'subset';
+  const have = new Set(built.filter((p) => p.kind === 'cds' && !isSubset(p)).map((p) => (p.origin.kind === 'outbound' ? p.origin.service : '')));
   const out: Part[] = [];
   const seen = new Set<string>();
   for (const c of clusters) {
