@@ -53,7 +53,7 @@ function comparePath(a: PathMatch | undefined, b: PathMatch | undefined): number
   return rank[a.type] - rank[b.type];
 }
 
-/** Kuma's CompareMatch: path, then method present first, then fewer headers, then fewer query params. */
+/** Kuma's CompareMatch: path, then method present first, then more headers, then more query params (Kuma's "flipped" comparisons). */
 export function compareMatch(a: Match, b: Match): number {
   return (
     comparePath(a.path, b.path) ||
