@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fractionalPercent } from './percentage.ts';
+import { fractionalPercent, PercentageError } from './percentage.ts';
 
 describe("Kuma's percentage conversion (ConvertPercentage)", () => {
   it('keeps whole numbers over HUNDRED, two decimals over TEN_THOUSAND, finer over MILLION (as Kuma goldens show)', () => {
@@ -10,5 +10,11 @@ describe("Kuma's percentage conversion (ConvertPercentage)", () => {
     expect(fractionalPercent('33.3')).toEqual({ numerator: 333000, denominator: 'MILLION' });
     expect(fractionalPercent(0.5)).toEqual({ numerator: 50, denominator: 'TEN_THOUSAND' });
     expect(fractionalPercent('0.0001')).toEqual({ numerator: 1, denominator: 'MILLION' });
+  });
+});
+
+describe('hostile percentages', () => {
+  it.each(['', 'abc', '101', '-1', 'NaN', 'Infinity', '1e400'])('rejects %j with a PercentageError', (v) => {
+    expect(() => fractionalPercent(v)).toThrow(PercentageError);
   });
 });

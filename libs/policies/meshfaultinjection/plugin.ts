@@ -1,16 +1,34 @@
 import { Names } from '../../xds/names.ts';
 import { TypeUrl } from '../../xds/protos.ts';
+import type { JsonObject } from '../../resources/validation.ts';
 import type { TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { apiListenerHcm, hcmsOf, insertBeforeRouter } from '../core/http-filters.ts';
-import type { MeshFaultInjectionConf } from './conf.ts';
+import type { FaultInjectionConf, MeshFaultInjectionConf } from './conf.ts';
 import { faultFilter, FAULT_FILTER } from './filters.ts';
 
 export const MESH_FAULT_INJECTION = 'MeshFaultInjection';
 
-/** What the plugin applies: the fault filters for Envoy's inbound HCM, or for a gRPC client's. */
+/** What the plugin applies: the fault filters, rendered, for Envoy's inbound HCM or for a gRPC client's. */
 interface Applied {
   readonly target: 'envoy' | 'grpc';
-  readonly faults: MeshFaultInjectionConf['http'];
+  readonly filters: JsonObject[];
+}
+
+/**
+ * The filters of the faults that can be built. Validation rejects a bad duration, bandwidth or
+ * percentage before it is stored; should one reach translation anyway, that fault is left out
+ * rather than failing the proxy's whole configuration.
+ */
+function rendered(faults: readonly FaultInjectionConf[] | undefined, target: Applied['target']): Applied | undefined {
+  const filters: JsonObject[] = [];
+  for (const f of faults ?? []) {
+    try {
+      filters.push(faultFilter(f, target));
+    } catch (e) {
+      if (!(e instanceof Error) || !['DurationSyntaxError', 'BandwidthSyntaxError', 'PercentageError'].includes(e.name)) throw e;
+    }
+  }
+  return filters.length ? { target, filters } : undefined;
 }
 
 /**
@@ -28,27 +46,26 @@ export const meshFaultInjectionPlugin: TranslationPlugin = {
   configure(part, ctx): Applied | undefined {
     if (part.kind === 'inbound' && part.origin.kind === 'inbound') {
       const conf = ctx.policies.fromInbound(MESH_FAULT_INJECTION, part.origin.inbound) as MeshFaultInjectionConf | undefined;
-      return conf?.http?.length ? { target: 'envoy', faults: conf.http } : undefined;
+      return rendered(conf?.http, 'envoy');
     }
     if (part.kind === 'lds-api' && part.origin.kind === 'outbound') {
       const conf = ctx.policies.toService(MESH_FAULT_INJECTION, part.origin.service) as MeshFaultInjectionConf | undefined;
-      return conf?.http?.length ? { target: 'grpc', faults: conf.http } : undefined;
+      return rendered(conf?.http, 'grpc');
     }
     return undefined;
   },
   apply(drafts, conf, part) {
-    const { target, faults = [] } = conf as Applied;
-    const filters = faults.map((f) => faultFilter(f, target));
+    const { target, filters } = conf as Applied;
     for (const d of drafts) {
       if (d.typeUrl !== TypeUrl.Listener) continue;
       if (target === 'envoy' && part.origin.kind === 'inbound' && d.name === Names.inboundListener(part.origin.inbound.address, part.origin.inbound.port)) {
         for (const hcm of hcmsOf(d)) {
           // Kuma adds no faults where some were applied already.
-          if (!((hcm.http_filters as { name?: string }[] | undefined) ?? []).some((f) => f.name === FAULT_FILTER)) insertBeforeRouter(hcm, filters);
+          if (!((hcm.http_filters as { name?: string }[] | undefined) ?? []).some((f) => f.name === FAULT_FILTER)) insertBeforeRouter(hcm, structuredClone(filters));
         }
       } else if (target === 'grpc') {
         const hcm = apiListenerHcm(d);
-        if (hcm) insertBeforeRouter(hcm, filters);
+        if (hcm) insertBeforeRouter(hcm, structuredClone(filters));
       }
     }
   },

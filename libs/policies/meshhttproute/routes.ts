@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MeshState } from '../../mesh-view/mesh-view.ts';
+import { fractionalPercent } from '../core/percentage.ts';
 import { makeSplit, splitClusterName, type BackendRef, type Split, type SplitCluster } from '../core/split.ts';
 import type { Filter, Match, MeshHTTPRouteConf, PathMatch } from './conf.ts';
 
@@ -25,6 +26,15 @@ export interface PreparedRoutes {
   readonly routes: RouteSpec[];
   /** Clusters the splits and mirrors send to (the parts a proxy may lack). */
   readonly clusters: SplitCluster[];
+}
+
+function validPercentage(p: number | string | undefined): boolean {
+  try {
+    if (p !== undefined) fractionalPercent(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const CATCH_ALL: Match = { path: { value: '/', type: 'PathPrefix' } };
@@ -88,8 +98,9 @@ export function prepareRoutes(view: MeshState, service: string, conf: MeshHTTPRo
       if (f.type !== 'RequestMirror' || !f.requestMirror) return;
       const ref = f.requestMirror.backendRef;
       const mirror = makeSplit(view, [{ ...ref, weight: 1 }], 'http');
-      // A mirror Kuma cannot build a cluster for is left out (Kuma fails the whole proxy).
-      if (!mirror || mirror.clusters.length === 0) return;
+      // A mirror Kuma cannot build a cluster for is left out (Kuma fails the whole proxy), and so
+      // is one whose percentage validation would have rejected.
+      if (!mirror || mirror.clusters.length === 0 || !validPercentage(f.requestMirror.percentage)) return;
       addClusters(mirror.clusters);
       mirrors[i] = splitClusterName(ref.name ?? '', ref.kind === 'MeshServiceSubset' ? (ref.tags ?? {}) : {});
     });

@@ -15,6 +15,19 @@ interface Applied {
 }
 
 /**
+ * A limit whose interval validation would have rejected (not a Go duration) is left out rather
+ * than failing the proxy's whole configuration.
+ */
+function buildable(build: () => JsonObject | undefined): JsonObject | undefined {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof Error && e.name === 'DurationSyntaxError') return undefined;
+    throw e;
+  }
+}
+
+/**
  * MeshRateLimit (Kuma order 900): local rate limits on the inbound listener (`from`): the HTTP
  * local_ratelimit filter before the router with the token bucket on every route of the inbound
  * route configuration, and the network local_ratelimit filter first in the filter chain.
@@ -27,8 +40,8 @@ export const meshRateLimitPlugin: TranslationPlugin = {
   configure(part, ctx): Applied | undefined {
     if (part.kind !== 'inbound' || part.origin.kind !== 'inbound') return undefined;
     const conf = ctx.policies.fromInbound(MESH_RATE_LIMIT, part.origin.inbound) as MeshRateLimitConf | undefined;
-    const http = conf?.local?.http ? routeRateLimit(conf.local.http) : undefined;
-    const tcp = conf?.local?.tcp ? tcpRateLimitFilter(conf.local.tcp) : undefined;
+    const http = conf?.local?.http ? buildable(() => routeRateLimit(conf.local!.http!)) : undefined;
+    const tcp = conf?.local?.tcp ? buildable(() => tcpRateLimitFilter(conf.local!.tcp!)) : undefined;
     return http || tcp ? { ...(http ? { http } : {}), ...(tcp ? { tcp } : {}) } : undefined;
   },
   apply(drafts, conf, part) {
