@@ -31,6 +31,9 @@ const MESH = 'default';
 let server: grpc.Server;
 let serverUri: string;
 let status: StreamStatusRegistry;
+let translator: Translator;
+let cache: SnapshotCache;
+let nextVersion = 1;
 const stops: (() => Promise<void> | void)[] = [];
 const plugins = [meshHttpRoutePlugin, meshTcpRoutePlugin, meshFaultInjectionPlugin, meshRateLimitPlugin];
 const registry = defaultRegistry();
@@ -85,14 +88,13 @@ const dataplane = (name: string, port: number, tags: Record<string, string>, out
 
 beforeAll(async () => {
   const [portA, portB, adsPort] = [await freePort(), await freePort(), await freePort()];
-  let version = 1;
-  apply({ type: 'Mesh', name: MESH }, version++);
-  apply(dataplane('greeter-a', portA, { 'kuma.io/service': 'greeter', version: 'a' }), version++);
-  apply(dataplane('greeter-b', portB, { 'kuma.io/service': 'greeter', version: 'b' }), version++);
-  for (const client of Object.keys(policiesOf)) apply(dataplane(client, await freePort(), { 'kuma.io/service': client }, true), version++);
+  apply({ type: 'Mesh', name: MESH }, nextVersion++);
+  apply(dataplane('greeter-a', portA, { 'kuma.io/service': 'greeter', version: 'a' }), nextVersion++);
+  apply(dataplane('greeter-b', portB, { 'kuma.io/service': 'greeter', version: 'b' }), nextVersion++);
+  for (const client of Object.keys(policiesOf)) apply(dataplane(client, await freePort(), { 'kuma.io/service': client }, true), nextVersion++);
 
-  const translator = new Translator(undefined, plugins);
-  const cache: SnapshotCache = new SnapshotCache({
+  translator = new Translator(undefined, plugins);
+  cache = new SnapshotCache({
     onFirstWatch: (key) => {
       const name = key.slice(MESH.length + 1);
       const view = views.get(MESH)!;
@@ -163,6 +165,26 @@ describe('proxyless gRPC clients honour the policy plugins (real grpc-js-xds, in
     expect(nacks('split-client')).toEqual([]);
   });
 
+  it("MeshHTTPRoute: a new endpoint of a subset reaches the client through the subset's slot alone, as the projector pushes it", async () => {
+    const c = client('split-client');
+    await eventually(() => c.hello(2000));
+    const portB2 = await freePort();
+    const b2 = await startPlainGreeter(portB2, 'greeter-b2');
+    stops.push(b2.stop);
+    apply(dataplane('greeter-b2', portB2, { 'kuma.io/service': 'greeter', version: 'b' }), nextVersion++);
+    // What the projector does for an endpoints-only change: rebuild each slot of the service, and
+    // hand the new content to the sink by reference; no proxy's snapshot is retranslated.
+    const svc = views.get(MESH)!.service('greeter')!;
+    const slots = [...translator.shared.slotsOf(MESH, 'greeter')];
+    expect(slots.length).toBeGreaterThanOrEqual(3); // greeter, greeter-<a>, greeter-<b>
+    for (const [, rebuild] of slots) cache.setShared(MESH, rebuild(svc));
+    await eventually(async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 100; i++) seen.add(await c.hello());
+      expect(seen).toContain('hello from greeter-b2');
+    });
+  });
+
   it('MeshFaultInjection: an abort of 100% with HTTP 503 fails every call with UNAVAILABLE (gRPC maps 503 so)', async () => {
     const c = client('fault-client');
     const err = await eventually(async () => {
@@ -184,7 +206,9 @@ describe('proxyless gRPC clients honour the policy plugins (real grpc-js-xds, in
     await eventually(async () => {
       const seen = new Set<string>();
       for (let i = 0; i < 40; i++) seen.add(await c.hello());
-      expect([...seen].sort()).toEqual(['hello from greeter-a', 'hello from greeter-b']);
+      // Every endpoint of greeter (greeter-b2 too, once the test above added it), round robin.
+      const all = views.get(MESH)!.service('greeter')!.endpoints.map((e) => `hello from ${e.dataplane}`);
+      expect([...seen].sort()).toEqual(all.sort());
     });
     expect(nacks('plain-client')).toEqual([]);
   });
