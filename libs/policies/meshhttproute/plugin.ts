@@ -16,11 +16,20 @@ interface Applied {
 
 const isHttp = (protocol: string): boolean => protocol === 'http' || protocol === 'http2' || protocol === 'grpc';
 
-/** The prepared routes of an outbound part's destination, if a MeshHTTPRoute configures it. */
+/** Per translation (a PluginContext lives for one proxy's translation): prepared routes by destination. */
+const prepared = new WeakMap<PluginContext, Map<string, PreparedRoutes | undefined>>();
+
+/** The prepared routes of an outbound part's destination, if a MeshHTTPRoute configures it (once per proxy and destination). */
 function routesOf(part: Part, ctx: PluginContext): PreparedRoutes | undefined {
   if (part.origin.kind !== 'outbound' || !isHttp(part.origin.protocol)) return undefined;
-  const conf = ctx.policies.toService(MESH_HTTP_ROUTE, part.origin.service) as MeshHTTPRouteConf | undefined;
-  return conf ? prepareRoutes(ctx.view, part.origin.service, conf) : undefined;
+  const service = part.origin.service;
+  let byService = prepared.get(ctx);
+  if (!byService) prepared.set(ctx, (byService = new Map()));
+  if (byService.has(service)) return byService.get(service);
+  const conf = ctx.policies.toService(MESH_HTTP_ROUTE, service) as MeshHTTPRouteConf | undefined;
+  const routes = conf ? prepareRoutes(ctx.view, service, conf) : undefined;
+  byService.set(service, routes);
+  return routes;
 }
 
 /** The one virtual host of a route configuration draft (Kuma names it after the service). */
@@ -42,8 +51,8 @@ export const meshHttpRoutePlugin: TranslationPlugin = {
   order: 100,
   configure(part, ctx): Applied | undefined {
     if (part.kind !== 'rds' && part.kind !== 'lds-api') return undefined;
-    const prepared = routesOf(part, ctx);
-    return prepared ? { routes: prepared.routes } : undefined;
+    const routes = routesOf(part, ctx);
+    return routes ? { routes: routes.routes } : undefined;
   },
   apply(drafts, conf, part) {
     const { routes } = conf as Applied;
