@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { translationCases } from '../../testkit/translation-cases.ts';
+import { meshRetryPlugin } from './plugin.ts';
+import { grpcRetryPolicy, httpRetryPolicy, proxylessGrpcRetryPolicy } from './retry-policy.ts';
+
+describe('MeshRetry plugin (golden)', () => {
+  for (const [name, run] of translationCases(join(import.meta.dirname, 'testdata'), [meshRetryPlugin])) it(name, run);
+});
+
+describe('MeshRetry retry policies', () => {
+  it('status codes join retriable-status-codes once', () => {
+    expect(httpRetryPolicy({ retryOn: ['503', 'GatewayError', '500'] })).toEqual({
+      retry_on: 'gateway-error,retriable-status-codes',
+      retriable_status_codes: [503, 500],
+    });
+    expect(httpRetryPolicy({ retryOn: ['503'] })!['retry_on']).toBe('gateway-error,connect-failure,refused-stream,retriable-status-codes');
+  });
+
+  it('unset fields keep Kuma defaults; numRetries 0 disables', () => {
+    expect(httpRetryPolicy({})).toEqual({ retry_on: 'gateway-error,connect-failure,refused-stream' });
+    expect(grpcRetryPolicy({})).toEqual({ retry_on: 'cancelled,connect-failure,gateway-error,refused-stream,reset,resource-exhausted,unavailable' });
+    expect(httpRetryPolicy({ numRetries: 0, perTryTimeout: '1s' })).toBeUndefined();
+    expect(grpcRetryPolicy(undefined)).toBeUndefined();
+  });
+
+  it('proxyless gRPC gets gRPC code names and always a base interval no larger than the max', () => {
+    expect(proxylessGrpcRetryPolicy({ grpc: { retryOn: ['Canceled', 'Unavailable'], backOff: { maxInterval: '10ms' } } })).toEqual({
+      retry_on: 'cancelled,unavailable',
+      retry_back_off: { max_interval: { seconds: 0, nanos: 10_000_000 }, base_interval: { seconds: 0, nanos: 10_000_000 } },
+    });
+    expect(proxylessGrpcRetryPolicy({ grpc: { backOff: { maxInterval: '1s' } } })!['retry_back_off']).toEqual({ max_interval: { seconds: 1 }, base_interval: { seconds: 0, nanos: 25_000_000 } });
+  });
+});
