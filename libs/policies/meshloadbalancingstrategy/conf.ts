@@ -1,0 +1,27 @@
+/** MeshLoadBalancingStrategy's merged `default` (Kuma's api.Conf), as plugins receive it. */
+export interface HashPolicy {
+  readonly type: 'Header' | 'Cookie' | 'Connection' | 'QueryParameter' | 'FilterState';
+  readonly terminal?: boolean;
+  readonly header?: { readonly name: string };
+  readonly cookie?: { readonly name: string; readonly ttl?: string; readonly path?: string };
+  readonly connection?: { readonly sourceIP?: boolean };
+  readonly queryParameter?: { readonly name: string };
+  readonly filterState?: { readonly key: string };
+}
+
+export interface LoadBalancer {
+  readonly type: 'RoundRobin' | 'LeastRequest' | 'RingHash' | 'Random' | 'Maglev';
+  readonly leastRequest?: { readonly choiceCount?: number; readonly activeRequestBias?: number | string };
+  readonly ringHash?: {
+    readonly hashFunction?: 'XXHash' | 'MurmurHash2';
+    readonly minRingSize?: number;
+    readonly maxRingSize?: number;
+    readonly hashPolicies?: readonly HashPolicy[];
+  };
+  readonly maglev?: { readonly tableSize?: number; readonly hashPolicies?: readonly HashPolicy[] };
+}
+
+export interface MeshLoadBalancingStrategyConf {
+  readonly localityAwareness?: { readonly disabled?: boolean; readonly localZone?: unknown; readonly crossZone?: unknown };
+  readonly loadBalancer?: LoadBalancer;
+}
