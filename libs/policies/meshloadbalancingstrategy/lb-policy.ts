@@ -39,7 +39,7 @@ export function configureLoadBalancer(cluster: JsonObject, lb: LoadBalancer): vo
     case 'LeastRequest': {
       const cfg: JsonObject = {};
       if (lb.leastRequest?.choiceCount !== undefined) cfg['choice_count'] = { value: lb.leastRequest.choiceCount };
-      if (lb.leastRequest?.activeRequestBias !== undefined) cfg['active_request_bias'] = { default_value: decimal(lb.leastRequest.activeRequestBias), runtime_key: '' };
+      if (lb.leastRequest?.activeRequestBias !== undefined) cfg['active_request_bias'] = { default_value: decimal(lb.leastRequest.activeRequestBias) };
       withFallback(cluster, typed('least_request', 'least_request.v3.LeastRequest', cfg));
       return;
     }
