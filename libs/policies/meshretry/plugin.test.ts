@@ -32,3 +32,21 @@ describe('MeshRetry retry policies', () => {
     expect(proxylessGrpcRetryPolicy({ grpc: { backOff: { maxInterval: '1s' } } })!['retry_back_off']).toEqual({ max_interval: { seconds: 1 }, base_interval: { seconds: 0, nanos: 25_000_000 } });
   });
 });
+
+describe('MeshRetry plugin per route', () => {
+  it('a MeshHTTPRoute-targeted configuration replaces the service one on that route; routes without either get none', () => {
+    const route = (name: string) => ({ name, match: { prefix: `/${name}` }, route: { cluster: 'backend' } });
+    const drafts = [
+      {
+        typeUrl: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration' as const,
+        name: 'outbound:backend',
+        namedOnly: false,
+        body: { name: 'outbound:backend', virtual_hosts: [{ name: 'backend', domains: ['*'], routes: [route('r1'), route('r2')] }] },
+      },
+    ];
+    meshRetryPlugin.apply(drafts as never, { kind: 'routes', protocol: 'http', scoped: { routes: { r1: { http: { numRetries: 7 } } } } }, undefined as never);
+    const actions = (drafts[0]!.body.virtual_hosts[0]!.routes as { route: Record<string, unknown> }[]).map((r) => r.route);
+    expect(actions[0]!['retry_policy']).toEqual({ retry_on: 'gateway-error,connect-failure,refused-stream', num_retries: { value: 7 } });
+    expect(actions[1]!['retry_policy']).toBeUndefined();
+  });
+});

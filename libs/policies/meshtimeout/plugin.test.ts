@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCase } from '../../testkit/translation-cases.ts';
-import { translationCases } from '../../testkit/translation-cases.ts';
+import { loadCase, translationCases } from '../../testkit/translation-cases.ts';
 import { Translator } from '../../xds/translator.ts';
 import { TypeUrl } from '../../xds/protos.ts';
+import { InvalidDurationError } from '../core/proto-duration.ts';
+import { configureCluster } from './configurers.ts';
 import { meshTimeoutPlugin } from './plugin.ts';
 
 const dir = join(import.meta.dirname, 'testdata');
@@ -49,5 +50,13 @@ describe('MeshTimeout plugin', () => {
     expect(routes[0]!['timeout']).toEqual({ seconds: 3 });
     expect(routes[1]!['timeout']).toEqual({ seconds: 1 });
     expect(routes[1]!['idle_timeout']).toEqual({ seconds: 1800 });
+  });
+});
+
+describe('MeshTimeout plugin input', () => {
+  it('a duration no validator should have let through fails with a named error, naming the text', () => {
+    const c: Record<string, unknown> = {};
+    expect(() => configureCluster(c, { connectionTimeout: '5 parsecs' }, 'tcp')).toThrow(InvalidDurationError);
+    expect(() => configureCluster(c, { connectionTimeout: '5 parsecs' }, 'tcp')).toThrow(/5 parsecs/);
   });
 });
