@@ -21,7 +21,17 @@ export interface LoadBalancer {
   readonly maglev?: { readonly tableSize?: number; readonly hashPolicies?: readonly HashPolicy[] };
 }
 
+export interface FailoverRule {
+  readonly from?: { readonly zones: readonly string[] };
+  readonly to: { readonly type: 'None' | 'Only' | 'Any' | 'AnyExcept'; readonly zones?: readonly string[] };
+}
+
 export interface MeshLoadBalancingStrategyConf {
-  readonly localityAwareness?: { readonly disabled?: boolean; readonly localZone?: unknown; readonly crossZone?: unknown };
+  readonly localityAwareness?: {
+    readonly disabled?: boolean;
+    /** Affinity tags (locality weighted within the zone): not applied yet. */
+    readonly localZone?: unknown;
+    readonly crossZone?: { readonly failover?: readonly FailoverRule[]; readonly failoverThreshold?: unknown };
+  };
   readonly loadBalancer?: LoadBalancer;
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCase, translationCases } from '../../testkit/translation-cases.ts';
 import { TypeUrl } from '../../xds/protos.ts';
 import { Translator } from '../../xds/translator.ts';
-import { prioritiseLocalZone } from './locality.ts';
+import { applyLocalityAwareness } from './locality.ts';
 import { meshLoadBalancingStrategyPlugin } from './plugin.ts';
 
 const dir = join(import.meta.dirname, 'testdata');
@@ -18,14 +18,26 @@ const priorities = (c: ReturnType<typeof cla>) => c.endpoints.map((e) => (e as {
 describe('locality awareness', () => {
   it('other zones go to priority 1; zone-less endpoints stay at 0', () => {
     const c = cla('zone-1', 'zone-2', '', 'zone-3');
-    prioritiseLocalZone(c, 'zone-1');
+    applyLocalityAwareness(c, 'zone-1');
     expect(priorities(c)).toEqual([0, 1, 0, 1]);
   });
 
   it('no priority gap when the local zone has no endpoint', () => {
     const c = cla('zone-2', 'zone-3');
-    prioritiseLocalZone(c, 'zone-1');
+    applyLocalityAwareness(c, 'zone-1');
     expect(priorities(c)).toEqual([0, 0]);
+  });
+
+  it('cross-zone failover: first admitting rule gives the priority, rules from other zones do not apply, unadmitted zones are dropped', () => {
+    const c = cla('zone-1', 'zone-2', 'zone-3', 'zone-4', '');
+    applyLocalityAwareness(c, 'zone-1', [
+      { from: { zones: ['zone-9'] }, to: { type: 'Any' } },
+      { to: { type: 'Only', zones: ['zone-3'] } },
+      { from: { zones: ['zone-1'] }, to: { type: 'AnyExcept', zones: ['zone-4'] } },
+      { to: { type: 'None' } },
+    ]);
+    // Rule priorities 2 (zone-3) and 3 (zone-2) renumbered to 1 and 2; zone-4 admitted by no rule.
+    expect(c.endpoints.map((e) => [e.locality.zone, (e as { priority?: number }).priority ?? 0])).toEqual([['zone-1', 0], ['zone-2', 2], ['zone-3', 1], ['', 0]]);
   });
 
   it('consumers in different zones get different load assignment slots; the same zone shares one', () => {

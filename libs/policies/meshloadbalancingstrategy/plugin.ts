@@ -4,15 +4,15 @@ import type { JsonObject } from '../../resources/validation.ts';
 import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { allRouteActions, clusters, loadAssignments } from '../core/drafts.ts';
-import type { LoadBalancer, MeshLoadBalancingStrategyConf } from './conf.ts';
+import type { FailoverRule, LoadBalancer, MeshLoadBalancingStrategyConf } from './conf.ts';
 import { configureLoadBalancer, grpcHashPolicies, hashPolicies } from './lb-policy.ts';
-import { prioritiseLocalZone } from './locality.ts';
+import { applyLocalityAwareness } from './locality.ts';
 
 export const TYPE = 'MeshLoadBalancingStrategy';
 
 type Applied =
   | { readonly kind: 'cluster'; readonly lb: LoadBalancer }
-  | { readonly kind: 'endpoints'; readonly localZone: string }
+  | { readonly kind: 'endpoints'; readonly localZone: string; readonly failover?: readonly FailoverRule[] }
   | { readonly kind: 'routes'; readonly hashPolicies: readonly JsonObject[] };
 
 /** The proxy's zone: its `kuma.io/zone` tag (Kuma: the zone of the control plane the proxy belongs to). */
@@ -39,7 +39,8 @@ export const meshLoadBalancingStrategyPlugin: TranslationPlugin = {
       case 'cds':
         return conf.loadBalancer ? { kind: 'cluster', lb: conf.loadBalancer } : undefined;
       case 'eds':
-        return conf.localityAwareness?.disabled === true ? undefined : { kind: 'endpoints', localZone: zoneOf(ctx.dataplane) };
+        if (conf.localityAwareness?.disabled === true) return undefined;
+        return { kind: 'endpoints', localZone: zoneOf(ctx.dataplane), ...(conf.localityAwareness?.crossZone?.failover ? { failover: conf.localityAwareness.crossZone.failover } : {}) };
       case 'rds': {
         const hp = hashPolicies(conf.loadBalancer);
         return hp.length > 0 ? { kind: 'routes', hashPolicies: hp } : undefined;
@@ -55,7 +56,7 @@ export const meshLoadBalancingStrategyPlugin: TranslationPlugin = {
   apply(drafts: Draft[], value: unknown): void {
     const a = value as Applied;
     if (a.kind === 'cluster') for (const c of clusters(drafts)) configureLoadBalancer(c.body, a.lb);
-    else if (a.kind === 'endpoints') for (const d of loadAssignments(drafts)) prioritiseLocalZone(d.body, a.localZone);
+    else if (a.kind === 'endpoints') for (const d of loadAssignments(drafts)) applyLocalityAwareness(d.body, a.localZone, a.failover);
     else {
       for (const { action } of allRouteActions(drafts)) {
         action['hash_policy'] = [...((action['hash_policy'] as JsonObject[] | undefined) ?? []), ...a.hashPolicies.map((h) => structuredClone(h))];
