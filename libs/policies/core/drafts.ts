@@ -60,7 +60,8 @@ export function routeNames(drafts: readonly Draft[]): string[] {
 
 /**
  * The cluster's upstream HttpProtocolOptions (Kuma's UpdateCommonHttpProtocolOptions): created
- * with HTTP/1 explicit config if the cluster has none yet.
+ * with an explicit HTTP/1 config if the cluster has none yet (Kuma's golden files show the options
+ * without one, but Envoy requires `upstream_protocol_options`: a PGV `required` oneof).
  */
 export function httpProtocolOptions(cluster: JsonObject): JsonObject {
   const all = (obj(cluster['typed_extension_protocol_options']) ?? {}) as JsonObject;
