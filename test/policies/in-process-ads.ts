@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
 import { addAdsService, createGrpcServer } from '../../services/xds-gateway/ads-server.ts';
+import { ByNameBudget } from '../../services/xds-gateway/by-name-budget.ts';
 import { XdsMetrics } from '../../services/xds-gateway/metrics.ts';
 import { StreamStatusRegistry } from '../../services/xds-gateway/status.ts';
 
@@ -44,6 +45,7 @@ export class InProcessAds {
       logger: pino({ level: 'silent' }).child({ component: 'test-ads' }),
       metrics: new XdsMetrics(new Registry()),
       authenticate: async () => {},
+      byName: new ByNameBudget({ perStream: 100, perGateway: 1000 }),
     });
     return ads;
   }
