@@ -13,6 +13,8 @@ export interface MeshCircuitBreakerConf {
     readonly baseEjectionTime?: string;
     readonly maxEjectionPercent?: number;
     readonly splitExternalAndLocalErrors?: boolean;
+    /** Envoy's healthy panic threshold (percent) for the cluster; moved here from MeshHealthCheck. */
+    readonly healthyPanicThreshold?: number | string;
     readonly detectors?: {
       readonly totalFailures?: { readonly consecutive?: number };
       readonly gatewayFailures?: { readonly consecutive?: number };

@@ -57,6 +57,12 @@ function detectors(od: JsonObject, d: Detectors | undefined): void {
 }
 
 function outlierDetection(cluster: JsonObject, conf: MeshCircuitBreakerConf['outlierDetection']): void {
+  if (conf?.healthyPanicThreshold !== undefined) {
+    // Set whenever given (also with detection disabled): it bounds how many hosts may count as unhealthy.
+    const value = Number(conf.healthyPanicThreshold);
+    if (!Number.isFinite(value)) throw new InvalidDecimalError(`invalid healthyPanicThreshold ${JSON.stringify(conf.healthyPanicThreshold)}`);
+    ((cluster['common_lb_config'] ??= {}) as JsonObject)['healthy_panic_threshold'] = { value };
+  }
   if (!conf || conf.disabled === true) return;
   const od: JsonObject = {};
   if (conf.interval !== undefined) od['interval'] = protoDuration(conf.interval);
