@@ -1,6 +1,6 @@
 /** MeshLoadBalancingStrategy's merged `default` (Kuma's api.Conf), as plugins receive it. */
 export interface HashPolicy {
-  readonly type: 'Header' | 'Cookie' | 'Connection' | 'QueryParameter' | 'FilterState';
+  readonly type: 'Header' | 'Cookie' | 'Connection' | 'SourceIP' | 'QueryParameter' | 'FilterState';
   readonly terminal?: boolean;
   readonly header?: { readonly name: string };
   readonly cookie?: { readonly name: string; readonly ttl?: string; readonly path?: string };
@@ -31,7 +31,9 @@ export interface MeshLoadBalancingStrategyConf {
     readonly disabled?: boolean;
     /** Affinity tags (locality weighted within the zone): not applied yet. */
     readonly localZone?: unknown;
-    readonly crossZone?: { readonly failover?: readonly FailoverRule[]; readonly failoverThreshold?: unknown };
+    readonly crossZone?: { readonly failover?: readonly FailoverRule[]; readonly failoverThreshold?: { readonly percentage: number | string } };
   };
+  /** Route hash policies (win over the load balancer's own); the only field for a MeshHTTPRoute target. */
+  readonly hashPolicies?: readonly HashPolicy[];
   readonly loadBalancer?: LoadBalancer;
 }

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../resources/validation.ts';
 import { protoDuration } from '../core/proto-duration.ts';
-import type { LoadBalancer } from './conf.ts';
+import type { HashPolicy, LoadBalancer, MeshLoadBalancingStrategyConf } from './conf.ts';
 
 /**
  * Kuma's LoadBalancerConfigurer (plugin/xds/lbconfigurer.go), made safe for the proxyless gRPC
@@ -66,10 +66,16 @@ export function configureLoadBalancer(cluster: JsonObject, lb: LoadBalancer): vo
   }
 }
 
-/** Kuma's HashPolicyConfigurer: route hash policies for RingHash and Maglev. */
-export function hashPolicies(lb: LoadBalancer | undefined): readonly JsonObject[] {
-  const list = lb?.type === 'RingHash' ? lb.ringHash?.hashPolicies : lb?.type === 'Maglev' ? lb.maglev?.hashPolicies : undefined;
-  return (list ?? []).map((hp) => {
+/** Kuma's getHashPolicies: the conf's own `hashPolicies`, else those of a RingHash or Maglev load balancer. */
+export function hashPoliciesOf(conf: MeshLoadBalancingStrategyConf | undefined): readonly HashPolicy[] {
+  if (conf?.hashPolicies) return conf.hashPolicies;
+  const lb = conf?.loadBalancer;
+  return (lb?.type === 'RingHash' ? lb.ringHash?.hashPolicies : lb?.type === 'Maglev' ? lb.maglev?.hashPolicies : undefined) ?? [];
+}
+
+/** Kuma's HashPolicyConfigurer: Envoy route hash policies. */
+export function hashPolicies(list: readonly HashPolicy[]): readonly JsonObject[] {
+  return list.map((hp) => {
     const out: JsonObject = {};
     switch (hp.type) {
       case 'Header':
@@ -85,6 +91,9 @@ export function hashPolicies(lb: LoadBalancer | undefined): readonly JsonObject[
       case 'Connection':
         out['connection_properties'] = { source_ip: hp.connection?.sourceIP === true };
         break;
+      case 'SourceIP':
+        out['connection_properties'] = { source_ip: true };
+        break;
       case 'QueryParameter':
         out['query_parameter'] = { name: hp.queryParameter?.name ?? '' };
         break;
@@ -97,8 +106,11 @@ export function hashPolicies(lb: LoadBalancer | undefined): readonly JsonObject[
   });
 }
 
-/** What gRPC honours of the hash policies (gRFC A42): header and the channel-id filter state, with ring hash over XX_HASH only. */
-export function grpcHashPolicies(lb: LoadBalancer | undefined): readonly JsonObject[] {
+/**
+ * What gRPC honours of the hash policies (gRFC A42): header and the channel-id filter state, and
+ * only when the cluster is a ring hash gRPC can use (`lb` is the service's load balancer).
+ */
+export function grpcHashPolicies(list: readonly HashPolicy[], lb: LoadBalancer | undefined): readonly JsonObject[] {
   if (lb?.type !== 'RingHash' || lb.ringHash?.hashFunction === 'MurmurHash2') return [];
-  return hashPolicies(lb).filter((hp) => hp['header'] !== undefined || (hp['filter_state'] as JsonObject | undefined)?.['key'] === 'io.grpc.channel_id');
+  return hashPolicies(list).filter((hp) => hp['header'] !== undefined || (hp['filter_state'] as JsonObject | undefined)?.['key'] === 'io.grpc.channel_id');
 }

@@ -51,3 +51,10 @@ export function applyLocalityAwareness(cla: JsonObject, localZone: string, failo
   }
   cla['endpoints'] = kept.map((k) => k.e);
 }
+
+/** Kuma's overprovisioningFactor for crossZone.failoverThreshold (percent): `uint32(100/p) * 100`; 200 when unusable. */
+export function overprovisioningFactor(percentage: number | string): number {
+  const p = Number(percentage);
+  if (!Number.isFinite(p) || p <= 0) return 200;
+  return Math.trunc(100 / p) * 100;
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCase, translationCases } from '../../testkit/translation-cases.ts';
 import { TypeUrl } from '../../xds/protos.ts';
 import { Translator } from '../../xds/translator.ts';
-import { applyLocalityAwareness } from './locality.ts';
+import { applyLocalityAwareness, overprovisioningFactor } from './locality.ts';
 import { meshLoadBalancingStrategyPlugin } from './plugin.ts';
 
 const dir = join(import.meta.dirname, 'testdata');
@@ -57,5 +57,33 @@ describe('locality awareness', () => {
     const prio = (r: typeof a) => ((r.body as { endpoints: { priority?: number; locality: { zone: string } }[] }).endpoints).map((e) => [e.locality.zone, e.priority ?? 0]);
     expect(prio(a)).toEqual([['zone-1', 0], ['zone-2', 1]]);
     expect(prio(b)).toEqual([['zone-1', 1], ['zone-2', 0]]);
+  });
+});
+
+describe('hash policies per route', () => {
+  it('a MeshHTTPRoute-targeted configuration gives its route its own hash policies; other routes keep the service ones', () => {
+    const routes = ['r1', 'r2'].map((name) => ({ name, match: { prefix: `/${name}` }, route: { cluster: 'b' } }));
+    const part = {
+      kind: 'rds',
+      origin: { kind: 'outbound' as const, service: 'b', protocol: 'http' as const },
+      inputs: ['hash-per-route-test'],
+      build: () => [{ typeUrl: TypeUrl.RouteConfiguration, name: 'outbound:b', namedOnly: false, body: { name: 'outbound:b', virtual_hosts: [{ name: 'b', domains: ['*'], routes: structuredClone(routes) }] } }],
+    };
+    const conf = { loadBalancer: { type: 'RingHash', ringHash: { hashPolicies: [{ type: 'Header', header: { name: 'x-svc' } }] } } };
+    const policies = {
+      toService: () => conf,
+      toRoute: (_t: string, _s: string, route: string) => (route === 'r1' ? { hashPolicies: [{ type: 'QueryParameter', queryParameter: { name: 'u' } }] } : undefined),
+      fromInbound: () => undefined,
+      proxy: () => undefined,
+    };
+    const applied = meshLoadBalancingStrategyPlugin.configure(part, { policies } as never);
+    const drafts = part.build();
+    meshLoadBalancingStrategyPlugin.apply(drafts, applied, part);
+    const hp = (drafts[0]!.body.virtual_hosts[0]!.routes as unknown as { route: { hash_policy: unknown } }[]).map((r) => r.route.hash_policy);
+    expect(hp).toEqual([[{ query_parameter: { name: 'u' } }], [{ header: { header_name: 'x-svc' } }]]);
+  });
+
+  it('overprovisioning factor from failoverThreshold, as Kuma computes it', () => {
+    expect([50, 30, '12.5', 100, 0].map(overprovisioningFactor)).toEqual([200, 300, 800, 100, 200]);
   });
 });
