@@ -1,8 +1,13 @@
 import type { TranslationPlugin } from '../xds/generate/plugin.ts';
+import { meshCircuitBreakerPlugins } from './meshcircuitbreaker/index.ts';
 import { meshFaultInjectionPlugins } from './meshfaultinjection/index.ts';
+import { meshHealthCheckPlugins } from './meshhealthcheck/index.ts';
 import { meshHttpRoutePlugins } from './meshhttproute/index.ts';
+import { meshLoadBalancingStrategyPlugins } from './meshloadbalancingstrategy/index.ts';
 import { meshRateLimitPlugins } from './meshratelimit/index.ts';
+import { meshRetryPlugins } from './meshretry/index.ts';
 import { meshTcpRoutePlugins } from './meshtcproute/index.ts';
+import { meshTimeoutPlugins } from './meshtimeout/index.ts';
 
 /**
  * The translation plugins of the policies, registered explicitly (the translator sorts them by
@@ -16,5 +21,11 @@ export function policyPlugins(): TranslationPlugin[] {
     // traffic
     ...meshFaultInjectionPlugins(),
     ...meshRateLimitPlugins(),
+    // resilience
+    ...meshTimeoutPlugins(),
+    ...meshRetryPlugins(),
+    ...meshCircuitBreakerPlugins(),
+    ...meshHealthCheckPlugins(),
+    ...meshLoadBalancingStrategyPlugins(),
   ];
 }
