@@ -89,6 +89,11 @@ export class MeshState {
   private readonly selection: DataplaneSelectionIndex;
   /** Grows by one with every policy change: a cheap key for what was computed from the policies. */
   policyRevision = 0;
+  /**
+   * Rules computed from the policies, shared by every proxy the same policies select (see
+   * ComputedPolicies); emptied by every policy change.
+   */
+  readonly rulesCache = new Map<string, unknown>();
   /** MeshHTTPRoute lookups for policies that target a route. */
   readonly selectionContext: SelectionContext = { route: (_mesh, name) => this.policiesByType.get('MeshHTTPRoute')?.get(name) };
 
@@ -118,6 +123,7 @@ export class MeshState {
       if (byName.size === 0) this.policiesByType.delete(type);
     }
     this.policyRevision++;
+    this.rulesCache.clear();
     return before;
   }
 

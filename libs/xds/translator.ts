@@ -71,8 +71,47 @@ export class Translator {
     return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, confs).resources));
   }
 
+  /** Objects seen in plugin configurations, by identity: the id of their content (see `keyOf`). */
+  private readonly confIds = new WeakMap<object, number>();
+  private readonly idsByContent = new Map<string, number>();
+  private lastConfId = 0;
+
+  /**
+   * A short key for what the plugins configured. The policy engine hands the same rule objects
+   * to every proxy its rules are shared with, and plugins wrap them in small fresh objects: an
+   * object seen before is its id, a new one is keyed by its fields with their children's ids, so
+   * content is serialised once, not once per part and proxy. Equal content gets the same id,
+   * whatever object carries it. Plugins must not modify a value once they returned it.
+   */
+  private confKey(confs: readonly unknown[]): string {
+    let key = '';
+    for (const c of confs) key += c === undefined ? ',' : `,${this.keyOf(c)}`;
+    return key;
+  }
+
+  private keyOf(v: unknown): string {
+    if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'u';
+    let id = this.confIds.get(v);
+    if (id === undefined) {
+      const content = Array.isArray(v)
+        ? `[${v.map((x) => this.keyOf(x)).join(',')}]`
+        : `{${Object.keys(v)
+            .map((k) => `${JSON.stringify(k)}:${this.keyOf((v as Record<string, unknown>)[k])}`)
+            .join(',')}}`;
+      id = this.idsByContent.get(content);
+      if (id === undefined) {
+        // Bounded: a long-lived translator sees new contents with every policy change. Ids are
+        // never reused, so forgetting contents only costs a rebuild.
+        if (this.idsByContent.size >= 200_000) this.idsByContent.clear();
+        this.idsByContent.set(content, (id = ++this.lastConfId));
+      }
+      this.confIds.set(v, id);
+    }
+    return `#${id}`;
+  }
+
   private build(mesh: string, part: Part, confs: readonly unknown[]): Built {
-    const key = `${part.kind}\u0000${JSON.stringify(part.inputs)}\u0000${confs.length === 0 ? '' : JSON.stringify(confs)}`;
+    const key = `${part.kind}\u0000${JSON.stringify(part.inputs)}\u0000${confs.length === 0 ? '' : this.confKey(confs)}`;
     return this.shared.get(key, () => {
       const built = this.encode(part, confs);
       // Registered when built, once per distinct configuration and revision: a slot's builder

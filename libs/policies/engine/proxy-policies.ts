@@ -10,10 +10,17 @@ import { computeSubsetRule } from '../core/subset-rules.ts';
 import type { Rule } from '../core/rules-common.ts';
 import { traitsOf } from './traits.ts';
 
+const transformed = new WeakMap<object, unknown>();
+
 /** Where the engine finds a mesh's policies (the mesh view's MeshState satisfies it). */
 export interface PolicySource {
   policies(type: string): Iterable<PolicyItem>;
   readonly selectionContext: SelectionContext;
+  /**
+   * Where rules computed from a set of matched policies are shared between proxies; the source
+   * empties it whenever a policy changes (MeshState.rulesCache).
+   */
+  readonly rulesCache?: Map<string, unknown>;
 }
 
 /** Everything computed for one proxy and one policy type, with where each conf came from (for `_rules`). */
@@ -62,30 +69,52 @@ export class ComputedPolicies implements ProxyPolicies {
     const conf = rule.conf[0];
     if (conf === undefined) return undefined;
     const t = traitsOf(type).transform;
-    return t ? t(conf) : conf;
+    if (!t || typeof conf !== 'object' || conf === null) return t ? t(conf) : conf;
+    // The same object for the same rule, so what plugins make of it is keyed once (see Translator).
+    let out = transformed.get(conf);
+    if (out === undefined) transformed.set(conf, (out = t(conf)));
+    return out;
+  }
+
+  /** `build()` once per distinct set of policies (by name: the cache is emptied on any policy change). */
+  private shared<T>(kind: string, type: string, policies: readonly PolicyItem[], build: () => T): T {
+    const cache = this.source.rulesCache;
+    if (!cache) return build();
+    const key = `${kind}\u0000${type}\u0000${policies.map((p) => p.name).join('\u0000')}`;
+    let r = cache.get(key) as T | undefined;
+    if (r === undefined) cache.set(key, (r = build()));
+    return r;
   }
 
   private compute(type: string): TypeRules {
     const traits = traitsOf(type);
     const matched = matchedPolicies(type, this.dataplane, this.source.policies(type), this.source.selectionContext);
-    const to = buildLegacyToRules(matched.policies, {
-      ...traits.merge,
-      ...(traits.defaultOf ? { defaultOf: traits.defaultOf } : {}),
-      ...(this.source.selectionContext.route ? { route: this.source.selectionContext.route } : {}),
-    });
+    // The rules depend on the matched policies alone: proxies selected by the same ones share them
+    // (and so the very conf objects, which the translator keys its shared resources by).
+    const to = this.shared('to', type, matched.policies, () =>
+      buildLegacyToRules(matched.policies, {
+        ...traits.merge,
+        ...(traits.defaultOf ? { defaultOf: traits.defaultOf } : {}),
+        ...(this.source.selectionContext.route ? { route: this.source.selectionContext.route } : {}),
+      }),
+    );
     const from = new Map<string, Rule>();
     for (const [key, { policies }] of matched.byInbound) {
+      from.set(key, this.shared('from', type, policies, () => this.inboundRule(type, policies)));
+    }
+    const single = traits.singleItem ? this.shared('single', type, matched.policies, () => buildSingleItemRule(matched.policies, traits.merge)) : { conf: [], origin: [] };
+    return { matched, to, from, single };
+  }
+
+  private inboundRule(type: string, policies: readonly PolicyItem[]): Rule {
+    const traits = traitsOf(type);
+    {
       const inbound = buildInboundRules(policies, { ...traits.merge, isFromAsRules: traits.isFromAsRules });
-      if (inbound.catchAll.conf.length > 0 || inbound.legacyFrom.length === 0) {
-        from.set(key, inbound.catchAll);
-        continue;
-      }
+      if (inbound.catchAll.conf.length > 0 || inbound.legacyFrom.length === 0) return inbound.catchAll;
       // from[] read as per-client subset rules (MeshFaultInjection, MeshTrafficPermission): the
       // rule that holds for every client.
       const all = computeSubsetRule(buildLegacyFromRules(policies, traits.merge), {});
-      from.set(key, all ? { conf: all.conf, origin: all.origin } : { conf: [], origin: [] });
+      return all ? { conf: all.conf, origin: all.origin } : { conf: [], origin: [] };
     }
-    const single = traits.singleItem ? buildSingleItemRule(matched.policies, traits.merge) : { conf: [], origin: [] };
-    return { matched, to, from, single };
   }
 }
