@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../../libs/event-log/event.ts';
+import { redactConfig, type ConfigJson } from '../../libs/inspect/config-json.ts';
+import { impactOf, proxyConfig } from '../../libs/inspect/preview.ts';
+import { proxyPolicies } from '../../libs/inspect/proxy-policies.ts';
+import { inspectRules } from '../../libs/inspect/rules.ts';
+import { meshViewsOf } from '../../libs/inspect/views.ts';
+import { policyItemOf, type MeshState } from '../../libs/mesh-view/mesh-view.ts';
+import { selectedDataplanes } from '../../libs/policies/core/selection-index.ts';
+import type { LiveProjection } from '../../libs/projection/live-projection.ts';
+import { resourceOf, type CurrentState } from '../../libs/projection/current-state.ts';
+import type { StateHistory } from '../../libs/projection/time-travel.ts';
+import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
+import { kriOf } from '../../libs/resources/kri.ts';
+import type { TypeRegistry } from '../../libs/resources/registry.ts';
+import { decodeResource } from '../../libs/resources/wire.ts';
+import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
+import { Translator } from '../../libs/xds/translator.ts';
+import { stateForRead } from './audit-routes.ts';
+import { parseBody } from './body.ts';
+import { decideUpsert } from './commands.ts';
+import { ApiError, meshNotFound, notFound } from './errors.ts';
+import { paginate, parsePage } from './listing.ts';
+
+type Params = { mesh?: string; plural?: string; name?: string };
+type Query = Record<string, string | string[] | undefined>;
+
+export interface InspectRouteDeps {
+  readonly registry: TypeRegistry;
+  readonly projection: LiveProjection;
+  readonly bodyLimit: number;
+  readonly zone: string;
+  /** Time travel (`?at=`); absent: `at` answers 503. */
+  readonly history?: StateHistory;
+  /** The live configuration of a proxy as published (`_config` without `at`). */
+  readonly configOf?: (mesh: string, name: string) => Promise<ConfigJson | undefined>;
+  /** The translation plugins, to translate past and hypothetical states as the projector would. */
+  readonly plugins: readonly TranslationPlugin[];
+  readonly actorOf: (req: FastifyRequest) => Actor;
+}
+
+/**
+ * Kuma's inspection endpoints (`_rules`, `_policies`, `_resources/dataplanes`), `_config`, and
+ * ours beyond Kuma: `?at=` on `_config` and `_rules` (the proxy as of a point of the log) and
+ * `POST .../_preview` (what a PUT would change, per proxy, writing nothing). Everything is
+ * computed from a state (live, past or hypothetical) with the projector's own engine.
+ */
+export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): void {
+  const { registry, projection } = deps;
+  const policyTypes: ReadonlySet<string> = new Set(registry.all().filter((d) => d.isPolicy).map((d) => d.name));
+  const kri = (type: string, mesh: string, name: string): string => {
+    const d = registry.get(type);
+    const r = projection.state.get({ type, mesh, name });
+    return kriOf(r?.meta ?? { type, mesh, name, labels: {}, creationTime: '', modificationTime: '', version: 0 }, d) ?? `${type}/${name}`;
+  };
+
+  /** The view of a Dataplane's mesh in `state`, with Kuma's 404s for a missing mesh or Dataplane. */
+  const dataplaneView = (state: CurrentState, mesh: string, name: string, title: string): MeshState => {
+    if (!state.get({ type: 'Mesh', name: mesh })) throw notFound('Could not build MeshContext');
+    if (!state.get({ type: 'Dataplane', mesh, name })) throw notFound(title);
+    return meshViewsOf(state, mesh, policyTypes).get(mesh)!;
+  };
+
+  app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_rules', async (req, reply) => {
+    const { state } = await stateForRead(req, reply, projection, deps.history);
+    const view = dataplaneView(state, req.params.mesh!, req.params.name!, 'Could not get MatchedPolicies');
+    return inspectRules(view, policyTypes, view.dataplaneModel(req.params.name!)!, req.params.mesh!);
+  });
+
+  app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_policies', async (req) => {
+    const view = dataplaneView(projection.state, req.params.mesh!, req.params.name!, 'Could not retrieve a resource');
+    return proxyPolicies(view, policyTypes, view.dataplaneModel(req.params.name!)!, kri);
+  });
+
+  app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_config', async (req, reply) => {
+    const mesh = req.params.mesh!;
+    const name = req.params.name!;
+    if ((req.query as Query)['at'] === undefined) {
+      if (!projection.state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
+      if (!projection.state.get({ type: 'Dataplane', mesh, name })) throw notFound('Could not retrieve a resource');
+      const xds = await deps.configOf?.(mesh, name);
+      if (!xds) throw new ApiError(503, 'Service Unavailable', 'no xDS configuration is available for this proxy here (no projector has published one yet, or this process runs no projector)');
+      return { xds };
+    }
+    // The past: translate the proxy from the state at that point, as the projector did then.
+    const { state } = await stateForRead(req, reply, projection, deps.history);
+    if (!state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
+    if (!state.get({ type: 'Dataplane', mesh, name })) throw notFound('Could not retrieve a resource');
+    const xds = proxyConfig(meshViewsOf(state, mesh, policyTypes), mesh, name, new Translator(undefined, deps.plugins));
+    return { xds: redactConfig(xds!) };
+  });
+
+  const policyType = (plural: string | undefined): ResourceTypeDescriptor => {
+    const d = plural ? registry.findByPlural(plural) : undefined;
+    if (!d?.isPolicy) {
+      throw new ApiError(400, 'Bad Request', `${plural ?? ''} is not a policy type`, [{ field: 'policyType', reason: `must be the plural of a targetRef policy type (e.g. meshtimeouts), got ${JSON.stringify(plural)}` }]);
+    }
+    return d;
+  };
+
+  app.get<{ Params: Params }>('/meshes/:mesh/:plural/:name/_resources/dataplanes', async (req) => {
+    const d = policyType(req.params.plural);
+    const mesh = req.params.mesh!;
+    const state = projection.state;
+    const policy = state.get({ type: d.name, mesh, name: req.params.name! });
+    if (!policy) throw notFound('Could not retrieve policy');
+    const view = meshViewsOf(state, mesh, policyTypes).get(mesh)!;
+    const models = view.dataplaneNames().map((n) => view.dataplaneModel(n)!);
+    const names = selectedDataplanes(policyItemOf(policy), models, view.selectionContext);
+    const query = req.query as Query;
+    const nameFilter = typeof query['name'] === 'string' ? query['name'] : undefined;
+    const items = names.filter((n) => nameFilter === undefined || n.includes(nameFilter)).map((n) => ({ mesh, name: n, type: 'Dataplane' }));
+    return paginate(items, parsePage(query), { protocol: req.protocol, host: req.host, path: req.url.split('?')[0]!, query });
+  });
+
+  /**
+   * The impact of a PUT, without the PUT: the same body, the same validation (the same 400s),
+   * then each proxy the change could affect translated against the current state and against
+   * the state with the change applied. Appends nothing; the log head does not move.
+   */
+  app.post<{ Params: Params }>('/meshes/:mesh/:plural/:name/_preview', async (req, reply) => {
+    const plural = req.params.plural;
+    const d = plural ? registry.findByPlural(plural) : undefined;
+    if (!d || d.scope !== 'Mesh') throw new ApiError(404, 'Not Found', 'Page Not Found');
+    const mesh = req.params.mesh!;
+    const state = projection.state;
+    if (!state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
+    const body = parseBody(req.body, req.headers['content-type'], d.name, deps.bodyLimit);
+    const input = decodeResource(body, registry, { type: d.name, mesh, name: req.params.name! });
+    const { command, created } = decideUpsert(state, d, input, { actor: deps.actorOf(req), now: new Date(), newId: randomUUID, zone: deps.zone });
+    const after = resourceOf({ ...command.event, seq: state.position + 1 } as Parameters<typeof resourceOf>[0]);
+    const before = meshViewsOf(state, mesh, policyTypes);
+    const next = meshViewsOf(state, mesh, policyTypes);
+    const change = next.apply(d.name, mesh, input.name, after);
+    const view = next.get(mesh);
+    const candidates = change && view ? view.affected(change) : new Set<string>();
+    // A Dataplane's own change is about itself too, and a removed consumer is still a candidate.
+    if (d.name === 'Dataplane') candidates.add(input.name);
+    const proxies = impactOf(before, next, mesh, candidates, new Translator(undefined, deps.plugins));
+    void reply.header('x-kuma-at', String(state.position));
+    return {
+      resource: { type: d.name, mesh, name: input.name },
+      operation: created ? 'create' : 'update',
+      basedOn: state.position,
+      total: proxies.length,
+      changed: proxies.filter((p) => p.changed).length,
+      proxies,
+    };
+  });
+}
