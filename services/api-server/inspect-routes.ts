@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../../libs/event-log/event.ts';
 import { redactConfig, type ConfigJson } from '../../libs/inspect/config-json.ts';
 import { impactOf, proxyConfig } from '../../libs/inspect/preview.ts';
