@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TypeUrl } from '../xds/protos.ts';
 import { Translator } from '../xds/translator.ts';
 import { redactConfig } from './config-json.ts';
-import { diffConfigs, impactOf } from './preview.ts';
+import { diffConfigs, previewImpact, proxyConfig } from './preview.ts';
 import { stateOf } from '../testkit/state-of.ts';
 import { meshViewsOf } from './views.ts';
 
@@ -36,22 +36,27 @@ describe('redactConfig', () => {
   });
 });
 
-describe('impactOf', () => {
-  it('diffs a proxy translated before and after a change, and marks unchanged candidates', () => {
+describe('previewImpact', () => {
+  it('diffs the proxies a change could affect, translated with and without it, and leaves the views as they were', () => {
     const resources = [
       { type: 'Mesh', name: 'default' },
       { type: 'Dataplane', mesh: 'default', name: 'web', networking: { address: '127.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }] } },
-      { type: 'Dataplane', mesh: 'default', name: 'other', networking: { address: '127.0.0.2', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'other' } }] } },
+      { type: 'Dataplane', mesh: 'default', name: 'other', networking: { address: '127.0.0.2', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'other' } }], outbound: [{ port: 10001, tags: { 'kuma.io/service': 'web' } }] } },
     ];
-    const before = meshViewsOf(stateOf(resources), 'default', new Set());
-    const after = meshViewsOf(stateOf(resources), 'default', new Set());
-    const changed = stateOf([...resources.slice(0, 1), { ...resources[1]!, networking: { address: '127.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }], outbound: [{ port: 10001, tags: { 'kuma.io/service': 'other' } }] } }]);
-    after.apply('Dataplane', 'default', 'web', changed.get({ type: 'Dataplane', mesh: 'default', name: 'web' }));
-    const impact = impactOf(before, after, 'default', ['web', 'other'], new Translator());
+    const state = stateOf(resources);
+    const views = meshViewsOf(state, 'default', new Set());
+    const translator = new Translator();
+    const untouched = proxyConfig(views, 'default', 'other', translator);
+    const changed = stateOf([resources[0]!, { ...resources[1]!, networking: { address: '127.0.0.9', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }], outbound: [{ port: 10001, tags: { 'kuma.io/service': 'other' } }] } }]);
+    const change = { type: 'Dataplane', mesh: 'default', name: 'web', before: state.get({ type: 'Dataplane', mesh: 'default', name: 'web' }), after: changed.get({ type: 'Dataplane', mesh: 'default', name: 'web' }) };
+    const impact = previewImpact(views, change, translator);
+    // web itself, and other, which consumes web (its endpoint moved to 127.0.0.9).
     expect(impact.map((p) => [p.name, p.changed])).toEqual([
-      ['other', false],
+      ['other', true],
       ['web', true],
     ]);
     expect(impact[1]!.changes).toContainEqual({ typeUrl: TypeUrl.Cluster, name: 'other', op: 'added' });
+    expect(JSON.stringify(impact[0]!.changes)).toContain('127.0.0.9');
+    expect(proxyConfig(views, 'default', 'other', translator)).toEqual(untouched);
   });
 });

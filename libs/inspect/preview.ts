@@ -2,6 +2,7 @@ import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { ComputedPolicies } from '../policies/engine/proxy-policies.ts';
 import type { MeshViews } from '../mesh-view/mesh-view.ts';
+import type { Resource } from '../resources/resource.ts';
 import type { Translator } from '../xds/translator.ts';
 import { configJson, redactConfig, type ConfigJson } from './config-json.ts';
 
@@ -59,20 +60,37 @@ const attempt = (f: () => ConfigJson | undefined): { config?: ConfigJson; error?
   }
 };
 
+/** One resource's change: its state before (undefined: absent) and after (undefined: deleted). */
+export interface ResourceChangeInput {
+  readonly type: string;
+  readonly mesh: string;
+  readonly name: string;
+  readonly before: Resource | undefined;
+  readonly after: Resource | undefined;
+}
+
 /**
- * Translates each candidate proxy in the state before and after a change and diffs the two.
- * Candidates come from the views (`MeshState.affected`: the selection index for a policy, the
- * consumers of changed services for a Dataplane). Pure: neither views nor the translator's
- * inputs are mutated (the translator's shared cache only gains entries).
+ * What a change would do to each proxy it could affect, in `views` (loaded with the state before
+ * it; left as they were). The candidates come from the views (`MeshState.affected`: for a policy,
+ * the proxies the selection index says it selects before or after; for a Dataplane, itself and the
+ * consumers of the services it changes); each is translated with the change applied, then without,
+ * and the two configurations are diffed. One set of views serves both sides: the change is applied
+ * and then undone.
  */
-export function impactOf(before: MeshViews, after: MeshViews, mesh: string, candidates: Iterable<string>, translator: Translator): ProxyImpact[] {
-  const out: ProxyImpact[] = [];
-  for (const name of [...new Set(candidates)].sort()) {
-    const b = attempt(() => proxyConfig(before, mesh, name, translator));
-    const a = attempt(() => proxyConfig(after, mesh, name, translator));
+export function previewImpact(views: MeshViews, change: ResourceChangeInput, translator: Translator): ProxyImpact[] {
+  const { type, mesh, name } = change;
+  const applied = views.apply(type, mesh, name, change.after);
+  const view = views.get(mesh);
+  const candidates = applied && view ? view.affected(applied) : new Set<string>();
+  if (type === 'Dataplane') candidates.add(name);
+  const names = [...candidates].sort();
+  const after = new Map(names.map((n) => [n, attempt(() => proxyConfig(views, mesh, n, translator))]));
+  views.apply(type, mesh, name, change.before);
+  return names.map((n) => {
+    const a = after.get(n)!;
+    const b = attempt(() => proxyConfig(views, mesh, n, translator));
     const error = b.error ?? a.error;
     const changes = error ? [] : diffConfigs(b.config, a.config);
-    out.push({ name, changed: changes.length > 0, changes, ...(error ? { error } : {}) });
-  }
-  return out;
+    return { name: n, changed: changes.length > 0, changes, ...(error ? { error } : {}) };
+  });
 }

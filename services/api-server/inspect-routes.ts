@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../../libs/event-log/event.ts';
 import { redactConfig, type ConfigJson } from '../../libs/inspect/config-json.ts';
-import { impactOf, proxyConfig } from '../../libs/inspect/preview.ts';
+import { policySourceOf } from '../../libs/inspect/policy-source.ts';
+import { previewImpact, proxyConfig } from '../../libs/inspect/preview.ts';
 import { proxyPolicies } from '../../libs/inspect/proxy-policies.ts';
 import { inspectRules } from '../../libs/inspect/rules.ts';
 import { meshViewsOf } from '../../libs/inspect/views.ts';
-import { policyItemOf, type MeshState } from '../../libs/mesh-view/mesh-view.ts';
+import { policyItemOf } from '../../libs/mesh-view/mesh-view.ts';
+import type { PolicySource } from '../../libs/policies/engine/proxy-policies.ts';
+import { dataplaneModel, type DataplaneModel } from '../../libs/resources/dataplane-model.ts';
 import { selectedDataplanes } from '../../libs/policies/core/selection-index.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { resourceOf, type CurrentState } from '../../libs/projection/current-state.ts';
@@ -55,22 +58,23 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
     return kriOf(r?.meta ?? { type, mesh, name, labels: {}, creationTime: '', modificationTime: '', version: 0 }, d) ?? `${type}/${name}`;
   };
 
-  /** The view of a Dataplane's mesh in `state`, with Kuma's 404s for a missing mesh or Dataplane. */
-  const dataplaneView = (state: CurrentState, mesh: string, name: string, title: string): MeshState => {
+  /** The policies of a Dataplane's mesh in `state` and its model, with Kuma's 404s for a missing mesh or Dataplane. */
+  const dataplaneSource = (state: CurrentState, mesh: string, name: string, title: string): { source: PolicySource; model: DataplaneModel } => {
     if (!state.get({ type: 'Mesh', name: mesh })) throw notFound('Could not build MeshContext');
-    if (!state.get({ type: 'Dataplane', mesh, name })) throw notFound(title);
-    return meshViewsOf(state, mesh, policyTypes).get(mesh)!;
+    const dp = state.get({ type: 'Dataplane', mesh, name });
+    if (!dp) throw notFound(title);
+    return { source: policySourceOf(state, mesh, policyTypes), model: dataplaneModel(dp) };
   };
 
   app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_rules', async (req, reply) => {
     const { state } = await stateForRead(req, reply, projection, deps.history);
-    const view = dataplaneView(state, req.params.mesh!, req.params.name!, 'Could not get MatchedPolicies');
-    return inspectRules(view, policyTypes, view.dataplaneModel(req.params.name!)!, req.params.mesh!);
+    const { source, model } = dataplaneSource(state, req.params.mesh!, req.params.name!, 'Could not get MatchedPolicies');
+    return inspectRules(source, policyTypes, model, req.params.mesh!);
   });
 
   app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_policies', async (req) => {
-    const view = dataplaneView(projection.state, req.params.mesh!, req.params.name!, 'Could not retrieve a resource');
-    return proxyPolicies(view, policyTypes, view.dataplaneModel(req.params.name!)!, kri);
+    const { source, model } = dataplaneSource(projection.state, req.params.mesh!, req.params.name!, 'Could not retrieve a resource');
+    return proxyPolicies(source, policyTypes, model, kri);
   });
 
   app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_config', async (req, reply) => {
@@ -105,9 +109,8 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
     const state = projection.state;
     const policy = state.get({ type: d.name, mesh, name: req.params.name! });
     if (!policy) throw notFound('Could not retrieve policy');
-    const view = meshViewsOf(state, mesh, policyTypes).get(mesh)!;
-    const models = view.dataplaneNames().map((n) => view.dataplaneModel(n)!);
-    const names = selectedDataplanes(policyItemOf(policy), models, view.selectionContext);
+    const models = state.list('Dataplane', mesh).map(dataplaneModel);
+    const names = selectedDataplanes(policyItemOf(policy), models, policySourceOf(state, mesh, policyTypes).selectionContext);
     const query = req.query as Query;
     const nameFilter = typeof query['name'] === 'string' ? query['name'] : undefined;
     const items = names.filter((n) => nameFilter === undefined || n.includes(nameFilter)).map((n) => ({ mesh, name: n, type: 'Dataplane' }));
@@ -130,14 +133,8 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
     const input = decodeResource(body, registry, { type: d.name, mesh, name: req.params.name! });
     const { command, created } = decideUpsert(state, d, input, { actor: deps.actorOf(req), now: new Date(), newId: randomUUID, zone: deps.zone });
     const after = resourceOf({ ...command.event, seq: state.position + 1 } as Parameters<typeof resourceOf>[0]);
-    const before = meshViewsOf(state, mesh, policyTypes);
-    const next = meshViewsOf(state, mesh, policyTypes);
-    const change = next.apply(d.name, mesh, input.name, after);
-    const view = next.get(mesh);
-    const candidates = change && view ? view.affected(change) : new Set<string>();
-    // A Dataplane's own change is about itself too, and a removed consumer is still a candidate.
-    if (d.name === 'Dataplane') candidates.add(input.name);
-    const proxies = impactOf(before, next, mesh, candidates, new Translator(undefined, deps.plugins));
+    const views = meshViewsOf(state, mesh, policyTypes);
+    const proxies = previewImpact(views, { type: d.name, mesh, name: input.name, before: state.get(input), after }, new Translator(undefined, deps.plugins));
     void reply.header('x-kuma-at', String(state.position));
     return {
       resource: { type: d.name, mesh, name: input.name },
