@@ -216,13 +216,19 @@ describe('POST /meshes/{mesh}/{plural}/{name}/_preview (impact preview)', () => 
       ['backend-2', true],
       ['web-1', true],
     ]);
-    // A policy type without a plugin yet (MeshTimeout has none on this branch): the selected proxies
-    // are listed whether or not their configuration changes.
+    // The selected proxies are listed whether or not their configuration changes: backend-1 and
+    // backend-2 have no outbound, so a MeshTimeout on their `to` changes nothing for them.
     const timeout = { type: 'MeshTimeout', mesh: 'default', name: 'backend-timeout', spec: { targetRef: { kind: 'MeshSubset', tags: { 'kuma.io/service': 'backend' } }, to: [{ targetRef: { kind: 'Mesh' }, default: { connectionTimeout: '3s' } }] } };
     const mt = await api('POST', '/meshes/default/meshtimeouts/backend-timeout/_preview', timeout);
     expect(mt.status).toBe(200);
     expect(mt.body.proxies.map((p: { name: string }) => p.name)).toEqual(['backend-1', 'backend-2']);
     expect(mt.body.total).toBe(2);
+    expect(mt.body.proxies.map((p: { changed: boolean }) => p.changed)).toEqual([false, false]);
+    // On web-1 (which has the outbound to backend), MeshTimeout's plugin sets the cluster's connect timeout.
+    const onWeb = await api('POST', '/meshes/default/meshtimeouts/web-timeout/_preview', { ...timeout, name: 'web-timeout', spec: { ...timeout.spec, targetRef: { kind: 'MeshSubset', tags: { 'kuma.io/service': 'web' } } } });
+    expect(onWeb.body.proxies.map((p: { name: string; changed: boolean }) => [p.name, p.changed])).toEqual([['web-1', true]]);
+    const cluster = onWeb.body.proxies[0].changes.find((c: { typeUrl: string; name: string }) => c.typeUrl === CLUSTER && c.name === 'backend');
+    expect(cluster.patch).toEqual([{ op: 'replace', path: '/connect_timeout/seconds', value: 3 }]);
     expect(await stored()).toEqual(was);
     expect((await api('DELETE', '/meshes/default/meshratelimits/rl-backend')).status).toBe(200);
   });
