@@ -51,6 +51,7 @@ export interface InspectRouteDeps {
  */
 export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): void {
   const { registry, projection } = deps;
+  /** In registration order: Kuma's plugin order (libs/policies/register.ts), which `_rules` lists types in. */
   const policyTypes: ReadonlySet<string> = new Set(registry.all().filter((d) => d.isPolicy).map((d) => d.name));
   const kri = (type: string, mesh: string, name: string): string => {
     const d = registry.get(type);
@@ -68,8 +69,11 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
 
   app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_rules', async (req, reply) => {
     const { state } = await stateForRead(req, reply, projection, deps.history);
-    const { source, model } = dataplaneSource(state, req.params.mesh!, req.params.name!, 'Could not get MatchedPolicies');
-    return inspectRules(source, policyTypes, model, req.params.mesh!);
+    const mesh = req.params.mesh!;
+    const { source, model } = dataplaneSource(state, mesh, req.params.name!, 'Could not get MatchedPolicies');
+    const dp = state.get({ type: 'Dataplane', mesh, name: req.params.name! })!;
+    const resource = { type: 'Dataplane', mesh, name: dp.meta.name, ...(Object.keys(dp.meta.labels).length > 0 ? { labels: dp.meta.labels } : {}) };
+    return inspectRules(source, policyTypes, model, resource, (type, m, name) => state.get({ type, mesh: m, name })?.meta.labels);
   });
 
   app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_policies', async (req) => {

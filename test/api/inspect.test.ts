@@ -29,6 +29,8 @@ async function stored(): Promise<unknown> {
 }
 
 let firstWebVersion = 0;
+const LABELS = { 'kuma.io/env': 'universal', 'kuma.io/mesh': 'default', 'kuma.io/origin': 'zone', 'kuma.io/zone': 'default' };
+const DEFAULT_TIMEOUT = { type: 'MeshTimeout', mesh: 'default', name: 'mesh-timeout-all-default', labels: LABELS };
 
 beforeAll(async () => {
   cp = await KumaCpProcess.start();
@@ -46,16 +48,18 @@ describe('GET /meshes/{mesh}/dataplanes/{name}/_rules', () => {
   it("lists Kuma's InspectRules for the default policies, with Kuma's origins", async () => {
     const res = await api('GET', '/meshes/default/dataplanes/web-1/_rules');
     expect(res.status).toBe(200);
-    expect(res.body.resource).toEqual({ mesh: 'default', name: 'web-1', type: 'Dataplane' });
+    expect(res.body.resource).toEqual({ type: 'Dataplane', mesh: 'default', name: 'web-1', labels: { ...LABELS, 'kuma.io/proxy-type': 'sidecar' } });
+    expect(res.body.httpMatches).toEqual([]);
     const types = (res.body.rules as { type: string }[]).map((r) => r.type);
-    expect(types).toEqual(['MeshCircuitBreaker', 'MeshRetry', 'MeshTimeout']);
+    // Kuma's plugin order.
+    expect(types).toEqual(['MeshTimeout', 'MeshCircuitBreaker', 'MeshRetry']);
     const mt = res.body.rules.find((r: { type: string }) => r.type === 'MeshTimeout');
     expect(mt.warnings).toEqual([]);
     expect(mt.toRules).toEqual([
       {
         conf: { connectionTimeout: '5s', idleTimeout: '1h', http: { requestTimeout: '15s', streamIdleTimeout: '30m' } },
         matchers: [],
-        origin: [{ mesh: 'default', name: 'mesh-timeout-all-default', type: 'MeshTimeout' }],
+        origin: [DEFAULT_TIMEOUT],
       },
     ]);
     expect(mt.fromRules).toEqual([
@@ -65,12 +69,18 @@ describe('GET /meshes/{mesh}/dataplanes/{name}/_rules', () => {
           {
             conf: { connectionTimeout: '10s', idleTimeout: '2h', http: { requestTimeout: '0s', streamIdleTimeout: '1h', maxStreamDuration: '0s' } },
             matchers: [],
-            origin: [{ mesh: 'default', name: 'mesh-timeout-all-default', type: 'MeshTimeout' }],
+            origin: [DEFAULT_TIMEOUT],
           },
         ],
       },
     ]);
-    expect(mt.inboundRules[0].rules[0].origin).toEqual([{ resourceMeta: { mesh: 'default', name: 'mesh-timeout-all-default', type: 'MeshTimeout' }, ruleIndex: 0 }]);
+    expect(mt.toResourceRules).toEqual([]);
+    expect(mt.inboundRules).toEqual([
+      {
+        inbound: { port: 8080, tags: { 'kuma.io/service': 'web', 'kuma.io/protocol': 'http' } },
+        rules: [{ conf: [mt.fromRules[0].rules[0].conf], origin: [{ resourceMeta: DEFAULT_TIMEOUT, ruleIndex: 0 }] }],
+      },
+    ]);
     expect(mt.proxyRule).toBeUndefined();
   });
 

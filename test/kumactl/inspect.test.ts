@@ -48,7 +48,7 @@ describe('kumactl inspect', () => {
   it('inspect dataplane --type rules and --type config print the endpoints, and --at reads the past', async () => {
     const rules = await kumactl(['inspect', 'dataplane', 'web-1', '--type', 'rules']);
     expect(rules.code).toBe(0);
-    expect(JSON.parse(rules.stdout).rules.map((r: { type: string }) => r.type)).toEqual(['MeshCircuitBreaker', 'MeshRetry', 'MeshTimeout', 'MeshTrace']);
+    expect(JSON.parse(rules.stdout).rules.map((r: { type: string }) => r.type)).toEqual(['MeshTrace', 'MeshTimeout', 'MeshCircuitBreaker', 'MeshRetry']);
     const config = await kumactl(['inspect', 'dataplane', 'web-1', '--type', 'config']);
     expect(config.code).toBe(0);
     expect(Object.keys(JSON.parse(config.stdout).xds)).toContain('type.googleapis.com/envoy.config.cluster.v3.Cluster');
@@ -56,7 +56,7 @@ describe('kumactl inspect', () => {
     const past = await kumactl(['inspect', 'dataplane', 'web-1', '--type', 'rules', '--at', at]);
     expect(past.code).toBe(0);
     // web-1 was created before the MeshTrace.
-    expect(JSON.parse(past.stdout).rules.map((r: { type: string }) => r.type)).toEqual(['MeshCircuitBreaker', 'MeshRetry', 'MeshTimeout']);
+    expect(JSON.parse(past.stdout).rules.map((r: { type: string }) => r.type)).toEqual(['MeshTimeout', 'MeshCircuitBreaker', 'MeshRetry']);
     const bad = await kumactl(['inspect', 'dataplane', 'web-1', '--type', 'config', '--at', 'soon']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('at');
