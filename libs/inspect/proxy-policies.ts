@@ -13,7 +13,7 @@ export interface ProxyPolicyJson {
  * Kuma 2.x's proxy policies of a Dataplane (the new inspect API's `_policies`): for every
  * single-item type (one conf for the whole proxy: MeshTrace, MeshMetric, MeshProxyPatch,
  * MeshPassthrough) that has a policy selecting the proxy, its merged conf and the KRIs of the
- * policies it came from, in merge order. Sorted by kind. Pure.
+ * policies it came from, in merge order. In the order of `policyTypes` (Kuma's plugin order). Pure.
  */
 export function proxyPolicies(
   source: PolicySource,
@@ -23,7 +23,7 @@ export function proxyPolicies(
 ): { policies: ProxyPolicyJson[] } {
   const computed = new ComputedPolicies(source, dp);
   const policies: ProxyPolicyJson[] = [];
-  for (const type of [...policyTypes].sort()) {
+  for (const type of policyTypes) {
     if (!traitsOf(type).singleItem) continue;
     const single = computed.rules(type).single;
     if (single.conf.length === 0) continue;
