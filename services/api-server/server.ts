@@ -17,6 +17,7 @@ import type { EventLog } from '../../libs/event-log/port.ts';
 import type { CheckpointStore } from '../../libs/projection/checkpoint.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { StateHistory } from '../../libs/projection/time-travel.ts';
+import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
 import { SecretRedactor } from '../../libs/secrets/redactor.ts';
 import { addAuditRoutes, stateForRead } from './audit-routes.ts';
 import { noApiAuthentication, type ApiAuthenticator } from './authn.ts';
@@ -24,6 +25,7 @@ import { parseBody } from './body.ts';
 import { historyOf } from './history.ts';
 import { ResourceNotFoundError } from './commands.ts';
 import { ApiError, errorBody, meshNotFound, meshNotFoundForRead, notFound } from './errors.ts';
+import { addInspectRoutes } from './inspect-routes.ts';
 import { addKriRoutes } from './kri-route.ts';
 import { formatResource } from './format.ts';
 import { filterResources, paginate, parsePage, type Status } from './listing.ts';
@@ -61,6 +63,8 @@ export interface ApiServerDeps {
   readonly insightOf?: (mesh: string, name: string) => Record<string, unknown> | undefined;
   /** The xDS configuration computed for a proxy (`_config`), by type URL and resource name. */
   readonly configOf?: (mesh: string, name: string) => Promise<Record<string, Record<string, unknown>> | undefined>;
+  /** The translation plugins, to translate past states (`_config?at=`) and previews as the projector does. */
+  readonly plugins?: readonly TranslationPlugin[];
   /** Reads one resource's events (history); the event log itself. */
   readonly history?: (key: { type: string; mesh?: string; name: string }) => Promise<StoredEvent[]>;
   /** The audit feed, time travel, replay-verify and restore; absent: those answer 503/404. */
@@ -243,13 +247,6 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   }
   app.get('/dataplanes+insights', async (req) => overviews(req, undefined, 'dataplanes+insights'));
 
-  app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_config', async (req) => {
-    requireMesh(req.params.mesh!);
-    if (!projection.state.get({ type: 'Dataplane', mesh: req.params.mesh!, name: req.params.name! })) throw notFound('Could not retrieve a resource');
-    const xds = await deps.configOf?.(req.params.mesh!, req.params.name!);
-    if (!xds) throw new ApiError(503, 'Service Unavailable', 'no xDS configuration is available for this proxy here (no projector has published one yet, or this process runs no projector)');
-    return { xds };
-  });
   const history = async (d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     if (!deps.history) throw new ApiError(503, 'Service Unavailable', 'history is not available in this process');
     const events = await deps.history({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
@@ -271,6 +268,16 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   if (deps.audit) {
     addAuditRoutes(app, { registry, projection, ...deps.audit, actorOf, redactor, ...(deps.readOnly ? { readOnly: true } : {}) });
   }
+  addInspectRoutes(app, {
+    registry,
+    projection,
+    bodyLimit: deps.bodyLimit,
+    zone: service.zone,
+    plugins: deps.plugins ?? [],
+    actorOf,
+    ...(deps.audit ? { history: deps.audit.history } : {}),
+    ...(deps.configOf ? { configOf: deps.configOf } : {}),
+  });
   addKriRoutes(app, { registry, projection, zone: service.zone, ...(deps.insightOf ? { insightOf: deps.insightOf } : {}) });
   deps.extraRoutes?.(app);
 

@@ -13,6 +13,7 @@ import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { StateHistory } from '../../libs/projection/time-travel.ts';
 import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
+import { policyPlugins } from '../../libs/policies/plugins.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
 import { ResourceService, type MeshInitialResources } from '../api-server/resource-service.ts';
@@ -205,6 +206,7 @@ export async function startControlPlane(
         clusterId: () => clusterId,
         ...(xds.insightOf ? { insightOf: xds.insightOf } : {}),
         ...(xds.configOf ? { configOf: xds.configOf } : {}),
+        plugins: policyPlugins(),
         history: (key) => log.history(key),
         audit: { log, history: new StateHistory(log, checkpoints, () => projection.state), checkpoints },
         redactor: encryption.redactor,

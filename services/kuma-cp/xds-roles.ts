@@ -18,10 +18,9 @@ import { DemandBoard } from '../../libs/snapshot-store/demands.ts';
 import { RegistrationBoard } from '../../libs/snapshot-store/registrations.ts';
 import { StatusBoard } from '../../libs/snapshot-store/status-board.ts';
 import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
-import { TYPE_ORDER } from '../../libs/xds/protos.ts';
+import { configJson } from '../../libs/inspect/config-json.ts';
 import { decodeToObject } from '../../libs/xds/resource.ts';
 import { SnapshotCache, type SnapshotSource } from '../../libs/xds/snapshot-cache.ts';
-import type { Snapshot } from '../../libs/xds/snapshot.ts';
 import type { ResourceService } from '../api-server/resource-service.ts';
 import { SnapshotGenerator } from '../projector/generator.ts';
 import { Membership } from '../projector/membership.ts';
@@ -66,16 +65,6 @@ export interface XdsRoles {
   insightOf?(mesh: string, name: string): Record<string, unknown> | undefined;
   /** A proxy's computed configuration (`_config`), for the API. */
   configOf?(mesh: string, name: string): Promise<Record<string, Record<string, unknown>> | undefined>;
-}
-
-function configJson(s: Snapshot): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const typeUrl of TYPE_ORDER) {
-    const all = [...(s.resources.get(typeUrl)?.values() ?? []), ...(s.namedOnly.get(typeUrl)?.values() ?? [])];
-    if (all.length === 0) continue;
-    out[typeUrl] = Object.fromEntries(all.sort((a, b) => a.name.localeCompare(b.name)).map((r) => [r.name, decodeToObject(typeUrl, r.bytes)]));
-  }
-  return out;
 }
 
 async function configFromManifest(proxy: string, m: Manifest, content: ContentStore, manifests: ManifestStore): Promise<Record<string, Record<string, unknown>>> {

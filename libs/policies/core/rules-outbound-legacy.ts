@@ -18,7 +18,7 @@ import { LABEL, topTargetRef, type PolicyItem, type ToItem } from './matchable.t
 import type { MergeOptions } from './merge.ts';
 import { originOfEntry, type Rule } from './rules-common.ts';
 import { sortPolicies } from './sort.ts';
-import { buildSubsetRules, computeSubsetRule, subsetOfTags, subsetOfTargetRef, type SubsetItem } from './subset-rules.ts';
+import { buildSubsetRules, computeSubsetRule, subsetOfTags, subsetOfTargetRef, type SubsetItem, type SubsetRule } from './subset-rules.ts';
 
 /** Subset tag Kuma uses for a MeshHTTPRoute rule's matches (rules.RuleMatchesHashTag). */
 export const RULE_MATCHES_TAG = '__rule-matches-hash__';
@@ -38,6 +38,8 @@ export interface LegacyToRules {
    * items plus those of policies targeting a route with a rule of equal matches.
    */
   routeRulesFor(service: string, matches: unknown): Rule;
+  /** Every subset rule, most specific first (what Kuma's inspect API lists as `toRules`). */
+  readonly rules: readonly SubsetRule[];
   readonly warnings: readonly string[];
 }
 
@@ -115,6 +117,7 @@ export function buildLegacyToRules(policies: readonly PolicyItem[], opts: Legacy
       const mk = matchesKey(matches ?? []);
       return cached(`r\u0000${service}\u0000${mk}`, { [LABEL.service]: service, [RULE_MATCHES_TAG]: mk });
     },
+    rules,
     warnings,
   };
 }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { stringify } from 'yaml';
 import { DecodeError, decodeYamlDocuments } from '../../../libs/resources/decode.ts';
 import { decodeResource } from '../../../libs/resources/wire.ts';
 import { contextOf, writeOut } from '../context.ts';
 import { resourcePath } from '../paths.ts';
+import { output } from './get.ts';
+import { renderPreview, type PreviewAnswer } from './preview.ts';
 
 function readInput(file: string): string {
   try {
@@ -41,8 +43,9 @@ export function registerApply(program: Command): void {
     .command('apply')
     .description('Create or modify Kuma resources')
     .requiredOption('-f, --file <path>', 'path to the file with resources, or - for stdin')
-    .option('--dry-run', 'validate and print the resources without applying them')
-    .action(async (opts: { file: string; dryRun?: boolean }, cmd: Command) => {
+    .option('--dry-run', 'validate the resources on the control plane and show which data plane proxies would change and how, without applying anything')
+    .addOption(new Option('-o, --output <format>', 'output format of --dry-run').choices(['text', 'yaml', 'json']).default('text'))
+    .action(async (opts: { file: string; dryRun?: boolean; output: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const source = opts.file === '-' ? 'stdin' : opts.file;
       const docs = parseDocuments(readInput(opts.file), source);
@@ -57,7 +60,18 @@ export function registerApply(program: Command): void {
         }
       });
       if (opts.dryRun) {
-        writeOut(inputs.map(({ doc }) => stringify(doc)).join('---\n'));
+        // Each document is previewed against the current state on its own (not as a batch).
+        // Global resources (Meshes) have no preview yet: they are validated locally and printed.
+        const answers: { doc: Record<string, unknown>; preview?: PreviewAnswer }[] = [];
+        for (const { doc, input, descriptor } of inputs) {
+          const preview = descriptor.scope === 'Mesh' ? await ctx.client.request<PreviewAnswer>('POST', `${resourcePath(descriptor, input.mesh, input.name)}/_preview`, doc) : undefined;
+          answers.push({ doc, ...(preview ? { preview } : {}) });
+        }
+        if (opts.output !== 'text') {
+          const shown = answers.map((a) => a.preview ?? a.doc);
+          return output(opts.output, shown.length === 1 ? shown[0] : shown);
+        }
+        writeOut(answers.map((a) => (a.preview ? renderPreview(a.preview) : stringify(a.doc))).join('---\n'));
         return;
       }
       const bar = process.stderr.isTTY && inputs.length > 10 ? new SingleBar({ format: 'applying {bar} {value}/{total}' }) : undefined;

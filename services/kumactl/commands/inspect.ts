@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { POLICY_TYPES } from '../../../libs/policies/register.ts';
 import { DataplaneType, dataplaneTags } from '../../../libs/resources/dataplane.ts';
 import type { JsonObject } from '../../../libs/resources/validation.ts';
 import { contextOf } from '../context.ts';
@@ -55,15 +56,43 @@ export function registerInspect(program: Command): void {
   const inspect = program.command('inspect').description('Inspect Kuma resources');
   inspect
     .command(DataplaneType.kumactlArg)
-    .description('Inspect one Dataplane')
+    .description('Inspect one Dataplane: the policies that apply to it, its rules, or its xDS configuration')
     .argument('<name>', 'name of the Dataplane')
     .option('-m, --mesh <mesh>', 'mesh of the Dataplane', 'default')
-    .addOption(new Option('--type <type>', 'what to show').choices(['config']).default('config'))
-    .action(async (name: string, opts: { mesh: string }, cmd: Command) => {
+    .addOption(new Option('--type <type>', 'inspection type').choices(['policies', 'rules', 'config']).default('policies'))
+    .option('--at <point>', 'with --type rules or config: as of a log position or RFC 3339 time (from the log, beyond Kuma)')
+    .addOption(new Option('-o, --output <format>', 'output format of --type policies').choices(['table', 'yaml', 'json']).default('table'))
+    .action(async (name: string, opts: { mesh: string; type: string; at?: string; output: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const config = await ctx.client.request('GET', `/meshes/${encodeURIComponent(opts.mesh)}/dataplanes/${encodeURIComponent(name)}/_config`);
-      output('json', config);
+      if (opts.at !== undefined && opts.type === 'policies') throw new Error("flag '--at' can be used only when '--type=rules' or '--type=config'");
+      const base = `/meshes/${encodeURIComponent(opts.mesh)}/dataplanes/${encodeURIComponent(name)}`;
+      const at = opts.at !== undefined ? `?at=${encodeURIComponent(opts.at)}` : '';
+      if (opts.type === 'policies') {
+        const answer = await ctx.client.request<{ policies: { kind: string; origins: { kri: string }[] }[] }>('GET', `${base}/_policies`);
+        if (opts.output !== 'table') return output(opts.output, answer);
+        process.stdout.write(renderTable(['Kind', 'Origins'], answer.policies.map((p) => [p.kind, p.origins.map((o) => o.kri).join(',')])));
+        return;
+      }
+      output('json', await ctx.client.request('GET', `${base}/${opts.type === 'rules' ? '_rules' : '_config'}${at}`));
     });
+  // `kumactl inspect <policy-type> <name>`: the data plane proxies a policy selects (Kuma's table).
+  for (const d of POLICY_TYPES) {
+    inspect
+      .command(d.kumactlArg)
+      .description(`Inspect ${d.name}: the data plane proxies it selects`)
+      .argument('<name>', `name of the ${d.name}`)
+      .option('-m, --mesh <mesh>', 'mesh of the policy', 'default')
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'yaml', 'json']).default('table'))
+      .action(async (name: string, opts: { mesh: string; output: string }, cmd: Command) => {
+        const ctx = contextOf(cmd);
+        const page = await ctx.client.request<{ total: number; items: { type: string; mesh: string; name: string }[] }>(
+          'GET',
+          `/meshes/${encodeURIComponent(opts.mesh)}/${d.plural}/${encodeURIComponent(name)}/_resources/dataplanes?size=1000`,
+        );
+        if (opts.output !== 'table') return output(opts.output, page);
+        process.stdout.write(renderTable(['Type', 'Mesh', 'Name'], page.items.map((i) => [i.type, i.mesh, i.name])) + `\nTotal: ${page.total}\n`);
+      });
+  }
   inspect
     .command(DataplaneType.kumactlListArg)
     .description('Inspect Dataplanes')
