@@ -1,9 +1,14 @@
 import type { TranslationPlugin } from '../xds/generate/plugin.ts';
+// observability (h11-observe)
+import { meshAccessLogPlugins } from './meshaccesslog/index.ts';
 
 /**
  * The translation plugins of the policies, registered explicitly (the translator sorts them by
  * Kuma's plugin order). libs/xds never imports a policy: services hand these to the projector.
  */
 export function policyPlugins(): TranslationPlugin[] {
-  return [];
+  return [
+    // observability (h11-observe)
+    ...meshAccessLogPlugins(),
+  ];
 }

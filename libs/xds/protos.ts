@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
+import { registerOtlpCommon } from './otlp-common.ts';
 
 /**
  * Envoy's v3 API, loaded with protobufjs from the .proto files that @grpc/grpc-js-xds ships
@@ -27,6 +28,12 @@ const ENTRY_FILES = [
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+  // Observability policies (MeshAccessLog, MeshTrace) and what MeshProxyPatch users commonly add.
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/access_loggers/open_telemetry/v3/logs_service.proto',
+  'envoy/config/trace/v3/zipkin.proto',
+  'envoy/config/trace/v3/datadog.proto',
+  'envoy/config/trace/v3/opentelemetry.proto',
 ];
 
 let cached: protobuf.Root | undefined;
@@ -34,6 +41,7 @@ let cached: protobuf.Root | undefined;
 /** The shared, fully resolved protobufjs Root. Loaded once per process (about 200 ms). */
 export function envoyRoot(): protobuf.Root {
   if (cached) return cached;
+  registerOtlpCommon();
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => {
     for (const dir of INCLUDE_DIRS) {
