@@ -1,6 +1,7 @@
 import type { TranslationPlugin } from '../xds/generate/plugin.ts';
 // observability (h11-observe)
 import { meshAccessLogPlugins } from './meshaccesslog/index.ts';
+import { meshTracePlugins } from './meshtrace/index.ts';
 
 /**
  * The translation plugins of the policies, registered explicitly (the translator sorts them by
@@ -10,5 +11,6 @@ export function policyPlugins(): TranslationPlugin[] {
   return [
     // observability (h11-observe)
     ...meshAccessLogPlugins(),
+    ...meshTracePlugins(),
   ];
 }
