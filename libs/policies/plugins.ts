@@ -2,6 +2,7 @@ import type { TranslationPlugin } from '../xds/generate/plugin.ts';
 // observability (h11-observe)
 import { meshAccessLogPlugins } from './meshaccesslog/index.ts';
 import { meshTracePlugins } from './meshtrace/index.ts';
+import { meshProxyPatchPlugins } from './meshproxypatch/index.ts';
 
 /**
  * The translation plugins of the policies, registered explicitly (the translator sorts them by
@@ -12,5 +13,6 @@ export function policyPlugins(): TranslationPlugin[] {
     // observability (h11-observe)
     ...meshAccessLogPlugins(),
     ...meshTracePlugins(),
+    ...meshProxyPatchPlugins(),
   ];
 }

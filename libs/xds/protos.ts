@@ -34,6 +34,7 @@ const ENTRY_FILES = [
   'envoy/config/trace/v3/zipkin.proto',
   'envoy/config/trace/v3/datadog.proto',
   'envoy/config/trace/v3/opentelemetry.proto',
+  'envoy/extensions/filters/http/lua/v3/lua.proto',
 ];
 
 let cached: protobuf.Root | undefined;
