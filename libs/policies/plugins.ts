@@ -2,6 +2,7 @@ import type { TranslationPlugin } from '../xds/generate/plugin.ts';
 // observability (h11-observe)
 import { meshAccessLogPlugins } from './meshaccesslog/index.ts';
 import { meshTracePlugins } from './meshtrace/index.ts';
+import { meshMetricPlugins } from './meshmetric/index.ts';
 import { meshProxyPatchPlugins } from './meshproxypatch/index.ts';
 
 /**
@@ -13,6 +14,7 @@ export function policyPlugins(): TranslationPlugin[] {
     // observability (h11-observe)
     ...meshAccessLogPlugins(),
     ...meshTracePlugins(),
+    ...meshMetricPlugins(),
     ...meshProxyPatchPlugins(),
   ];
 }

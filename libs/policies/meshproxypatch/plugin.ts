@@ -1,6 +1,7 @@
 import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { PluginError } from '../../xds/plugin-error.ts';
+import { isAnchor } from '../core/anchor.ts';
 import { strictDiff } from '../../xds/resource.ts';
 import type { MeshProxyPatchSpec, Modification } from './api.ts';
 import { applyHttpFilterMod, applyNetworkFilterMod, applyResourceMod, applyVirtualHostMod, ModificationError, type Target } from './mods.ts';
@@ -41,20 +42,6 @@ const KINDS_OF_PART: Readonly<Record<string, readonly Kind[]>> = {
 };
 
 const kindOf = (m: Modification): Kind | undefined => (['cluster', 'listener', 'networkFilter', 'httpFilter', 'virtualHost'] as const).find((k) => m[k] !== undefined);
-const isLoopback = (a: string) => a === 'localhost' || a.startsWith('127.') || a === '::1';
-
-/**
- * The one part of a proxy that receives added clusters and listeners: the admin part (present
- * unless the Dataplane's address is loopback), else the first inbound's, else the transparent
- * proxy's. A proxy with none of these cannot have resources added.
- */
-function isAnchor(part: Part, ctx: PluginContext): boolean {
-  if (!isLoopback(ctx.dataplane.address)) return part.kind === 'admin';
-  const first = ctx.dataplane.inbounds.find((i) => i.state !== 'Ignored');
-  if (first) return part.origin.kind === 'inbound' && part.origin.inbound.port === first.port && part.origin.inbound.address === first.address;
-  return part.kind === 'tp';
-}
-
 function tagsOf(part: Part): Readonly<Record<string, string>> {
   if (part.origin.kind === 'inbound') return part.origin.inbound.tags;
   if (part.origin.kind === 'outbound') return { 'kuma.io/service': part.origin.service };

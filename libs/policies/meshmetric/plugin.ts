@@ -1,0 +1,126 @@
+import type { JsonObject } from '../../resources/validation.ts';
+import type { Draft, Part } from '../../xds/generate/part.ts';
+import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
+import { TypeUrl } from '../../xds/protos.ts';
+import { isAnchor } from '../core/anchor.ts';
+import type { MeshMetricSpec } from './api.ts';
+import { dynamicConfig } from './dynamic-config.ts';
+
+type Conf = MeshMetricSpec['default'];
+const TYPE = 'MeshMetric';
+
+export const HIJACKER_CLUSTER = '_kuma:metrics:hijacker';
+export const DYNAMIC_CONFIG_LISTENER = '_kuma:dynamicconfig:observability';
+const DYNAMIC_CONFIG_SOCKET = '/tmp/kuma-mesh-metric-config.sock';
+const STATS_PATH = '/meshmetric';
+const T = 'type.googleapis.com/envoy.extensions.filters.';
+
+export const prometheusListenerName = (clientId: string | undefined): string => `_kuma:metrics:prometheus:${clientId ?? 'default-backend'}`;
+/** Kuma's MetricsHijackerSocketName: where kuma-dp serves Envoy's stats, merged with the applications'. */
+export const hijackerSocketName = (name: string, mesh: string): string => `/tmp/kuma-mh-${name}-${mesh}`.slice(0, 100) + '.sock';
+
+/** What the plugin adds to the proxy's anchor part. */
+interface Applied {
+  readonly address: string;
+  readonly socket: string;
+  readonly prometheus: readonly { readonly name: string; readonly port: number; readonly path: string }[];
+  readonly config: string;
+}
+
+const hcm = (statPrefix: string, routeConfig: JsonObject, internal: boolean): JsonObject => ({
+  name: 'envoy.filters.network.http_connection_manager',
+  typed_config: {
+    '@type': `${T}network.http_connection_manager.v3.HttpConnectionManager`,
+    stat_prefix: statPrefix,
+    route_config: routeConfig,
+    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': `${T}http.router.v3.Router` } }],
+    ...(internal
+      ? {
+          internal_address_config: {
+            cidr_ranges: [
+              { address_prefix: '127.0.0.1', prefix_len: { value: 32 } },
+              { address_prefix: '::1', prefix_len: { value: 128 } },
+            ],
+          },
+        }
+      : {}),
+  },
+});
+
+/** `_kuma:metrics:prometheus:<clientId>`: Prometheus scrapes `path` on the Dataplane's address; kuma-dp answers through the hijacker. */
+function prometheusListener(a: Applied, p: Applied['prometheus'][number]): Draft {
+  const routeConfig = {
+    validate_clusters: { value: false },
+    virtual_hosts: [{ name: p.name, domains: ['*'], routes: [{ match: { prefix: p.path }, route: { cluster: HIJACKER_CLUSTER, prefix_rewrite: STATS_PATH } }] }],
+  };
+  return {
+    typeUrl: TypeUrl.Listener,
+    name: p.name,
+    namedOnly: false,
+    body: {
+      name: p.name,
+      address: { socket_address: { address: a.address, port_value: p.port } },
+      enable_reuse_port: { value: false },
+      traffic_direction: 'INBOUND',
+      filter_chains: [{ filters: [hcm(p.name.replace(/:/g, '_'), routeConfig, true)] }],
+    },
+  };
+}
+
+function hijackerCluster(a: Applied): Draft {
+  return {
+    typeUrl: TypeUrl.Cluster,
+    name: HIJACKER_CLUSTER,
+    namedOnly: false,
+    body: {
+      name: HIJACKER_CLUSTER,
+      type: 'STATIC',
+      connect_timeout: { seconds: 5 },
+      load_assignment: { cluster_name: HIJACKER_CLUSTER, endpoints: [{ lb_endpoints: [{ endpoint: { address: { pipe: { path: a.socket } } } }] }] },
+    },
+  };
+}
+
+function dynamicConfigListener(a: Applied): Draft {
+  const routeConfig = {
+    virtual_hosts: [{ name: DYNAMIC_CONFIG_LISTENER, domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: a.config } } }] }],
+  };
+  return {
+    typeUrl: TypeUrl.Listener,
+    name: DYNAMIC_CONFIG_LISTENER,
+    namedOnly: false,
+    body: { name: DYNAMIC_CONFIG_LISTENER, address: { pipe: { path: DYNAMIC_CONFIG_SOCKET } }, filter_chains: [{ filters: [hcm('_kuma_dynamicconfig_observability', routeConfig, false)] }] },
+  };
+}
+
+/**
+ * MeshMetric (Kuma order 1500), Prometheus backends: per backend the listener
+ * `_kuma:metrics:prometheus:<clientId|default-backend>` on the Dataplane's address and port,
+ * routing `path` to kuma-dp's metrics hijacker (`_kuma:metrics:hijacker`, a Unix socket), and
+ * the `_kuma:dynamicconfig:observability` listener that tells kuma-dp which applications to
+ * scrape and which labels to add. Added once per proxy (to its anchor part). TLS: `Disabled`,
+ * and `ProvidedTLS` as Kuma serves it without certificate paths in the proxy's metadata
+ * (unsecured); `ActiveMTLSBackend` backends are left out, as are OpenTelemetry backends.
+ */
+export const meshMetricPlugin: TranslationPlugin = {
+  name: 'MeshMetric',
+  order: 1500,
+  configure(part: Part, ctx: PluginContext): Applied | undefined {
+    if (!isAnchor(part, ctx)) return undefined;
+    const conf = ctx.policies.proxy(TYPE) as Conf | undefined;
+    const backends = conf?.backends ?? [];
+    if (!conf || backends.length === 0) return undefined;
+    const prometheus = backends.flatMap((b) =>
+      b.type === 'Prometheus' && b.prometheus && b.prometheus.tls?.mode !== 'ActiveMTLSBackend'
+        ? [{ name: prometheusListenerName(b.prometheus.clientId), port: b.prometheus.port, path: b.prometheus.path }]
+        : [],
+    );
+    return { address: ctx.dataplane.address, socket: hijackerSocketName(ctx.dataplane.name, ctx.mesh), prometheus, config: dynamicConfig(conf, ctx.dataplane) };
+  },
+  apply(drafts: Draft[], conf: unknown): void {
+    const a = conf as Applied;
+    if (a.prometheus.length > 0) drafts.push(hijackerCluster(a));
+    for (const p of a.prometheus) drafts.push(prometheusListener(a, p));
+    drafts.push(dynamicConfigListener(a));
+  },
+};
