@@ -3,6 +3,7 @@ import type { TranslationPlugin } from '../xds/generate/plugin.ts';
 import { meshAccessLogPlugins } from './meshaccesslog/index.ts';
 import { meshTracePlugins } from './meshtrace/index.ts';
 import { meshMetricPlugins } from './meshmetric/index.ts';
+import { meshPassthroughPlugins } from './meshpassthrough/index.ts';
 import { meshProxyPatchPlugins } from './meshproxypatch/index.ts';
 
 /**
@@ -12,6 +13,7 @@ import { meshProxyPatchPlugins } from './meshproxypatch/index.ts';
 export function policyPlugins(): TranslationPlugin[] {
   return [
     // observability (h11-observe)
+    ...meshPassthroughPlugins(),
     ...meshAccessLogPlugins(),
     ...meshTracePlugins(),
     ...meshMetricPlugins(),
