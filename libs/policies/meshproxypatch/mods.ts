@@ -1,5 +1,5 @@
 import jsonPatch from 'fast-json-patch';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { parse } from 'yaml';
 import type { JsonObject } from '../../resources/validation.ts';
 import type { Draft } from '../../xds/generate/part.ts';
