@@ -64,3 +64,16 @@ describe('MeshProxyPatch invalid results', () => {
     }
   });
 });
+
+describe('MeshProxyPatch origins', () => {
+  it("gives resources other plugins added Kuma's origin names", async () => {
+    const { originOf } = await import('./plugin.ts');
+    const d = (name: string) => ({ typeUrl: 'x', name, body: {}, namedOnly: false }) as never;
+    expect(originOf(d('meshtrace:zipkin'), 'inbound')).toBe('meshtrace');
+    expect(originOf(d('meshaccesslog:opentelemetry:0'), 'outbound')).toBe('meshaccesslog');
+    expect(originOf(d('_kuma:metrics:prometheus:default-backend'), 'admin')).toBe('prometheus');
+    expect(originOf(d('_kuma:dynamicconfig:observability'), 'admin')).toBe('dynamic-config');
+    expect(originOf(d('meshpassthrough_api.example.com_443'), 'transparent')).toBe('meshpassthrough');
+    expect(originOf(d('localhost:8080'), 'inbound')).toBe('inbound');
+  });
+});

@@ -28,6 +28,9 @@ const ADDED_ORIGINS: readonly [string, string][] = [
   ['meshaccesslog:', 'meshaccesslog'],
   ['meshtrace:', 'meshtrace'],
   ['_kuma:metrics:prometheus:', 'prometheus'],
+  ['_kuma:metrics:hijacker', 'prometheus'],
+  ['_kuma:dynamicconfig:', 'dynamic-config'],
+  ['meshpassthrough_', 'meshpassthrough'],
 ];
 export const originOf = (d: Draft, partOrigin: string): string => ADDED_ORIGINS.find(([p]) => d.name.startsWith(p))?.[1] ?? partOrigin;
 
