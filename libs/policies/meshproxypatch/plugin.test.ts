@@ -4,7 +4,7 @@ import { loadCase, translationCases } from '../../testkit/translation-cases.ts';
 import { PluginError } from '../../xds/plugin-error.ts';
 import { messageType } from '../../xds/protos.ts';
 import { Translator } from '../../xds/translator.ts';
-import { meshProxyPatchPlugin } from './plugin.ts';
+import { meshProxyPatchPlugin, originOf } from './plugin.ts';
 import { fromProtoJson, mergeMessage, toProtoJson } from './proto-json.ts';
 
 describe('MeshProxyPatch plugin (golden)', () => {
@@ -66,8 +66,7 @@ describe('MeshProxyPatch invalid results', () => {
 });
 
 describe('MeshProxyPatch origins', () => {
-  it("gives resources other plugins added Kuma's origin names", async () => {
-    const { originOf } = await import('./plugin.ts');
+  it("gives resources other plugins added Kuma's origin names", () => {
     const d = (name: string) => ({ typeUrl: 'x', name, body: {}, namedOnly: false }) as never;
     expect(originOf(d('meshtrace:zipkin'), 'inbound')).toBe('meshtrace');
     expect(originOf(d('meshaccesslog:opentelemetry:0'), 'outbound')).toBe('meshaccesslog');
