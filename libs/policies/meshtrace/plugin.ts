@@ -38,8 +38,9 @@ function customTags(a: Applied): JsonObject[] {
       ? { tag: t.name, request_header: { name: t.header.name, ...(t.header.default ? { default_value: t.header.default } : {}) } }
       : { tag: t.name, literal: { value: t.literal ?? '' } },
   );
-  // Kuma tags every span with the mesh (and the zone, which this control plane does not have).
-  tags.push({ tag: 'kuma.mesh', literal: { value: a.mesh } });
+  // Kuma tags every span with the mesh unless a tag of that name is the user's (it also adds
+  // kuma.zone and kuma.workload from the control plane's zone, which plugins are not given yet).
+  if (!tags.some((t) => t['tag'] === 'kuma.mesh')) tags.push({ tag: 'kuma.mesh', literal: { value: a.mesh } });
   return tags;
 }
 
