@@ -35,6 +35,7 @@ const ENTRY_FILES = [
   'envoy/config/trace/v3/datadog.proto',
   'envoy/config/trace/v3/opentelemetry.proto',
   'envoy/extensions/filters/http/lua/v3/lua.proto',
+  'envoy/extensions/filters/http/grpc_stats/v3/config.proto',
   'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
   'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',
 ];

@@ -4,7 +4,8 @@ import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin
 import { TypeUrl } from '../../xds/protos.ts';
 import { isAnchor } from '../core/anchor.ts';
 import type { MeshMetricSpec } from './api.ts';
-import { dynamicConfig } from './dynamic-config.ts';
+import { collectorCluster } from '../core/observability.ts';
+import { dynamicConfig, otelBackendName, otelSocketName } from './dynamic-config.ts';
 
 type Conf = MeshMetricSpec['default'];
 const TYPE = 'MeshMetric';
@@ -25,15 +26,26 @@ interface Applied {
   readonly socket: string;
   readonly prometheus: readonly { readonly name: string; readonly port: number; readonly path: string }[];
   readonly config: string;
+  /** OpenTelemetry backends: kuma-dp pushes to `socket`, Envoy forwards to the collector. */
+  readonly otel: readonly { readonly name: string; readonly socket: string; readonly address: string; readonly port: number }[];
+  readonly ipv6: boolean;
 }
 
-const hcm = (statPrefix: string, routeConfig: JsonObject, internal: boolean): JsonObject => ({
+const DEFAULT_OTEL_GRPC_PORT = 4317;
+export const otelResourceName = (backend: string): string => `_kuma:metrics:opentelemetry:${backend}`;
+/** Kuma's SanitizeMetric, for stat names: anything but `[a-zA-Z0-9_-]` becomes `_`. */
+const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_-]/g, '_');
+
+const ROUTER: JsonObject = { name: 'envoy.filters.http.router', typed_config: { '@type': `${T}http.router.v3.Router` } };
+const GRPC_STATS: JsonObject = { name: 'envoy.filters.http.grpc_stats', typed_config: { '@type': `${T}http.grpc_stats.v3.FilterConfig`, emit_filter_state: true } };
+
+const hcm = (statPrefix: string, routeConfig: JsonObject, internal: boolean, httpFilters: JsonObject[] = [ROUTER]): JsonObject => ({
   name: 'envoy.filters.network.http_connection_manager',
   typed_config: {
     '@type': `${T}network.http_connection_manager.v3.HttpConnectionManager`,
     stat_prefix: statPrefix,
     route_config: routeConfig,
-    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': `${T}http.router.v3.Router` } }],
+    http_filters: httpFilters,
     ...(internal
       ? {
           internal_address_config: {
@@ -89,18 +101,37 @@ function dynamicConfigListener(a: Applied): Draft {
     typeUrl: TypeUrl.Listener,
     name: DYNAMIC_CONFIG_LISTENER,
     namedOnly: false,
-    body: { name: DYNAMIC_CONFIG_LISTENER, address: { pipe: { path: DYNAMIC_CONFIG_SOCKET } }, filter_chains: [{ filters: [hcm('_kuma_dynamicconfig_observability', routeConfig, false)] }] },
+    body: { name: DYNAMIC_CONFIG_LISTENER, address: { pipe: { path: DYNAMIC_CONFIG_SOCKET } }, filter_chains: [{ filters: [hcm('_kuma_dynamicconfig_observability', routeConfig, true)] }] },
   };
 }
 
+/** An OpenTelemetry backend: the pipe listener kuma-dp pushes to, forwarding to the collector's cluster (HTTP/2). */
+function otelDrafts(a: Applied, o: Applied['otel'][number]): Draft[] {
+  const name = otelResourceName(o.name);
+  const cluster = collectorCluster(name, { address: o.address, port: o.port }, { http2: true, ipv6Proxy: a.ipv6 });
+  cluster.body['alt_stat_name'] = sanitize(name);
+  const routeConfig = {
+    validate_clusters: { value: false },
+    virtual_hosts: [{ name, domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: name } }] }],
+  };
+  const listener: Draft = {
+    typeUrl: TypeUrl.Listener,
+    name,
+    namedOnly: false,
+    body: { name, address: { pipe: { path: o.socket } }, filter_chains: [{ filters: [hcm(sanitize(name), routeConfig, true, [GRPC_STATS, ROUTER])] }] },
+  };
+  return [cluster, listener];
+}
+
 /**
- * MeshMetric (Kuma order 1500), Prometheus backends: per backend the listener
+ * MeshMetric (Kuma order 1500). Prometheus backends: per backend the listener
  * `_kuma:metrics:prometheus:<clientId|default-backend>` on the Dataplane's address and port,
  * routing `path` to kuma-dp's metrics hijacker (`_kuma:metrics:hijacker`, a Unix socket), and
  * the `_kuma:dynamicconfig:observability` listener that tells kuma-dp which applications to
- * scrape and which labels to add. Added once per proxy (to its anchor part). TLS: `Disabled`,
- * and `ProvidedTLS` as Kuma serves it without certificate paths in the proxy's metadata
- * (unsecured); `ActiveMTLSBackend` backends are left out, as are OpenTelemetry backends.
+ * scrape and which labels to add; OpenTelemetry backends: the pipe listener and cluster
+ * `_kuma:metrics:opentelemetry:<endpoint>` kuma-dp pushes through. Added once per proxy (to its
+ * anchor part). TLS: `Disabled`, and `ProvidedTLS` as Kuma serves it without certificate paths in
+ * the proxy's metadata (unsecured); `ActiveMTLSBackend` backends are left out.
  */
 export const meshMetricPlugin: TranslationPlugin = {
   name: 'MeshMetric',
@@ -115,12 +146,27 @@ export const meshMetricPlugin: TranslationPlugin = {
         ? [{ name: prometheusListenerName(b.prometheus.clientId), port: b.prometheus.port, path: b.prometheus.path }]
         : [],
     );
-    return { address: ctx.dataplane.address, socket: hijackerSocketName(ctx.dataplane.name, ctx.mesh), prometheus, config: dynamicConfig(conf, ctx.dataplane) };
+    const otel = backends.flatMap((b) => {
+      const endpoint = b.type === 'OpenTelemetry' ? b.openTelemetry?.endpoint : undefined;
+      if (endpoint === undefined) return [];
+      const name = otelBackendName(endpoint);
+      const [address = '', port] = endpoint.split(':');
+      return [{ name, socket: otelSocketName(name), address, port: port === undefined ? DEFAULT_OTEL_GRPC_PORT : Number.parseInt(port, 10) || 0 }];
+    });
+    return {
+      address: ctx.dataplane.address,
+      socket: hijackerSocketName(ctx.dataplane.name, ctx.mesh),
+      prometheus,
+      config: dynamicConfig(conf, ctx.dataplane),
+      otel,
+      ipv6: ctx.dataplane.address.includes(':'),
+    };
   },
   apply(drafts: Draft[], conf: unknown): void {
     const a = conf as Applied;
     if (a.prometheus.length > 0) drafts.push(hijackerCluster(a));
     for (const p of a.prometheus) drafts.push(prometheusListener(a, p));
+    for (const o of a.otel) drafts.push(...otelDrafts(a, o));
     drafts.push(dynamicConfigListener(a));
   },
 };

@@ -30,6 +30,7 @@ const ADDED_ORIGINS: readonly [string, string][] = [
   ['_kuma:metrics:prometheus:', 'prometheus'],
   ['_kuma:metrics:hijacker', 'prometheus'],
   ['_kuma:dynamicconfig:', 'dynamic-config'],
+  ['_kuma:metrics:opentelemetry:', 'open-telemetry'],
   ['meshpassthrough_', 'meshpassthrough'],
 ];
 export const originOf = (d: Draft, partOrigin: string): string => ADDED_ORIGINS.find(([p]) => d.name.startsWith(p))?.[1] ?? partOrigin;
