@@ -3,6 +3,8 @@ import type { CollectorEndpoint } from '../core/observability.ts';
 import type { MeshAccessLogConf } from './api.ts';
 
 export const TYPE = 'MeshAccessLog';
+/** The destination whose `to` rules are the Mesh-wide ones only (no service is named ''). */
+export const MESH_WIDE = '';
 const DEFAULT_OTEL_GRPC_PORT = 4317;
 
 /** Kuma's endpointForOtel: `host[:port]`, port 4317 by default. */
@@ -17,7 +19,7 @@ const byProxy = new WeakMap<object, Map<string, number>>();
 /**
  * Kuma's EndpointAccumulator: each distinct OpenTelemetry collector of a proxy gets the cluster
  * `meshaccesslog:opentelemetry:<n>`, numbered in the order Kuma meets them (inbounds in the
- * Dataplane's order, then outbounds). Computed once per proxy translation (keyed by its policies).
+ * Dataplane's order, then the transparent proxy's passthrough, then outbounds). Computed once per proxy translation (keyed by its policies).
  */
 export function otelClusterName(ctx: PluginContext, e: CollectorEndpoint): string {
   let index = byProxy.get(ctx.policies);
@@ -31,6 +33,7 @@ export function otelClusterName(ctx: PluginContext, e: CollectorEndpoint): strin
       }
     };
     for (const i of ctx.dataplane.inbounds) if (i.state !== 'Ignored') add(ctx.policies.fromInbound(TYPE, i));
+    if (ctx.dataplane.transparentProxying) add(ctx.policies.toService(TYPE, MESH_WIDE));
     const services = [...ctx.dataplane.outbounds.map((o) => o.service), ...(ctx.dataplane.transparentProxying ? ctx.view.serviceNames() : [])];
     for (const s of new Set(services)) add(ctx.policies.toService(TYPE, s));
     byProxy.set(ctx.policies, index);

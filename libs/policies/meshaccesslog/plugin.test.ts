@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MeshViews } from '../../mesh-view/mesh-view.ts';
 import { translationCases } from '../../testkit/translation-cases.ts';
+import { ComputedPolicies } from '../engine/proxy-policies.ts';
 import { DEFAULT_TCP_FORMAT, interpolate } from './format.ts';
-import { otelEndpoint } from './otel-clusters.ts';
+import { MESH_WIDE, otelEndpoint } from './otel-clusters.ts';
 import { accessLogSocketName, meshAccessLogPlugin } from './plugin.ts';
 
 describe('MeshAccessLog plugin (golden)', () => {
@@ -27,5 +29,27 @@ describe('MeshAccessLog helpers', () => {
   it('trims long socket paths to fit a Unix socket', () => {
     expect(accessLogSocketName('web-1', 'default')).toBe('/tmp/kuma-al-web-1-default.sock');
     expect(accessLogSocketName('x'.repeat(200), 'default')).toHaveLength(105);
+  });
+});
+
+describe('MeshAccessLog Mesh-wide rules', () => {
+  it("destination '' gets exactly the entries that target the whole Mesh (Kuma's RootContext)", () => {
+    const views = new MeshViews(new Set(['MeshAccessLog']));
+    const res = (type: string, mesh: string | undefined, name: string, spec: Record<string, unknown>) =>
+      views.apply(type, mesh, name, { meta: { type, ...(mesh ? { mesh } : {}), name, labels: {}, creationTime: '', modificationTime: '', version: 1 }, spec });
+    res('Mesh', undefined, 'default', {});
+    res('Dataplane', 'default', 'web-1', { networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }], transparentProxying: { redirectPortOutbound: 15001, redirectPortInbound: 15006 } } });
+    const file = (path: string) => ({ backends: [{ type: 'File', file: { path } }] });
+    res('MeshAccessLog', 'default', 'mal', {
+      targetRef: { kind: 'Mesh' },
+      to: [
+        { targetRef: { kind: 'Mesh' }, default: file('/tmp/all') },
+        { targetRef: { kind: 'MeshService', name: 'backend' }, default: file('/tmp/backend') },
+      ],
+    });
+    const mesh = views.get('default')!;
+    const policies = new ComputedPolicies(mesh, mesh.dataplaneModel('web-1')!);
+    expect(policies.toService('MeshAccessLog', MESH_WIDE)).toEqual(file('/tmp/all'));
+    expect(policies.toService('MeshAccessLog', 'backend')).toEqual(file('/tmp/backend'));
   });
 });

@@ -2,10 +2,11 @@ import type { JsonObject } from '../../resources/validation.ts';
 import { jsonToStruct } from '../../xds/ads-codec.ts';
 import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
+import { Names } from '../../xds/names.ts';
 import { collectorCluster, envoyListeners, HCM_TYPE, identifyingName, networkConfigs, TCP_PROXY_TYPE, type CollectorEndpoint } from '../core/observability.ts';
 import type { MeshAccessLogConf } from './api.ts';
 import { DEFAULT_HTTP_FORMAT, DEFAULT_TCP_FORMAT, interpolate, jsonFields, type KumaValues } from './format.ts';
-import { otelClusterName, otelEndpoint, TYPE } from './otel-clusters.ts';
+import { MESH_WIDE, otelClusterName, otelEndpoint, TYPE } from './otel-clusters.ts';
 
 type Backend = NonNullable<MeshAccessLogConf['backends']>[number];
 
@@ -117,7 +118,8 @@ function sourceService(ctx: PluginContext): string {
 
 /**
  * MeshAccessLog (Kuma order 600): access loggers on the outbound listeners (the `to` rules of
- * their service) and inbound listeners (the `from`/`rules` of the inbound). HCMs get Kuma's HTTP
+ * their service), inbound listeners (the `from`/`rules` of the inbound) and the transparent
+ * proxy's outbound passthrough (the Mesh-wide `to`, destination `external`). HCMs get Kuma's HTTP
  * default format, TCP proxies its network one; `%KUMA_*%` placeholders are resolved here as Kuma
  * resolves them. OpenTelemetry backends add Kuma's collector cluster
  * (`meshaccesslog:opentelemetry:<n>`) next to the listener. Envoy only: proxyless gRPC
@@ -136,6 +138,12 @@ export const meshAccessLogPlugin: TranslationPlugin = {
     } else if (part.kind === 'inbound' && part.origin.kind === 'inbound') {
       conf = ctx.policies.fromInbound(TYPE, part.origin.inbound) as MeshAccessLogConf | undefined;
       values = { ...base, sourceService: 'unknown', destinationService: part.origin.inbound.service || 'unknown', direction: 'INBOUND' };
+    } else if (part.kind === 'tp') {
+      // Kuma logs passthrough traffic with the Mesh-wide `to` configuration (its RootContext),
+      // to destination "external". Asking for a destination no service can be named ('')
+      // gives exactly the entries that target the whole Mesh.
+      conf = ctx.policies.toService(TYPE, MESH_WIDE) as MeshAccessLogConf | undefined;
+      values = { ...base, sourceService: sourceService(ctx), destinationService: 'external', direction: 'OUTBOUND' };
     } else return undefined;
     const backends = conf?.backends ?? [];
     if (backends.length === 0) return undefined;
@@ -147,9 +155,11 @@ export const meshAccessLogPlugin: TranslationPlugin = {
     });
     return { backends, values, socketPath: accessLogSocketName(ctx.dataplane.name, ctx.mesh), otel, ipv6: ctx.dataplane.address.includes(':') };
   },
-  apply(drafts: Draft[], conf: unknown): void {
+  apply(drafts: Draft[], conf: unknown, part: Part): void {
     const a = conf as Applied;
     for (const l of envoyListeners(drafts)) {
+      // The transparent proxy's part: only its outbound passthrough listener (Kuma's Ipv4Passthrough).
+      if (part.kind === 'tp' && l.name !== Names.outboundPassthrough) continue;
       for (const [type, def] of [[HCM_TYPE, DEFAULT_HTTP_FORMAT], [TCP_PROXY_TYPE, DEFAULT_TCP_FORMAT]] as const) {
         for (const c of networkConfigs(l.body, type)) {
           const logs = a.backends.flatMap((b) => accessLog(b, a, def) ?? []);
