@@ -75,6 +75,13 @@ export class MeshState {
   private readonly serviceViews = new Map<string, ServiceView>();
   private readonly revisions = new Map<string, number>();
   private readonly consumers = new Map<string, Set<string>>();
+  /**
+   * Services a proxy's last translation read beyond its outbounds (a route's backends), by
+   * service: a change to them regenerates it too. Kept by `track`/`setReads`.
+   */
+  private readonly readers = new Map<string, Set<string>>();
+  private readonly readsOf = new Map<string, readonly string[]>();
+  private reads: Set<string> | undefined;
   private readonly transparent = new Set<string>();
   /** Policies by type, then name. */
   private readonly policiesByType = new Map<string, Map<string, PolicyItem>>();
@@ -136,6 +143,7 @@ export class MeshState {
   }
 
   service(name: string): ServiceView | undefined {
+    this.reads?.add(name);
     let view = this.serviceViews.get(name);
     if (view) return view;
     const byDp = this.endpointsByService.get(name);
@@ -151,7 +159,42 @@ export class MeshState {
 
   /** Dataplanes whose configuration depends on `service`: explicit outbounds and transparent proxies. */
   consumersOf(service: string): Set<string> {
-    return new Set([...(this.consumers.get(service) ?? []), ...this.transparent]);
+    return new Set([...(this.consumers.get(service) ?? []), ...(this.readers.get(service) ?? []), ...this.transparent]);
+  }
+
+  /** Runs `fn` and returns, with its result, every service it read through `service()`. Not reentrant. */
+  track<T>(fn: () => T): { result: T; reads: ReadonlySet<string> } {
+    const reads = new Set<string>();
+    this.reads = reads;
+    try {
+      return { result: fn(), reads };
+    } finally {
+      this.reads = undefined;
+    }
+  }
+
+  /**
+   * Records the services a Dataplane's configuration was built from (see `track`), so a change to
+   * any of them, not only to its outbounds, regenerates it. Its own outbounds need not be listed.
+   */
+  setReads(dataplane: string, services: Iterable<string>): void {
+    for (const svc of this.readsOf.get(dataplane) ?? []) {
+      const set = this.readers.get(svc);
+      set?.delete(dataplane);
+      if (set?.size === 0) this.readers.delete(svc);
+    }
+    const own = this.dataplanes.get(dataplane)?.outboundServices;
+    const extra = [...services].filter((s) => !own?.has(s));
+    if (extra.length === 0) {
+      this.readsOf.delete(dataplane);
+      return;
+    }
+    this.readsOf.set(dataplane, extra);
+    for (const svc of extra) {
+      let set = this.readers.get(svc);
+      if (!set) this.readers.set(svc, (set = new Set()));
+      set.add(dataplane);
+    }
   }
 
   transparentDataplanes(): ReadonlySet<string> {
@@ -177,6 +220,7 @@ export class MeshState {
       this.transparent.delete(name);
       this.dataplanes.delete(name);
       this.selection.remove(name);
+      if (!r) this.setReads(name, []);
     }
     if (r) {
       const model = dataplaneModel(r);

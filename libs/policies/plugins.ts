@@ -1,10 +1,18 @@
 import type { TranslationPlugin } from '../xds/generate/plugin.ts';
-// observability (h11-observe)
 import { meshAccessLogPlugins } from './meshaccesslog/index.ts';
-import { meshTracePlugins } from './meshtrace/index.ts';
+import { meshCircuitBreakerPlugins } from './meshcircuitbreaker/index.ts';
+import { meshFaultInjectionPlugins } from './meshfaultinjection/index.ts';
+import { meshHealthCheckPlugins } from './meshhealthcheck/index.ts';
+import { meshHttpRoutePlugins } from './meshhttproute/index.ts';
+import { meshLoadBalancingStrategyPlugins } from './meshloadbalancingstrategy/index.ts';
 import { meshMetricPlugins } from './meshmetric/index.ts';
 import { meshPassthroughPlugins } from './meshpassthrough/index.ts';
 import { meshProxyPatchPlugins } from './meshproxypatch/index.ts';
+import { meshRateLimitPlugins } from './meshratelimit/index.ts';
+import { meshRetryPlugins } from './meshretry/index.ts';
+import { meshTcpRoutePlugins } from './meshtcproute/index.ts';
+import { meshTimeoutPlugins } from './meshtimeout/index.ts';
+import { meshTracePlugins } from './meshtrace/index.ts';
 
 /**
  * The translation plugins of the policies, registered explicitly (the translator sorts them by
@@ -12,6 +20,18 @@ import { meshProxyPatchPlugins } from './meshproxypatch/index.ts';
  */
 export function policyPlugins(): TranslationPlugin[] {
   return [
+    // routing
+    ...meshHttpRoutePlugins(),
+    ...meshTcpRoutePlugins(),
+    // traffic
+    ...meshFaultInjectionPlugins(),
+    ...meshRateLimitPlugins(),
+    // resilience
+    ...meshTimeoutPlugins(),
+    ...meshRetryPlugins(),
+    ...meshCircuitBreakerPlugins(),
+    ...meshHealthCheckPlugins(),
+    ...meshLoadBalancingStrategyPlugins(),
     // observability (h11-observe)
     ...meshPassthroughPlugins(),
     ...meshAccessLogPlugins(),

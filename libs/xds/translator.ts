@@ -53,11 +53,11 @@ export class Translator {
     const pctx: PluginContext = { mesh, dataplane: model, view, policies };
     const resources: XdsResource[] = [];
     const namedOnly: XdsResource[] = [];
-    for (const configurer of this.configurers) {
-      for (const part of configurer(ctx)) {
-        const built = this.build(mesh, part, this.plugins.length === 0 ? NONE : this.plugins.map((p) => p.configure(part, pctx)));
-        for (let i = 0; i < built.resources.length; i++) (built.namedOnly[i] ? namedOnly : resources).push(built.resources[i]!);
-      }
+    const parts = this.configurers.flatMap((configurer) => configurer(ctx));
+    for (const plugin of this.plugins) if (plugin.parts) parts.push(...plugin.parts(parts, pctx));
+    for (const part of parts) {
+      const built = this.build(mesh, part, this.plugins.length === 0 ? NONE : this.plugins.map((p) => p.configure(part, pctx)));
+      for (let i = 0; i < built.resources.length; i++) (built.namedOnly[i] ? namedOnly : resources).push(built.resources[i]!);
     }
     return buildSnapshot(resources, namedOnly);
   }

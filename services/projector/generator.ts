@@ -201,7 +201,9 @@ export class SnapshotGenerator {
     if (!mesh || !dp || !mesh.mesh) return undefined;
     const end = this.metrics.generationSeconds.startTimer();
     try {
-      const s = this.translator.translate(meshName, dp, mesh, new ComputedPolicies(mesh, mesh.dataplaneModel(name)!));
+      const { result: s, reads } = mesh.track(() => this.translator.translate(meshName, dp, mesh, new ComputedPolicies(mesh, mesh.dataplaneModel(name)!)));
+      // A route to a service the proxy has no outbound for makes it that service's consumer too.
+      mesh.setReads(name, reads);
       this.errors.delete(key);
       return s;
     } catch (err) {

@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   wire: () => import('./wire.ts'),
   decode: () => import('./decode.ts'),
   translate: () => import('./translate.ts'),
+  policies: () => import('./policies.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -25,12 +25,12 @@ import { LeanEnvoy, type LoadClient } from './lean-envoy.ts';
 import { percentile, round } from './stats.ts';
 import { dataplaneBody, type Topology } from './topology.ts';
 
-const T: Topology = {
+export const T: Topology = {
   proxies: Number(process.env['BENCH_SCALE_PROXIES'] ?? 10_000),
   services: Number(process.env['BENCH_SCALE_SERVICES'] ?? 1000),
   outbounds: Number(process.env['BENCH_SCALE_OUTBOUNDS'] ?? 20),
 };
-const REPS = Number(process.env['BENCH_SCALE_REPS'] ?? 10);
+export const REPS = Number(process.env['BENCH_SCALE_REPS'] ?? 10);
 const BURST = Math.min(1000, T.proxies);
 const WINDOW = 250;
 const MODE = 'delta' as const;
@@ -43,8 +43,8 @@ const SKIP_BURST = Boolean(process.env['BENCH_SCALE_SKIP_BURST']);
 const newClient = (target: string, nodeId: string): LoadClient =>
   CLIENT === 'lean' ? new LeanEnvoy(target, nodeId) : new FakeEnvoy({ target, nodeId, mode: MODE });
 
-const pidOf = (cp: KumaCpProcess) => (cp as unknown as { proc: ChildProcess }).proc.pid!;
-function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
+export const pidOf = (cp: KumaCpProcess) => (cp as unknown as { proc: ChildProcess }).proc.pid!;
+export function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100, rssBytes: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024 };
@@ -56,7 +56,7 @@ async function metric(port: number, name: string): Promise<number> {
   return sum;
 }
 /** Propagation over REPS changes, plus the load generator's own CPU per change (it shares the cores). */
-async function propagationWithCost(clients: LoadClient[], change: (rep: number) => Promise<void>): Promise<{ times: number[]; loadCpuSecondsPerChange: number }> {
+export async function propagationWithCost(clients: LoadClient[], change: (rep: number) => Promise<void>): Promise<{ times: number[]; loadCpuSecondsPerChange: number }> {
   const c0 = process.cpuUsage();
   const times = await propagationOver(clients, REPS, change, 120_000);
   const c1 = process.cpuUsage(c0);
@@ -68,15 +68,15 @@ async function propagationWithCost(clients: LoadClient[], change: (rep: number) 
  * generation growing to its maximum, code, caches), which the from-idle figure spreads over
  * the streams.
  */
-function marginalKB(half: { rssBytes: number }[], all: { rssBytes: number }[], streamsPerProcess: number): number {
+export function marginalKB(half: { rssBytes: number }[], all: { rssBytes: number }[], streamsPerProcess: number): number {
   const perProcess = streamsPerProcess - Math.floor(streamsPerProcess / 2);
   return round(all.reduce((s, a, i) => s + (a.rssBytes - half[i]!.rssBytes), 0) / all.length / perProcess / 1024, 1);
 }
-const summary = (ms: number[]) => ({ p50ms: round(percentile(ms, 50)), p99ms: round(percentile(ms, 99)), maxMs: round(ms[ms.length - 1]!) });
+export const summary = (ms: number[]) => ({ p50ms: round(percentile(ms, 50)), p99ms: round(percentile(ms, 99)), maxMs: round(ms[ms.length - 1]!) });
 const complete = (c: LoadClient) =>
   c.names(TypeUrl.Listener).length >= 1 + T.outbounds && c.names(TypeUrl.ClusterLoadAssignment).length >= T.outbounds && c.names(TypeUrl.RouteConfiguration).length >= 1;
 
-async function putAll(api: string, indexes: Iterable<number>, port: (i: number) => number = () => 8080): Promise<void> {
+export async function putAll(api: string, indexes: Iterable<number>, port: (i: number) => number = () => 8080): Promise<void> {
   const dispatcher = new Agent({ connections: 32 });
   const list = [...indexes];
   let next = 0;
@@ -124,7 +124,7 @@ async function settled(projectors: KumaCpProcess[]): Promise<number> {
 /** Quiet time before each memory sample, so the half and the full sample are taken in the same state. */
 const MEMORY_SETTLE_MS = 3000;
 /** Node flags for the measured servers: a full GC on SIGWINCH (test/bench/gc-on-signal.mjs) before each memory sample. */
-const GC_ARGS = ['--expose-gc', '--import', pathToFileURL(join(REPO_ROOT, 'test/bench/gc-on-signal.mjs')).href];
+export const GC_ARGS = ['--expose-gc', '--import', pathToFileURL(join(REPO_ROOT, 'test/bench/gc-on-signal.mjs')).href];
 const collect = (pids: number[]) => pids.forEach((pid) => process.kill(pid, 'SIGWINCH'));
 
 /**
@@ -132,7 +132,7 @@ const collect = (pids: number[]) => pids.forEach((pid) => process.kill(pid, 'SIG
  * full config. `sample` is taken with half and with all streams connected, each after a pause
  * of MEMORY_SETTLE_MS (ending with a full GC of `servers`) that the initial-config time leaves out.
  */
-async function connectAll<S>(targets: string[], servers: number[], sample: () => S): Promise<{ clients: LoadClient[]; seconds: number; half: S; all: S }> {
+export async function connectAll<S>(targets: string[], servers: number[], sample: () => S): Promise<{ clients: LoadClient[]; seconds: number; half: S; all: S }> {
   const clients: LoadClient[] = [];
   const t0 = performance.now();
   let paused = 0;
@@ -262,7 +262,7 @@ async function benchSingle() {
   }
 }
 
-async function benchFloor() {
+export async function benchFloor() {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const p = spawn(process.execPath, [...GC_ARGS, '--import', 'tsx', join(REPO_ROOT, 'test/bench/floor-server.ts'), String(grpcPort), String(httpPort), String(T.proxies), String(T.services), String(T.outbounds)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {

@@ -26,7 +26,11 @@ async function envoy(nodeId: string, mode: 'sotw' | 'delta', extra: Partial<Cons
  * loaded machine a new channel's connection and first exchange can take longer than any
  * chosen sleep (the garbage test failed after its 3 s sleep), while the close always comes.
  */
-const closedByServer = (c: FakeEnvoy) => c.waitFor((x) => x.error !== undefined, 20_000);
+const closedByServer = (c: FakeEnvoy) =>
+  c.waitFor((x) => x.error !== undefined, 20_000).catch((err: Error) => {
+    // Say which wait it was and what the stream had seen: this one has failed once under load.
+    throw new Error(`the server did not close the stream: ${err.message}; responses ${c.responses.length} (${c.responses.map((r) => r.typeUrl.split('.').pop()).join(',')})`);
+  });
 
 const complete = (c: FakeEnvoy) => c.names(TypeUrl.Listener).length > 0 && c.names(TypeUrl.ClusterLoadAssignment).length > 0 && c.names(TypeUrl.RouteConfiguration).length > 0;
 

@@ -50,4 +50,11 @@ export interface TranslationPlugin {
   readonly order: number;
   configure(part: Part, ctx: PluginContext): unknown;
   apply(drafts: Draft[], conf: unknown, part: Part): void;
+  /**
+   * Parts this plugin adds to a proxy's translation, given the parts the configurers built (e.g.
+   * the clusters and load assignments of a route's split, named as Kuma names them). Every
+   * plugin then configures them like any other part, and a part with a `slot` is served by
+   * reference, so it follows endpoint changes without its consumers being rebuilt.
+   */
+  parts?(built: readonly Part[], ctx: PluginContext): Part[];
 }
