@@ -22,6 +22,21 @@ const byProxy = new WeakMap<object, Map<string, number>>();
  * Dataplane's order, then the transparent proxy's passthrough, then outbounds). Computed once per proxy translation (keyed by its policies).
  */
 export function otelClusterName(ctx: PluginContext, e: CollectorEndpoint): string {
+  const index = indexOf(ctx);
+  let n = index.get(key(e));
+  if (n === undefined) index.set(key(e), (n = index.size));
+  return `meshaccesslog:opentelemetry:${n}`;
+}
+
+/** Every collector of the proxy with its cluster name, in Kuma's numbering. */
+export function otelCollectors(ctx: PluginContext): [string, CollectorEndpoint][] {
+  return [...indexOf(ctx)].map(([k, n]) => {
+    const at = k.lastIndexOf(':');
+    return [`meshaccesslog:opentelemetry:${n}`, { address: k.slice(0, at), port: Number(k.slice(at + 1)) }];
+  });
+}
+
+function indexOf(ctx: PluginContext): Map<string, number> {
   let index = byProxy.get(ctx.policies);
   if (!index) {
     index = new Map();
@@ -38,7 +53,5 @@ export function otelClusterName(ctx: PluginContext, e: CollectorEndpoint): strin
     for (const s of new Set(services)) add(ctx.policies.toService(TYPE, s));
     byProxy.set(ctx.policies, index);
   }
-  let n = index.get(key(e));
-  if (n === undefined) index.set(key(e), (n = index.size));
-  return `meshaccesslog:opentelemetry:${n}`;
+  return index;
 }

@@ -4,9 +4,10 @@ import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { Names } from '../../xds/names.ts';
 import { collectorCluster, envoyListeners, HCM_TYPE, identifyingName, networkConfigs, TCP_PROXY_TYPE, type CollectorEndpoint } from '../core/observability.ts';
+import { proxyPart } from '../core/proxy-part.ts';
 import type { MeshAccessLogConf } from './api.ts';
 import { DEFAULT_HTTP_FORMAT, DEFAULT_TCP_FORMAT, interpolate, jsonFields, type KumaValues } from './format.ts';
-import { MESH_WIDE, otelClusterName, otelEndpoint, TYPE } from './otel-clusters.ts';
+import { MESH_WIDE, otelClusterName, otelCollectors, otelEndpoint, TYPE } from './otel-clusters.ts';
 
 type Backend = NonNullable<MeshAccessLogConf['backends']>[number];
 
@@ -16,10 +17,11 @@ interface Applied {
   readonly values: KumaValues;
   readonly socketPath: string;
   readonly otel: readonly { readonly endpoint: string; readonly cluster: string; readonly at: CollectorEndpoint }[];
-  readonly ipv6: boolean;
 }
 
 const T = 'type.googleapis.com/envoy.extensions.access_loggers.';
+/** The part holding the collectors' clusters. */
+export const PART_KIND = 'meshaccesslog';
 
 /** Kuma's AccessLogSocketName: where kuma-dp listens for a TCP backend's lines (trimmed to fit a Unix socket path). */
 export const accessLogSocketName = (name: string, mesh: string): string => `/tmp/kuma-al-${name}-${mesh}`.slice(0, 100) + '.sock';
@@ -122,7 +124,7 @@ function sourceService(ctx: PluginContext): string {
  * proxy's outbound passthrough (the Mesh-wide `to`, destination `external`). HCMs get Kuma's HTTP
  * default format, TCP proxies its network one; `%KUMA_*%` placeholders are resolved here as Kuma
  * resolves them. OpenTelemetry backends add Kuma's collector cluster
- * (`meshaccesslog:opentelemetry:<n>`) next to the listener. Envoy only: proxyless gRPC
+ * (`meshaccesslog:opentelemetry:<n>`), in a part of its own. Envoy only: proxyless gRPC
  * listeners (served by name) are left alone.
  */
 export const meshAccessLogPlugin: TranslationPlugin = {
@@ -153,7 +155,7 @@ export const meshAccessLogPlugin: TranslationPlugin = {
       const at = otelEndpoint(endpoint);
       return { endpoint, at, cluster: otelClusterName(ctx, at) };
     });
-    return { backends, values, socketPath: accessLogSocketName(ctx.dataplane.name, ctx.mesh), otel, ipv6: ctx.dataplane.address.includes(':') };
+    return { backends, values, socketPath: accessLogSocketName(ctx.dataplane.name, ctx.mesh), otel };
   },
   apply(drafts: Draft[], conf: unknown, part: Part): void {
     const a = conf as Applied;
@@ -167,6 +169,11 @@ export const meshAccessLogPlugin: TranslationPlugin = {
         }
       }
     }
-    for (const o of a.otel) drafts.push(collectorCluster(o.cluster, o.at, { http2: true, ipv6Proxy: a.ipv6 }));
+  },
+  /** The collectors' clusters, in a part of its own. */
+  parts(_built: readonly Part[], ctx: PluginContext): Part[] {
+    const ipv6Proxy = ctx.dataplane.address.includes(':');
+    const clusters = otelCollectors(ctx).map(([name, at]) => collectorCluster(name, at, { http2: true, ipv6Proxy }));
+    return clusters.length === 0 ? [] : [proxyPart(PART_KIND, clusters)];
   },
 };

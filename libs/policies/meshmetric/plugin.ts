@@ -2,13 +2,15 @@ import type { JsonObject } from '../../resources/validation.ts';
 import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { TypeUrl } from '../../xds/protos.ts';
-import { isAnchor } from '../core/anchor.ts';
+import { proxyPart } from '../core/proxy-part.ts';
 import type { MeshMetricSpec } from './api.ts';
 import { collectorCluster } from '../core/observability.ts';
 import { dynamicConfig, otelBackendName, otelSocketName } from './dynamic-config.ts';
 
 type Conf = MeshMetricSpec['default'];
 const TYPE = 'MeshMetric';
+/** The part holding what MeshMetric adds. */
+export const PART_KIND = 'meshmetric';
 
 export const HIJACKER_CLUSTER = '_kuma:metrics:hijacker';
 export const DYNAMIC_CONFIG_LISTENER = '_kuma:dynamicconfig:observability';
@@ -20,7 +22,7 @@ export const prometheusListenerName = (clientId: string | undefined): string => 
 /** Kuma's MetricsHijackerSocketName: where kuma-dp serves Envoy's stats, merged with the applications'. */
 export const hijackerSocketName = (name: string, mesh: string): string => `/tmp/kuma-mh-${name}-${mesh}`.slice(0, 100) + '.sock';
 
-/** What the plugin adds to the proxy's anchor part. */
+/** What the plugin adds for the proxy. */
 interface Applied {
   readonly address: string;
   readonly socket: string;
@@ -129,44 +131,49 @@ function otelDrafts(a: Applied, o: Applied['otel'][number]): Draft[] {
  * routing `path` to kuma-dp's metrics hijacker (`_kuma:metrics:hijacker`, a Unix socket), and
  * the `_kuma:dynamicconfig:observability` listener that tells kuma-dp which applications to
  * scrape and which labels to add; OpenTelemetry backends: the pipe listener and cluster
- * `_kuma:metrics:opentelemetry:<endpoint>` kuma-dp pushes through. Added once per proxy (to its
- * anchor part). TLS: `Disabled`, and `ProvidedTLS` as Kuma serves it without certificate paths in
+ * `_kuma:metrics:opentelemetry:<endpoint>` kuma-dp pushes through. All in a part of its own. TLS: `Disabled`, and `ProvidedTLS` as Kuma serves it without certificate paths in
  * the proxy's metadata (unsecured); `ActiveMTLSBackend` backends are left out.
  */
 export const meshMetricPlugin: TranslationPlugin = {
   name: 'MeshMetric',
   order: 1500,
-  configure(part: Part, ctx: PluginContext): Applied | undefined {
-    if (!isAnchor(part, ctx)) return undefined;
-    const conf = ctx.policies.proxy(TYPE) as Conf | undefined;
-    const backends = conf?.backends ?? [];
-    if (!conf || backends.length === 0) return undefined;
-    const prometheus = backends.flatMap((b) =>
-      b.type === 'Prometheus' && b.prometheus && b.prometheus.tls?.mode !== 'ActiveMTLSBackend'
-        ? [{ name: prometheusListenerName(b.prometheus.clientId), port: b.prometheus.port, path: b.prometheus.path }]
-        : [],
-    );
-    const otel = backends.flatMap((b) => {
-      const endpoint = b.type === 'OpenTelemetry' ? b.openTelemetry?.endpoint : undefined;
-      if (endpoint === undefined) return [];
-      const name = otelBackendName(endpoint);
-      const [address = '', port] = endpoint.split(':');
-      return [{ name, socket: otelSocketName(name), address, port: port === undefined ? DEFAULT_OTEL_GRPC_PORT : Number.parseInt(port, 10) || 0 }];
-    });
-    return {
-      address: ctx.dataplane.address,
-      socket: hijackerSocketName(ctx.dataplane.name, ctx.mesh),
-      prometheus,
-      config: dynamicConfig(conf, ctx.dataplane),
-      otel,
-      ipv6: ctx.dataplane.address.includes(':'),
-    };
-  },
-  apply(drafts: Draft[], conf: unknown): void {
-    const a = conf as Applied;
+  configure: () => undefined,
+  apply: () => {},
+  parts(_built: readonly Part[], ctx: PluginContext): Part[] {
+    const a = applied(ctx);
+    if (!a) return [];
+    const drafts: Draft[] = [];
     if (a.prometheus.length > 0) drafts.push(hijackerCluster(a));
     for (const p of a.prometheus) drafts.push(prometheusListener(a, p));
     for (const o of a.otel) drafts.push(...otelDrafts(a, o));
     drafts.push(dynamicConfigListener(a));
+    return [proxyPart(PART_KIND, drafts)];
   },
 };
+
+/** What MeshMetric adds for this proxy, or nothing without backends. */
+function applied(ctx: PluginContext): Applied | undefined {
+  const conf = ctx.policies.proxy(TYPE) as Conf | undefined;
+  const backends = conf?.backends ?? [];
+  if (!conf || backends.length === 0) return undefined;
+  const prometheus = backends.flatMap((b) =>
+    b.type === 'Prometheus' && b.prometheus && b.prometheus.tls?.mode !== 'ActiveMTLSBackend'
+      ? [{ name: prometheusListenerName(b.prometheus.clientId), port: b.prometheus.port, path: b.prometheus.path }]
+      : [],
+  );
+  const otel = backends.flatMap((b) => {
+    const endpoint = b.type === 'OpenTelemetry' ? b.openTelemetry?.endpoint : undefined;
+    if (endpoint === undefined) return [];
+    const name = otelBackendName(endpoint);
+    const [address = '', port] = endpoint.split(':');
+    return [{ name, socket: otelSocketName(name), address, port: port === undefined ? DEFAULT_OTEL_GRPC_PORT : Number.parseInt(port, 10) || 0 }];
+  });
+  return {
+    address: ctx.dataplane.address,
+    socket: hijackerSocketName(ctx.dataplane.name, ctx.mesh),
+    prometheus,
+    config: dynamicConfig(conf, ctx.dataplane),
+    otel,
+    ipv6: ctx.dataplane.address.includes(':'),
+  };
+}

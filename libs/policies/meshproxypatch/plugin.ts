@@ -1,19 +1,21 @@
 import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { PluginError } from '../../xds/plugin-error.ts';
-import { isAnchor } from '../core/anchor.ts';
+import { proxyPart } from '../core/proxy-part.ts';
 import { strictDiff } from '../../xds/resource.ts';
 import type { MeshProxyPatchSpec, Modification } from './api.ts';
 import { applyHttpFilterMod, applyNetworkFilterMod, applyResourceMod, applyVirtualHostMod, ModificationError, type Target } from './mods.ts';
 
 const TYPE = 'MeshProxyPatch';
+/** The part that receives added clusters and listeners (one per proxy that adds any). */
+const PART_KIND = 'meshproxypatch';
 type Kind = keyof Modification;
 
 /** What the plugin applies to one part. */
 interface Applied {
   /** The modifications that can touch this part, with their index in `appendModifications`. */
   readonly mods: readonly (readonly [number, Modification])[];
-  /** The part that receives added clusters and listeners (one per proxy). */
+  /** Whether this is the part that receives added clusters and listeners. */
   readonly anchor: boolean;
   /** Kuma's origin name of the part's resources. */
   readonly origin: string;
@@ -22,7 +24,18 @@ interface Applied {
 }
 
 /** Kuma's origin names (pkg/xds/generator/metadata) for our parts. */
-const PART_ORIGINS: Readonly<Record<string, string>> = { inbound: 'inbound', 'out-lds': 'outbound', cds: 'outbound', rds: 'outbound', tp: 'transparent', admin: 'admin' };
+const PART_ORIGINS: Readonly<Record<string, string>> = {
+  inbound: 'inbound',
+  'out-lds': 'outbound',
+  cds: 'outbound',
+  rds: 'outbound',
+  tp: 'transparent',
+  admin: 'admin',
+  meshtrace: 'meshtrace',
+  meshaccesslog: 'meshaccesslog',
+  meshmetric: 'prometheus',
+  [PART_KIND]: 'meshproxypatch',
+};
 /** Resources other plugins add to a part, by name, with the origin Kuma gives them. */
 const ADDED_ORIGINS: readonly [string, string][] = [
   ['meshaccesslog:', 'meshaccesslog'],
@@ -43,6 +56,10 @@ const KINDS_OF_PART: Readonly<Record<string, readonly Kind[]>> = {
   rds: ['virtualHost'],
   tp: ['cluster', 'listener', 'networkFilter', 'httpFilter', 'virtualHost'],
   admin: ['cluster', 'listener', 'networkFilter', 'httpFilter', 'virtualHost'],
+  meshtrace: ['cluster'],
+  meshaccesslog: ['cluster'],
+  meshmetric: ['cluster', 'listener', 'networkFilter', 'httpFilter', 'virtualHost'],
+  [PART_KIND]: ['cluster', 'listener', 'networkFilter', 'httpFilter', 'virtualHost'],
 };
 
 const kindOf = (m: Modification): Kind | undefined => (['cluster', 'listener', 'networkFilter', 'httpFilter', 'virtualHost'] as const).find((k) => m[k] !== undefined);
@@ -70,7 +87,7 @@ export const meshProxyPatchPlugin: TranslationPlugin = {
     const conf = ctx.policies.proxy(TYPE) as MeshProxyPatchSpec['default'] | undefined;
     const all = conf?.appendModifications ?? [];
     if (all.length === 0) return undefined;
-    const anchor = isAnchor(part, ctx);
+    const anchor = part.kind === PART_KIND;
     const mods = all.flatMap((m, i): (readonly [number, Modification])[] => {
       const k = kindOf(m);
       if (!k) return [];
@@ -79,6 +96,11 @@ export const meshProxyPatchPlugin: TranslationPlugin = {
     });
     if (mods.length === 0) return undefined;
     return { mods, anchor, origin: PART_ORIGINS[part.kind]!, tags: tagsOf(part) };
+  },
+  /** A part of its own for what `Add` modifications add, when there are any. */
+  parts(_built: readonly Part[], ctx: PluginContext): Part[] {
+    const mods = (ctx.policies.proxy(TYPE) as MeshProxyPatchSpec['default'] | undefined)?.appendModifications ?? [];
+    return mods.some((m) => m.cluster?.operation === 'Add' || m.listener?.operation === 'Add') ? [proxyPart(PART_KIND, [])] : [];
   },
   apply(drafts: Draft[], conf: unknown): void {
     const a = conf as Applied;

@@ -2,6 +2,7 @@ import type { JsonObject } from '../../resources/validation.ts';
 import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { collectorCluster, envoyListeners, HCM_TYPE, identifyingName, networkConfigs } from '../core/observability.ts';
+import { proxyPart } from '../core/proxy-part.ts';
 import type { MeshTraceSpec } from './api.ts';
 import { collectorOf, type Collector } from './collector.ts';
 
@@ -9,6 +10,8 @@ export type MeshTraceConf = MeshTraceSpec['default'];
 type Backend = NonNullable<MeshTraceConf['backends']>[number];
 
 const TYPE = 'MeshTrace';
+/** The part holding the collector's cluster. */
+export const PART_KIND = 'meshtrace';
 const TRACE = 'type.googleapis.com/envoy.config.trace.v3.';
 
 /** What the plugin applies to one listener part. */
@@ -23,7 +26,6 @@ interface Applied {
   readonly destination: string;
   readonly mesh: string;
   readonly gateway: boolean;
-  readonly ipv6: boolean;
 }
 
 /** Kuma's envoyPercent: a number, or a decimal string (`"12.5"`), as Envoy's Percent. */
@@ -91,8 +93,7 @@ export function tracing(a: Applied): JsonObject {
 /**
  * MeshTrace (Kuma order 700): the tracing provider on every Envoy HCM of the proxy's inbound
  * and outbound listeners (Zipkin, Datadog or OpenTelemetry, with sampling and custom tags), and
- * the collector's cluster `meshtrace:<provider>`, added next to each listener it serves (the
- * same resource each time). A single-item policy: one configuration for the whole proxy.
+ * the collector's cluster `meshtrace:<provider>`, in a part of its own. A single-item policy: one configuration for the whole proxy.
  * Envoy only: proxyless gRPC listeners (served by name) are left alone.
  */
 export const meshTracePlugin: TranslationPlugin = {
@@ -118,14 +119,25 @@ export const meshTracePlugin: TranslationPlugin = {
     if (!collector) return undefined; // a backendRef to a MeshOpenTelemetryBackend: not supported yet
     const gateway = ctx.dataplane.gateway !== undefined;
     const service = ctx.dataplane.gateway?.tags['kuma.io/service'] ?? identifyingName(ctx.dataplane.inbounds);
-    return { conf, backend, collector, service, direction, destination, mesh: ctx.mesh, gateway, ipv6: ctx.dataplane.address.includes(':') };
+    return { conf, backend, collector, service, direction, destination, mesh: ctx.mesh, gateway };
   },
   apply(drafts: Draft[], conf: unknown): void {
     const a = conf as Applied;
     for (const l of envoyListeners(drafts)) for (const hcm of networkConfigs(l.body, HCM_TYPE)) hcm['tracing'] = tracing(a);
-    const c = a.collector;
-    const cluster = collectorCluster(c.cluster, c.endpoint, { http2: c.http2, ipv6Proxy: a.ipv6 });
+  },
+  /** The collector's cluster, in a part of its own (Kuma adds it whenever a backend is configured). */
+  parts(_built: readonly Part[], ctx: PluginContext): Part[] {
+    const backend = (ctx.policies.proxy(TYPE) as MeshTraceConf | undefined)?.backends?.[0];
+    if (!backend) return [];
+    let c: Collector | undefined;
+    try {
+      c = collectorOf(backend);
+    } catch {
+      return [];
+    }
+    if (!c) return [];
+    const cluster = collectorCluster(c.cluster, c.endpoint, { http2: c.http2, ipv6Proxy: ctx.dataplane.address.includes(':') });
     if (c.tls) cluster.body['transport_socket'] = c.tls;
-    drafts.push(cluster);
+    return [proxyPart(PART_KIND, [cluster])];
   },
 };
