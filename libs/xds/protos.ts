@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
+import { registerOtlpCommon } from './otlp-common.ts';
 
 /**
  * Envoy's v3 API, loaded with protobufjs from the .proto files that @grpc/grpc-js-xds ships
@@ -40,6 +41,16 @@ const ENTRY_FILES = [
   'envoy/extensions/load_balancing_policies/random/v3/random.proto',
   'envoy/extensions/load_balancing_policies/ring_hash/v3/ring_hash.proto',
   'envoy/extensions/load_balancing_policies/maglev/v3/maglev.proto',
+  // Observability policies (MeshAccessLog, MeshTrace) and what MeshProxyPatch users commonly add.
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/access_loggers/open_telemetry/v3/logs_service.proto',
+  'envoy/config/trace/v3/zipkin.proto',
+  'envoy/config/trace/v3/datadog.proto',
+  'envoy/config/trace/v3/opentelemetry.proto',
+  'envoy/extensions/filters/http/lua/v3/lua.proto',
+  'envoy/extensions/filters/http/grpc_stats/v3/config.proto',
+  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
+  'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',
 ];
 
 let cached: protobuf.Root | undefined;
@@ -47,6 +58,7 @@ let cached: protobuf.Root | undefined;
 /** The shared, fully resolved protobufjs Root. Loaded once per process (about 200 ms). */
 export function envoyRoot(): protobuf.Root {
   if (cached) return cached;
+  registerOtlpCommon();
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => {
     for (const dir of INCLUDE_DIRS) {

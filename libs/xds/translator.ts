@@ -9,6 +9,7 @@ import { generateOutbounds } from './generate/outbound.ts';
 import type { Part } from './generate/part.ts';
 import { NO_POLICIES, type PluginContext, type ProxyPolicies, type TranslationPlugin } from './generate/plugin.ts';
 import { generateTransparentProxy } from './generate/transparent.ts';
+import { PluginError } from './plugin-error.ts';
 import { makeResource, type XdsResource } from './resource.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
 
@@ -45,7 +46,7 @@ export class Translator {
     this.plugins = [...plugins].sort((a, b) => a.order - b.order);
   }
 
-  /** One proxy's snapshot, with the policies that apply to it. Throws ResourceCollisionError when two parts name a resource alike. */
+  /** One proxy's snapshot, with the policies that apply to it. Throws ResourceCollisionError when two parts name a resource alike, PluginError when a plugin cannot configure one. */
   translate(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies = NO_POLICIES): Snapshot {
     const model = dataplaneModel(dataplane);
     const ctx: ProxyContext = { mesh, dataplane, model, view };
@@ -125,15 +126,26 @@ export class Translator {
   private encode(part: Part, confs: readonly unknown[]): Built {
     const drafts = part.build();
     this.plugins.forEach((p, i) => {
-      if (confs[i] !== undefined) p.apply(drafts, confs[i], part);
+      if (confs[i] === undefined) return;
+      try {
+        p.apply(drafts, confs[i], part);
+      } catch (err) {
+        throw err instanceof PluginError ? err : new PluginError(p.name, `${p.name}: ${(err as Error).message}`, undefined, { cause: err });
+      }
     });
     // A slot is named after its resource while no plugin configures it (one per service, as
     // before policies), and after the configuration otherwise, so each distinct one has its own.
     const configured = confs.some((c) => c !== undefined);
     return {
-      resources: drafts.map((d) =>
-        makeResource(d.typeUrl, d.name, d.body, part.slot ? (configured ? `${d.name}~${digest(confs)}` : d.name) : undefined),
-      ),
+      resources: drafts.map((d) => {
+        try {
+          return makeResource(d.typeUrl, d.name, d.body, part.slot ? (configured ? `${d.name}~${digest(confs)}` : d.name) : undefined);
+        } catch (err) {
+          // What plugins made of a resource does not encode: that proxy's problem, not the process's.
+          if (!configured) throw err;
+          throw new PluginError('encode', `${d.typeUrl.split('.').pop()} "${d.name}" is not valid Envoy configuration: ${(err as Error).message}`, d.name, { cause: err });
+        }
+      }),
       namedOnly: drafts.map((d) => d.namedOnly),
     };
   }

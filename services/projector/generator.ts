@@ -9,6 +9,7 @@ import { ResourceCollisionError, type Snapshot } from '../../libs/xds/snapshot.t
 import { serviceByName } from '../../libs/xds/generate/by-name.ts';
 import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
 import { Translator } from '../../libs/xds/translator.ts';
+import { PluginError } from '../../libs/xds/plugin-error.ts';
 import { ComputedPolicies } from '../../libs/policies/engine/proxy-policies.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
 
@@ -206,7 +207,7 @@ export class SnapshotGenerator {
       this.errors.delete(key);
       return s;
     } catch (err) {
-      if (!(err instanceof ResourceCollisionError)) throw err;
+      if (!(err instanceof ResourceCollisionError || err instanceof PluginError)) throw err;
       this.errors.set(key, { proxy: key, error: err.message, time: new Date().toISOString() });
       this.logger.error({ component: 'projector', proxy: key, err: err.message }, 'cannot generate configuration; the proxy keeps its last one');
       return null;
