@@ -1,15 +1,5 @@
-/** MeshTimeout's merged `default` (Kuma's api.Conf), as plugins receive it. Durations are Go duration strings. */
-export interface MeshTimeoutConf {
-  readonly connectionTimeout?: string;
-  readonly idleTimeout?: string;
-  readonly http?: {
-    readonly requestTimeout?: string;
-    readonly streamIdleTimeout?: string;
-    readonly maxStreamDuration?: string;
-    readonly maxConnectionDuration?: string;
-    readonly requestHeadersTimeout?: string;
-  };
-}
+/** MeshTimeout's merged `default` (Kuma's api.Conf), as plugins receive it: the spec's own type. */
+export type { MeshTimeoutConf } from './api.ts';
 
 /** Kuma's defaults when a field is unset (pkg/plugins/policies/core/defaults), in milliseconds. */
 export const DEFAULTS = {
