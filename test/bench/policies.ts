@@ -43,7 +43,7 @@ export function benchPolicies(): { type: string; plural: string; name: string; s
       case 2:
         return { type: 'MeshCircuitBreaker', plural: 'meshcircuitbreakers', name: `bench-mcb-${k}`, spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'MeshService', name: svc }, default: { outlierDetection: { detectors: { totalFailures: { consecutive: 7 } } } } }] } };
       case 3:
-        return { type: 'MeshHealthCheck', plural: 'meshhealthchecks', name: `bench-mhc-${k}`, spec: { targetRef: { kind: 'MeshService', name: svc }, to: [{ targetRef: { kind: 'Mesh' }, default: { interval: '10s', timeout: '2s', unhealthyThreshold: 3, healthyThreshold: 1 } }] } };
+        return { type: 'MeshHealthCheck', plural: 'meshhealthchecks', name: `bench-mhc-${k}`, spec: { targetRef: { kind: 'MeshService', name: svc }, to: [{ targetRef: { kind: 'Mesh' }, default: { interval: '10s', timeout: '2s', unhealthyThreshold: 3, healthyThreshold: 1, tcp: {} } }] } };
       default:
         return { type: 'MeshLoadBalancingStrategy', plural: 'meshloadbalancingstrategies', name: `bench-mlbs-${k}`, spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'MeshService', name: svc }, default: { loadBalancer: { type: 'LeastRequest' } } }] } };
     }
@@ -108,6 +108,16 @@ async function inProcess() {
     await settle();
     oneService.push(cpuMs(start));
   }
+  // An endpoint change of svc-0 (every proxy's outbound) with the policies in place: one new
+  // ClusterLoadAssignment per slot, as without policies.
+  const endpoint: number[] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    const body = dataplaneBody(T, T.proxies + rep * T.services, 9000 + rep) as { name: string; networking: unknown };
+    start = process.cpuUsage();
+    gen.onEvent(...event('Dataplane', 'default', body.name, { networking: body.networking }));
+    await settle();
+    endpoint.push(cpuMs(start));
+  }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   gen.stop();
   return {
@@ -115,6 +125,7 @@ async function inProcess() {
     coldGenerationCpuMs: round(coldCpuMs),
     meshWidePolicyChangeCpuMs: round(median(policyChange)),
     tenProxyPolicyChangeCpuMs: round(median(oneService)),
+    endpointChangeCpuMs: round(median(endpoint)),
     distinctClusters: before.clusters,
     distinctRouteConfigurations: before.routes,
   };
