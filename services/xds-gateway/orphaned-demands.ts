@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DemandRecord } from '../../libs/snapshot-store/demands.ts';
 import { ownerOf } from '../projector/membership.ts';
+import { OrphanGrace } from './orphan-grace.ts';
 
 /** The demand keys as the sweep needs them (DemandBoard in production). */
 export interface DemandRecords {
@@ -36,21 +37,15 @@ export interface DemandSweepDeps {
  * `NatsSnapshotSource.reassert`), so a sweep that was wrong costs one KV write.
  */
 export class OrphanedDemands {
-  /** When each orphaned-looking demand was first seen as one (by this gateway). */
-  private readonly since = new Map<string, number>();
-  private running = false;
+  private readonly grace: OrphanGrace;
 
-  constructor(private readonly deps: DemandSweepDeps) {}
+  constructor(private readonly deps: DemandSweepDeps) {
+    this.grace = new OrphanGrace(deps.graceMs);
+  }
 
   /** One pass; returns how many demands it removed. Passes do not overlap. */
-  async sweep(now = Date.now()): Promise<number> {
-    if (this.running) return 0;
-    this.running = true;
-    try {
-      return await this.pass(now);
-    } finally {
-      this.running = false;
-    }
+  sweep(now = Date.now()): Promise<number> {
+    return this.grace.exclusive(() => this.pass(now));
   }
 
   /** Whether nobody holds the demand: its gateway is gone, or it is this one's and unfollowed. */
@@ -59,30 +54,28 @@ export class OrphanedDemands {
   }
 
   private async pass(now: number): Promise<number> {
-    const { demands, self, graceMs, logger } = this.deps;
+    const { demands, self, logger } = this.deps;
     const members = this.deps.members();
     const live = new Set(members);
     const records = demands.records;
-    for (const key of this.since.keys()) {
+    this.grace.prune((key) => {
       const r = records.get(key);
-      if (!r || !this.orphaned(r, live)) this.since.delete(key);
-    }
+      return r !== undefined && this.orphaned(r, live);
+    });
     let removed = 0;
     for (const [key, record] of [...records]) {
       if (!this.orphaned(record, live)) continue;
-      const first = this.since.get(key);
-      if (first === undefined) this.since.set(key, now);
-      if (first === undefined || now - first < graceMs) continue;
+      if (!this.grace.due(key, now)) continue;
       const own = record.gateway === self;
       if (!own && ownerOf(key, members) !== self) continue;
       try {
         const current = await demands.read(key);
         if (!current || !this.orphaned(current, new Set(this.deps.members()))) {
-          this.since.delete(key);
+          this.grace.forget(key);
           continue;
         }
         if (!(await demands.remove(key, current.revision))) continue;
-        this.since.delete(key);
+        this.grace.forget(key);
         removed++;
         logger.info(
           { component: 'xds-gateway', service: current.serviceKey, gateway: current.gateway },

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RegistrationRecord } from '../../libs/snapshot-store/registrations.ts';
 import { ownerOf } from '../projector/membership.ts';
+import { OrphanGrace } from './orphan-grace.ts';
 
 /** The registration records as the sweep needs them (RegistrationBoard in production). */
 export interface RegistrationRecords {
@@ -33,49 +34,41 @@ export interface OrphanSweepDeps {
  * depends on the dead gateway having said anything: it works after SIGKILL.
  */
 export class OrphanedRegistrations {
-  /** When each orphan was first seen as one (by this gateway). */
-  private readonly since = new Map<string, number>();
-  private running = false;
+  private readonly grace: OrphanGrace;
 
-  constructor(private readonly deps: OrphanSweepDeps) {}
+  constructor(private readonly deps: OrphanSweepDeps) {
+    this.grace = new OrphanGrace(deps.delayMs);
+  }
 
   /** One pass; returns how many Dataplanes it deregistered. Passes do not overlap. */
-  async sweep(now = Date.now()): Promise<number> {
-    if (this.running) return 0;
-    this.running = true;
-    try {
-      return await this.pass(now);
-    } finally {
-      this.running = false;
-    }
+  sweep(now = Date.now()): Promise<number> {
+    return this.grace.exclusive(() => this.pass(now));
   }
 
   private async pass(now: number): Promise<number> {
-    const { registrations, self, delayMs, logger } = this.deps;
+    const { registrations, self, logger } = this.deps;
     const members = this.deps.members();
     const live = new Set(members);
     const records = registrations.records;
-    for (const key of this.since.keys()) {
+    this.grace.prune((key) => {
       const r = records.get(key);
-      if (!r || live.has(r.gateway)) this.since.delete(key);
-    }
+      return r !== undefined && !live.has(r.gateway);
+    });
     let removed = 0;
     for (const [key, record] of [...records]) {
       if (live.has(record.gateway)) continue;
-      const first = this.since.get(key);
-      if (first === undefined) this.since.set(key, now);
-      if (first === undefined || now - first < delayMs) continue;
+      if (!this.grace.due(key, now)) continue;
       if (ownerOf(key, members) !== self) continue;
       try {
         const current = await registrations.read(key);
         if (!current || live.has(current.gateway)) {
-          this.since.delete(key);
+          this.grace.forget(key);
           continue;
         }
         if (await this.deps.connected(key)) continue;
         await this.deps.deregister(key);
         await registrations.remove(key, current.revision);
-        this.since.delete(key);
+        this.grace.forget(key);
         removed++;
         logger.info({ component: 'dp-lifecycle', proxy: key, gateway: current.gateway }, 'deregistered a dataplane whose gateway is gone');
       } catch (err) {
