@@ -1,6 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meshFaultInjectionPlugin } from '../../libs/policies/meshfaultinjection/plugin.ts';
 import { meshHttpRoutePlugin } from '../../libs/policies/meshhttproute/plugin.ts';
@@ -14,12 +12,8 @@ import { eventually } from '../../libs/testkit/eventually.ts';
 import { startPlainGreeter, xdsGreeterClient, type GreeterClient } from '../../libs/testkit/grpc-apps.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
 import { casePolicies } from '../../libs/testkit/translation-cases.ts';
-import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import { Translator } from '../../libs/xds/translator.ts';
-import { addAdsService } from '../../services/xds-gateway/ads-server.ts';
-import { ByNameBudget } from '../../services/xds-gateway/by-name-budget.ts';
-import { XdsMetrics } from '../../services/xds-gateway/metrics.ts';
-import { StreamStatusRegistry } from '../../services/xds-gateway/status.ts';
+import { InProcessAds } from '../policies/in-process-ads.ts';
 
 /**
  * The policy plugins' proxyless gRPC output against real @grpc/grpc-js-xds clients: an
@@ -29,11 +23,8 @@ import { StreamStatusRegistry } from '../../services/xds-gateway/status.ts';
  * NACKs what it does not accept, so a route that works proves the resources are accepted.
  */
 const MESH = 'default';
-let server: grpc.Server;
-let serverUri: string;
-let status: StreamStatusRegistry;
+let ads: InProcessAds;
 let translator: Translator;
-let cache: SnapshotCache;
 let nextVersion = 1;
 const stops: (() => Promise<void> | void)[] = [];
 const plugins = [meshHttpRoutePlugin, meshTcpRoutePlugin, meshFaultInjectionPlugin, meshRateLimitPlugin];
@@ -88,35 +79,20 @@ const dataplane = (name: string, port: number, tags: Record<string, string>, out
 });
 
 beforeAll(async () => {
-  const [portA, portB, adsPort] = [await freePort(), await freePort(), await freePort()];
+  const [portA, portB] = [await freePort(), await freePort()];
   apply({ type: 'Mesh', name: MESH }, nextVersion++);
   apply(dataplane('greeter-a', portA, { 'kuma.io/service': 'greeter', version: 'a' }), nextVersion++);
   apply(dataplane('greeter-b', portB, { 'kuma.io/service': 'greeter', version: 'b' }), nextVersion++);
   for (const client of Object.keys(policiesOf)) apply(dataplane(client, await freePort(), { 'kuma.io/service': client }, true), nextVersion++);
 
   translator = new Translator(undefined, plugins);
-  cache = new SnapshotCache({
-    onFirstWatch: (key) => {
+  ads = await InProcessAds.start({
+    snapshotOf: (key) => {
       const name = key.slice(MESH.length + 1);
       const view = views.get(MESH)!;
-      cache.set(key, translator.translate(MESH, view.dataplane(name)!, view, casePolicies(policiesOf[name])));
+      return translator.translate(MESH, view.dataplane(name)!, view, casePolicies(policiesOf[name]));
     },
   });
-  status = new StreamStatusRegistry();
-  server = new grpc.Server();
-  addAdsService(server, {
-    source: cache,
-    status,
-    instanceId: 'test',
-    logger: pino({ level: 'silent' }),
-    metrics: new XdsMetrics(new Registry()),
-    byName: new ByNameBudget({ perStream: 256, perGateway: 10_000 }),
-    authenticate: async () => {},
-  });
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${adsPort}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
-  serverUri = `127.0.0.1:${adsPort}`;
   const a = await startPlainGreeter(portA, 'greeter-a');
   const b = await startPlainGreeter(portB, 'greeter-b');
   stops.push(a.stop, b.stop);
@@ -125,18 +101,18 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of stops.reverse()) await s();
   // grpc-js-xds keeps its ADS streams open after the channels close: end them.
-  server?.forceShutdown();
+  ads?.stop();
 });
 
 function client(name: string): GreeterClient {
-  const c = xdsGreeterClient({ serverUri, nodeId: `${MESH}.${name}`, service: 'greeter' });
+  const c = xdsGreeterClient({ serverUri: ads.uri, nodeId: `${MESH}.${name}`, service: 'greeter' });
   stops.push(() => c.close());
   return c;
 }
 
 /** The NACKs a proxy's streams recorded (none: every resource was accepted). */
 function nacks(name: string): unknown[] {
-  const insight = status.insight(`${MESH}.${name}`);
+  const insight = ads.status.insight(`${MESH}.${name}`);
   expect(insight, `no stream status recorded for ${name}`).toBeDefined();
   const found: unknown[] = [];
   JSON.stringify(insight, (k, v: unknown) => {
@@ -179,7 +155,7 @@ describe('proxyless gRPC clients honour the policy plugins (real grpc-js-xds, in
     const svc = views.get(MESH)!.service('greeter')!;
     const slots = [...translator.shared.slotsOf(MESH, 'greeter')];
     expect(slots.length).toBeGreaterThanOrEqual(3); // greeter, greeter-<a>, greeter-<b>
-    for (const [, rebuild] of slots) cache.setShared(MESH, rebuild(svc));
+    for (const [, rebuild] of slots) ads.cache.setShared(MESH, rebuild(svc));
     await eventually(async () => {
       const seen = new Set<string>();
       for (let i = 0; i < 100; i++) seen.add(await c.hello());

@@ -24,20 +24,23 @@ interface TypeStatus {
  */
 export class InProcessAds {
   private readonly snapshots = new Map<string, Snapshot>();
-  private readonly cache = new SnapshotCache({ onFirstWatch: (key) => this.cache.set(key, this.snapshots.get(key)) });
+  /** What the streams are served from; tests may also move slots through it (`setShared`). */
+  readonly cache = new SnapshotCache({ onFirstWatch: (key) => this.cache.set(key, this.snapshots.get(key) ?? this.snapshotOf?.(key)) });
   readonly status = new StreamStatusRegistry();
 
   private constructor(
     private readonly server: grpc.Server,
     readonly uri: string,
+    /** Builds the snapshot of a proxy that connects without one set by `serve`. */
+    private readonly snapshotOf?: (proxyKey: string) => Snapshot | undefined,
   ) {}
 
-  static async start(): Promise<InProcessAds> {
+  static async start(opts: { snapshotOf?: (proxyKey: string) => Snapshot | undefined } = {}): Promise<InProcessAds> {
     const server = createGrpcServer();
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
-    const ads = new InProcessAds(server, `127.0.0.1:${port}`);
+    const ads = new InProcessAds(server, `127.0.0.1:${port}`, opts.snapshotOf);
     addAdsService(server, {
       source: ads.cache,
       status: ads.status,
