@@ -1,5 +1,3 @@
-import * as xds from '@grpc/grpc-js-xds';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { meshFaultInjectionPlugin } from '../../libs/policies/meshfaultinjection/plugin.ts';
@@ -9,6 +7,7 @@ import { meshTcpRoutePlugin } from '../../libs/policies/meshtcproute/plugin.ts';
 import { loadCase } from '../../libs/testkit/translation-cases.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { Translator } from '../../libs/xds/translator.ts';
+import { grpcDecodeError, grpcValidates } from '../policies/grpc-validate.ts';
 
 /**
  * Every Listener, Cluster and ClusterLoadAssignment a proxyless gRPC client can be served from
@@ -16,16 +15,6 @@ import { Translator } from '../../libs/xds/translator.ts';
  * client runs before it ACKs. Includes the proxyless server listeners next to inbounds that
  * MeshFaultInjection and MeshRateLimit configure (validated as a server would).
  */
-// Registers grpc-js-xds' HTTP filters (router, fault, RBAC), as a process using it does.
-xds.register();
-const require = createRequire(import.meta.url);
-const types = (p: string) => require(`@grpc/grpc-js-xds/build/src/xds-resource-type/${p}`) as Record<string, { get(): { decode(ctx: unknown, r: unknown): { error?: string } } }>;
-const validators: Record<string, { get(): { decode(ctx: unknown, r: unknown): { error?: string } } }> = {
-  [TypeUrl.Listener]: types('listener-resource-type.js').ListenerResourceType!,
-  [TypeUrl.Cluster]: types('cluster-resource-type.js').ClusterResourceType!,
-  [TypeUrl.ClusterLoadAssignment]: types('endpoint-resource-type.js').EndpointResourceType!,
-};
-const context = { bootstrap: { certificateProviders: {} }, server: { serverUri: 'x', serverFeatures: ['xds_v3'] } };
 const plugins = [meshHttpRoutePlugin, meshTcpRoutePlugin, meshFaultInjectionPlugin, meshRateLimitPlugin];
 const policies = join(import.meta.dirname, '../../libs/policies');
 
@@ -45,15 +34,13 @@ describe('grpc-js-xds accepts what the plugins give proxyless clients and server
     const checked: string[] = [];
     for (const section of [snap.namedOnly, snap.resources]) {
       for (const [typeUrl, byName] of section) {
-        const validator = validators[typeUrl];
-        if (!validator) continue;
+        if (!grpcValidates(typeUrl)) continue;
         for (const r of byName.values()) {
           // gRPC only ever asks for the named-only listeners (api_listener, kuma.io/grpc/inbound/...); Envoy's own are not its business.
           if (typeUrl === TypeUrl.Listener && section === snap.resources) continue;
           // Nor the local application's and the admin clusters: gRPC asks only for the clusters its routes name.
           if (r.name.startsWith('localhost:') || r.name.startsWith('kuma:')) continue;
-          const decoded = validator.get().decode(context, { type_url: typeUrl, value: Buffer.from(r.bytes) });
-          expect(decoded.error, `${r.name}`).toBeUndefined();
+          expect(grpcDecodeError(typeUrl, r.bytes), `${r.name}`).toBeUndefined();
           checked.push(r.name);
         }
       }
@@ -66,7 +53,6 @@ describe('grpc-js-xds accepts what the plugins give proxyless clients and server
     const snap = new Translator(undefined, plugins).translate(mesh, dataplane, views.get(mesh)!, p);
     const inbound = snap.resources.get(TypeUrl.Listener)!.get('inbound:10.0.0.2:9090')!;
     // The Envoy inbound listener, faulted, offered to gRPC as if it were the server listener.
-    const decoded = validators[TypeUrl.Listener]!.get().decode(context, { type_url: TypeUrl.Listener, value: Buffer.from(inbound.bytes) });
-    expect(decoded.error).toMatch(/envoy\.filters\.http\.fault filter validation failed/);
+    expect(grpcDecodeError(TypeUrl.Listener, inbound.bytes)).toMatch(/envoy\.filters\.http\.fault filter validation failed/);
   });
 });

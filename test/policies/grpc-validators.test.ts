@@ -1,6 +1,5 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as xds from '@grpc/grpc-js-xds';
 import { describe, expect, it } from 'vitest';
 import { meshCircuitBreakerPlugin } from '../../libs/policies/meshcircuitbreaker/plugin.ts';
 import { meshHealthCheckPlugin } from '../../libs/policies/meshhealthcheck/plugin.ts';
@@ -11,11 +10,7 @@ import { loadCase } from '../../libs/testkit/translation-cases.ts';
 import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { Translator } from '../../libs/xds/translator.ts';
-
-// grpc-js-xds' own resource validators (what its xDS client runs before it ACKs or NACKs); internal modules.
-import { ClusterResourceType } from '@grpc/grpc-js-xds/build/src/xds-resource-type/cluster-resource-type.js';
-import { EndpointResourceType } from '@grpc/grpc-js-xds/build/src/xds-resource-type/endpoint-resource-type.js';
-import { ListenerResourceType } from '@grpc/grpc-js-xds/build/src/xds-resource-type/listener-resource-type.js';
+import { grpcDecodeError, grpcValidates } from './grpc-validate.ts';
 
 /**
  * Every golden case of the five resilience plugins, decoded and validated by grpc-js-xds'
@@ -24,20 +19,6 @@ import { ListenerResourceType } from '@grpc/grpc-js-xds/build/src/xds-resource-t
  * Fast and exhaustive over the cases; resilience-grpc-ack.test.ts proves the same with a real
  * client over ADS for one configuration per plugin.
  */
-xds.register(); // the LB policy registry (ring hash, round robin, ...) the cluster validator consults
-
-interface Decoded {
-  name: string;
-  error?: string;
-}
-const context = { bootstrap: { certificateProviders: {} }, server: {} };
-type Validator = { decode(ctx: unknown, r: { type_url: string; value: Uint8Array }): Decoded };
-const validators: Partial<Record<string, Validator>> = {
-  [TypeUrl.Cluster]: ClusterResourceType.get() as unknown as Validator,
-  [TypeUrl.ClusterLoadAssignment]: EndpointResourceType.get() as unknown as Validator,
-  [TypeUrl.Listener]: ListenerResourceType.get() as unknown as Validator,
-};
-
 const PLUGINS: Record<string, TranslationPlugin> = {
   meshtimeout: meshTimeoutPlugin,
   meshretry: meshRetryPlugin,
@@ -54,15 +35,14 @@ function grpcErrors(folder: string, file: string): string[] {
   const errors: string[] = [];
   for (const [section, maps] of [['resources', snapshot.resources], ['namedOnly', snapshot.namedOnly]] as const) {
     for (const [typeUrl, byName] of maps) {
-      const v = validators[typeUrl];
-      if (!v) continue;
+      if (!grpcValidates(typeUrl)) continue;
       for (const r of byName.values()) {
         // gRPC asks only for client listeners (named after a service) and server listeners of its own; Envoy's listeners are not for it.
         if (typeUrl === TypeUrl.Listener && !(section === 'namedOnly' && !r.name.startsWith('kuma.io/grpc/'))) continue;
         // Nor for the STATIC clusters of Envoy itself (local application, admin): gRPC asks only for services' EDS clusters.
         if (typeUrl === TypeUrl.Cluster && r.body['type'] === 'STATIC') continue;
-        const d = v.decode(context, { type_url: typeUrl, value: r.bytes });
-        if (d.error) errors.push(`${r.name}: ${d.error}`);
+        const error = grpcDecodeError(typeUrl, r.bytes);
+        if (error) errors.push(`${r.name}: ${error}`);
       }
     }
   }
