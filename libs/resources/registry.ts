@@ -61,4 +61,9 @@ export class TypeRegistry {
   all(): ResourceTypeDescriptor[] {
     return [...this.byName.values()];
   }
+
+  /** The names of the policy types (descriptors with `isPolicy`): what the mesh views keep and match. */
+  policyTypeNames(): ReadonlySet<string> {
+    return new Set(this.all().filter((d) => d.isPolicy).map((d) => d.name));
+  }
 }

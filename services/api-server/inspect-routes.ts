@@ -52,7 +52,7 @@ export interface InspectRouteDeps {
 export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): void {
   const { registry, projection } = deps;
   /** In registration order: Kuma's plugin order (libs/policies/register.ts), which `_rules` lists types in. */
-  const policyTypes: ReadonlySet<string> = new Set(registry.all().filter((d) => d.isPolicy).map((d) => d.name));
+  const policyTypes = registry.policyTypeNames();
   const kri = (type: string, mesh: string, name: string): string => {
     const d = registry.get(type);
     const r = projection.state.get({ type, mesh, name });

@@ -89,9 +89,6 @@ async function configFromManifest(proxy: string, m: Manifest, content: ContentSt
  * projectors share the proxies by rendezvous hashing over live members and publish content and
  * manifests; gateways follow the manifests of their proxies; status goes through a KV bucket.
  */
-/** The targetRef policy types of a registry. */
-const policyTypesOf = (registry: TypeRegistry): ReadonlySet<string> => new Set(registry.all().filter((d) => d.isPolicy).map((d) => d.name));
-
 export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   const { config, roles, logger, lifecycle, projection, nats } = ctx;
   const projector = roles.includes('projector');
@@ -133,7 +130,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       const memberId = ctx.instanceId.replace(/[^A-Za-z0-9_-]/g, '-');
       const membership = new Membership(nats.nc, memberId, { subject: `kuma.cluster.${config.store.nats.stream}.projectors` }, logger);
       const publisher = new ManifestPublisher(content!, manifests!, membership, () => projection.state.position, xdsMetrics, logger);
-      const gen = new SnapshotGenerator(publisher, xdsMetrics, logger, { debounceMs, plugins: policyPlugins(), policyTypes: policyTypesOf(ctx.registry) });
+      const gen = new SnapshotGenerator(publisher, xdsMetrics, logger, { debounceMs, plugins: policyPlugins(), policyTypes: ctx.registry.policyTypeNames() });
       generator = gen;
       gen.load(projection.state);
       ctx.followers.push((e, state) => gen.onEvent(e, e.op === 'upsert' ? state.get(e) : undefined));
@@ -196,7 +193,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       logger.info({ component: 'projector', member: memberId, members: membership.members }, 'projector started: publishing its share over NATS');
     } else {
       const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key), onFirstServiceWatch: (mesh, svc) => generator!.onServiceWatch(mesh, svc) });
-      const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs, plugins: policyPlugins(), policyTypes: policyTypesOf(ctx.registry) });
+      const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs, plugins: policyPlugins(), policyTypes: ctx.registry.policyTypeNames() });
       generator = gen;
       source = cache;
       gen.load(projection.state);
