@@ -24,6 +24,7 @@ import { expectGolden } from './golden.ts';
  * resources: [ {type: Mesh, name: default}, {type: Dataplane, mesh: default, name: web-1, networking: ...} ]
  * policies:
  *   toService: { MeshTimeout: { backend: { connectionTimeout: 2s } } }
+ *   toAnyService: { MeshAccessLog: { backends: [...] } }            # to[] items targeting the Mesh
  *   toRoute: { MeshTimeout: { backend: { route-1: { http: { requestTimeout: 1s } } } } }
  *   fromInbound: { MeshTimeout: { "8080": { idleTimeout: 1h } } }    # by inbound port
  *   proxy: { MeshTrace: { backends: [...] } }
@@ -34,6 +35,7 @@ interface CaseFile {
   readonly resources: unknown[];
   readonly policies?: {
     readonly toService?: Record<string, Record<string, unknown>>;
+    readonly toAnyService?: Record<string, unknown>;
     readonly toRoute?: Record<string, Record<string, Record<string, unknown>>>;
     readonly fromInbound?: Record<string, Record<string, unknown>>;
     readonly proxy?: Record<string, unknown>;
@@ -46,6 +48,7 @@ const registry = defaultRegistry();
 export function casePolicies(p: CaseFile['policies'] = {}): ProxyPolicies {
   return {
     toService: (type, service) => p.toService?.[type]?.[service],
+    toAnyService: (type) => p.toAnyService?.[type],
     toRoute: (type, service, route) => p.toRoute?.[type]?.[service]?.[route],
     fromInbound: (type, inbound: InboundModel) => p.fromInbound?.[type]?.[String(inbound.port)],
     proxy: (type) => p.proxy?.[type],

@@ -35,7 +35,7 @@ const table: Record<string, Record<string, unknown>> = {
   MeshHealthCheck: all({ grpc: {}, tcp: {} }),
   MeshLoadBalancingStrategy: all({ loadBalancer: { type: 'LeastRequest' } }),
 };
-const policies = { toService: (t: string, s: string) => table[t]?.[s], toRoute: () => undefined, fromInbound: () => undefined, proxy: () => undefined };
+const policies = { toService: (t: string, s: string) => table[t]?.[s], toRoute: () => undefined, toAnyService: () => undefined, fromInbound: () => undefined, proxy: () => undefined };
 const plugins = [meshTimeoutPlugin, meshRetryPlugin, meshCircuitBreakerPlugin, meshHealthCheckPlugin, meshLoadBalancingStrategyPlugin];
 const view = views.get('default')!;
 for (const [label, ps, pol] of [['warm-up (protos)', [], undefined], ['no plugins', [], undefined], ['5 plugins', plugins, policies], ['no plugins', [], undefined], ['5 plugins', plugins, policies]] as const) {

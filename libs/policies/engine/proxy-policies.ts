@@ -56,6 +56,12 @@ export class ComputedPolicies implements ProxyPolicies {
     return this.view(type, this.rules(type).to.rulesFor(service));
   }
 
+  toAnyService(type: string): unknown {
+    // The element with no tags is covered only by the rules that hold for every destination.
+    const r = computeSubsetRule(this.rules(type).to.rules, {});
+    return r ? this.view(type, { conf: r.conf, origin: r.origin }) : undefined;
+  }
+
   fromInbound(type: string, inbound: InboundModel): unknown {
     const r = this.rules(type).from.get(listenerKey({ address: inbound.address, port: inbound.port }));
     return r ? this.view(type, r) : undefined;

@@ -3,8 +3,6 @@ import type { CollectorEndpoint } from '../core/observability.ts';
 import type { MeshAccessLogConf } from './api.ts';
 
 export const TYPE = 'MeshAccessLog';
-/** The destination whose `to` rules are the Mesh-wide ones only (no service is named ''). */
-export const MESH_WIDE = '';
 const DEFAULT_OTEL_GRPC_PORT = 4317;
 
 /** Kuma's endpointForOtel: `host[:port]`, port 4317 by default. */
@@ -48,7 +46,7 @@ function indexOf(ctx: PluginContext): Map<string, number> {
       }
     };
     for (const i of ctx.dataplane.inbounds) if (i.state !== 'Ignored') add(ctx.policies.fromInbound(TYPE, i));
-    if (ctx.dataplane.transparentProxying) add(ctx.policies.toService(TYPE, MESH_WIDE));
+    if (ctx.dataplane.transparentProxying) add(ctx.policies.toAnyService(TYPE));
     const services = [...ctx.dataplane.outbounds.map((o) => o.service), ...(ctx.dataplane.transparentProxying ? ctx.view.serviceNames() : [])];
     for (const s of new Set(services)) add(ctx.policies.toService(TYPE, s));
     byProxy.set(ctx.policies, index);

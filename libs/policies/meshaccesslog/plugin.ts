@@ -7,7 +7,7 @@ import { collectorCluster, envoyListeners, HCM_TYPE, identifyingName, networkCon
 import { proxyPart } from '../core/proxy-part.ts';
 import type { MeshAccessLogConf } from './api.ts';
 import { DEFAULT_HTTP_FORMAT, DEFAULT_TCP_FORMAT, interpolate, jsonFields, type KumaValues } from './format.ts';
-import { MESH_WIDE, otelClusterName, otelCollectors, otelEndpoint, TYPE } from './otel-clusters.ts';
+import { otelClusterName, otelCollectors, otelEndpoint, TYPE } from './otel-clusters.ts';
 
 type Backend = NonNullable<MeshAccessLogConf['backends']>[number];
 
@@ -144,7 +144,7 @@ export const meshAccessLogPlugin: TranslationPlugin = {
       // Kuma logs passthrough traffic with the Mesh-wide `to` configuration (its RootContext),
       // to destination "external". Asking for a destination no service can be named ('')
       // gives exactly the entries that target the whole Mesh.
-      conf = ctx.policies.toService(TYPE, MESH_WIDE) as MeshAccessLogConf | undefined;
+      conf = ctx.policies.toAnyService(TYPE) as MeshAccessLogConf | undefined;
       values = { ...base, sourceService: sourceService(ctx), destinationService: 'external', direction: 'OUTBOUND' };
     } else return undefined;
     const backends = conf?.backends ?? [];

@@ -12,6 +12,11 @@ export interface ProxyPolicies {
   /** Kuma's outbound ("to") rules: the configuration of traffic from this proxy to `service`. */
   toService(type: string, service: string): unknown;
   /**
+   * The configuration of traffic to any destination, what no particular service's rules add to
+   * (`to[]` items targeting the whole Mesh): for traffic leaving the mesh, such as passthrough.
+   */
+  toAnyService(type: string): unknown;
+  /**
    * The configuration of a `to[]` item whose targetRef is a MeshHTTPRoute named `route`
    * (per-route timeouts and retries), for traffic to `service`.
    */
@@ -23,7 +28,7 @@ export interface ProxyPolicies {
 }
 
 /** No policy applies (a mesh without policies, a proxy nothing selects). */
-export const NO_POLICIES: ProxyPolicies = { toService: () => undefined, fromInbound: () => undefined, proxy: () => undefined };
+export const NO_POLICIES: ProxyPolicies = { toService: () => undefined, toAnyService: () => undefined, fromInbound: () => undefined, proxy: () => undefined };
 
 /** What a plugin may read to decide a proxy's configuration (never the drafts of other proxies). */
 export interface PluginContext {
