@@ -26,7 +26,7 @@ import { SnapshotGenerator } from '../../services/projector/generator.ts';
 import { XdsMetrics } from '../../services/xds-gateway/metrics.ts';
 import type { LoadClient } from './lean-envoy.ts';
 import { benchFloor, connectAll, GC_ARGS, marginalKB, pidOf, procStats, propagationWithCost, putAll, REPS, summary, T } from './scale.ts';
-import { percentile, round } from './stats.ts';
+import { cpuMsSince, median, percentile, round } from './stats.ts';
 import { dataplaneBody } from './topology.ts';
 
 const ONLY = new Set((process.env['BENCH_POLICIES_ONLY'] ?? 'inprocess,serve,floor').split(',').map((s) => s.trim()));
@@ -65,10 +65,6 @@ function event(type: string, mesh: string | undefined, name: string, spec: Recor
   const r: Resource = { meta: { type, ...(mesh ? { mesh } : {}), name, labels: {}, creationTime: '', modificationTime: '', version: ++seq }, spec };
   return [{ seq, id: String(seq), time: new Date().toISOString(), actor: { subject: 'bench', source: 'rest' }, type, ...(mesh ? { mesh } : {}), name, op: 'upsert', resource: { labels: {}, creationTime: '', modificationTime: '', spec } } as unknown as StoredEvent, r];
 }
-const cpuMs = (start: NodeJS.CpuUsage) => {
-  const u = process.cpuUsage(start);
-  return (u.user + u.system) / 1000;
-};
 
 async function inProcess() {
   const cache = new SnapshotCache({ onFirstWatch: (key) => gen.onWatch(key) });
@@ -83,7 +79,7 @@ async function inProcess() {
   }
   let start = process.cpuUsage();
   for (let i = 0; i < T.proxies; i++) cache.watch(`default.dp-${i}`, () => undefined);
-  const coldCpuMs = cpuMs(start);
+  const coldCpuMs = cpuMsSince(start);
   const distinct = () => {
     const clusters = new Set<string>();
     const routes = new Set<string>();
@@ -101,12 +97,12 @@ async function inProcess() {
     start = process.cpuUsage();
     gen.onEvent(...event('MeshTimeout', 'default', 'mesh-timeout-all-default', meshTimeout(rep % 2 === 0 ? '16s' : '15s')));
     await settle();
-    policyChange.push(cpuMs(start));
+    policyChange.push(cpuMsSince(start));
     const p = benchPolicies()[0]!;
     start = process.cpuUsage();
     gen.onEvent(...event(p.type, 'default', p.name, { ...p.spec, to: [{ targetRef: { kind: 'MeshService', name: 'svc-0' }, default: { http: { requestTimeout: `${4 + rep}s` } } }] }));
     await settle();
-    oneService.push(cpuMs(start));
+    oneService.push(cpuMsSince(start));
   }
   // An endpoint change of svc-0 (every proxy's outbound) with the policies in place: one new
   // ClusterLoadAssignment per slot, as without policies.
@@ -116,9 +112,8 @@ async function inProcess() {
     start = process.cpuUsage();
     gen.onEvent(...event('Dataplane', 'default', body.name, { networking: body.networking }));
     await settle();
-    endpoint.push(cpuMs(start));
+    endpoint.push(cpuMsSince(start));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   gen.stop();
   return {
     plugins: policyPlugins().map((p) => p.name),

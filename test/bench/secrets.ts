@@ -19,7 +19,7 @@ import { EncryptingEventLog } from '../../libs/secrets/encrypting-log.ts';
 import { kekOf, Keyring } from '../../libs/secrets/keyring.ts';
 import { SpecSealer } from '../../libs/secrets/sealer.ts';
 import { newSigningKeySecretData } from '../../libs/tokens/signing-keys.ts';
-import { round } from './stats.ts';
+import { median, round } from './stats.ts';
 
 const EVENTS = Number(process.env['BENCH_SECRETS_EVENTS'] ?? 20_000);
 const EMBEDDED_EVENTS = Math.max(200, Math.round(EVENTS / 10));
@@ -37,7 +37,6 @@ const event = (i: number, data: string): NewEvent => ({
   resource: { labels: {}, creationTime: '2026-12-01T00:00:00Z', modificationTime: '2026-12-01T00:00:00Z', spec: { data } },
 });
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const usPer = (ns: bigint, n: number) => Number(ns) / 1000 / n;
 
 function timeSync(n: number, fn: (i: number) => void): number {

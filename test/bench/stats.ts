@@ -17,3 +17,12 @@ export function saveResults(name: string, results: unknown): string {
   writeFileSync(path, JSON.stringify({ name, at: new Date().toISOString(), results }, null, 2));
   return path;
 }
+
+/** The middle value (the upper one of two for an even count). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** CPU milliseconds (user + system) this process spent since `start` (a `process.cpuUsage()`). */
+export function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1000;
+}

@@ -16,7 +16,7 @@ import type { Resource } from '../../libs/resources/resource.ts';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import { SnapshotGenerator } from '../../services/projector/generator.ts';
 import { XdsMetrics } from '../../services/xds-gateway/metrics.ts';
-import { round } from './stats.ts';
+import { cpuMsSince, median, round } from './stats.ts';
 import { dataplaneBody, type Topology } from './topology.ts';
 
 const PROXIES = Number(process.env['BENCH_TRANSLATE_PROXIES'] ?? 10_000);
@@ -32,11 +32,6 @@ const resource = (type: string, mesh: string | undefined, name: string, spec: Re
 const eventOf = (r: Resource): StoredEvent =>
   ({ seq: r.meta.version, id: String(r.meta.version), time: new Date().toISOString(), actor: { subject: 'bench', source: 'rest' }, type: r.meta.type, ...(r.meta.mesh ? { mesh: r.meta.mesh } : {}), name: r.meta.name, op: 'upsert', resource: { labels: {}, creationTime: r.meta.creationTime, modificationTime: r.meta.modificationTime, spec: r.spec } }) as unknown as StoredEvent;
 
-const cpuMs = (start: NodeJS.CpuUsage) => {
-  const u = process.cpuUsage(start);
-  return (u.user + u.system) / 1000;
-};
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function dp(t: Topology, i: number, port = 8080): Resource {
   const body = dataplaneBody(t, i, port) as { name: string; networking: unknown };
@@ -62,7 +57,7 @@ export async function run(): Promise<unknown> {
 
   let start = process.cpuUsage();
   for (let i = 0; i < PROXIES; i++) cache.watch(`default.dp-${i}`, () => served++);
-  const cold = cpuMs(start);
+  const cold = cpuMsSince(start);
 
   const endpoint: number[] = [];
   const consumer: number[] = [];
@@ -73,13 +68,13 @@ export async function run(): Promise<unknown> {
     start = process.cpuUsage();
     gen.onEvent(eventOf(extra), extra);
     await settle();
-    endpoint.push(cpuMs(start));
+    endpoint.push(cpuMsSince(start));
     if (served - before < PROXIES) throw new Error(`endpoint change reached ${served - before} of ${PROXIES} proxies`);
     const own = dp(t, 7, 8081 + rep);
     start = process.cpuUsage();
     gen.onEvent(eventOf(own), own);
     await settle();
-    consumer.push(cpuMs(start));
+    consumer.push(cpuMsSince(start));
   }
   const results = {
     proxies: PROXIES,
