@@ -8,7 +8,7 @@ import { Translator } from './translator.ts';
 
 const c = loadCase(join(import.meta.dirname, 'testdata', 'http-outbound.input.yaml'));
 const translate = (plugin: TranslationPlugin) => () => new Translator(undefined, [plugin]).translate(c.mesh, c.dataplane, c.views.get(c.mesh)!);
-const onClusters = (apply: TranslationPlugin['apply']): TranslationPlugin => ({ name: 'test-plugin', order: 1, configure: (p) => (p.kind === 'cds' ? true : undefined), apply });
+const onClusters = (apply: TranslationPlugin['apply']): TranslationPlugin => ({ name: 'test-plugin', order: 1, reads: [], configure: (p) => (p.kind === 'cds' ? true : undefined), apply });
 
 describe('PluginError', () => {
   it('wraps what a plugin throws, naming the plugin and keeping the cause', () => {

@@ -70,6 +70,7 @@ describe('translation plugins', () => {
   const timeouts = (order: number, seconds: (tier: string) => number | undefined): TranslationPlugin => ({
     name: `timeouts-${order}`,
     order,
+    reads: [],
     configure: (part, ctx) => {
       const tier = ctx.dataplane.labels['tier'];
       if (part.origin.kind !== 'outbound' || part.origin.service !== 'backend' || tier === undefined) return undefined;

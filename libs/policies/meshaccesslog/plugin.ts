@@ -130,6 +130,7 @@ function sourceService(ctx: PluginContext): string {
 export const meshAccessLogPlugin: TranslationPlugin = {
   name: 'MeshAccessLog',
   order: 600,
+  reads: [TYPE],
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     let conf: MeshAccessLogConf | undefined;
     let values: KumaValues;

@@ -14,6 +14,7 @@ export const TYPE = 'MeshCircuitBreaker';
 export const meshCircuitBreakerPlugin: TranslationPlugin = {
   name: 'meshcircuitbreaker',
   order: 1300,
+  reads: [TYPE],
   configure(part: Part, ctx: PluginContext): MeshCircuitBreakerConf | undefined {
     const o = part.origin;
     if (part.kind === 'inbound' && o.kind === 'inbound') return ctx.policies.fromInbound(TYPE, o.inbound) as MeshCircuitBreakerConf | undefined;

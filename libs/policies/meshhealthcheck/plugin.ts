@@ -30,6 +30,7 @@ function tagSet(dp: DataplaneModel): Record<string, string[]> {
 export const meshHealthCheckPlugin: TranslationPlugin = {
   name: 'meshhealthcheck',
   order: 1200,
+  reads: [TYPE],
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     const o = part.origin;
     if (part.kind !== 'cds' || o.kind !== 'outbound') return undefined;

@@ -49,6 +49,7 @@ function virtualHost(d: Draft, field: 'route' | 'listener'): JsonObject | undefi
 export const meshHttpRoutePlugin: TranslationPlugin = {
   name: MESH_HTTP_ROUTE,
   order: 100,
+  reads: [MESH_HTTP_ROUTE],
   configure(part, ctx): Applied | undefined {
     if (part.kind !== 'rds' && part.kind !== 'lds-api') return undefined;
     const routes = routesOf(part, ctx);

@@ -52,6 +52,7 @@ function routesConf(part: Part, ctx: PluginContext, service: string): Applied | 
 export const meshLoadBalancingStrategyPlugin: TranslationPlugin = {
   name: 'meshloadbalancingstrategy',
   order: 400,
+  reads: [TYPE],
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     const o = part.origin;
     if (o.kind !== 'outbound') return undefined;

@@ -137,6 +137,7 @@ function otelDrafts(a: Applied, o: Applied['otel'][number]): Draft[] {
 export const meshMetricPlugin: TranslationPlugin = {
   name: 'MeshMetric',
   order: 1500,
+  reads: [TYPE],
   configure: () => undefined,
   apply: () => {},
   parts(_built: readonly Part[], ctx: PluginContext): Part[] {

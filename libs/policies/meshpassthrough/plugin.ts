@@ -140,6 +140,7 @@ const INSPECTORS: readonly JsonObject[] = [
 export const meshPassthroughPlugin: TranslationPlugin = {
   name: 'MeshPassthrough',
   order: 500,
+  reads: [TYPE],
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     if (part.kind !== 'tp' || ctx.dataplane.gateway?.type === 'BUILTIN') return undefined;
     const conf = ctx.policies.proxy(TYPE) as Conf | undefined;

@@ -81,6 +81,7 @@ function tagsOf(part: Part): Readonly<Record<string, string>> {
 export const meshProxyPatchPlugin: TranslationPlugin = {
   name: 'MeshProxyPatch',
   order: 9999,
+  reads: [TYPE],
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     const kinds = KINDS_OF_PART[part.kind];
     if (!kinds) return undefined;

@@ -16,6 +16,7 @@ type Applied =
 export const meshRetryPlugin: TranslationPlugin = {
   name: 'meshretry',
   order: 1400,
+  reads: [TYPE],
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     const o = part.origin;
     if (o.kind !== 'outbound') return undefined;

@@ -48,6 +48,7 @@ function tcpProxy(service: string, splits: readonly Split[]): JsonObject {
 export const meshTcpRoutePlugin: TranslationPlugin = {
   name: MESH_TCP_ROUTE,
   order: 200,
+  reads: [MESH_TCP_ROUTE, MESH_HTTP_ROUTE],
   configure(part, ctx): Applied | undefined {
     const split = splitOf(part, ctx);
     return split && part.origin.kind === 'outbound' ? { service: part.origin.service, splits: split.splits } : undefined;

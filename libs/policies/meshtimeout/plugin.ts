@@ -32,6 +32,7 @@ function configureGrpcRoutes(drafts: readonly Draft[], scoped: RouteScoped<MeshT
 export const meshTimeoutPlugin: TranslationPlugin = {
   name: 'meshtimeout',
   order: 1000,
+  reads: [TYPE],
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     const o = part.origin;
     if (o.kind === 'inbound') {

@@ -99,6 +99,7 @@ export function tracing(a: Applied): JsonObject {
 export const meshTracePlugin: TranslationPlugin = {
   name: 'MeshTrace',
   order: 700,
+  reads: [TYPE],
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     let direction: Applied['direction'];
     let destination = '';

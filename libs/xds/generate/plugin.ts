@@ -53,6 +53,12 @@ export interface PluginContext {
 export interface TranslationPlugin {
   readonly name: string;
   readonly order: number;
+  /**
+   * The policy types whose rules `configure` and `parts` ask `ctx.policies` about (enforced: asking
+   * about another throws). A change to a policy of other types leaves what this plugin did to a
+   * proxy as it was, so the translator redoes only the plugins that read the changed types.
+   */
+  readonly reads: readonly string[];
   configure(part: Part, ctx: PluginContext): unknown;
   apply(drafts: Draft[], conf: unknown, part: Part): void;
   /**
