@@ -203,6 +203,14 @@ export class MeshState {
     }
   }
 
+  /** Adds to the services recorded for a Dataplane (a translation redone in part read these too). */
+  addReads(dataplane: string, services: Iterable<string>): void {
+    const own = this.dataplanes.get(dataplane)?.outboundServices;
+    const before = this.readsOf.get(dataplane) ?? [];
+    const extra = [...services].filter((s) => !own?.has(s) && !before.includes(s));
+    if (extra.length > 0) this.setReads(dataplane, [...before, ...extra]);
+  }
+
   transparentDataplanes(): ReadonlySet<string> {
     return this.transparent;
   }

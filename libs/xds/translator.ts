@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MeshState } from '../mesh-view/mesh-view.ts';
-import { dataplaneModel } from '../resources/dataplane-model.ts';
+import { dataplaneModel, type DataplaneModel } from '../resources/dataplane-model.ts';
 import type { Resource } from '../resources/resource.ts';
 import { generateAdmin } from './generate/admin.ts';
 import { MapSharedCache, type ProxyContext, type SharedCache } from './generate/context.ts';
@@ -25,6 +25,31 @@ interface Built {
 }
 
 /**
+ * What the translator keeps of one proxy's translation, so that a change to some policy types
+ * redoes only what reads them (see `retranslate`). Opaque to callers.
+ */
+export interface Translation {
+  readonly snapshot: Snapshot;
+  /** The Dataplane and Mesh resources it was built from: the same objects, or it is not reused. */
+  readonly dataplane: Resource;
+  readonly meshResource: Resource | undefined;
+  readonly parts: readonly Part[];
+  /** Per part: the interned id of its kind and inputs. */
+  readonly prefixes: Int32Array;
+  /** Per part and plugin (`part * plugins + plugin`): the id of what the plugin configured, 0 for nothing. */
+  readonly confIds: Int32Array;
+  readonly built: readonly Built[];
+}
+
+/** A translation, and whether it serves anything new (load assignments aside, which follow their slots). */
+export interface Retranslation {
+  readonly translation: Translation;
+  readonly changed: boolean;
+  /** Only some plugins were asked again: what the view reported read adds to the last full translation's reads. */
+  readonly incremental: boolean;
+}
+
+/**
  * Turns Dataplanes into Envoy configuration in two phases: configurers build parts (plain,
  * mutable resource bodies tagged with their origin), then each plugin, in ascending order,
  * modifies them; each resource is encoded and hashed once at the end. Pure: the same inputs
@@ -34,9 +59,14 @@ interface Built {
  * configures for it, so proxies whose inputs agree share the same encoded objects, and a
  * by-reference part (a load assignment) is registered as a slot keyed by a digest of the same,
  * so an endpoint change rebuilds each distinct slot once (see SharedCache.setSlot).
+ *
+ * Following what changed: a translation remembers, per part, what each plugin configured, and a
+ * change to policies of some types asks again only the plugins that read them (`reads`), so a
+ * mesh-wide MeshTimeout costs one plugin call per part of each proxy, not a whole translation.
  */
 export class Translator {
   private readonly plugins: readonly TranslationPlugin[];
+  private readonly reads: readonly ReadonlySet<string>[];
 
   constructor(
     readonly shared: SharedCache = new MapSharedCache(),
@@ -44,22 +74,83 @@ export class Translator {
     private readonly configurers: readonly Configurer[] = DEFAULT_CONFIGURERS,
   ) {
     this.plugins = [...plugins].sort((a, b) => a.order - b.order);
+    this.reads = this.plugins.map((p) => new Set(p.reads));
   }
 
   /** One proxy's snapshot, with the policies that apply to it. Throws ResourceCollisionError when two parts name a resource alike, PluginError when a plugin cannot configure one. */
   translate(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies = NO_POLICIES): Snapshot {
+    return this.full(mesh, dataplane, view, policies).snapshot;
+  }
+
+  /**
+   * The proxy's translation after a change to the policies of the `changed` types alone, its
+   * Dataplane, Mesh and the services it read otherwise as at `previous`: only plugins that read
+   * those types are asked again, only parts whose configuration moved are looked up, and load
+   * assignments follow their services' current endpoints. Without `previous` or `changed` (or
+   * when a changed type feeds a plugin's extra parts), a full translation. Throws as `translate`.
+   */
+  retranslate(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies, previous?: Translation, changed?: ReadonlySet<string>): Retranslation {
+    const stale: number[] = [];
+    if (changed) this.reads.forEach((r, j) => [...changed].some((t) => r.has(t)) && stale.push(j));
+    const reusable =
+      previous !== undefined && changed !== undefined && previous.dataplane === dataplane && previous.meshResource === view.mesh && !stale.some((j) => this.plugins[j]!.parts);
+    if (!reusable) return { translation: this.full(mesh, dataplane, view, policies), changed: true, incremental: false };
+    const pctxs = this.contexts(mesh, dataplaneModel(dataplane), view, policies);
+    const P = this.plugins.length;
+    const parts = [...previous.parts];
+    const prefixes = previous.prefixes.slice();
+    const confIds = previous.confIds.slice();
+    const built = [...previous.built];
+    let moved = false;
+    let rebuilt = false;
+    for (let i = 0; i < parts.length; i++) {
+      let part = parts[i]!;
+      let dirty = false;
+      const slot = part.slot;
+      if (slot) {
+        // A load assignment as the service's endpoints are now (they move without the proxy).
+        const svc = view.service(slot.service);
+        if (!svc) return { translation: this.full(mesh, dataplane, view, policies), changed: true, incremental: false };
+        const fresh = slot.of(svc);
+        const prefix = this.prefixOf(fresh);
+        if (prefix !== prefixes[i]) {
+          parts[i] = part = fresh;
+          prefixes[i] = prefix;
+          dirty = true;
+        }
+      }
+      for (const j of stale) {
+        const id = this.idOf(this.plugins[j]!.configure(part, pctxs[j]!));
+        if (id === confIds[i * P + j]) continue;
+        confIds[i * P + j] = id;
+        dirty = moved = true;
+      }
+      if (!dirty) continue;
+      const p = part;
+      built[i] = this.build(mesh, p, prefixes[i]!, idKey(confIds, i, P), () => this.plugins.map((plugin, j) => plugin.configure(p, pctxs[j]!)));
+      rebuilt = true;
+    }
+    const snapshot = rebuilt ? assemble(built) : previous.snapshot;
+    return { translation: { snapshot, dataplane, meshResource: view.mesh, parts, prefixes, confIds, built }, changed: moved, incremental: true };
+  }
+
+  private full(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies): Translation {
     const model = dataplaneModel(dataplane);
     const ctx: ProxyContext = { mesh, dataplane, model, view };
-    const pctx: PluginContext = { mesh, dataplane: model, view, policies };
-    const resources: XdsResource[] = [];
-    const namedOnly: XdsResource[] = [];
+    const pctxs = this.contexts(mesh, model, view, policies);
     const parts = this.configurers.flatMap((configurer) => configurer(ctx));
-    for (const plugin of this.plugins) if (plugin.parts) parts.push(...plugin.parts(parts, pctx));
-    for (const part of parts) {
-      const built = this.build(mesh, part, this.plugins.length === 0 ? NONE : this.plugins.map((p) => p.configure(part, pctx)));
-      for (let i = 0; i < built.resources.length; i++) (built.namedOnly[i] ? namedOnly : resources).push(built.resources[i]!);
-    }
-    return buildSnapshot(resources, namedOnly);
+    this.plugins.forEach((plugin, j) => {
+      if (plugin.parts) parts.push(...plugin.parts(parts, pctxs[j]!));
+    });
+    const P = this.plugins.length;
+    const prefixes = new Int32Array(parts.length);
+    const confIds = new Int32Array(parts.length * P);
+    const built = parts.map((part, i) => {
+      const confs = P === 0 ? NONE : this.plugins.map((p, j) => p.configure(part, pctxs[j]!));
+      for (let j = 0; j < P; j++) confIds[i * P + j] = this.idOf(confs[j]);
+      return this.build(mesh, part, (prefixes[i] = this.prefixOf(part)), idKey(confIds, i, P), () => confs);
+    });
+    return { snapshot: assemble(built), dataplane, meshResource: view.mesh, parts, prefixes, confIds, built };
   }
 
   /**
@@ -68,57 +159,73 @@ export class Translator {
    * carry only what holds for every consumer (nothing, until mesh-wide rules exist).
    */
   translateParts(mesh: string, parts: readonly Part[]): Snapshot {
+    const none = new Int32Array(this.plugins.length);
     const confs = this.plugins.length === 0 ? NONE : this.plugins.map(() => undefined);
-    return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, confs).resources));
+    return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, this.prefixOf(part), idKey(none, 0, none.length), () => confs).resources));
   }
 
-  /** Objects seen in plugin configurations, by identity: the id of their content (see `keyOf`). */
+  /** Each plugin's context: the proxy's policies, of the types it declares it reads. */
+  private contexts(mesh: string, dataplane: DataplaneModel, view: MeshState, policies: ProxyPolicies): PluginContext[] {
+    return this.plugins.map((plugin, j) => ({ mesh, dataplane, view, policies: restricted(policies, plugin.name, this.reads[j]!) }));
+  }
+
+  /** Objects seen in plugin configurations, by identity: the id of their content (see `idOf`). */
   private readonly confIds = new WeakMap<object, number>();
   private readonly idsByContent = new Map<string, number>();
-  private lastConfId = 0;
+  private lastId = 0;
 
   /**
-   * A short key for what the plugins configured. The policy engine hands the same rule objects
-   * to every proxy its rules are shared with, and plugins wrap them in small fresh objects: an
-   * object seen before is its id, a new one is keyed by its fields with their children's ids, so
-   * content is serialised once, not once per part and proxy. Equal content gets the same id,
-   * whatever object carries it. Plugins must not modify a value once they returned it.
+   * A small number for what a plugin configured (0: nothing). The policy engine hands the same
+   * rule objects to every proxy its rules are shared with, and plugins wrap them in small fresh
+   * objects: an object seen before is its id, a new one is keyed by its fields with their
+   * children's ids, so content is serialised once, not once per part and proxy. Equal content
+   * gets the same id, whatever object carries it. Plugins must not modify a value once they
+   * returned it.
    */
-  private confKey(confs: readonly unknown[]): string {
-    let key = '';
-    for (const c of confs) key += c === undefined ? ',' : `,${this.keyOf(c)}`;
-    return key;
-  }
-
-  private keyOf(v: unknown): string {
-    if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'u';
+  private idOf(v: unknown): number {
+    if (v === undefined) return 0;
+    if (v === null || typeof v !== 'object') return this.intern(JSON.stringify(v));
     let id = this.confIds.get(v);
     if (id === undefined) {
       const content = Array.isArray(v)
-        ? `[${v.map((x) => this.keyOf(x)).join(',')}]`
+        ? `[${v.map((x) => `#${this.idOf(x)}`).join(',')}]`
         : `{${Object.keys(v)
-            .map((k) => `${JSON.stringify(k)}:${this.keyOf((v as Record<string, unknown>)[k])}`)
+            .map((k) => `${JSON.stringify(k)}:#${this.idOf((v as Record<string, unknown>)[k])}`)
             .join(',')}}`;
-      id = this.idsByContent.get(content);
-      if (id === undefined) {
-        // Bounded: a long-lived translator sees new contents with every policy change. Ids are
-        // never reused, so forgetting contents only costs a rebuild.
-        if (this.idsByContent.size >= 200_000) this.idsByContent.clear();
-        this.idsByContent.set(content, (id = ++this.lastConfId));
-      }
-      this.confIds.set(v, id);
+      this.confIds.set(v, (id = this.intern(content)));
     }
-    return `#${id}`;
+    return id;
   }
 
-  private build(mesh: string, part: Part, confs: readonly unknown[]): Built {
-    const key = `${part.kind}\u0000${JSON.stringify(part.inputs)}\u0000${confs.length === 0 ? '' : this.confKey(confs)}`;
-    return this.shared.get(key, () => {
-      const built = this.encode(part, confs);
+  /** The id of a part's kind and inputs: by the Part contract, what it builds before plugins. */
+  private prefixOf(part: Part): number {
+    return this.intern(`${part.kind}\u0000${JSON.stringify(part.inputs)}`);
+  }
+
+  private intern(content: string): number {
+    let id = this.idsByContent.get(content);
+    if (id === undefined) {
+      // Bounded: a long-lived translator sees new contents with every change. Ids are never
+      // reused, so forgetting contents only costs a rebuild.
+      if (this.idsByContent.size >= 200_000) this.idsByContent.clear();
+      this.idsByContent.set(content, (id = ++this.lastId));
+    }
+    return id;
+  }
+
+  /** The part's resources for what the plugins configure (`ids`, the key of `confs()`), built once per distinct pair. */
+  private build(mesh: string, part: Part, prefix: number, ids: string, confs: () => readonly unknown[]): Built {
+    return this.shared.get(`${prefix}|${ids}`, () => {
+      const c = confs();
+      const built = this.encode(part, c);
       // Registered when built, once per distinct configuration and revision: a slot's builder
       // depends only on the configuration (its shareKey), so any of them rebuilds it alike.
       const slot = part.slot;
-      if (slot) this.shared.setSlot(mesh, slot.service, built.resources[0]!.shareKey!, (svc) => this.build(mesh, slot.of(svc), confs).resources[0]!);
+      if (slot)
+        this.shared.setSlot(mesh, slot.service, built.resources[0]!.shareKey!, (svc) => {
+          const next = slot.of(svc);
+          return this.build(mesh, next, this.prefixOf(next), ids, () => c).resources[0]!;
+        });
       return built;
     });
   }
@@ -151,6 +258,54 @@ export class Translator {
   }
 }
 
+/** The ids of what each plugin configured for part `i`, as a cache key. */
+function idKey(ids: Int32Array, i: number, plugins: number): string {
+  let key = '';
+  for (let j = i * plugins; j < (i + 1) * plugins; j++) key += ids[j] === 0 ? ',' : `,${ids[j]}`;
+  return key;
+}
+
+/** One snapshot of the parts' resources. */
+function assemble(built: readonly Built[]): Snapshot {
+  const resources: XdsResource[] = [];
+  const namedOnly: XdsResource[] = [];
+  for (const b of built) for (let i = 0; i < b.resources.length; i++) (b.namedOnly[i] ? namedOnly : resources).push(b.resources[i]!);
+  return buildSnapshot(resources, namedOnly);
+}
+
+/** The proxy's policies, of the types a plugin declares it reads: asking about another is a bug in the plugin. */
+function restricted(policies: ProxyPolicies, plugin: string, reads: ReadonlySet<string>): ProxyPolicies {
+  const check = (type: string) => {
+    if (!reads.has(type)) throw new Error(`translation plugin "${plugin}" asked for ${type} rules but does not declare ${type} in its reads`);
+  };
+  const toRoute = policies.toRoute?.bind(policies);
+  return {
+    toService: (type, service) => {
+      check(type);
+      return policies.toService(type, service);
+    },
+    toAnyService: (type) => {
+      check(type);
+      return policies.toAnyService(type);
+    },
+    ...(toRoute
+      ? {
+          toRoute: (type: string, service: string, route: string) => {
+            check(type);
+            return toRoute(type, service, route);
+          },
+        }
+      : {}),
+    fromInbound: (type, inbound) => {
+      check(type);
+      return policies.fromInbound(type, inbound);
+    },
+    proxy: (type) => {
+      check(type);
+      return policies.proxy(type);
+    },
+  };
+}
 
 const NONE: readonly unknown[] = [];
 const digest = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('base64url').slice(0, 22);

@@ -8,9 +8,10 @@ import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import { ResourceCollisionError, type Snapshot } from '../../libs/xds/snapshot.ts';
 import { serviceByName } from '../../libs/xds/generate/by-name.ts';
 import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
-import { Translator } from '../../libs/xds/translator.ts';
+import { Translator, type Translation } from '../../libs/xds/translator.ts';
 import { PluginError } from '../../libs/xds/plugin-error.ts';
-import { ComputedPolicies } from '../../libs/policies/engine/proxy-policies.ts';
+import { ComputedPolicies, rulesAffectedBy } from '../../libs/policies/engine/proxy-policies.ts';
+import type { MeshChange } from '../../libs/mesh-view/mesh-view.ts';
 import type { XdsMetrics } from '../xds-gateway/metrics.ts';
 
 export interface GeneratorOptions {
@@ -43,7 +44,13 @@ const splitKey = (key: string): [string, string] => {
 export class SnapshotGenerator {
   readonly views: MeshViews;
   private readonly translator: Translator;
-  private readonly dirty = new Set<string>();
+  /**
+   * Proxies to regenerate, with the policy types whose change alone made them dirty (their last
+   * translation is redone for those), or `null` for a whole translation.
+   */
+  private readonly dirty = new Map<string, ReadonlySet<string> | null>();
+  /** Each generated proxy's last translation, which a policy change redoes only in part. */
+  private readonly translations = new Map<string, Translation>();
   private readonly sharedDirty = new Set<string>();
   /** `mesh\0service` whose by-name resources (proxyless clients asking by name) are to be rebuilt. */
   private readonly servicesDirty = new Set<string>();
@@ -79,6 +86,7 @@ export class SnapshotGenerator {
     const effective = byReference.size === 0 ? change : { ...change, services: new Set([...change.services].filter((s) => !byReference.has(s))) };
     const affected = mesh ? mesh.affected(effective) : new Set<string>();
     if (e.type === 'Dataplane' && e.op === 'delete') affected.add(e.name);
+    const reason = policyOnly(change) ? (rulesAffectedBy(change.policy.type) ?? null) : null;
     let any = byReference.size > 0;
     for (const svc of byReference) this.sharedDirty.add(`${change.mesh}\u0000${svc}`);
     if (this.sink.wantsService) {
@@ -94,8 +102,10 @@ export class SnapshotGenerator {
     }
     for (const dp of affected) {
       const key = `${change.mesh}.${dp}`;
+      // What the last translation was built from changed: it is no basis for the next one.
+      if (reason === null) this.translations.delete(key);
       if (this.sink.wants(key)) {
-        this.dirty.add(key);
+        this.markDirty(key, reason);
         any = true;
       }
     }
@@ -156,10 +166,17 @@ export class SnapshotGenerator {
   regenerate(keys: Iterable<string>): void {
     let any = false;
     for (const key of keys) {
-      this.dirty.add(key);
+      this.translations.delete(key);
+      this.markDirty(key, null);
       any = true;
     }
     if (any) this.timer ??= setTimeout(() => this.flush(), this.opts.debounceMs);
+  }
+
+  private markDirty(key: string, reason: ReadonlySet<string> | null): void {
+    const before = this.dirty.get(key);
+    if (before === undefined) this.dirty.set(key, reason);
+    else if (before !== null) this.dirty.set(key, reason === null ? null : new Set([...before, ...reason]));
   }
 
   private flush(): void {
@@ -183,9 +200,12 @@ export class SnapshotGenerator {
     }
     const keys = [...this.dirty];
     this.dirty.clear();
-    for (const key of keys) {
-      if (!this.sink.wants(key)) continue;
-      const s = this.generate(key);
+    for (const [key, reason] of keys) {
+      if (!this.sink.wants(key)) {
+        this.translations.delete(key);
+        continue;
+      }
+      const s = this.generate(key, reason ?? undefined);
       if (s === null) continue;
       this.sink.set(key, s && this.oldestPendingChange !== undefined ? { ...s, changedAt: this.oldestPendingChange } : s);
     }
@@ -193,21 +213,33 @@ export class SnapshotGenerator {
     this.oldestPendingChange = undefined;
   }
 
-  /** The proxy's snapshot; `undefined` if its Dataplane does not exist; `null` to keep the previous one. */
-  generate(key: string): Snapshot | undefined | null {
+  /**
+   * The proxy's snapshot; `undefined` if its Dataplane does not exist; `null` to keep the
+   * previous one (it cannot be built, or nothing it serves changed). `changedTypes`: only
+   * policies of these types changed since its last translation, which is then redone in part.
+   */
+  generate(key: string, changedTypes?: ReadonlySet<string>): Snapshot | undefined | null {
     const [meshName, name] = splitKey(key);
     const mesh = this.views.get(meshName);
     const dp = mesh?.dataplane(name);
-    if (!mesh || !dp || !mesh.mesh) return undefined;
+    if (!mesh || !dp || !mesh.mesh) {
+      this.translations.delete(key);
+      return undefined;
+    }
     const end = this.metrics.generationSeconds.startTimer();
     try {
-      const { result: s, reads } = mesh.track(() => this.translator.translate(meshName, dp, mesh, new ComputedPolicies(mesh, mesh.dataplaneModel(name)!)));
+      const previous = changedTypes && this.translations.get(key);
+      const { result, reads } = mesh.track(() => this.translator.retranslate(meshName, dp, mesh, new ComputedPolicies(mesh, mesh.dataplaneModel(name)!), previous, changedTypes));
       // A route to a service the proxy has no outbound for makes it that service's consumer too.
-      mesh.setReads(name, reads);
+      if (result.incremental) mesh.addReads(name, reads);
+      else mesh.setReads(name, reads);
+      this.translations.set(key, result.translation);
       this.errors.delete(key);
-      return s;
+      return result.changed || !previous ? result.translation.snapshot : null;
     } catch (err) {
       if (!(err instanceof ResourceCollisionError || err instanceof PluginError)) throw err;
+      // The next translation starts afresh: the last one predates what failed.
+      this.translations.delete(key);
       this.errors.set(key, { proxy: key, error: err.message, time: new Date().toISOString() });
       this.logger.error({ component: 'projector', proxy: key, err: err.message }, 'cannot generate configuration; the proxy keeps its last one');
       return null;
@@ -220,3 +252,7 @@ export class SnapshotGenerator {
     if (this.timer) clearTimeout(this.timer);
   }
 }
+
+/** A change to a policy alone: no Dataplane, service or Mesh changed with it. */
+const policyOnly = (c: MeshChange): c is MeshChange & { policy: NonNullable<MeshChange['policy']> } =>
+  c.policy !== undefined && !c.meshChanged && c.dataplanes.size === 0 && c.services.size === 0 && !c.serviceSetChanged;

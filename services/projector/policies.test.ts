@@ -10,11 +10,16 @@ import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
 import { SnapshotGenerator } from './generator.ts';
+import { policyPlugins } from '../../libs/policies/plugins.ts';
+import { ComputedPolicies } from '../../libs/policies/engine/proxy-policies.ts';
+import { MapSharedCache } from '../../libs/xds/generate/context.ts';
+import { Translator } from '../../libs/xds/translator.ts';
 
 /** A stand-in plugin: MeshTimeout's `connectionTimeout` (whole seconds) on clusters to a service. */
 const connectTimeouts: TranslationPlugin = {
   name: 'test-connect-timeout',
   order: 1000,
+  reads: ['MeshTimeout'],
   configure: (part, ctx) => (part.kind === 'cds' && part.origin.kind === 'outbound' ? (ctx.policies.toService('MeshTimeout', part.origin.service) as { connectionTimeout?: string } | undefined)?.connectionTimeout : undefined),
   apply: (drafts, conf) => {
     for (const d of drafts) d.body['connect_timeout'] = { seconds: Number(String(conf).replace('s', '')) };
@@ -66,5 +71,66 @@ describe('policies in the projector', () => {
     expect(timeoutOf(cache.get('default.web-2'))).toBe(7);
     expect(counts()['db-1']).toBe(before['db-1']);
     gen.stop();
+  });
+
+  it('a translation redone for the changed policy types alone serves what a whole one would', async () => {
+    const cache = new SnapshotCache({ onFirstWatch: (key) => gen.onWatch(key) });
+    const gen = new SnapshotGenerator(cache, new XdsMetrics(new Registry()), pino({ level: 'silent' }), {
+      debounceMs: 0,
+      plugins: policyPlugins(),
+      policyTypes: new Set(POLICY_TYPES.map((d) => d.name)),
+    });
+    const apply = (...args: Parameters<typeof event>) => gen.onEvent(...event(...args));
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    const http = (name: string, service: string, address: string) => ({
+      networking: { address, inbound: [{ port: 8080, tags: { 'kuma.io/service': service, 'kuma.io/protocol': 'http' } }], outbound: [{ port: 10001, tags: { 'kuma.io/service': 'backend' } }] },
+    });
+    apply('Mesh', undefined, 'default', {});
+    const proxies = [['web-1', 'web', '10.0.0.1'], ['web-2', 'web', '10.0.0.2'], ['db-1', 'db', '10.0.0.3'], ['backend-1', 'backend', '10.0.0.4']] as const;
+    for (const [name, svc, address] of proxies) apply('Dataplane', 'default', name, http(name, svc, address));
+    for (const [name] of proxies) cache.watch(`default.${name}`, () => undefined);
+    const hashes = (s: Snapshot | undefined) => [...(s?.resources ?? [])].flatMap(([t, m]) => [...m.values()].map((r) => `${t} ${r.name} ${r.hash}`)).sort();
+    /** Every proxy's served snapshot against a whole translation by a fresh translator. */
+    const expectWhole = (step: string) => {
+      const view = gen.views.get('default')!;
+      const fresh = new Translator(new MapSharedCache(), policyPlugins());
+      for (const [name] of proxies) {
+        const whole = fresh.translate('default', view.dataplane(name)!, view, new ComputedPolicies(view, view.dataplaneModel(name)!));
+        expect(hashes(cache.get(`default.${name}`)), `${step}: ${name}`).toEqual(hashes(whole));
+      }
+    };
+    const timeout = (requestTimeout: string) => ({ targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { connectionTimeout: '3s', http: { requestTimeout } } }] });
+    const steps: [string, () => void][] = [
+      ['mesh-wide timeout', () => apply('MeshTimeout', 'default', 'all', timeout('9s'))],
+      ['timeout changed', () => apply('MeshTimeout', 'default', 'all', timeout('11s'))],
+      ['retry for web', () => apply('MeshRetry', 'default', 'web', { targetRef: { kind: 'MeshService', name: 'web' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { numRetries: 4 } } }] })],
+      ['an endpoint of backend moves', () => apply('Dataplane', 'default', 'backend-1', http('backend-1', 'backend', '10.0.0.9'))],
+      ['circuit breaker to backend', () => apply('MeshCircuitBreaker', 'default', 'cb', { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'MeshService', name: 'backend' }, default: { connectionLimits: { maxConnections: 3 } } }] })],
+      ['timeout and endpoint in one window', () => {
+        apply('MeshTimeout', 'default', 'all', timeout('12s'));
+        apply('Dataplane', 'default', 'backend-1', http('backend-1', 'backend', '10.0.0.10'));
+      }],
+      ['a route splits web\'s traffic', () => apply('MeshHTTPRoute', 'default', 'split', { targetRef: { kind: 'MeshService', name: 'web' }, to: [{ targetRef: { kind: 'MeshService', name: 'backend' }, rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/v2' } }], default: { backendRefs: [{ kind: 'MeshService', name: 'db', weight: 1 }] } }] }] })],
+      ['timeout after the route', () => apply('MeshTimeout', 'default', 'all', timeout('13s'))],
+      ['retry removed', () => apply('MeshRetry', 'default', 'web', undefined)],
+    ];
+    for (const [step, change] of steps) {
+      change();
+      await settle();
+      expectWhole(step);
+    }
+    gen.stop();
+  });
+
+  it('a plugin that asks for rules of a type it does not declare fails loudly', () => {
+    const sneaky: TranslationPlugin = { ...connectTimeouts, name: 'sneaky', reads: ['MeshRetry'] };
+    const views = new SnapshotGenerator(new SnapshotCache(), new XdsMetrics(new Registry()), pino({ level: 'silent' }), { debounceMs: 0 }).views;
+    views.apply('Mesh', undefined, 'default', event('Mesh', undefined, 'default', {})[1]);
+    views.apply('Dataplane', 'default', 'web-1', event('Dataplane', 'default', 'web-1', dp('web-1', 'web'))[1]);
+    views.apply('Dataplane', 'default', 'backend-1', event('Dataplane', 'default', 'backend-1', dp('backend-1', 'backend'))[1]);
+    const view = views.get('default')!;
+    expect(() => new Translator(new MapSharedCache(), [sneaky]).translate('default', view.dataplane('web-1')!, view, new ComputedPolicies(view, view.dataplaneModel('web-1')!))).toThrow(
+      'translation plugin "sneaky" asked for MeshTimeout rules but does not declare MeshTimeout in its reads',
+    );
   });
 });

@@ -124,3 +124,12 @@ export class ComputedPolicies implements ProxyPolicies {
     }
   }
 }
+
+/**
+ * The policy types whose computed rules a change to a policy of `type` may change, or
+ * `undefined` for every type: a MeshHTTPRoute, because `to[]` items of other types may target
+ * one by name (and then its matches decide the rule).
+ */
+export function rulesAffectedBy(type: string): ReadonlySet<string> | undefined {
+  return type === 'MeshHTTPRoute' ? undefined : new Set([type]);
+}
