@@ -159,9 +159,9 @@ export class Translator {
    * carry only what holds for every consumer (nothing, until mesh-wide rules exist).
    */
   translateParts(mesh: string, parts: readonly Part[]): Snapshot {
-    const none = new Int32Array(this.plugins.length);
     const confs = this.plugins.length === 0 ? NONE : this.plugins.map(() => undefined);
-    return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, this.prefixOf(part), idKey(none, 0, none.length), () => confs).resources));
+    const nothing = idKey(new Int32Array(this.plugins.length), 0, this.plugins.length);
+    return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, this.prefixOf(part), nothing, () => confs).resources));
   }
 
   /** Each plugin's context: the proxy's policies, of the types it declares it reads. */
@@ -275,35 +275,19 @@ function assemble(built: readonly Built[]): Snapshot {
 
 /** The proxy's policies, of the types a plugin declares it reads: asking about another is a bug in the plugin. */
 function restricted(policies: ProxyPolicies, plugin: string, reads: ReadonlySet<string>): ProxyPolicies {
-  const check = (type: string) => {
-    if (!reads.has(type)) throw new Error(`translation plugin "${plugin}" asked for ${type} rules but does not declare ${type} in its reads`);
-  };
-  const toRoute = policies.toRoute?.bind(policies);
+  // Every question names its policy type first: one guard serves them all.
+  const guard =
+    <A extends unknown[]>(ask: (type: string, ...args: A) => unknown) =>
+    (type: string, ...args: A): unknown => {
+      if (!reads.has(type)) throw new Error(`translation plugin "${plugin}" asked for ${type} rules but does not declare ${type} in its reads`);
+      return ask.call(policies, type, ...args);
+    };
   return {
-    toService: (type, service) => {
-      check(type);
-      return policies.toService(type, service);
-    },
-    toAnyService: (type) => {
-      check(type);
-      return policies.toAnyService(type);
-    },
-    ...(toRoute
-      ? {
-          toRoute: (type: string, service: string, route: string) => {
-            check(type);
-            return toRoute(type, service, route);
-          },
-        }
-      : {}),
-    fromInbound: (type, inbound) => {
-      check(type);
-      return policies.fromInbound(type, inbound);
-    },
-    proxy: (type) => {
-      check(type);
-      return policies.proxy(type);
-    },
+    toService: guard(policies.toService),
+    toAnyService: guard(policies.toAnyService),
+    ...(policies.toRoute ? { toRoute: guard(policies.toRoute) } : {}),
+    fromInbound: guard(policies.fromInbound),
+    proxy: guard(policies.proxy),
   };
 }
 
