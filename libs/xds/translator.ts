@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { MeshState } from '../mesh-view/mesh-view.ts';
-import { dataplaneModel, type DataplaneModel } from '../resources/dataplane-model.ts';
+import type { MeshState, ServiceView } from '../mesh-view/mesh-view.ts';
+import { dataplaneModel, type DataplaneModel, type InboundModel } from '../resources/dataplane-model.ts';
 import type { Resource } from '../resources/resource.ts';
 import { generateAdmin } from './generate/admin.ts';
 import { MapSharedCache, type ProxyContext, type SharedCache } from './generate/context.ts';
@@ -39,6 +39,8 @@ export interface Translation {
   /** Per part and plugin (`part * plugins + plugin`): the id of what the plugin configured, 0 for nothing. */
   readonly confIds: Int32Array;
   readonly built: readonly Built[];
+  /** Per slot part: the service view it was last refreshed from (views are replaced when their endpoints change). */
+  readonly slotViews: readonly (ServiceView | undefined)[];
 }
 
 /** A translation, and whether it serves anything new (load assignments aside, which follow their slots). */
@@ -95,12 +97,13 @@ export class Translator {
     const reusable =
       previous !== undefined && changed !== undefined && previous.dataplane === dataplane && previous.meshResource === view.mesh && !stale.some((j) => this.plugins[j]!.parts);
     if (!reusable) return { translation: this.full(mesh, dataplane, view, policies), changed: true, incremental: false };
-    const pctxs = this.contexts(mesh, dataplaneModel(dataplane), view, policies);
+    const pctx = this.contexts(mesh, dataplaneModel(dataplane), view, policies);
     const P = this.plugins.length;
     const parts = [...previous.parts];
     const prefixes = previous.prefixes.slice();
     const confIds = previous.confIds.slice();
     const built = [...previous.built];
+    const slotViews = [...previous.slotViews];
     let moved = false;
     let rebuilt = false;
     for (let i = 0; i < parts.length; i++) {
@@ -111,46 +114,50 @@ export class Translator {
         // A load assignment as the service's endpoints are now (they move without the proxy).
         const svc = view.service(slot.service);
         if (!svc) return { translation: this.full(mesh, dataplane, view, policies), changed: true, incremental: false };
-        const fresh = slot.of(svc);
-        const prefix = this.prefixOf(fresh);
-        if (prefix !== prefixes[i]) {
-          parts[i] = part = fresh;
-          prefixes[i] = prefix;
-          dirty = true;
+        if (svc !== slotViews[i]) {
+          slotViews[i] = svc;
+          const fresh = slot.of(svc);
+          const prefix = this.prefixOf(fresh);
+          if (prefix !== prefixes[i]) {
+            parts[i] = part = fresh;
+            prefixes[i] = prefix;
+            dirty = true;
+          }
         }
       }
       for (const j of stale) {
-        const id = this.idOf(this.plugins[j]!.configure(part, pctxs[j]!));
+        const id = this.idOf(this.plugins[j]!.configure(part, pctx(j)));
         if (id === confIds[i * P + j]) continue;
         confIds[i * P + j] = id;
         dirty = moved = true;
       }
       if (!dirty) continue;
       const p = part;
-      built[i] = this.build(mesh, p, prefixes[i]!, idKey(confIds, i, P), () => this.plugins.map((plugin, j) => plugin.configure(p, pctxs[j]!)));
+      built[i] = this.build(mesh, p, prefixes[i]!, idKey(confIds, i, P), () => this.plugins.map((plugin, j) => plugin.configure(p, pctx(j))));
       rebuilt = true;
     }
     const snapshot = rebuilt ? assemble(built) : previous.snapshot;
-    return { translation: { snapshot, dataplane, meshResource: view.mesh, parts, prefixes, confIds, built }, changed: moved, incremental: true };
+    return { translation: { snapshot, dataplane, meshResource: view.mesh, parts, prefixes, confIds, built, slotViews }, changed: moved, incremental: true };
   }
 
   private full(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies): Translation {
     const model = dataplaneModel(dataplane);
     const ctx: ProxyContext = { mesh, dataplane, model, view };
-    const pctxs = this.contexts(mesh, model, view, policies);
+    const pctx = this.contexts(mesh, model, view, policies);
     const parts = this.configurers.flatMap((configurer) => configurer(ctx));
     this.plugins.forEach((plugin, j) => {
-      if (plugin.parts) parts.push(...plugin.parts(parts, pctxs[j]!));
+      if (plugin.parts) parts.push(...plugin.parts(parts, pctx(j)));
     });
     const P = this.plugins.length;
     const prefixes = new Int32Array(parts.length);
     const confIds = new Int32Array(parts.length * P);
     const built = parts.map((part, i) => {
-      const confs = P === 0 ? NONE : this.plugins.map((p, j) => p.configure(part, pctxs[j]!));
+      const confs = P === 0 ? NONE : this.plugins.map((p, j) => p.configure(part, pctx(j)));
       for (let j = 0; j < P; j++) confIds[i * P + j] = this.idOf(confs[j]);
       return this.build(mesh, part, (prefixes[i] = this.prefixOf(part)), idKey(confIds, i, P), () => confs);
     });
-    return { snapshot: assemble(built), dataplane, meshResource: view.mesh, parts, prefixes, confIds, built };
+    // Which view a slot part was built from is not known here: the first retranslation refreshes them all.
+    return { snapshot: assemble(built), dataplane, meshResource: view.mesh, parts, prefixes, confIds, built, slotViews: [] };
   }
 
   /**
@@ -164,35 +171,51 @@ export class Translator {
     return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, this.prefixOf(part), nothing, () => confs).resources));
   }
 
-  /** Each plugin's context: the proxy's policies, of the types it declares it reads. */
-  private contexts(mesh: string, dataplane: DataplaneModel, view: MeshState, policies: ProxyPolicies): PluginContext[] {
-    return this.plugins.map((plugin, j) => ({ mesh, dataplane, view, policies: restricted(policies, plugin.name, this.reads[j]!) }));
+  /** Plugin `j`'s context, made on first use: the proxy's policies, of the types it declares it reads. */
+  private contexts(mesh: string, dataplane: DataplaneModel, view: MeshState, policies: ProxyPolicies): (j: number) => PluginContext {
+    const made: PluginContext[] = [];
+    return (j) => (made[j] ??= { mesh, dataplane, view, policies: new Restricted(policies, this.plugins[j]!.name, this.reads[j]!) });
   }
 
   /** Objects seen in plugin configurations, by identity: the id of their content (see `idOf`). */
   private readonly confIds = new WeakMap<object, number>();
   private readonly idsByContent = new Map<string, number>();
+  /** Primitive values and object keys, by value: their ids, without serialising them. */
+  private readonly primitiveIds = new Map<unknown, number>();
   private lastId = 0;
 
   /**
    * A small number for what a plugin configured (0: nothing). The policy engine hands the same
    * rule objects to every proxy its rules are shared with, and plugins wrap them in small fresh
-   * objects: an object seen before is its id, a new one is keyed by its fields with their
-   * children's ids, so content is serialised once, not once per part and proxy. Equal content
-   * gets the same id, whatever object carries it. Plugins must not modify a value once they
-   * returned it.
+   * objects: an object seen before is its id, a new one is keyed by its keys' and children's
+   * ids, so content is serialised once, not once per part and proxy. Equal content gets the
+   * same id, whatever object carries it. Plugins must not modify a value once they returned it.
    */
   private idOf(v: unknown): number {
     if (v === undefined) return 0;
-    if (v === null || typeof v !== 'object') return this.intern(JSON.stringify(v));
+    if (v === null || typeof v !== 'object') return this.primitiveId(v);
     let id = this.confIds.get(v);
     if (id === undefined) {
-      const content = Array.isArray(v)
-        ? `[${v.map((x) => `#${this.idOf(x)}`).join(',')}]`
-        : `{${Object.keys(v)
-            .map((k) => `${JSON.stringify(k)}:#${this.idOf((v as Record<string, unknown>)[k])}`)
-            .join(',')}}`;
+      let content: string;
+      if (Array.isArray(v)) {
+        content = '[';
+        for (const x of v) content += `${this.idOf(x)},`;
+      } else {
+        content = '{';
+        // A key's id is a primitive's: `{"a": 1}` and `["a", 1]` still differ by their bracket.
+        for (const k in v) if (Object.hasOwn(v, k)) content += `${this.primitiveId(k)}:${this.idOf((v as Record<string, unknown>)[k])},`;
+      }
       this.confIds.set(v, (id = this.intern(content)));
+    }
+    return id;
+  }
+
+  /** Strings, numbers, booleans and null, kept apart by type (the Map compares with SameValueZero). */
+  private primitiveId(v: unknown): number {
+    let id = this.primitiveIds.get(v);
+    if (id === undefined) {
+      if (this.primitiveIds.size >= 200_000) this.primitiveIds.clear();
+      this.primitiveIds.set(v, (id = ++this.lastId));
     }
     return id;
   }
@@ -274,21 +297,39 @@ function assemble(built: readonly Built[]): Snapshot {
 }
 
 /** The proxy's policies, of the types a plugin declares it reads: asking about another is a bug in the plugin. */
-function restricted(policies: ProxyPolicies, plugin: string, reads: ReadonlySet<string>): ProxyPolicies {
-  // Every question names its policy type first: one guard serves them all.
-  const guard =
-    <A extends unknown[]>(ask: (type: string, ...args: A) => unknown) =>
-    (type: string, ...args: A): unknown => {
-      if (!reads.has(type)) throw new Error(`translation plugin "${plugin}" asked for ${type} rules but does not declare ${type} in its reads`);
-      return ask.call(policies, type, ...args);
-    };
-  return {
-    toService: guard(policies.toService),
-    toAnyService: guard(policies.toAnyService),
-    ...(policies.toRoute ? { toRoute: guard(policies.toRoute) } : {}),
-    fromInbound: guard(policies.fromInbound),
-    proxy: guard(policies.proxy),
-  };
+class Restricted implements ProxyPolicies {
+  readonly toRoute?: (type: string, service: string, route: string) => unknown;
+
+  constructor(
+    private readonly policies: ProxyPolicies,
+    private readonly plugin: string,
+    private readonly reads: ReadonlySet<string>,
+  ) {
+    const toRoute = policies.toRoute;
+    if (toRoute) this.toRoute = (type, service, route) => toRoute.call(this.check(type), type, service, route);
+  }
+
+  toService(type: string, service: string): unknown {
+    return this.check(type).toService(type, service);
+  }
+
+  toAnyService(type: string): unknown {
+    return this.check(type).toAnyService(type);
+  }
+
+  fromInbound(type: string, inbound: InboundModel): unknown {
+    return this.check(type).fromInbound(type, inbound);
+  }
+
+  proxy(type: string): unknown {
+    return this.check(type).proxy(type);
+  }
+
+  /** Every question names its policy type first: one check serves them all. */
+  private check(type: string): ProxyPolicies {
+    if (!this.reads.has(type)) throw new Error(`translation plugin "${this.plugin}" asked for ${type} rules but does not declare ${type} in its reads`);
+    return this.policies;
+  }
 }
 
 const NONE: readonly unknown[] = [];

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Part } from '../../xds/generate/part.ts';
 import type { PluginContext } from '../../xds/generate/plugin.ts';
 import { routeNames } from './drafts.ts';
+import { once } from './once.ts';
 
 /**
  * What a plugin configures on the routes of a part to `service`: the service's configuration,
@@ -36,6 +37,8 @@ export function routeScoped<C>(type: string, service: string, part: Part, ctx: P
     }
   }
   if (to === undefined && Object.keys(routes).length === 0) return undefined;
+  // Only the service's configuration: the same value for every part and proxy it is shared with.
+  if (Object.keys(routes).length === 0 && typeof to === 'object' && to !== null) return once(to, 'to', () => ({ to }));
   return { ...(to !== undefined ? { to } : {}), ...(Object.keys(routes).length > 0 ? { routes } : {}) };
 }
 

@@ -1,3 +1,4 @@
+import { once } from '../core/once.ts';
 import { Names } from '../../xds/names.ts';
 import { TypeUrl } from '../../xds/protos.ts';
 import type { JsonObject } from '../../resources/validation.ts';
@@ -47,11 +48,11 @@ export const meshFaultInjectionPlugin: TranslationPlugin = {
   configure(part, ctx): Applied | undefined {
     if (part.kind === 'inbound' && part.origin.kind === 'inbound') {
       const conf = ctx.policies.fromInbound(MESH_FAULT_INJECTION, part.origin.inbound) as MeshFaultInjectionConf | undefined;
-      return rendered(conf?.http, 'envoy');
+      return conf?.http ? once(conf.http, 'envoy', () => rendered(conf.http, 'envoy')) : undefined;
     }
     if (part.kind === 'lds-api' && part.origin.kind === 'outbound') {
       const conf = ctx.policies.toService(MESH_FAULT_INJECTION, part.origin.service) as MeshFaultInjectionConf | undefined;
-      return rendered(conf?.http, 'grpc');
+      return conf?.http ? once(conf.http, 'grpc', () => rendered(conf.http, 'grpc')) : undefined;
     }
     return undefined;
   },

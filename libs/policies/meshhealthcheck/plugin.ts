@@ -1,3 +1,4 @@
+import { once } from '../core/once.ts';
 import type { DataplaneModel } from '../../resources/dataplane-model.ts';
 import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
@@ -38,7 +39,8 @@ export const meshHealthCheckPlugin: TranslationPlugin = {
     if (!conf) return undefined;
     // Only an HTTP check carries the proxy's tags: other proxies configured alike share the cluster.
     const srcTags = conf.http && (o.protocol === 'http' || o.protocol === 'http2') ? serializeTags(tagSet(ctx.dataplane)) : '';
-    return { conf, protocol: o.protocol, srcTags };
+    const protocol = o.protocol;
+    return once(conf, `${protocol}|${srcTags}`, () => ({ conf, protocol, srcTags }));
   },
   apply(drafts: Draft[], value: unknown): void {
     const a = value as Applied;

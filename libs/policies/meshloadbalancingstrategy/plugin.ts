@@ -5,7 +5,8 @@ import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { allRouteActions, clusters, loadAssignments } from '../core/drafts.ts';
 import type { FailoverRule, LoadBalancer, MeshLoadBalancingStrategyConf } from './conf.ts';
-import { forRoute, routeScoped } from '../core/route-confs.ts';
+import { once } from '../core/once.ts';
+import { forRoute, routeScoped, type RouteScoped } from '../core/route-confs.ts';
 import { configureLoadBalancer, grpcHashPolicies, hashPolicies, hashPoliciesOf } from './lb-policy.ts';
 import { applyLocalityAwareness, overprovisioningFactor } from './locality.ts';
 
@@ -31,6 +32,10 @@ function zoneOf(dp: DataplaneModel): string {
 function routesConf(part: Part, ctx: PluginContext, service: string): Applied | undefined {
   const scoped = routeScoped<MeshLoadBalancingStrategyConf>(TYPE, service, part, ctx);
   if (!scoped) return undefined;
+  return once(scoped, part.kind, () => renderRoutes(part, scoped));
+}
+
+function renderRoutes(part: Part, scoped: RouteScoped<MeshLoadBalancingStrategyConf>): Applied | undefined {
   const lb = scoped.to?.loadBalancer;
   const render = (c: MeshLoadBalancingStrategyConf | undefined) => (part.kind === 'lds-api' ? grpcHashPolicies(hashPoliciesOf(c), lb) : hashPolicies(hashPoliciesOf(c)));
   const byRoute: Record<string, readonly JsonObject[]> = {};
@@ -59,16 +64,18 @@ export const meshLoadBalancingStrategyPlugin: TranslationPlugin = {
     if (part.kind === 'rds' || part.kind === 'lds-api') return routesConf(part, ctx, o.service);
     const conf = ctx.policies.toService(TYPE, o.service) as MeshLoadBalancingStrategyConf | undefined;
     if (!conf) return undefined;
-    if (part.kind === 'cds') return conf.loadBalancer ? { kind: 'cluster', lb: conf.loadBalancer } : undefined;
+    const lb = conf.loadBalancer;
+    if (part.kind === 'cds') return lb ? once(lb, 'cluster', () => ({ kind: 'cluster', lb })) : undefined;
     if (part.kind !== 'eds' || conf.localityAwareness?.disabled === true) return undefined;
     const cz = conf.localityAwareness?.crossZone;
     const factor = cz?.failoverThreshold ? overprovisioningFactor(cz.failoverThreshold.percentage) : undefined;
-    return {
+    const localZone = zoneOf(ctx.dataplane);
+    return once(conf, `endpoints|${localZone}`, () => ({
       kind: 'endpoints',
-      localZone: zoneOf(ctx.dataplane),
+      localZone,
       ...(cz?.failover ? { failover: cz.failover } : {}),
       ...(factor !== undefined ? { overprovisioningFactor: factor } : {}),
-    };
+    }));
   },
   apply(drafts: Draft[], value: unknown): void {
     const a = value as Applied;

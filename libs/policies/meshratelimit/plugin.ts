@@ -1,3 +1,4 @@
+import { once } from '../core/once.ts';
 import type { JsonObject } from '../../resources/validation.ts';
 import { Names } from '../../xds/names.ts';
 import { TypeUrl } from '../../xds/protos.ts';
@@ -41,9 +42,13 @@ export const meshRateLimitPlugin: TranslationPlugin = {
   configure(part, ctx): Applied | undefined {
     if (part.kind !== 'inbound' || part.origin.kind !== 'inbound') return undefined;
     const conf = ctx.policies.fromInbound(MESH_RATE_LIMIT, part.origin.inbound) as MeshRateLimitConf | undefined;
-    const http = conf?.local?.http ? buildable(() => routeRateLimit(conf.local!.http!)) : undefined;
-    const tcp = conf?.local?.tcp ? buildable(() => tcpRateLimitFilter(conf.local!.tcp!)) : undefined;
-    return http || tcp ? { ...(http ? { http } : {}), ...(tcp ? { tcp } : {}) } : undefined;
+    if (!conf?.local) return undefined;
+    const local = conf.local;
+    return once(local, 'inbound', () => {
+      const http = local.http ? buildable(() => routeRateLimit(local.http!)) : undefined;
+      const tcp = local.tcp ? buildable(() => tcpRateLimitFilter(local.tcp!)) : undefined;
+      return http || tcp ? { ...(http ? { http } : {}), ...(tcp ? { tcp } : {}) } : undefined;
+    });
   },
   apply(drafts, conf, part) {
     const { http, tcp } = conf as Applied;

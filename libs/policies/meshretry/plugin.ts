@@ -1,6 +1,7 @@
 import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { allRouteActions, listeners, networkConfigs, TCP_PROXY } from '../core/drafts.ts';
+import { once } from '../core/once.ts';
 import { forRoute, routeScoped, type RouteScoped } from '../core/route-confs.ts';
 import type { MeshRetryConf } from './conf.ts';
 import { proxylessGrpcRetryPolicy, routeRetryPolicy } from './retry-policy.ts';
@@ -24,15 +25,16 @@ export const meshRetryPlugin: TranslationPlugin = {
       // Kuma: only a `tcp` service's TCP proxy; HTTP listeners route over RDS here (see `rds`).
       const conf = ctx.policies.toService(TYPE, o.service) as MeshRetryConf | undefined;
       const n = conf?.tcp?.maxConnectAttempt;
-      return o.protocol === 'tcp' && n !== undefined ? { kind: 'tcp', maxConnectAttempt: n } : undefined;
+      return o.protocol === 'tcp' && n !== undefined ? once(conf!, 'tcp', () => ({ kind: 'tcp', maxConnectAttempt: n })) : undefined;
     }
     if (part.kind === 'rds' && (o.protocol === 'http' || o.protocol === 'grpc')) {
       const scoped = routeScoped<MeshRetryConf>(TYPE, o.service, part, ctx);
-      return scoped ? { kind: 'routes', protocol: o.protocol, scoped } : undefined;
+      const protocol = o.protocol;
+      return scoped ? once(scoped, `routes|${protocol}`, () => ({ kind: 'routes', protocol, scoped })) : undefined;
     }
     if (part.kind === 'lds-api') {
       const scoped = routeScoped<MeshRetryConf>(TYPE, o.service, part, ctx);
-      return scoped ? { kind: 'grpc-routes', scoped } : undefined;
+      return scoped ? once(scoped, 'grpc-routes', () => ({ kind: 'grpc-routes', scoped })) : undefined;
     }
     return undefined;
   },

@@ -3,6 +3,7 @@ import type { Draft, Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { allRouteActions } from '../core/drafts.ts';
 import { durationOr } from '../core/proto-duration.ts';
+import { once } from '../core/once.ts';
 import { forRoute, routeScoped, type RouteScoped } from '../core/route-confs.ts';
 import { DEFAULTS, type MeshTimeoutConf } from './conf.ts';
 import { clusterBodies, configureCluster, configureListener, configureRouteConfigs, listenerBodies } from './configurers.ts';
@@ -37,19 +38,21 @@ export const meshTimeoutPlugin: TranslationPlugin = {
     const o = part.origin;
     if (o.kind === 'inbound') {
       const conf = ctx.policies.fromInbound(TYPE, o.inbound) as MeshTimeoutConf | undefined;
-      return part.kind === 'inbound' && conf ? { kind: 'inbound', protocol: o.inbound.protocol, conf } : undefined;
+      return part.kind === 'inbound' && conf ? once(conf, `inbound|${o.inbound.protocol}`, () => ({ kind: 'inbound', protocol: o.inbound.protocol, conf })) : undefined;
     }
     if (o.kind !== 'outbound') return undefined;
     switch (part.kind) {
       case 'cds':
       case 'out-lds': {
         const conf = ctx.policies.toService(TYPE, o.service) as MeshTimeoutConf | undefined;
-        return conf ? { kind: part.kind === 'cds' ? 'cluster' : 'listener', protocol: o.protocol, conf } : undefined;
+        const kind = part.kind === 'cds' ? 'cluster' : 'listener';
+        return conf ? once(conf, `${kind}|${o.protocol}`, () => ({ kind, protocol: o.protocol, conf })) : undefined;
       }
       case 'rds':
       case 'lds-api': {
         const scoped = routeScoped<MeshTimeoutConf>(TYPE, o.service, part, ctx);
-        return scoped ? { kind: part.kind === 'rds' ? 'routes' : 'grpc-routes', scoped } : undefined;
+        const kind = part.kind === 'rds' ? 'routes' : 'grpc-routes';
+        return scoped ? once(scoped, kind, () => ({ kind, scoped })) : undefined;
       }
       default:
         return undefined;
