@@ -10,6 +10,7 @@ import type { Part } from './generate/part.ts';
 import { NO_POLICIES, type PluginContext, type ProxyPolicies, type TranslationPlugin } from './generate/plugin.ts';
 import { generateTransparentProxy } from './generate/transparent.ts';
 import { PluginError } from './plugin-error.ts';
+import type { TypeUrl } from './protos.ts';
 import { makeResource, type XdsResource } from './resource.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
 
@@ -136,7 +137,7 @@ export class Translator {
       built[i] = this.build(mesh, p, prefixes[i]!, idKey(confIds, i, P), () => this.plugins.map((plugin, j) => plugin.configure(p, pctx(j))));
       rebuilt = true;
     }
-    const snapshot = rebuilt ? assemble(built) : previous.snapshot;
+    const snapshot = rebuilt ? reassemble(previous, built) : previous.snapshot;
     return { translation: { snapshot, dataplane, meshResource: view.mesh, parts, prefixes, confIds, built, slotViews }, changed: moved, incremental: true };
   }
 
@@ -294,6 +295,40 @@ function assemble(built: readonly Built[]): Snapshot {
   const namedOnly: XdsResource[] = [];
   for (const b of built) for (let i = 0; i < b.resources.length; i++) (b.namedOnly[i] ? namedOnly : resources).push(b.resources[i]!);
   return buildSnapshot(resources, namedOnly);
+}
+
+/**
+ * One snapshot of the parts' resources, keeping the previous snapshot's map of every type whose
+ * resources are all the same objects: streams skip the types whose maps they already pushed.
+ */
+function reassemble(previous: Translation, built: readonly Built[]): Snapshot {
+  const touched = new Set<string>();
+  built.forEach((b, i) => {
+    const was = previous.built[i]!;
+    if (b === was) return;
+    for (const r of b.resources) touched.add(r.typeUrl);
+    for (const r of was.resources) touched.add(r.typeUrl);
+  });
+  const resources: XdsResource[] = [];
+  const namedOnly: XdsResource[] = [];
+  for (const b of built)
+    for (let i = 0; i < b.resources.length; i++) {
+      const r = b.resources[i]!;
+      if (touched.has(r.typeUrl)) (b.namedOnly[i] ? namedOnly : resources).push(r);
+    }
+  const fresh = buildSnapshot(resources, namedOnly);
+  // Types in the order a whole assembly would have them (their first part's).
+  const order = (section: 'resources' | 'namedOnly') => {
+    const out = new Map<TypeUrl, ReadonlyMap<string, XdsResource>>();
+    const from = (t: TypeUrl) => (touched.has(t) ? fresh : previous.snapshot)[section].get(t);
+    for (const b of built)
+      for (let i = 0; i < b.resources.length; i++) {
+        const t = b.resources[i]!.typeUrl;
+        if (b.namedOnly[i] === (section === 'namedOnly') && !out.has(t)) out.set(t, from(t)!);
+      }
+    return out;
+  };
+  return { resources: order('resources'), namedOnly: order('namedOnly') };
 }
 
 /** The proxy's policies, of the types a plugin declares it reads: asking about another is a bug in the plugin. */
