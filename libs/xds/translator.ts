@@ -17,12 +17,16 @@ import { buildSnapshot, type Snapshot } from './snapshot.ts';
 /** One aspect of a proxy's configuration: the parts it consists of. Configurers are pure and independent of each other. */
 export type Configurer = (ctx: ProxyContext) => Part[];
 
+const MAX_TRANSITIONS = 64;
+
 export const DEFAULT_CONFIGURERS: readonly Configurer[] = [generateInbounds, generateOutbounds, generateTransparentProxy, generateAdmin];
 
-/** A part's resources, and which of them are served only by name. */
+/** A part's resources, which of them are served only by name, and the configuration they were built for. */
 interface Built {
   readonly resources: readonly XdsResource[];
   readonly namedOnly: readonly boolean[];
+  /** Per plugin: the id of what it configured (0: nothing). Shared by every proxy that has this Built; never modified. */
+  readonly row: Int32Array;
 }
 
 /**
@@ -37,8 +41,7 @@ export interface Translation {
   readonly parts: readonly Part[];
   /** Per part: the interned id of its kind and inputs. */
   readonly prefixes: Int32Array;
-  /** Per part and plugin (`part * plugins + plugin`): the id of what the plugin configured, 0 for nothing. */
-  readonly confIds: Int32Array;
+  /** Per part: its resources, and (`row`) what each plugin configured for it. */
   readonly built: readonly Built[];
   /** Per slot part: the service view it was last refreshed from (views are replaced when their endpoints change). */
   readonly slotViews: readonly (ServiceView | undefined)[];
@@ -99,17 +102,15 @@ export class Translator {
       previous !== undefined && changed !== undefined && previous.dataplane === dataplane && previous.meshResource === view.mesh && !stale.some((j) => this.plugins[j]!.parts);
     if (!reusable) return { translation: this.full(mesh, dataplane, view, policies), changed: true, incremental: false };
     const pctx = this.contexts(mesh, dataplaneModel(dataplane), view, policies);
-    const P = this.plugins.length;
     const parts = [...previous.parts];
     const prefixes = previous.prefixes.slice();
-    const confIds = previous.confIds.slice();
     const built = [...previous.built];
     const slotViews = [...previous.slotViews];
     let moved = false;
     let rebuilt = false;
     for (let i = 0; i < parts.length; i++) {
       let part = parts[i]!;
-      let dirty = false;
+      let refreshed = false;
       const slot = part.slot;
       if (slot) {
         // A load assignment as the service's endpoints are now (they move without the proxy).
@@ -122,24 +123,42 @@ export class Translator {
           if (prefix !== prefixes[i]) {
             parts[i] = part = fresh;
             prefixes[i] = prefix;
-            dirty = true;
+            refreshed = true;
           }
         }
       }
+      const was = built[i]!;
+      let row: Int32Array | undefined;
+      let key = '';
       for (const j of stale) {
         const id = this.idOf(this.plugins[j]!.configure(part, pctx(j)));
-        if (id === confIds[i * P + j]) continue;
-        confIds[i * P + j] = id;
-        dirty = moved = true;
+        key += `${j}:${id},`;
+        if (id !== was.row[j]) (row ??= was.row.slice())[j] = id;
       }
-      if (!dirty) continue;
-      const p = part;
-      built[i] = this.build(mesh, p, prefixes[i]!, idKey(confIds, i, P), () => this.plugins.map((plugin, j) => plugin.configure(p, pctx(j))));
+      if (!refreshed && !row) continue;
       rebuilt = true;
+      if (row) moved = true;
+      // Proxies that shared the old resources and get the same new configuration share the new ones: found once.
+      const transitions = refreshed ? undefined : (this.transitions.get(was) ?? this.transitions.set(was, new Map()).get(was)!);
+      const known = transitions?.get(key);
+      if (known) {
+        built[i] = known;
+        continue;
+      }
+      const p = part;
+      built[i] = this.build(mesh, p, prefixes[i]!, row ?? was.row, () => this.plugins.map((plugin, j) => plugin.configure(p, pctx(j))));
+      if (transitions && transitions.size >= MAX_TRANSITIONS) transitions.clear();
+      transitions?.set(key, built[i]!);
     }
     const snapshot = rebuilt ? reassemble(previous, built) : previous.snapshot;
-    return { translation: { snapshot, dataplane, meshResource: view.mesh, parts, prefixes, confIds, built, slotViews }, changed: moved, incremental: true };
+    return { translation: { snapshot, dataplane, meshResource: view.mesh, parts, prefixes, built, slotViews }, changed: moved, incremental: true };
   }
+
+  /**
+   * Per Built, and per stale plugins' new configuration ids (`j:id,`): the Built that follows (see retranslate).
+   * A Built that lives long through many policy changes keeps at most MAX_TRANSITIONS of them.
+   */
+  private readonly transitions = new WeakMap<Built, Map<string, Built>>();
 
   private full(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies): Translation {
     const model = dataplaneModel(dataplane);
@@ -151,14 +170,14 @@ export class Translator {
     });
     const P = this.plugins.length;
     const prefixes = new Int32Array(parts.length);
-    const confIds = new Int32Array(parts.length * P);
     const built = parts.map((part, i) => {
       const confs = P === 0 ? NONE : this.plugins.map((p, j) => p.configure(part, pctx(j)));
-      for (let j = 0; j < P; j++) confIds[i * P + j] = this.idOf(confs[j]);
-      return this.build(mesh, part, (prefixes[i] = this.prefixOf(part)), idKey(confIds, i, P), () => confs);
+      const row = new Int32Array(P);
+      for (let j = 0; j < P; j++) row[j] = this.idOf(confs[j]);
+      return this.build(mesh, part, (prefixes[i] = this.prefixOf(part)), row, () => confs);
     });
     // Which view a slot part was built from is not known here: the first retranslation refreshes them all.
-    return { snapshot: assemble(built), dataplane, meshResource: view.mesh, parts, prefixes, confIds, built, slotViews: [] };
+    return { snapshot: assemble(built), dataplane, meshResource: view.mesh, parts, prefixes, built, slotViews: [] };
   }
 
   /**
@@ -168,7 +187,7 @@ export class Translator {
    */
   translateParts(mesh: string, parts: readonly Part[]): Snapshot {
     const confs = this.plugins.length === 0 ? NONE : this.plugins.map(() => undefined);
-    const nothing = idKey(new Int32Array(this.plugins.length), 0, this.plugins.length);
+    const nothing = new Int32Array(this.plugins.length);
     return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, this.prefixOf(part), nothing, () => confs).resources));
   }
 
@@ -237,24 +256,24 @@ export class Translator {
     return id;
   }
 
-  /** The part's resources for what the plugins configure (`ids`, the key of `confs()`), built once per distinct pair. */
-  private build(mesh: string, part: Part, prefix: number, ids: string, confs: () => readonly unknown[]): Built {
-    return this.shared.get(`${prefix}|${ids}`, () => {
+  /** The part's resources for what the plugins configure (`row`, the ids of `confs()`), built once per distinct pair. */
+  private build(mesh: string, part: Part, prefix: number, row: Int32Array, confs: () => readonly unknown[]): Built {
+    return this.shared.get(`${prefix}|${idKey(row)}`, () => {
       const c = confs();
-      const built = this.encode(part, c);
+      const built = this.encode(part, c, row);
       // Registered when built, once per distinct configuration and revision: a slot's builder
       // depends only on the configuration (its shareKey), so any of them rebuilds it alike.
       const slot = part.slot;
       if (slot)
         this.shared.setSlot(mesh, slot.service, built.resources[0]!.shareKey!, (svc) => {
           const next = slot.of(svc);
-          return this.build(mesh, next, this.prefixOf(next), ids, () => c).resources[0]!;
+          return this.build(mesh, next, this.prefixOf(next), row, () => c).resources[0]!;
         });
       return built;
     });
   }
 
-  private encode(part: Part, confs: readonly unknown[]): Built {
+  private encode(part: Part, confs: readonly unknown[], row: Int32Array): Built {
     const drafts = part.build();
     this.plugins.forEach((p, i) => {
       if (confs[i] === undefined) return;
@@ -278,14 +297,15 @@ export class Translator {
         }
       }),
       namedOnly: drafts.map((d) => d.namedOnly),
+      row,
     };
   }
 }
 
-/** The ids of what each plugin configured for part `i`, as a cache key. */
-function idKey(ids: Int32Array, i: number, plugins: number): string {
+/** The ids of what each plugin configured for a part, as a cache key. */
+function idKey(row: Int32Array): string {
   let key = '';
-  for (let j = i * plugins; j < (i + 1) * plugins; j++) key += ids[j] === 0 ? ',' : `,${ids[j]}`;
+  for (let j = 0; j < row.length; j++) key += row[j] === 0 ? ',' : `,${row[j]}`;
   return key;
 }
 
