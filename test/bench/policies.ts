@@ -3,7 +3,8 @@
  * services, 20 outbounds each) with Kuma's per-mesh default policies plus 20 policies of mixed
  * kinds targeting subsets (POLICIES below), against a single kuma-cp process (all roles, memory
  * store) and the floor server, in one run:
- * 1. propagation of one svc-0 endpoint change (p50/p99 over BENCH_SCALE_REPS), vs the floor;
+ * 1. propagation of one svc-0 endpoint change (p50/p99 over BENCH_SCALE_REPS), vs the floor, with the
+ *    policies and (same process, before they are written) without;
  * 2. a mesh-wide MeshTimeout change (the default `mesh-timeout-all-default`'s request timeout)
  *    until every proxy received its new routes: p99 against the endpoint change's;
  * 3. the process's CPU per policy change;
@@ -167,6 +168,8 @@ async function served() {
     process.stderr.write(`policies: writing ${T.proxies} dataplanes...\n`);
     await putAll(cp.url, Array.from({ length: T.proxies }, (_, i) => i));
     const bare = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`], [pidOf(cp)], () => procStats(pidOf(cp)));
+    // The same endpoint change without policies, in this run: what the policies add to it.
+    const bareEndpoint = await propagationWithCost(bare.clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     for (const c of bare.clients) c.close();
     await new Promise((r) => setTimeout(r, 3000));
 
@@ -183,6 +186,7 @@ async function served() {
     for (const c of clients) c.close();
     return {
       initialConfigSeconds: round(withPolicies.seconds),
+      endpointPropagationWithoutPolicies: summary(bareEndpoint.times),
       endpointPropagation: summary(endpoint.times),
       meshTimeoutPropagation: summary(policy),
       meshTimeoutP99OverEndpointP99: round(percentile(policy, 99) / percentile(endpoint.times, 99)),
@@ -201,7 +205,12 @@ export async function run(): Promise<unknown> {
   const floor = ONLY.has('floor') ? await benchFloor() : undefined;
   if (serve) {
     console.log('single process with policies:', serve);
-    if (floor) console.log({ endpointP99OverFloor: round(serve.endpointPropagation.p99ms / floor.propagation.p99ms), floorP99ms: floor.propagation.p99ms });
+    if (floor)
+      console.log({
+        endpointP99OverFloor: round(serve.endpointPropagation.p99ms / floor.propagation.p99ms),
+        endpointP99WithoutPoliciesOverFloor: round(serve.endpointPropagationWithoutPolicies.p99ms / floor.propagation.p99ms),
+        floorP99ms: floor.propagation.p99ms,
+      });
   }
   return { topology: T, repetitions: REPS, inprocess, serve, floor };
 }
