@@ -102,12 +102,13 @@ export class Translator {
       previous !== undefined && changed !== undefined && previous.dataplane === dataplane && previous.meshResource === view.mesh && !stale.some((j) => this.plugins[j]!.parts);
     if (!reusable) return { translation: this.full(mesh, dataplane, view, policies), changed: true, incremental: false };
     const pctx = this.contexts(mesh, dataplaneModel(dataplane), view, policies);
-    const parts = [...previous.parts];
-    const prefixes = previous.prefixes.slice();
-    const built = [...previous.built];
-    const slotViews = [...previous.slotViews];
+    // Copied on first write: most parts of most proxies do not move.
+    let parts = previous.parts;
+    let prefixes = previous.prefixes;
+    let built = previous.built;
+    let slotViews = previous.slotViews;
     let moved = false;
-    let rebuilt = false;
+    const single = stale.length === 1 ? stale[0]! : -1;
     for (let i = 0; i < parts.length; i++) {
       let part = parts[i]!;
       let refreshed = false;
@@ -117,11 +118,13 @@ export class Translator {
         const svc = view.service(slot.service);
         if (!svc) return { translation: this.full(mesh, dataplane, view, policies), changed: true, incremental: false };
         if (svc !== slotViews[i]) {
-          slotViews[i] = svc;
+          if (slotViews === previous.slotViews) slotViews = [...slotViews];
+          (slotViews as (ServiceView | undefined)[])[i] = svc;
           const fresh = slot.of(svc);
           const prefix = this.prefixOf(fresh);
           if (prefix !== prefixes[i]) {
-            parts[i] = part = fresh;
+            if (parts === previous.parts) [parts, prefixes] = [[...parts], prefixes.slice()];
+            (parts as Part[])[i] = part = fresh;
             prefixes[i] = prefix;
             refreshed = true;
           }
@@ -129,27 +132,36 @@ export class Translator {
       }
       const was = built[i]!;
       let row: Int32Array | undefined;
-      let key = '';
-      for (const j of stale) {
-        const id = this.idOf(this.plugins[j]!.configure(part, pctx(j)));
-        key += `${j}:${id},`;
-        if (id !== was.row[j]) (row ??= was.row.slice())[j] = id;
+      // What the stale plugins configure now: the key of the transition from `was` (one plugin: its id).
+      let key: number | string;
+      if (single >= 0) {
+        key = this.idOf(this.plugins[single]!.configure(part, pctx(single)));
+        if (key !== was.row[single]) (row = was.row.slice())[single] = key;
+      } else {
+        key = '';
+        for (const j of stale) {
+          const id = this.idOf(this.plugins[j]!.configure(part, pctx(j)));
+          key += `${j}:${id},`;
+          if (id !== was.row[j]) (row ??= was.row.slice())[j] = id;
+        }
       }
       if (!refreshed && !row) continue;
-      rebuilt = true;
+      if (built === previous.built) built = [...built];
       if (row) moved = true;
       // Proxies that shared the old resources and get the same new configuration share the new ones: found once.
       const transitions = refreshed ? undefined : (this.transitions.get(was) ?? this.transitions.set(was, new Map()).get(was)!);
       const known = transitions?.get(key);
       if (known) {
-        built[i] = known;
+        (built as Built[])[i] = known;
         continue;
       }
       const p = part;
-      built[i] = this.build(mesh, p, prefixes[i]!, row ?? was.row, () => this.plugins.map((plugin, j) => plugin.configure(p, pctx(j))));
+      const next = this.build(mesh, p, prefixes[i]!, row ?? was.row, () => this.plugins.map((plugin, j) => plugin.configure(p, pctx(j))));
+      (built as Built[])[i] = next;
       if (transitions && transitions.size >= MAX_TRANSITIONS) transitions.clear();
-      transitions?.set(key, built[i]!);
+      transitions?.set(key, next);
     }
+    const rebuilt = built !== previous.built;
     const snapshot = rebuilt ? reassemble(previous, built) : previous.snapshot;
     return { translation: { snapshot, dataplane, meshResource: view.mesh, parts, prefixes, built, slotViews }, changed: moved, incremental: true };
   }
@@ -158,7 +170,7 @@ export class Translator {
    * Per Built, and per stale plugins' new configuration ids (`j:id,`): the Built that follows (see retranslate).
    * A Built that lives long through many policy changes keeps at most MAX_TRANSITIONS of them.
    */
-  private readonly transitions = new WeakMap<Built, Map<string, Built>>();
+  private readonly transitions = new WeakMap<Built, Map<number | string, Built>>();
 
   private full(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies): Translation {
     const model = dataplaneModel(dataplane);
