@@ -1,3 +1,4 @@
+import { parseDuration } from '../platform/duration.ts';
 import type { ResourceTypeDescriptor } from './descriptor.ts';
 import { arrayAt, objectAt, rejectUnknownFields } from './fields.ts';
 import { dns1035LabelErrors } from './names.ts';
@@ -39,6 +40,65 @@ function validateBackends(
   }
 }
 
+const BACKEND_FIELDS = ['name', 'type', 'dpCert', 'conf', 'mode', 'rootChain'];
+/** A name that keeps `<mesh>.ca-builtin-cert-<backend>` a valid Secret name (DNS-1123 subdomain characters). */
+const BACKEND_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+function durationAt(value: unknown, v: Violations): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string') return v.add('must be a duration string, e.g. 24h');
+  try {
+    if (parseDuration(value) <= 0) v.add('must be positive');
+  } catch {
+    v.add('has to be a valid format');
+  }
+}
+
+/** A builtin or provided CA backend: what Kuma's CA managers check before a Mesh is stored. */
+function validateCaBackend(b: JsonObject, v: Violations): void {
+  rejectUnknownFields(b, BACKEND_FIELDS, v);
+  const name = b['name'];
+  if (typeof name === 'string' && name !== '' && (!BACKEND_NAME.test(name) || name.length > 200)) {
+    v.field('name').add('must consist of lower case alphanumeric characters, "-" or ".", start and end with an alphanumeric character, and be at most 200 characters: it names the CA Secrets');
+  }
+  if (b['mode'] !== undefined && b['mode'] !== 'STRICT' && b['mode'] !== 'PERMISSIVE') v.field('mode').add('has to be one of STRICT, PERMISSIVE');
+  const dpCert = objectAt(b['dpCert'], v.field('dpCert'));
+  if (dpCert) {
+    rejectUnknownFields(dpCert, ['rotation', 'requestTimeout'], v.field('dpCert'));
+    const rotation = objectAt(dpCert['rotation'], v.field('dpCert').field('rotation'));
+    if (rotation) {
+      rejectUnknownFields(rotation, ['expiration'], v.field('dpCert').field('rotation'));
+      durationAt(rotation['expiration'], v.field('dpCert').field('rotation').field('expiration'));
+    }
+    durationAt(dpCert['requestTimeout'], v.field('dpCert').field('requestTimeout'));
+  }
+  const cv = v.field('conf');
+  const conf = objectAt(b['conf'], cv);
+  if (b['type'] === 'builtin' && conf) {
+    rejectUnknownFields(conf, ['caCert'], cv);
+    const caCert = objectAt(conf['caCert'], cv.field('caCert'));
+    if (caCert) {
+      rejectUnknownFields(caCert, ['RSAbits', 'expiration'], cv.field('caCert'));
+      const bits = caCert['RSAbits'];
+      if (bits !== undefined && !(typeof bits === 'number' && Number.isInteger(bits) && bits >= 2048 && bits <= 8192)) {
+        cv.field('caCert').field('RSAbits').add('must be an integer between 2048 and 8192');
+      }
+      durationAt(caCert['expiration'], cv.field('caCert').field('expiration'));
+    }
+  }
+  if (b['type'] === 'provided') {
+    if (!conf) return cv.add('has to be defined: the CA certificate and key (cert, key)');
+    rejectUnknownFields(conf, ['cert', 'key'], cv);
+    for (const field of ['cert', 'key']) {
+      const src = objectAt(conf[field], cv.field(field));
+      if (!src) cv.field(field).add('has to be defined');
+      else if (Object.keys(src).length !== 1 || !['secret', 'inline', 'inlineString'].includes(Object.keys(src)[0]!) || typeof Object.values(src)[0] !== 'string') {
+        cv.field(field).add('has to be exactly one of secret, inline, inlineString (a string)');
+      }
+    }
+  }
+}
+
 /** The parts of Kuma's mesh_validator.go that hold for a Mesh without a running CA. */
 export function validateMesh(spec: Readonly<JsonObject>, v: Violations): void {
   rejectUnknownFields(spec as JsonObject, TOP_FIELDS, v);
@@ -46,6 +106,7 @@ export function validateMesh(spec: Readonly<JsonObject>, v: Violations): void {
   if (mtls) {
     if (Array.isArray(mtls['backends']) && mtls['backends'].length > 1) v.field('mtls').field('backends').add('cannot have more than 1 backends');
     validateBackends(mtls, 'enabledBackend', v.field('mtls'), MTLS_BACKEND_TYPES, 'has to be set to one of the backends in the mesh');
+    if (Array.isArray(mtls['backends'])) mtls['backends'].forEach((b, i) => isObject(b) && validateCaBackend(b, v.field('mtls').field('backends').index(i)));
   }
   const logging = objectAt(spec['logging'], v.field('logging'));
   if (logging) validateBackends(logging, 'defaultBackend', v.field('logging'), ['tcp', 'file'], 'has to be set to one of the logging backend in mesh');

@@ -25,6 +25,11 @@ export interface ResourceServiceOptions {
   readonly readYourWritesTimeoutMs?: number;
   /** Resources created in the same batch as a new Mesh (the per-mesh default policies). */
   readonly meshInitialResources?: MeshInitialResources;
+  /**
+   * Resources a Mesh needs whenever it is written (its CA Secrets), decided against the current
+   * state; throws ValidationError when the Mesh cannot have them (a misconfigured CA backend).
+   */
+  readonly meshCompanions?: (mesh: string, spec: Readonly<JsonObject>) => Promise<readonly InitialResource[]>;
 }
 
 /**
@@ -61,6 +66,14 @@ export class ResourceService {
     const ctx = this.context(actor);
     const { command, created } = decideUpsert(this.projection.state, d, input, ctx);
     const items: BatchItem[] = [{ event: command.event, expectedVersion: ifMatch ?? command.expectedVersion }];
+    if (d.name === 'Mesh') {
+      // Its CA Secrets go in the same batch, so a reader sees an mTLS Mesh with its CA (on a
+      // log with atomic batches; otherwise the issuer answers "not ready" for a moment).
+      for (const extra of (await this.opts.meshCompanions?.(input.name, input.spec)) ?? []) {
+        const c = decideUpsert(this.projection.state, extra.d, extra.input, ctx).command;
+        items.push({ event: c.event, expectedVersion: c.expectedVersion });
+      }
+    }
     if (created && d.name === 'Mesh') {
       // Kuma creates the default policies after the Mesh; here they are one batch with it, so
       // a reader sees the Mesh and its defaults together. They are created only with a new Mesh:

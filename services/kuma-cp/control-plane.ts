@@ -12,6 +12,7 @@ import type { CurrentState } from '../../libs/projection/current-state.ts';
 import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { StateHistory } from '../../libs/projection/time-travel.ts';
+import { meshCaSecrets } from '../../libs/ca/mesh-ca-resources.ts';
 import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
@@ -166,6 +167,14 @@ export async function startControlPlane(
       zone: config.multizone.zone.name,
       unsafeDelete: config.store.unsafeDelete,
       meshInitialResources,
+      meshCompanions: async (mesh, spec) =>
+        (await meshCaSecrets(mesh, spec, (name) => {
+          const data = projection.state.get({ type: 'Secret', mesh, name })?.spec['data'];
+          return typeof data === 'string' ? data : undefined;
+        })).map((s) => ({
+          d: registry.get('Secret'),
+          input: { type: 'Secret', mesh, name: s.name, labels: {}, spec: { data: s.data } },
+        })),
     });
     const tokens = new DataplaneTokens((name) => {
       const data = projection.state.get({ type: 'GlobalSecret', name })?.spec['data'];

@@ -27,6 +27,7 @@ import { Membership } from '../projector/membership.ts';
 import { ManifestPublisher } from '../projector/publisher.ts';
 import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
 import { ByNameBudget } from '../xds-gateway/by-name-budget.ts';
+import { WorkloadIssuer } from '../../libs/ca/issuer.ts';
 import { startGateway } from '../xds-gateway/gateway.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
 import { OrphanedDemands } from '../xds-gateway/orphaned-demands.ts';
@@ -297,6 +298,14 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         onDisconnect: (proxy) => registrations.onDisconnect(proxy),
         registry: ctx.registry,
         dataplane: storedDataplane,
+        issuer: new WorkloadIssuer({
+          mesh: (name) => projection.state.get({ type: 'Mesh', name })?.spec,
+          secret: (mesh, name) => {
+            const data = projection.state.get({ type: 'Secret', mesh, name })?.spec['data'];
+            return typeof data === 'string' ? data : undefined;
+          },
+          secretNames: (mesh) => projection.state.list('Secret', mesh).map((r) => r.meta.name),
+        }),
         byName: new ByNameBudget({ perStream: config.dpServer.maxByNameServicesPerStream, perGateway: config.dpServer.maxByNameServicesPerGateway }),
       },
       {

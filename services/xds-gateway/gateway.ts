@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { createHttpServer } from '../../libs/platform/http-server.ts';
 import { DecodeError, decodeJson, DEFAULT_DECODE_LIMITS } from '../../libs/resources/decode.ts';
@@ -8,6 +8,7 @@ import { isObject, type JsonObject } from '../../libs/resources/validation.ts';
 import { decodeFailure } from '../api-server/body.ts';
 import { ApiError, errorBody } from '../api-server/errors.ts';
 import { addAdsService, createGrpcServer } from './ads-server.ts';
+import { IssueError, type WorkloadIssuer } from '../../libs/ca/issuer.ts';
 import { envoyBootstrap } from './bootstrap.ts';
 import { DpServer, type DpServerLimits, type TlsMaterial } from './dp-server.ts';
 import type { InvalidNodeIdError} from './proxy-id.ts';
@@ -30,6 +31,8 @@ export interface GatewayDeps extends StreamDeps {
   readonly registry: TypeRegistry;
   /** The Dataplane's spec if it exists (the bootstrap needs its service). */
   readonly dataplane: (proxy: ProxyId) => JsonObject | undefined;
+  /** Signs workload certificates (`POST /certificates`); absent: the endpoint answers 404. */
+  readonly issuer?: WorkloadIssuer;
 }
 
 function firstService(spec: JsonObject | undefined): string {
@@ -59,17 +62,20 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
     const e = err instanceof ApiError ? err : new ApiError(err.statusCode && err.statusCode < 500 ? err.statusCode : 500, 'Bad Request', err.message);
     void reply.code(e.status).send(errorBody(e));
   });
-  app.post('/bootstrap', async (req) => {
+  /**
+   * Identifies and authenticates the proxy a request speaks for, from plain string fields
+   * first; only then is the Dataplane the client sent parsed (with the hardened decoder).
+   */
+  const identify = async (req: FastifyRequest, what: string, fields: readonly string[]): Promise<{ proxy: ProxyId; body: JsonObject; resource: JsonObject | undefined }> => {
     const body = (isObject(req.body) ? req.body : {}) as JsonObject;
-    // Identify and authenticate first, from plain string fields; only then parse the Dataplane the client sent.
     const violations: { field: string; reason: string }[] = [];
     for (const field of ['mesh', 'name'] as const) {
       if (typeof body[field] !== 'string' || body[field] === '') violations.push({ field, reason: 'is required: a non-empty string' });
     }
-    for (const field of ['dataplaneToken', 'dataplaneResource', 'caCert'] as const) {
+    for (const field of ['dataplaneToken', 'dataplaneResource', ...fields]) {
       if (body[field] !== undefined && typeof body[field] !== 'string') violations.push({ field, reason: 'must be a string' });
     }
-    if (violations.length > 0) throw new ApiError(400, 'Bad Request', 'invalid bootstrap request', violations);
+    if (violations.length > 0) throw new ApiError(400, 'Bad Request', `invalid ${what} request`, violations);
     let proxy: ProxyId;
     try {
       proxy = parseNodeId(`${String(body['mesh'])}.${String(body['name'])}`);
@@ -86,9 +92,39 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
       const input = dataplaneFromNode(node, deps.registry, proxy);
       if (input) resource = { type: input.type, mesh: input.mesh, name: input.name, ...(Object.keys(input.labels).length > 0 ? { labels: input.labels } : {}), ...input.spec };
     } catch (err) {
-      if (err instanceof AuthenticationError) throw new ApiError(401, 'Unauthenticated', err.message);
+      if (err instanceof AuthenticationError) {
+        logger.warn({ component: 'dp-server', proxy: proxyKey(proxy), request: what, reason: err.message }, 'request refused: not authenticated');
+        throw new ApiError(401, 'Unauthenticated', err.message);
+      }
       throw err;
     }
+    return { proxy, body, resource };
+  };
+
+  /**
+   * `POST /certificates` (ours; Kuma sends keys over SDS instead): a workload certificate for the
+   * CSR in `csr`, for the Dataplane the token entitles (the one sent, else the stored one). The
+   * private key stays with kuma-dp.
+   */
+  app.post('/certificates', async (req) => {
+    if (!deps.issuer) throw new ApiError(404, 'Not Found', 'this control plane does not issue certificates');
+    const { proxy, body, resource } = await identify(req, 'certificate', ['csr']);
+    if (typeof body['csr'] !== 'string' || body['csr'] === '') throw new ApiError(400, 'Bad Request', 'invalid certificate request', [{ field: 'csr', reason: 'is required: a PEM-encoded PKCS#10 request' }]);
+    const dataplane = resource ?? (deps.dataplane(proxy) ? { ...deps.dataplane(proxy)!, labels: {} } : undefined);
+    if (!dataplane) throw new ApiError(422, 'Unprocessable Entity', 'Dataplane entity not found: create it, or send it as dataplaneResource');
+    try {
+      const issued = await deps.issuer.issue(proxy.mesh, dataplane, body['csr']);
+      logger.info({ component: 'ca', proxy: proxyKey(proxy), backend: issued.backend, notAfter: issued.notAfter }, 'issued a workload certificate');
+      return issued;
+    } catch (err) {
+      if (!(err instanceof IssueError)) throw err;
+      logger.warn({ component: 'ca', proxy: proxyKey(proxy), reason: err.message }, 'certificate not issued');
+      throw new ApiError(err.status, err.status === 403 ? 'Forbidden' : err.status === 409 ? 'Conflict' : err.status === 404 ? 'Not Found' : 'Bad Request', err.message, err.field ? [{ field: err.field, reason: err.message }] : undefined);
+    }
+  });
+
+  app.post('/bootstrap', async (req) => {
+    const { proxy, body, resource } = await identify(req, 'bootstrap', ['caCert']);
     const r = resource ?? {};
     const existing = deps.dataplane(proxy);
     if (resource === undefined && !existing) {

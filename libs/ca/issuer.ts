@@ -1,0 +1,133 @@
+/**
+ * Signs workload certificates for proxies of a mesh with mTLS, from the state the control plane
+ * projects: the Mesh (which backend signs, for how long) and the CA Secrets. A signing key is
+ * parsed once per Secret version; the trust bundle is every CA the mesh still holds, so that a
+ * change of `enabledBackend` keeps certificates of the previous CA valid until its Secrets are
+ * deleted.
+ */
+import type { JsonObject } from '../resources/validation.ts';
+import { dataplaneTagSet } from '../tokens/tag-scope.ts';
+import { CsrError, LoadedCa, workloadSans } from './builtin-ca.ts';
+import { readDataSource } from './mesh-ca-resources.ts';
+import { builtinCaSecretNames, enabledMtlsBackend, mtlsBackends, type MtlsBackend } from './mesh-mtls.ts';
+
+export interface IssuerState {
+  mesh(name: string): Readonly<JsonObject> | undefined;
+  /** A Secret's data (base64) in a mesh. */
+  secret(mesh: string, name: string): string | undefined;
+  /** Every Secret name of a mesh. */
+  secretNames(mesh: string): readonly string[];
+}
+
+/** Why a certificate is not issued: the HTTP status and a precise reason. */
+export class IssueError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'IssueError';
+  }
+}
+
+export interface IssuedCertificate {
+  readonly certificate: string;
+  /** The CAs a proxy of this mesh trusts (PEM, concatenated). */
+  readonly caBundle: string;
+  readonly backend: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  /** When the proxy should renew: 4/5 of the lifetime, less up to a tenth of it at random (no bursts). */
+  readonly renewAfter: string;
+}
+
+export class WorkloadIssuer {
+  /** Per `mesh/backend`: the CA as parsed from the Secret data it was parsed from. */
+  private readonly loaded = new Map<string, { readonly cert: string; readonly key: string; readonly ca: Promise<LoadedCa> }>();
+
+  constructor(
+    private readonly state: IssuerState,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** The CA material of a backend, PEM, or undefined when its Secrets are missing. */
+  private material(mesh: string, b: MtlsBackend): { cert: string; key: string } | undefined {
+    if (b.type === 'provided') {
+      if (!b.provided) return undefined;
+      const cert = readDataSource(b.provided.cert, (n) => this.state.secret(mesh, n));
+      const key = readDataSource(b.provided.key, (n) => this.state.secret(mesh, n));
+      return cert !== undefined && key !== undefined ? { cert, key } : undefined;
+    }
+    const names = builtinCaSecretNames(mesh, b.name);
+    const cert = this.state.secret(mesh, names.cert);
+    const key = this.state.secret(mesh, names.key);
+    return cert !== undefined && key !== undefined ? { cert: Buffer.from(cert, 'base64').toString('utf8'), key: Buffer.from(key, 'base64').toString('utf8') } : undefined;
+  }
+
+  /** Every CA certificate the mesh holds: its backends' and any builtin CA Secret left from an earlier backend. */
+  trustBundle(mesh: string): string {
+    const spec = this.state.mesh(mesh);
+    const pems = new Set<string>();
+    for (const b of spec ? mtlsBackends(spec) : []) {
+      const m = this.material(mesh, b);
+      if (m) pems.add(m.cert.trim());
+    }
+    const prefix = `${mesh}.ca-builtin-cert-`;
+    for (const name of this.state.secretNames(mesh)) {
+      if (!name.startsWith(prefix)) continue;
+      const data = this.state.secret(mesh, name);
+      if (data) pems.add(Buffer.from(data, 'base64').toString('utf8').trim());
+    }
+    return [...pems].map((p) => p + '\n').join('');
+  }
+
+  /**
+   * A certificate for `csrPem` for the Dataplane `dataplane` (already authenticated against its
+   * token): SANs from its tags, as Kuma's. Throws IssueError (404 no mesh, 409 no mTLS or CA not
+   * ready yet, 400/403 a CSR asking for more than the Dataplane is).
+   */
+  async issue(mesh: string, dataplane: Readonly<JsonObject>, csrPem: string, now = new Date()): Promise<IssuedCertificate> {
+    const spec = this.state.mesh(mesh);
+    if (!spec) throw new IssueError(404, `mesh "${mesh}" does not exist`, 'mesh');
+    const backend = enabledMtlsBackend(spec);
+    if (!backend) throw new IssueError(409, `mesh "${mesh}" has no mTLS enabled (mtls.enabledBackend)`);
+    const m = this.material(mesh, backend);
+    if (!m) throw new IssueError(409, `the CA of backend "${backend.name}" of mesh "${mesh}" is not available yet`);
+    const key = `${mesh}/${backend.name}`;
+    let entry = this.loaded.get(key);
+    if (!entry || entry.cert !== m.cert || entry.key !== m.key) {
+      entry = { cert: m.cert, key: m.key, ca: LoadedCa.load({ certPem: m.cert, keyPem: m.key }) };
+      this.loaded.set(key, entry);
+    }
+    const ca = await entry.ca;
+    const sans = workloadSans(mesh, identityTags(dataplane));
+    try {
+      const signed = await ca.signWorkload(csrPem, sans, { validityMs: backend.workloadValidityMs, now });
+      const lifetime = signed.notAfter.getTime() - signed.notBefore.getTime();
+      const renewAt = signed.notBefore.getTime() + lifetime * (0.8 - 0.1 * this.random());
+      return {
+        certificate: signed.certPem,
+        caBundle: this.trustBundle(mesh),
+        backend: backend.name,
+        notBefore: signed.notBefore.toISOString(),
+        notAfter: signed.notAfter.toISOString(),
+        renewAfter: new Date(renewAt).toISOString(),
+      };
+    } catch (err) {
+      if (err instanceof CsrError) throw new IssueError(err.reason.includes('does not cover') ? 403 : 400, err.reason, err.field);
+      throw err;
+    }
+  }
+}
+
+/** Kuma's identity tags: the inbounds' (and gateway's) tags; without `kuma.io/service`, the `kuma.io/workload` label is the service. */
+export function identityTags(dataplane: Readonly<JsonObject>): Map<string, Set<string>> {
+  const tags = dataplaneTagSet(dataplane);
+  if (!tags.has('kuma.io/service')) {
+    const labels = dataplane['labels'];
+    const workload = labels && typeof labels === 'object' ? (labels as Record<string, unknown>)['kuma.io/workload'] : undefined;
+    if (typeof workload === 'string' && workload !== '') tags.set('kuma.io/service', new Set([workload]));
+  }
+  return tags;
+}
