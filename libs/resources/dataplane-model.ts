@@ -17,6 +17,8 @@ export interface DataplaneModel {
   /** `advertisedAddress`, else `address`: where other proxies reach this one. */
   readonly advertisedAddress: string;
   readonly proxyType: 'Sidecar' | 'Gateway';
+  /** A proxyless gRPC application (label `kuma.io/proxyless: "true"`, which `kuma-dp run --proxyless` sets): gRPC's shapes, not Envoy's. */
+  readonly proxyless: boolean;
   readonly inbounds: readonly InboundModel[];
   readonly outbounds: readonly OutboundModel[];
   readonly transparentProxying?: TransparentProxyingModel;
@@ -128,6 +130,8 @@ function parseOutbound(raw: JsonObject, index: number): OutboundModel | undefine
   return { index, address: nonEmpty(raw['address'], '127.0.0.1'), port: int(raw['port'], 0), service, tags, ...(backendRef ? { backendRef } : {}) };
 }
 
+export const PROXYLESS_LABEL = 'kuma.io/proxyless';
+
 /** Parses a Dataplane's spec. Prefer `dataplaneModel`, which parses each resource version once. */
 export function parseDataplane(mesh: string, name: string, labels: Readonly<Record<string, string>>, spec: Readonly<JsonObject>): DataplaneModel {
   const net = isObject(spec['networking']) ? spec['networking'] : {};
@@ -146,6 +150,7 @@ export function parseDataplane(mesh: string, name: string, labels: Readonly<Reco
     address,
     advertisedAddress,
     proxyType: gw ? 'Gateway' : 'Sidecar',
+    proxyless: labels[PROXYLESS_LABEL] === 'true',
     inbounds,
     outbounds,
     ...(tp

@@ -72,9 +72,22 @@ export function xdsGreeterClient(opts: { serverUri: string; nodeId: string; serv
   return xdsGreeterClientFromBootstrap(grpcBootstrap(opts.serverUri, opts.nodeId), opts.service);
 }
 
-/** An xDS client of `xds:///<service>` with a given gRPC xDS bootstrap (e.g. one kuma-dp wrote). */
-export function xdsGreeterClientFromBootstrap(bootstrap: string, service: string): GreeterClient {
-  const client = new GreeterClient(`xds:///${service}`, grpc.credentials.createInsecure(), { [BOOTSTRAP_OPTION]: bootstrap } as never);
+/**
+ * An xDS client of `xds:///<service>` with a given gRPC xDS bootstrap (e.g. one kuma-dp wrote).
+ * With `xdsCredentials`, it speaks whatever TLS the control plane configures (its mTLS), else plaintext.
+ */
+export function xdsGreeterClientFromBootstrap(bootstrap: string, service: string, opts: { xdsCredentials?: boolean } = {}): GreeterClient {
+  const creds = opts.xdsCredentials ? new xds.XdsChannelCredentials(grpc.credentials.createInsecure()) : grpc.credentials.createInsecure();
+  const client = new GreeterClient(`xds:///${service}`, creds, { [BOOTSTRAP_OPTION]: bootstrap } as never);
+  return greeterClient(client);
+}
+
+/** A plain gRPC client of a Greeter at `address` (no xDS), with the given credentials. */
+export function directGreeterClient(address: string, creds: grpc.ChannelCredentials = grpc.credentials.createInsecure()): GreeterClient {
+  return greeterClient(new GreeterClient(address, creds));
+}
+
+function greeterClient(client: grpc.Client): GreeterClient {
   return {
     hello: (timeoutMs = 5000) =>
       new Promise((resolve, reject) =>

@@ -31,29 +31,35 @@ export async function fetchBootstrap(req: BootstrapRequest): Promise<{ bootstrap
     adminPort: req.adminPort,
     version: { kumaDp: { version: KUMA_VERSION }, envoy: { version: req.envoyVersion ?? '' } },
   });
+  const res = await postJson(url, body, req.caCert, req.cpAddress);
+  const parsed = res.body as { bootstrap?: Record<string, unknown>; detail?: string };
+  if (res.status !== 200 || !parsed.bootstrap) throw new BootstrapError(`control plane refused the bootstrap request (${res.status}): ${parsed.detail ?? res.text}`);
+  return { bootstrap: parsed.bootstrap };
+}
+
+/** A JSON POST to the data plane server over TLS (verified against `caCert`, or the system CAs). Rejects with BootstrapError when unreachable. */
+export function postJson(url: URL, body: string, caCert: string | undefined, cpAddress: string): Promise<{ status: number; body: unknown; text: string }> {
   return new Promise((resolve, reject) => {
     const r = request(
       url,
-      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, ...(req.caCert ? { ca: req.caCert } : {}), timeout: 15_000 },
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, ...(caCert ? { ca: caCert } : {}), timeout: 15_000 },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
         res.on('end', () => {
-          let parsed: { bootstrap?: Record<string, unknown>; detail?: string } = {};
+          let parsed: unknown = {};
           try {
             parsed = JSON.parse(text);
           } catch {
-            // reported below
+            // the caller reports `text`
           }
-          if (res.statusCode !== 200 || !parsed.bootstrap) {
-            reject(new BootstrapError(`control plane refused the bootstrap request (${res.statusCode}): ${parsed.detail ?? text}`));
-          } else resolve({ bootstrap: parsed.bootstrap });
+          resolve({ status: res.statusCode ?? 0, body: parsed, text });
         });
       },
     );
     r.on('timeout', () => r.destroy(new Error('timed out after 15 s')));
-    r.on('error', (err) => reject(new BootstrapError(`could not reach the control plane at ${req.cpAddress}: ${err.message}`)));
+    r.on('error', (err) => reject(new BootstrapError(`could not reach the control plane at ${cpAddress}: ${err.message}`)));
     r.end(body);
   });
 }

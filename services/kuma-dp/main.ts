@@ -7,9 +7,11 @@ import { createLogger } from '../../libs/platform/logger.ts';
 import { PROXYLESS_SERVER_TEMPLATE } from '../../libs/xds/names.ts';
 import { KUMA_VERSION } from '../api-server/server.ts';
 import { BootstrapError, fetchBootstrap } from './bootstrap-client.ts';
+import { CERTIFICATE_PROVIDER_INSTANCE, WorkloadIdentity } from './identity.ts';
 import { startRelay } from './relay.ts';
 import { supervise } from './supervisor.ts';
 import { decodeYaml } from '../../libs/resources/decode.ts';
+import { PROXYLESS_LABEL } from '../../libs/resources/dataplane-model.ts';
 
 const program = new Command('kuma-dp').description('Dataplane manager for Envoy-based service mesh');
 
@@ -96,7 +98,9 @@ program
       }
       const token = opts.dataplaneTokenFile ? readText(opts.dataplaneTokenFile, 'dataplane token file').trim() : opts.dataplaneToken;
       const caCert = opts.caCertFile ? readText(opts.caCertFile, 'CA certificate file') : undefined;
-      const dataplaneResource = resource ? JSON.stringify({ mesh, ...resource }) : undefined;
+      // A proxyless application is labelled so: the control plane then speaks gRPC's shapes to it (mTLS through certificate providers).
+      const labels = opts.proxyless ? { ...(resource?.['labels'] as Record<string, string> | undefined), [PROXYLESS_LABEL]: 'true' } : resource?.['labels'];
+      const dataplaneResource = resource ? JSON.stringify({ mesh, ...resource, ...(labels ? { labels } : {}) }) : undefined;
 
       if (opts.proxyless) process.exitCode = await runProxyless({ opts, command, name, mesh, token, caCert, dataplaneResource, logger });
       else process.exitCode = await runEnvoy({ opts, command, name, mesh, token, caCert, dataplaneResource, logger });
@@ -162,7 +166,21 @@ async function runProxyless(a: RunContext): Promise<number> {
     port: a.opts.xdsRelayPort,
     logger: a.logger,
   });
-  const file = a.opts.grpcBootstrapFile ?? join(mkdtempSync(join(tmpdir(), 'kuma-dp-')), 'grpc-bootstrap.json');
+  const workDir = mkdtempSync(join(tmpdir(), 'kuma-dp-'));
+  const file = a.opts.grpcBootstrapFile ?? join(workDir, 'grpc-bootstrap.json');
+  // The workload identity: made here, signed by the control plane, read by grpc's file_watcher.
+  // Always offered in the bootstrap (grpc reads it once), used when the mesh has mTLS.
+  const identity = new WorkloadIdentity({
+    cpAddress: a.opts.cpAddress,
+    ...(a.caCert ? { caCert: a.caCert } : {}),
+    mesh: a.mesh,
+    name: a.name,
+    ...(a.token ? { token: a.token } : {}),
+    ...(a.dataplaneResource ? { dataplaneResource: a.dataplaneResource } : {}),
+    dir: join(workDir, 'identity'),
+    logger: a.logger,
+  });
+  await identity.start();
   writeFileSync(
     file,
     JSON.stringify(
@@ -170,6 +188,17 @@ async function runProxyless(a: RunContext): Promise<number> {
         xds_servers: [{ server_uri: `127.0.0.1:${relay.port}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
         node: { id: `${a.mesh}.${a.name}`, locality: {} },
         server_listener_resource_name_template: PROXYLESS_SERVER_TEMPLATE,
+        certificate_providers: {
+          [CERTIFICATE_PROVIDER_INSTANCE]: {
+            plugin_name: 'file_watcher',
+            config: {
+              certificate_file: identity.files.certificateFile,
+              private_key_file: identity.files.privateKeyFile,
+              ca_certificate_file: identity.files.caCertificateFile,
+              refresh_interval: '5s',
+            },
+          },
+        },
       },
       null,
       2,
@@ -194,6 +223,7 @@ async function runProxyless(a: RunContext): Promise<number> {
     });
     a.logger.info({ component: 'kuma-dp', signal }, 'stopping the proxyless relay');
   }
+  identity.stop();
   await relay.close();
   return code;
 }

@@ -5,6 +5,7 @@ import { TypeUrl } from '../protos.ts';
 import type { ProxyContext } from './context.ts';
 import { hcmConfig, hcmFilter, http2UpstreamOptions, isHttp, isHttp2, singleClusterRoutes, socketAddress, statPrefix, tcpProxyFilter } from './filters.ts';
 import { draft, type Draft, type Part } from './part.ts';
+import { downstreamTransportSocket, meshTlsOf, tlsInspector, type MeshTls } from './tls.ts';
 
 /** What an inbound's resources are built from (the part's cache key). */
 interface Inbound {
@@ -14,6 +15,8 @@ interface Inbound {
   readonly serviceAddress: string;
   readonly service: string;
   readonly protocol: string;
+  /** The mesh's mTLS, when it has it. */
+  readonly tls?: MeshTls;
 }
 
 /** The cluster of the local application behind an inbound: `localhost:<servicePort>`. */
@@ -44,11 +47,18 @@ function inboundListener(i: Inbound): Draft {
         }),
       )
     : tcpProxyFilter(statPrefix(cluster), cluster);
+  // With mTLS: TLS only (STRICT), or TLS told from plaintext by the TLS inspector (PERMISSIVE).
+  const chains: JsonObject[] = !i.tls
+    ? [{ filters: [filter] }]
+    : i.tls.mode === 'STRICT'
+      ? [{ filters: [filter], transport_socket: downstreamTransportSocket(i.tls, 'envoy') }]
+      : [{ filter_chain_match: { transport_protocol: 'tls' }, filters: [filter], transport_socket: downstreamTransportSocket(i.tls, 'envoy') }, { filters: [structuredClone(filter)] }];
   return draft(TypeUrl.Listener, name, {
     name,
     address: socketAddress(i.address, i.port),
     traffic_direction: 'INBOUND',
-    filter_chains: [{ filters: [filter] }],
+    ...(i.tls?.mode === 'PERMISSIVE' ? { listener_filters: [tlsInspector] } : {}),
+    filter_chains: chains,
   });
 }
 
@@ -70,13 +80,15 @@ function proxylessServerListener(i: Inbound, address: string): Draft {
       name,
       address: socketAddress(address, i.port),
       traffic_direction: 'INBOUND',
-      filter_chains: [{ filters: [hcmFilter(hcmConfig({ statPrefix: statPrefix(name), routeConfig }))] }],
+      // gRPC cannot tell TLS from plaintext on one port: with mTLS it always speaks TLS, and
+      // requires a client certificate unless the mesh is PERMISSIVE.
+      filter_chains: [{ filters: [hcmFilter(hcmConfig({ statPrefix: statPrefix(name), routeConfig }))], ...(i.tls ? { transport_socket: downstreamTransportSocket(i.tls, 'grpc') } : {}) }],
     },
     true,
   );
 }
 
-function inboundPart(model: InboundModel): Part {
+function inboundPart(model: InboundModel, tls: MeshTls | undefined): Part {
   const i: Inbound = {
     address: model.address,
     port: model.port,
@@ -86,6 +98,7 @@ function inboundPart(model: InboundModel): Part {
     // its local cluster instead, as Envoy needs a non-empty virtual host name.
     service: model.service !== '' ? model.service : Names.localCluster(model.servicePort),
     protocol: model.protocol,
+    ...(tls ? { tls } : {}),
   };
   return {
     kind: 'inbound',
@@ -98,5 +111,6 @@ function inboundPart(model: InboundModel): Part {
 
 /** Per inbound: its listener, the local application's cluster and the proxyless gRPC server listeners. Ignored inbounds get nothing. */
 export function generateInbounds(ctx: ProxyContext): Part[] {
-  return ctx.model.inbounds.filter((i) => i.state !== 'Ignored').map(inboundPart);
+  const tls = meshTlsOf(ctx.mesh, ctx.view);
+  return ctx.model.inbounds.filter((i) => i.state !== 'Ignored').map((i) => inboundPart(i, tls));
 }

@@ -5,6 +5,7 @@ import { Names } from '../names.ts';
 import { TypeUrl } from '../protos.ts';
 import { ADS_CONFIG_SOURCE, hcmConfig, http2UpstreamOptions, isHttp2, singleClusterRoutes, socketAddress } from './filters.ts';
 import { draft, type Origin, type Part } from './part.ts';
+import { upstreamTransportSocket, type MeshTls, type TlsFlavor } from './tls.ts';
 
 /**
  * Parts that depend only on a service of the mesh (and, through plugins, on the policies that
@@ -29,12 +30,18 @@ function localityEndpoints(endpoints: readonly Endpoint[]): JsonObject[] {
 
 const outbound = (svc: ServiceView): Origin => ({ kind: 'outbound', service: svc.name, protocol: svc.protocol });
 
-/** The service's EDS cluster. */
-export function clusterPart(svc: ServiceView): Part {
+/** How a proxy's outbound clusters speak to the mesh: plaintext, or mTLS in one proxy's shape. */
+export interface UpstreamTls {
+  readonly tls: MeshTls;
+  readonly flavor: TlsFlavor;
+}
+
+/** The service's EDS cluster; with the mesh's mTLS, presenting the workload certificate. */
+export function clusterPart(svc: ServiceView, upstream?: UpstreamTls): Part {
   return {
     kind: 'cds',
     origin: outbound(svc),
-    inputs: [svc.name, svc.protocol],
+    inputs: upstream ? [svc.name, svc.protocol, upstream] : [svc.name, svc.protocol],
     build: () => {
       const name = Names.outboundCluster(svc.name);
       return [
@@ -48,6 +55,7 @@ export function clusterPart(svc: ServiceView): Part {
             connect_timeout: { seconds: 5 },
             lb_policy: 'ROUND_ROBIN',
             ...(isHttp2(svc.protocol) ? { typed_extension_protocol_options: http2UpstreamOptions() } : {}),
+            ...(upstream ? { transport_socket: upstreamTransportSocket(upstream.tls, svc.name, upstream.flavor) } : {}),
           },
         ),
       ];

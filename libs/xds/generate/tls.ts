@@ -1,0 +1,93 @@
+/**
+ * Mutual TLS between the proxies of a mesh, in the two shapes its proxies accept:
+ * - `envoy`: Kuma's. Certificates come over SDS (`identity_cert:secret:<mesh>`,
+ *   `mesh_ca:secret:<mesh>`) from kuma-dp's local SDS server (the key never leaves the host),
+ *   SNI `<service>{mesh=<mesh>}`, ALPN `kuma`, SANs matched as URIs.
+ * - `grpc`: proxyless gRPC. grpc-js-xds accepts only certificate provider instances (no SDS, no
+ *   tls_params): both name the `file_watcher` instance kuma-dp writes into the gRPC bootstrap.
+ */
+import { enabledMtlsBackend, type MtlsMode } from '../../ca/mesh-mtls.ts';
+import type { MeshState } from '../../mesh-view/mesh-view.ts';
+import type { JsonObject } from '../../resources/validation.ts';
+import { Names } from '../names.ts';
+
+const T = 'type.googleapis.com/';
+export const UPSTREAM_TLS_TYPE = `${T}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`;
+export const DOWNSTREAM_TLS_TYPE = `${T}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`;
+export const TLS_INSPECTOR_TYPE = `${T}envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector`;
+export const TLS_SOCKET = 'envoy.transport_sockets.tls';
+/** The provider instance kuma-dp names in the gRPC bootstrap (services/kuma-dp/identity.ts). */
+export const GRPC_CERTIFICATE_PROVIDER = 'kuma';
+/** The static cluster of kuma-dp's local SDS server in the Envoy bootstrap. */
+export const SDS_CLUSTER = 'kuma:sds';
+
+export type TlsFlavor = 'envoy' | 'grpc';
+
+/** What the mesh's mTLS asks of a proxy's resources (part inputs: JSON-serialisable). */
+export interface MeshTls {
+  readonly mesh: string;
+  readonly mode: MtlsMode;
+}
+
+/** The mesh's mTLS, or undefined when it has none. */
+export function meshTlsOf(mesh: string, view: MeshState | undefined): MeshTls | undefined {
+  const backend = enabledMtlsBackend(view?.mesh?.spec);
+  return backend ? { mesh, mode: backend.mode } : undefined;
+}
+
+const sdsConfig: JsonObject = {
+  api_config_source: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: SDS_CLUSTER } }] },
+  resource_api_version: 'V3',
+};
+const sdsSecret = (name: string): JsonObject => ({ name, sds_config: sdsConfig });
+const provider: JsonObject = { instance_name: GRPC_CERTIFICATE_PROVIDER, certificate_name: 'default' };
+
+export const spiffeId = (mesh: string, service: string) => `spiffe://${mesh}/${service}`;
+/** Kuma's SNI for traffic to a service (tls.SNIFromTags with the mesh). */
+export const sniFor = (mesh: string, service: string) => `${service}{mesh=${mesh}}`;
+
+/** Outbound: present the workload certificate, and accept only `service`'s identity from the mesh's CAs. */
+export function upstreamTransportSocket(tls: MeshTls, service: string, flavor: TlsFlavor): JsonObject {
+  const id = spiffeId(tls.mesh, service);
+  const common: JsonObject =
+    flavor === 'grpc'
+      ? { tls_certificate_provider_instance: provider, validation_context: { ca_certificate_provider_instance: provider, match_subject_alt_names: [{ exact: id }] } }
+      : {
+          alpn_protocols: ['kuma'],
+          tls_certificate_sds_secret_configs: [sdsSecret(Names.identitySecret(tls.mesh))],
+          combined_validation_context: {
+            default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: id } }] },
+            validation_context_sds_secret_config: sdsSecret(Names.meshCaSecret(tls.mesh)),
+          },
+        };
+  return {
+    name: TLS_SOCKET,
+    typed_config: { '@type': UPSTREAM_TLS_TYPE, common_tls_context: common, ...(flavor === 'envoy' ? { sni: sniFor(tls.mesh, service) } : {}) },
+  };
+}
+
+/**
+ * Inbound: present the workload certificate and, in STRICT mode, require a client certificate
+ * from one of the mesh's CAs with an identity of the mesh (MeshTrafficPermission decides which).
+ */
+export function downstreamTransportSocket(tls: MeshTls, flavor: TlsFlavor): JsonObject {
+  const meshIds = `spiffe://${tls.mesh}/`;
+  const common: JsonObject =
+    flavor === 'grpc'
+      ? { tls_certificate_provider_instance: provider, validation_context: { ca_certificate_provider_instance: provider, match_subject_alt_names: [{ prefix: meshIds }] } }
+      : {
+          alpn_protocols: ['kuma'],
+          tls_certificate_sds_secret_configs: [sdsSecret(Names.identitySecret(tls.mesh))],
+          combined_validation_context: {
+            default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: meshIds } }] },
+            validation_context_sds_secret_config: sdsSecret(Names.meshCaSecret(tls.mesh)),
+          },
+        };
+  return {
+    name: TLS_SOCKET,
+    typed_config: { '@type': DOWNSTREAM_TLS_TYPE, common_tls_context: common, require_client_certificate: { value: tls.mode === 'STRICT' || flavor === 'envoy' } },
+  };
+}
+
+/** The listener filter that tells TLS from plaintext (PERMISSIVE inbounds of Envoy). */
+export const tlsInspector: JsonObject = { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR_TYPE } };

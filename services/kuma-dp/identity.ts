@@ -1,0 +1,116 @@
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createWorkloadCsr, workloadSans, type KeyAlgorithm } from '../../libs/ca/builtin-ca.ts';
+import { identityTags } from '../../libs/ca/issuer.ts';
+import { BootstrapError, postJson } from './bootstrap-client.ts';
+
+/** The provider instance name the control plane's proxyless TLS contexts name (libs/xds mTLS). */
+export const CERTIFICATE_PROVIDER_INSTANCE = 'kuma';
+
+export interface IdentityOptions {
+  readonly cpAddress: string;
+  readonly caCert?: string;
+  readonly mesh: string;
+  readonly name: string;
+  readonly token?: string;
+  /** The Dataplane (JSON) kuma-dp registers: the SANs it asks for. */
+  readonly dataplaneResource?: string;
+  /** Where the key, certificate and CA bundle are written (the key readable by this user only). */
+  readonly dir: string;
+  readonly keyAlgorithm?: KeyAlgorithm;
+  /** While the mesh has no mTLS (or its CA is not ready), how often to ask again. */
+  readonly retryMs?: number;
+  readonly logger: Logger;
+}
+
+export interface IdentityFiles {
+  readonly certificateFile: string;
+  readonly privateKeyFile: string;
+  readonly caCertificateFile: string;
+}
+
+/**
+ * The workload identity of a proxyless application: kuma-dp makes the key on this host, has the
+ * control plane sign a CSR for it (`POST /certificates`, with the dataplane token), and keeps the
+ * files that grpc's `file_watcher` certificate provider reads current, renewing at the time the
+ * control plane names (about 4/5 of the lifetime, jittered). The key is never sent anywhere.
+ */
+export class WorkloadIdentity {
+  readonly files: IdentityFiles;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: IdentityOptions) {
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    this.files = { certificateFile: join(opts.dir, 'cert.pem'), privateKeyFile: join(opts.dir, 'key.pem'), caCertificateFile: join(opts.dir, 'ca.pem') };
+  }
+
+  /** The first request: resolves true once a certificate is written, false when there is none yet (renewals and retries continue). */
+  start(): Promise<boolean> {
+    return this.renew();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.renew(), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<boolean> {
+    const log = this.opts.logger;
+    const retry = this.opts.retryMs ?? 10_000;
+    try {
+      const dataplane = this.opts.dataplaneResource ? (JSON.parse(this.opts.dataplaneResource) as Record<string, unknown>) : undefined;
+      const sans = dataplane ? workloadSans(this.opts.mesh, identityTags(dataplane)) : [];
+      const { csrPem, keyPem } = await createWorkloadCsr(sans, this.opts.keyAlgorithm);
+      const url = new URL('/certificates', this.opts.cpAddress);
+      const body = JSON.stringify({
+        mesh: this.opts.mesh,
+        name: this.opts.name,
+        csr: csrPem,
+        ...(this.opts.token ? { dataplaneToken: this.opts.token } : {}),
+        ...(this.opts.dataplaneResource ? { dataplaneResource: this.opts.dataplaneResource } : {}),
+      });
+      const res = await postJson(url, body, this.opts.caCert, this.opts.cpAddress);
+      const answer = res.body as { certificate?: string; caBundle?: string; renewAfter?: string; notAfter?: string; detail?: string };
+      if (res.status === 409) {
+        log.debug({ component: 'kuma-dp', reason: answer.detail }, 'no workload certificate yet');
+        this.schedule(retry);
+        return false;
+      }
+      if (res.status !== 200 || !answer.certificate || !answer.caBundle || !answer.renewAfter) {
+        log.error({ component: 'kuma-dp', status: res.status, reason: answer.detail ?? res.text.slice(0, 500) }, 'the control plane refused the workload certificate request');
+        this.schedule(retry * 6);
+        return false;
+      }
+      this.write(keyPem, answer.certificate, answer.caBundle);
+      log.info({ component: 'kuma-dp', notAfter: answer.notAfter, renewAfter: answer.renewAfter, dir: this.opts.dir }, 'workload certificate written');
+      this.schedule(new Date(answer.renewAfter).getTime() - Date.now());
+      return true;
+    } catch (err) {
+      log.warn({ component: 'kuma-dp', err: err instanceof BootstrapError ? err.message : err }, 'workload certificate request failed; retrying');
+      this.schedule(retry);
+      return false;
+    }
+  }
+
+  /** Each file replaced whole (write, then rename), the key first and readable by this user only. */
+  private write(keyPem: string, certPem: string, caPem: string): void {
+    const put = (file: string, data: string, mode: number) => {
+      const tmp = `${file}.tmp`;
+      writeFileSync(tmp, data, { mode });
+      chmodSync(tmp, mode);
+      renameSync(tmp, file);
+    };
+    put(this.files.privateKeyFile, keyPem, 0o600);
+    put(this.files.certificateFile, certPem, 0o644);
+    put(this.files.caCertificateFile, caPem, 0o644);
+  }
+}

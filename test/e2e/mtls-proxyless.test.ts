@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { createBuiltinCa, createWorkloadCsr, LoadedCa } from '../../libs/ca/builtin-ca.ts';
+import { directGreeterClient, xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
+import { http } from '../../libs/testkit/http.ts';
+import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
+import { freePort } from '../../libs/testkit/ports.ts';
+import { serviceArgs } from '../../libs/testkit/services.ts';
+
+/**
+ * Mutual TLS between two real proxyless gRPC applications, each under `kuma-dp run --proxyless`
+ * against a real kuma-cp with a builtin CA: kuma-dp makes the key, has the CSR signed and writes
+ * the files grpc-js-xds' `file_watcher` provider reads; the control plane's clusters and server
+ * listeners name that provider. A call through the mesh succeeds; a client without the mesh's
+ * certificate (plaintext, or TLS with a certificate from another CA) cannot get an answer.
+ */
+let cp: KumaCpProcess;
+let dir: string;
+let backendPort: number;
+let clientBootstrap: string;
+const procs: ChildProcess[] = [];
+
+const dataplane = (name: string, port: number, service: string, extra: object = {}) => ({
+  type: 'Dataplane',
+  mesh: 'default',
+  name,
+  networking: { address: '127.0.0.1', inbound: [{ port, tags: { 'kuma.io/service': service, 'kuma.io/protocol': 'grpc' } }], ...extra },
+});
+
+async function tokenFile(name: string): Promise<string> {
+  const token = (await http(cp.url, 'POST', '/tokens/dataplane', { name, mesh: 'default' })).body as string;
+  const file = join(dir, `${name}.token`);
+  writeFileSync(file, token);
+  return file;
+}
+
+function kumaDp(args: string[]): ChildProcess & { output: () => string } {
+  const p = spawn(process.execPath, [...serviceArgs('kuma-dp'), 'run', '--cp-address', `https://localhost:${cp.dpPort}`, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, TMPDIR: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  procs.push(p);
+  return Object.assign(p, { output: () => out });
+}
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`${what()} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** One call with a fresh client (a failed attempt must not leave the next waiting out gRPC's backoff). */
+async function callThroughMesh(): Promise<string> {
+  const client = xdsGreeterClientFromBootstrap(readFileSync(clientBootstrap, 'utf8'), 'greeter', { xdsCredentials: true });
+  try {
+    return await client.hello(3000).catch((e: Error) => `error: ${e.message}`);
+  } finally {
+    client.close();
+  }
+}
+
+let backend: ReturnType<typeof kumaDp>;
+let caller: ReturnType<typeof kumaDp>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mtls-proxyless-'));
+  cp = await KumaCpProcess.start({ env: { KUMA_STORE_TYPE: 'memory' } });
+  expect((await http(cp.url, 'PUT', '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } })).status).toBe(200);
+  backendPort = await freePort();
+  writeFileSync(join(dir, 'backend.yaml'), stringify(dataplane('greeter-1', backendPort, 'greeter')));
+  writeFileSync(join(dir, 'client.yaml'), stringify(dataplane('caller-1', await freePort(), 'caller')));
+  backend = kumaDp([
+    '--proxyless', '--dataplane-file', join(dir, 'backend.yaml'), '--dataplane-token-file', await tokenFile('greeter-1'), '--ca-cert-file', cp.caCertFile,
+    '--', process.execPath, join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/e2e/fixtures/greeter-app.ts'), String(backendPort), 'greeter-1',
+  ]);
+  clientBootstrap = join(dir, 'client-bootstrap.json');
+  caller = kumaDp(['--proxyless', '--dataplane-file', join(dir, 'client.yaml'), '--dataplane-token-file', await tokenFile('caller-1'), '--ca-cert-file', cp.caCertFile, '--grpc-bootstrap-file', clientBootstrap]);
+  await until(() => existsSync(clientBootstrap), 20_000, () => `client bootstrap (${caller.output()})`);
+  await until(() => backend.output().includes('serving state: SERVING'), 40_000, () => `the backend serving (${backend.output()}\n--- kuma-cp ---\n${cp.output.slice(-3000)})`);
+}, 90_000);
+
+afterAll(async () => {
+  for (const p of procs) p.kill('SIGKILL');
+  await cp?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('proxyless gRPC over mTLS (real grpc-js-xds under kuma-dp)', () => {
+  it('calls succeed through the mesh over mTLS', async () => {
+    await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => `a call through the mesh: last ${caller.output().slice(-1500)}\n--- kuma-cp ---\n${cp.output.slice(-3000)}`);
+  }, 60_000);
+
+  it('serves the workload certificate from files kuma-dp wrote, the key readable by its user only and never seen by the control plane', async () => {
+    const bootstrap = JSON.parse(readFileSync(clientBootstrap, 'utf8'));
+    const files = bootstrap.certificate_providers.kuma.config;
+    expect(bootstrap.certificate_providers.kuma.plugin_name).toBe('file_watcher');
+    expect(statSync(files.private_key_file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(files.certificate_file, 'utf8')).toMatch(/BEGIN CERTIFICATE/);
+    expect(cp.output).not.toMatch(/PRIVATE KEY/);
+    const config = await http(cp.url, 'GET', '/meshes/default/dataplanes/greeter-1/_config');
+    const server = config.body.xds['type.googleapis.com/envoy.config.listener.v3.Listener'][`kuma.io/grpc/inbound/127.0.0.1:${backendPort}`];
+    expect(server.filter_chains[0].transport_socket.typed_config).toMatchObject({ require_client_certificate: { value: true }, common_tls_context: { tls_certificate_provider_instance: { instance_name: 'kuma' } } });
+  });
+
+  it('refuses a client without the mesh certificate: plaintext, or TLS with a certificate from another CA', async () => {
+    const plain = directGreeterClient(`127.0.0.1:${backendPort}`);
+    await expect(plain.hello(3000)).rejects.toMatchObject({ code: expect.any(Number) });
+    plain.close();
+    // A certificate for the right identity, from a CA that is not the mesh's.
+    const other = await LoadedCa.load(await createBuiltinCa('default'));
+    const { csrPem, keyPem } = await createWorkloadCsr(['spiffe://default/caller']);
+    const { certPem } = await other.signWorkload(csrPem, ['spiffe://default/caller']);
+    const meshCa = readFileSync(JSON.parse(readFileSync(clientBootstrap, 'utf8')).certificate_providers.kuma.config.ca_certificate_file);
+    const foreign = directGreeterClient(`127.0.0.1:${backendPort}`, grpc.credentials.createSsl(meshCa, Buffer.from(keyPem), Buffer.from(certPem), { checkServerIdentity: () => undefined }));
+    await expect(foreign.hello(3000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    foreign.close();
+    // The mesh's own path still works.
+    expect(await callThroughMesh()).toBe('hello from greeter-1');
+  }, 30_000);
+});
