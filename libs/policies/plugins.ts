@@ -13,6 +13,7 @@ import { meshRetryPlugins } from './meshretry/index.ts';
 import { meshTcpRoutePlugins } from './meshtcproute/index.ts';
 import { meshTimeoutPlugins } from './meshtimeout/index.ts';
 import { meshTracePlugins } from './meshtrace/index.ts';
+import { meshTrafficPermissionPlugins } from './meshtrafficpermission/index.ts';
 
 /**
  * The translation plugins of the policies, registered explicitly (the translator sorts them by
@@ -32,6 +33,8 @@ export function policyPlugins(): TranslationPlugin[] {
     ...meshCircuitBreakerPlugins(),
     ...meshHealthCheckPlugins(),
     ...meshLoadBalancingStrategyPlugins(),
+    // zero trust
+    ...meshTrafficPermissionPlugins(),
     // observability and escape hatches
     ...meshPassthroughPlugins(),
     ...meshAccessLogPlugins(),

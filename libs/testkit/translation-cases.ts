@@ -7,7 +7,7 @@ import type { InboundModel } from '../resources/dataplane-model.ts';
 import { defaultRegistry } from '../resources/builtin.ts';
 import type { Resource } from '../resources/resource.ts';
 import { decodeResource } from '../resources/wire.ts';
-import type { ProxyPolicies, TranslationPlugin } from '../xds/generate/plugin.ts';
+import type { ClientRules, ProxyPolicies, TranslationPlugin } from '../xds/generate/plugin.ts';
 import { TYPE_ORDER } from '../xds/protos.ts';
 import { decodeToObject, strictDiff } from '../xds/resource.ts';
 import type { Snapshot } from '../xds/snapshot.ts';
@@ -28,6 +28,7 @@ import { expectGolden } from './golden.ts';
  *   toRoute: { MeshTimeout: { backend: { route-1: { http: { requestTimeout: 1s } } } } }
  *   fromInbound: { MeshTimeout: { "8080": { idleTimeout: 1h } } }    # by inbound port
  *   proxy: { MeshTrace: { backends: [...] } }
+ *   fromInboundRules: { MeshTrafficPermission: { "8080": { rules: [...], subsets: [...] } } }
  * ```
  */
 interface CaseFile {
@@ -39,6 +40,8 @@ interface CaseFile {
     readonly toRoute?: Record<string, Record<string, Record<string, unknown>>>;
     readonly fromInbound?: Record<string, Record<string, unknown>>;
     readonly proxy?: Record<string, unknown>;
+    /** Per-client rules of an inbound (MeshTrafficPermission), by type and inbound port. */
+    readonly fromInboundRules?: Record<string, Record<string, ClientRules>>;
   };
 }
 
@@ -52,6 +55,7 @@ export function casePolicies(p: CaseFile['policies'] = {}): ProxyPolicies {
     toRoute: (type, service, route) => p.toRoute?.[type]?.[service]?.[route],
     fromInbound: (type, inbound: InboundModel) => p.fromInbound?.[type]?.[String(inbound.port)],
     proxy: (type) => p.proxy?.[type],
+    fromInboundRules: (type, inbound: InboundModel) => p.fromInboundRules?.[type]?.[String(inbound.port)],
   };
 }
 

@@ -7,7 +7,7 @@ import { MapSharedCache, type ProxyContext, type SharedCache } from './generate/
 import { generateInbounds } from './generate/inbound.ts';
 import { generateOutbounds } from './generate/outbound.ts';
 import type { Part } from './generate/part.ts';
-import { NO_POLICIES, type PluginContext, type ProxyPolicies, type TranslationPlugin } from './generate/plugin.ts';
+import { NO_POLICIES, type ClientRules, type PluginContext, type ProxyPolicies, type TranslationPlugin } from './generate/plugin.ts';
 import { generateTransparentProxy } from './generate/transparent.ts';
 import { PluginError } from './plugin-error.ts';
 import type { TypeUrl } from './protos.ts';
@@ -366,6 +366,7 @@ function reassemble(previous: Translation, built: readonly Built[]): Snapshot {
 /** The proxy's policies, of the types a plugin declares it reads: asking about another is a bug in the plugin. */
 class Restricted implements ProxyPolicies {
   readonly toRoute?: (type: string, service: string, route: string) => unknown;
+  readonly fromInboundRules?: (type: string, inbound: InboundModel) => ClientRules | undefined;
 
   constructor(
     private readonly policies: ProxyPolicies,
@@ -374,6 +375,8 @@ class Restricted implements ProxyPolicies {
   ) {
     const toRoute = policies.toRoute;
     if (toRoute) this.toRoute = (type, service, route) => toRoute.call(this.check(type), type, service, route);
+    const fromInboundRules = policies.fromInboundRules;
+    if (fromInboundRules) this.fromInboundRules = (type, inbound) => fromInboundRules.call(this.check(type), type, inbound);
   }
 
   toService(type: string, service: string): unknown {

@@ -210,7 +210,8 @@ async function runProxyless(a: RunContext): Promise<number> {
     code = await supervise({
       command: a.command[0]!,
       args: a.command.slice(1),
-      env: { ...process.env, GRPC_XDS_BOOTSTRAP: file },
+      // RBAC on: a MeshTrafficPermission must be enforced, not ignored (grpc-js-xds runs it only with this set).
+      env: { GRPC_XDS_EXPERIMENTAL_RBAC: 'true', ...process.env, GRPC_XDS_BOOTSTRAP: file },
       maxRestarts: a.opts.maxRestarts,
       drainTimeoutMs: a.opts.drainTimeout * 1000,
       logger: a.logger,

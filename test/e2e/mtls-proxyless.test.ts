@@ -112,6 +112,21 @@ describe('proxyless gRPC over mTLS (real grpc-js-xds under kuma-dp)', () => {
     expect(server.filter_chains[0].transport_socket.typed_config).toMatchObject({ require_client_certificate: { value: true }, common_tls_context: { tls_certificate_provider_instance: { instance_name: 'kuma' } } });
   });
 
+  it('enforces MeshTrafficPermission on the server (RBAC): a denied call fails with PERMISSION_DENIED, and a change takes effect without a restart', async () => {
+    const mtp = (spec: Record<string, unknown>) => http(cp.url, 'PUT', '/meshes/default/meshtrafficpermissions/greeter-callers', { type: 'MeshTrafficPermission', mesh: 'default', name: 'greeter-callers', spec: { targetRef: { kind: 'MeshService', name: 'greeter' }, ...spec } });
+    // Only someone else may call: the caller's SPIFFE ID is not allowed.
+    expect((await mtp({ rules: [{ default: { allow: [{ spiffeID: { type: 'Exact', value: 'spiffe://default/someone-else' } }] } }] })).status).toBe(201);
+    await until(async () => /^error: 7 PERMISSION_DENIED/.test(await callThroughMesh()), 30_000, () => `a denied call (last: ${cp.output.slice(-1500)})`);
+    // Kuma's legacy from[]: the caller's service is allowed.
+    expect((await mtp({ from: [{ targetRef: { kind: 'MeshService', name: 'caller' }, default: { action: 'Allow' } }] })).status).toBe(200);
+    await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => 'an allowed call again');
+    // Deny wins over allow.
+    expect((await mtp({ rules: [{ default: { allow: [{ spiffeID: { type: 'Prefix', value: 'spiffe://default/' } }], deny: [{ spiffeID: { type: 'Exact', value: 'spiffe://default/caller' } }] } }] })).status).toBe(200);
+    await until(async () => /^error: 7 PERMISSION_DENIED/.test(await callThroughMesh()), 30_000, () => 'a call denied by a deny match');
+    expect((await http(cp.url, 'DELETE', '/meshes/default/meshtrafficpermissions/greeter-callers')).status).toBe(200);
+    await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => 'calls allowed once no permission selects the server');
+  }, 120_000);
+
   it('refuses a client without the mesh certificate: plaintext, or TLS with a certificate from another CA', async () => {
     const plain = directGreeterClient(`127.0.0.1:${backendPort}`);
     await expect(plain.hello(3000)).rejects.toMatchObject({ code: expect.any(Number) });

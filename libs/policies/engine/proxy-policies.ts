@@ -1,5 +1,5 @@
 import type { DataplaneModel, InboundModel } from '../../resources/dataplane-model.ts';
-import type { ProxyPolicies } from '../../xds/generate/plugin.ts';
+import type { ClientRules, ProxyPolicies } from '../../xds/generate/plugin.ts';
 import type { PolicyItem } from '../core/matchable.ts';
 import { buildInboundRules } from '../core/rules-inbound.ts';
 import { buildLegacyFromRules } from '../core/rules-inbound-legacy.ts';
@@ -69,6 +69,16 @@ export class ComputedPolicies implements ProxyPolicies {
 
   proxy(type: string): unknown {
     return this.view(type, this.rules(type).single);
+  }
+
+  fromInboundRules(type: string, inbound: InboundModel): ClientRules | undefined {
+    const matched = this.rules(type).matched.byInbound.get(listenerKey({ address: inbound.address, port: inbound.port }));
+    if (!matched || matched.policies.length === 0) return undefined;
+    const traits = traitsOf(type);
+    return this.shared('clients', type, matched.policies, () => ({
+      rules: buildInboundRules(matched.policies, { ...traits.merge, isFromAsRules: traits.isFromAsRules }).rules.map((r) => ({ matches: r.matches, conf: r.conf })),
+      subsets: buildLegacyFromRules(matched.policies, traits.merge).map((r) => ({ subset: r.subset, conf: r.conf[0] })),
+    }));
   }
 
   private view(type: string, rule: Rule): unknown {

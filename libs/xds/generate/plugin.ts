@@ -25,6 +25,29 @@ export interface ProxyPolicies {
   fromInbound(type: string, inbound: InboundModel): unknown;
   /** Single-item policies (MeshTrace, MeshMetric, MeshProxyPatch, MeshPassthrough): the proxy's configuration. */
   proxy(type: string): unknown;
+  /**
+   * Every rule of traffic arriving at `inbound`, per client (MeshTrafficPermission decides by who
+   * calls); `undefined` when no policy of the type selects the inbound.
+   */
+  fromInboundRules?(type: string, inbound: InboundModel): ClientRules | undefined;
+}
+
+/** A tag of a client subset: `key` is `value`, or (`not`) is not. */
+export interface ClientTag {
+  readonly key: string;
+  readonly value: string;
+  readonly not: boolean;
+}
+
+/**
+ * Per-client rules of an inbound, as Kuma computes them: `rules` from `rules[]` (each with at most
+ * one match, most specific first), and `subsets` from the legacy `from[]` (Kuma's subset rules with
+ * negations: the first whose subset holds the client's tags applies). The same object for proxies
+ * selected by the same policies.
+ */
+export interface ClientRules {
+  readonly rules: readonly { readonly matches: readonly unknown[]; readonly conf: unknown }[];
+  readonly subsets: readonly { readonly subset: readonly ClientTag[]; readonly conf: unknown }[];
 }
 
 /** No policy applies (a mesh without policies, a proxy nothing selects). */

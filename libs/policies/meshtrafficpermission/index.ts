@@ -1,0 +1,9 @@
+import type { TranslationPlugin } from '../../xds/generate/plugin.ts';
+import { meshTrafficPermissionPlugin } from './plugin.ts';
+
+export { meshTrafficPermissionPlugin, MESH_TRAFFIC_PERMISSION, permissionsOf } from './plugin.ts';
+
+/** The translation plugins of MeshTrafficPermission, for the explicit registration of policy plugins. */
+export function meshTrafficPermissionPlugins(): TranslationPlugin[] {
+  return [meshTrafficPermissionPlugin];
+}
