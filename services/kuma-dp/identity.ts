@@ -16,12 +16,19 @@ export interface IdentityOptions {
   readonly token?: string;
   /** The Dataplane (JSON) kuma-dp registers: the SANs it asks for. */
   readonly dataplaneResource?: string;
-  /** Where the key, certificate and CA bundle are written (the key readable by this user only). */
-  readonly dir: string;
+  /** Where the key, certificate and CA bundle are written (the key readable by this user only); without it they stay in memory (Envoy gets them over SDS). */
+  readonly dir?: string;
   readonly keyAlgorithm?: KeyAlgorithm;
   /** While the mesh has no mTLS (or its CA is not ready), how often to ask again. */
   readonly retryMs?: number;
   readonly logger: Logger;
+}
+
+/** The current workload identity, PEM. */
+export interface IdentityMaterial {
+  readonly keyPem: string;
+  readonly certPem: string;
+  readonly caPem: string;
 }
 
 export interface IdentityFiles {
@@ -37,13 +44,28 @@ export interface IdentityFiles {
  * control plane names (about 4/5 of the lifetime, jittered). The key is never sent anywhere.
  */
 export class WorkloadIdentity {
-  readonly files: IdentityFiles;
+  readonly files: IdentityFiles | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private material: IdentityMaterial | undefined;
+  private readonly listeners = new Set<(m: IdentityMaterial) => void>();
 
   constructor(private readonly opts: IdentityOptions) {
-    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-    this.files = { certificateFile: join(opts.dir, 'cert.pem'), privateKeyFile: join(opts.dir, 'key.pem'), caCertificateFile: join(opts.dir, 'ca.pem') };
+    if (opts.dir) {
+      mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+      this.files = { certificateFile: join(opts.dir, 'cert.pem'), privateKeyFile: join(opts.dir, 'key.pem'), caCertificateFile: join(opts.dir, 'ca.pem') };
+    }
+  }
+
+  /** The identity now, if one was issued. */
+  get current(): IdentityMaterial | undefined {
+    return this.material;
+  }
+
+  /** Called with each new identity (renewals); returns the unsubscribe. */
+  onChange(fn: (m: IdentityMaterial) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** The first request: resolves true once a certificate is written, false when there is none yet (renewals and retries continue). */
@@ -90,8 +112,10 @@ export class WorkloadIdentity {
         this.schedule(retry * 6);
         return false;
       }
-      this.write(keyPem, answer.certificate, answer.caBundle);
-      log.info({ component: 'kuma-dp', notAfter: answer.notAfter, renewAfter: answer.renewAfter, dir: this.opts.dir }, 'workload certificate written');
+      this.material = { keyPem, certPem: answer.certificate, caPem: answer.caBundle };
+      if (this.files) this.write(this.files, this.material);
+      for (const fn of this.listeners) fn(this.material);
+      log.info({ component: 'kuma-dp', notAfter: answer.notAfter, renewAfter: answer.renewAfter, ...(this.opts.dir ? { dir: this.opts.dir } : {}) }, 'workload certificate issued');
       this.schedule(new Date(answer.renewAfter).getTime() - Date.now());
       return true;
     } catch (err) {
@@ -102,15 +126,15 @@ export class WorkloadIdentity {
   }
 
   /** Each file replaced whole (write, then rename), the key first and readable by this user only. */
-  private write(keyPem: string, certPem: string, caPem: string): void {
+  private write(files: IdentityFiles, { keyPem, certPem, caPem }: IdentityMaterial): void {
     const put = (file: string, data: string, mode: number) => {
       const tmp = `${file}.tmp`;
       writeFileSync(tmp, data, { mode });
       chmodSync(tmp, mode);
       renameSync(tmp, file);
     };
-    put(this.files.privateKeyFile, keyPem, 0o600);
-    put(this.files.certificateFile, certPem, 0o644);
-    put(this.files.caCertificateFile, caPem, 0o644);
+    put(files.privateKeyFile, keyPem, 0o600);
+    put(files.certificateFile, certPem, 0o644);
+    put(files.caCertificateFile, caPem, 0o644);
   }
 }

@@ -9,6 +9,7 @@ import { KUMA_VERSION } from '../api-server/server.ts';
 import { BootstrapError, fetchBootstrap } from './bootstrap-client.ts';
 import { CERTIFICATE_PROVIDER_INSTANCE, WorkloadIdentity } from './identity.ts';
 import { startRelay } from './relay.ts';
+import { sdsCluster, startSdsServer } from './sds.ts';
 import { supervise } from './supervisor.ts';
 import { decodeYaml } from '../../libs/resources/decode.ts';
 import { PROXYLESS_LABEL } from '../../libs/resources/dataplane-model.ts';
@@ -138,17 +139,29 @@ async function runEnvoy({ opts, command, name, mesh, token, caCert, dataplaneRes
     ...(dataplaneResource ? { dataplaneResource } : {}),
   });
   const dir = mkdtempSync(join(tmpdir(), 'kuma-dp-'));
+  // The workload identity stays in memory and reaches Envoy over the local SDS socket.
+  const identity = new WorkloadIdentity({ cpAddress: opts.cpAddress, ...(caCert ? { caCert } : {}), mesh, name, ...(token ? { token } : {}), ...(dataplaneResource ? { dataplaneResource } : {}), logger });
+  await identity.start();
+  const socketPath = join(dir, 'sds.sock');
+  const sds = await startSdsServer({ socketPath, mesh, identity, logger });
+  const statics = ((bootstrap['static_resources'] ??= {}) as { clusters?: unknown[] });
+  statics.clusters = [...(statics.clusters ?? []), sdsCluster(socketPath)];
   const file = join(dir, 'bootstrap.json');
   writeFileSync(file, JSON.stringify(bootstrap, null, 2), { mode: 0o600 });
   logger.info({ component: 'kuma-dp', file }, 'wrote Envoy bootstrap');
-  return supervise({
-    command: opts.binaryPath,
-    args: ['-c', file, '--drain-time-s', '30', '--disable-hot-restart', ...command],
-    maxRestarts: opts.maxRestarts,
-    drainTimeoutMs: opts.drainTimeout * 1000,
-    logger,
-    name: 'envoy',
-  });
+  try {
+    return await supervise({
+      command: opts.binaryPath,
+      args: ['-c', file, '--drain-time-s', '30', '--disable-hot-restart', ...command],
+      maxRestarts: opts.maxRestarts,
+      drainTimeoutMs: opts.drainTimeout * 1000,
+      logger,
+      name: 'envoy',
+    });
+  } finally {
+    identity.stop();
+    await sds.close();
+  }
 }
 
 /** Proxyless mode: the loopback relay, the gRPC bootstrap, and optionally the application. */
@@ -192,9 +205,9 @@ async function runProxyless(a: RunContext): Promise<number> {
           [CERTIFICATE_PROVIDER_INSTANCE]: {
             plugin_name: 'file_watcher',
             config: {
-              certificate_file: identity.files.certificateFile,
-              private_key_file: identity.files.privateKeyFile,
-              ca_certificate_file: identity.files.caCertificateFile,
+              certificate_file: identity.files!.certificateFile,
+              private_key_file: identity.files!.privateKeyFile,
+              ca_certificate_file: identity.files!.caCertificateFile,
               refresh_interval: '5s',
             },
           },

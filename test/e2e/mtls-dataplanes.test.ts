@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,9 @@ import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
 import { serviceArgs } from '../../libs/testkit/services.ts';
+import { decodeResponse, encodeRequest } from '../../libs/xds/ads-codec.ts';
+import { TypeUrl } from '../../libs/xds/protos.ts';
+import { decodeToObject, strictDiffType } from '../../libs/xds/resource.ts';
 
 /**
  * Mutual TLS between two real proxyless gRPC applications, each under `kuma-dp run --proxyless`
@@ -39,9 +43,9 @@ async function tokenFile(name: string): Promise<string> {
   return file;
 }
 
-function kumaDp(args: string[]): ChildProcess & { output: () => string } {
+function kumaDp(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
   const p = spawn(process.execPath, [...serviceArgs('kuma-dp'), 'run', '--cp-address', `https://localhost:${cp.dpPort}`, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, TMPDIR: dir },
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, TMPDIR: dir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -142,4 +146,61 @@ describe('proxyless gRPC over mTLS (real grpc-js-xds under kuma-dp)', () => {
     // The mesh's own path still works.
     expect(await callThroughMesh()).toBe('hello from greeter-1');
   }, 30_000);
+});
+
+/** An SDS client (what Envoy does with the bootstrap's kuma:sds cluster): one request, the first response's secrets. */
+async function fetchSecrets(socketPath: string, names: string[]): Promise<Record<string, Record<string, unknown>>> {
+  const id = (b: Buffer) => b;
+  const Client = grpc.makeGenericClientConstructor(
+    { StreamSecrets: { path: '/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets', requestStream: true, responseStream: true, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } } as never,
+    'SDS',
+  );
+  const client = new Client(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as { StreamSecrets(): grpc.ClientDuplexStream<Buffer, Buffer>; close(): void };
+  const call = client.StreamSecrets();
+  try {
+    const res = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      call.on('data', (b: Buffer) => resolve(decodeResponse(b)));
+      call.on('error', reject);
+      call.write(encodeRequest({ node: { id: 'default.web-1' }, type_url: TypeUrl.Secret, resource_names: names }));
+    });
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const any of res['resources'] as { type_url: string; value: Uint8Array }[]) {
+      expect(any.type_url).toBe(TypeUrl.Secret);
+      const secret = decodeToObject(TypeUrl.Secret, any.value);
+      expect(strictDiffType('envoy.extensions.transport_sockets.tls.v3.Secret', secret)).toEqual([]);
+      out[secret['name'] as string] = secret;
+    }
+    return out;
+  } finally {
+    call.cancel();
+    client.close();
+  }
+}
+
+describe('kuma-dp with Envoy in a mesh with mTLS: the identity over a local SDS socket', () => {
+  it("serves Kuma's two secrets to Envoy from kuma-dp's memory, over a socket only its user can open", async () => {
+    const record = join(dir, 'envoy-bootstrap.json');
+    writeFileSync(join(dir, 'web.yaml'), stringify(dataplane('web-1', await freePort(), 'web')));
+    const dp = kumaDp(
+      ['--dataplane-file', join(dir, 'web.yaml'), '--dataplane-token-file', await tokenFile('web-1'), '--ca-cert-file', cp.caCertFile, '--binary-path', join(REPO_ROOT, 'test/e2e/fixtures/fake-envoy.mjs')],
+      { FAKE_ENVOY_RECORD: record },
+    );
+    await until(() => existsSync(record), 20_000, () => `the Envoy bootstrap (${dp.output()})`);
+    const bootstrap = JSON.parse(readFileSync(record, 'utf8'));
+    expect(strictDiffType('envoy.config.bootstrap.v3.Bootstrap', bootstrap)).toEqual([]);
+    const sds = bootstrap.static_resources.clusters.find((c: { name: string }) => c.name === 'kuma:sds');
+    const socketPath = sds.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.pipe.path as string;
+    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
+    const secrets = await fetchSecrets(socketPath, ['identity_cert:secret:default', 'mesh_ca:secret:default']);
+    const identity = secrets['identity_cert:secret:default']!['tls_certificate'] as { certificate_chain: { inline_string: string }; private_key: { inline_string: string } };
+    const cert = new X509Certificate(identity.certificate_chain.inline_string);
+    expect(cert.subjectAltName).toContain('URI:spiffe://default/web');
+    expect(cert.checkPrivateKey(createPrivateKey(identity.private_key.inline_string))).toBe(true);
+    const ca = new X509Certificate((secrets['mesh_ca:secret:default']!['validation_context'] as { trusted_ca: { inline_string: string } }).trusted_ca.inline_string);
+    expect(cert.verify(ca.publicKey)).toBe(true);
+    // The key was made by kuma-dp: it is in no file and the control plane never saw it.
+    expect(cp.output).not.toMatch(/PRIVATE KEY/);
+    expect(readFileSync(record, 'utf8')).not.toMatch(/PRIVATE KEY/);
+    dp.kill('SIGTERM');
+  }, 60_000);
 });

@@ -1,0 +1,112 @@
+import { chmodSync, rmSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { decodeRequest, encodeResponse } from '../../libs/xds/ads-codec.ts';
+import { Names } from '../../libs/xds/names.ts';
+import { TypeUrl } from '../../libs/xds/protos.ts';
+import { makeResource, type XdsResource } from '../../libs/xds/resource.ts';
+import type { IdentityMaterial, WorkloadIdentity } from './identity.ts';
+
+const id = (b: Buffer) => b;
+const SDS = {
+  StreamSecrets: {
+    path: '/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets',
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: id,
+    requestDeserialize: id,
+    responseSerialize: id,
+    responseDeserialize: id,
+  },
+} as unknown as grpc.ServiceDefinition;
+
+/** The static cluster Envoy reaches kuma-dp's SDS server through (the name the control plane's TLS contexts use). */
+export function sdsCluster(socketPath: string): Record<string, unknown> {
+  return {
+    name: 'kuma:sds',
+    type: 'STATIC',
+    connect_timeout: { seconds: 1 },
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    },
+    load_assignment: { cluster_name: 'kuma:sds', endpoints: [{ lb_endpoints: [{ endpoint: { address: { pipe: { path: socketPath } } } }] }] },
+  };
+}
+
+/** Kuma's two secrets of a mesh, from the identity kuma-dp holds. */
+export function secretsOf(mesh: string, m: IdentityMaterial): Map<string, XdsResource> {
+  const identity = Names.identitySecret(mesh);
+  const ca = Names.meshCaSecret(mesh);
+  return new Map([
+    [identity, makeResource(TypeUrl.Secret, identity, { name: identity, tls_certificate: { certificate_chain: { inline_string: m.certPem }, private_key: { inline_string: m.keyPem } } })],
+    [ca, makeResource(TypeUrl.Secret, ca, { name: ca, validation_context: { trusted_ca: { inline_string: m.caPem } } })],
+  ]);
+}
+
+/**
+ * kuma-dp's local SDS server (state of the world) on a Unix socket only this user can open:
+ * Envoy asks it for `identity_cert:secret:<mesh>` and `mesh_ca:secret:<mesh>`, and gets each
+ * renewed identity pushed. The workload key goes from kuma-dp's memory to Envoy's, nowhere else.
+ */
+export async function startSdsServer(opts: { socketPath: string; mesh: string; identity: WorkloadIdentity; logger: Logger }): Promise<{ close(): Promise<void> }> {
+  const server = new grpc.Server();
+  const streams = new Set<() => void>();
+  let version = 0;
+  let secrets = opts.identity.current ? secretsOf(opts.mesh, opts.identity.current) : new Map<string, XdsResource>();
+  const unsubscribe = opts.identity.onChange((m) => {
+    secrets = secretsOf(opts.mesh, m);
+    version++;
+    for (const push of streams) push();
+  });
+  server.addService(SDS, {
+    StreamSecrets: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      let names: string[] = [];
+      let sent = -1;
+      let nonce = 0;
+      const push = () => {
+        const resources = names.flatMap((n) => secrets.get(n) ?? []);
+        if (resources.length === 0 || sent === version) return;
+        sent = version;
+        call.write(encodeResponse(TypeUrl.Secret, String(version), String(++nonce), resources));
+      };
+      streams.add(push);
+      call.on('data', (buf: Buffer) => {
+        let req;
+        try {
+          req = decodeRequest(buf);
+        } catch (err) {
+          call.destroy(new Error(`invalid DiscoveryRequest: ${(err as Error).message}`));
+          return;
+        }
+        if (req.errorDetail) opts.logger.warn({ component: 'sds', error: req.errorDetail.message }, 'Envoy rejected a secret');
+        const wanted = [...req.resourceNames].sort();
+        if (wanted.join('\u0000') !== names.join('\u0000')) {
+          names = wanted;
+          sent = -1;
+        }
+        push();
+      });
+      const end = () => streams.delete(push);
+      call.on('end', () => {
+        end();
+        call.end();
+      });
+      call.on('error', end);
+      call.on('close', end);
+    },
+  });
+  rmSync(opts.socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${opts.socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+  chmodSync(opts.socketPath, 0o600);
+  opts.logger.info({ component: 'sds', socket: opts.socketPath }, 'SDS server listening');
+  return {
+    close: async () => {
+      unsubscribe();
+      await new Promise<void>((r) => server.tryShutdown(() => r()));
+      rmSync(opts.socketPath, { force: true });
+    },
+  };
+}
