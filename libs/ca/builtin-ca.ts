@@ -78,6 +78,8 @@ export class LoadedCa {
     readonly certPem: string,
     private readonly key: CryptoKey,
     private readonly algorithm: EcdsaParams | RsaHashedImportParams,
+    /** The extensions every workload certificate carries, made once per CA (their DER is reused). */
+    private readonly fixed: readonly x509.Extension[],
   ) {}
 
   static async load(material: CaMaterial): Promise<LoadedCa> {
@@ -89,7 +91,13 @@ export class LoadedCa {
     const importAlg = keyObject.asymmetricKeyType === 'ec' ? { name: 'ECDSA', namedCurve: 'P-256' } : algorithm;
     const key = await webcrypto.subtle.importKey('pkcs8', der, importAlg as webcrypto.EcKeyImportParams, false, ['sign']);
     if (!(await cert.publicKey.export()) || !cert.subject) invalid('the CA certificate has no subject');
-    return new LoadedCa(cert, material.certPem.endsWith('\n') ? material.certPem : material.certPem + '\n', key, algorithm);
+    const fixed = [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(cert, false),
+    ];
+    return new LoadedCa(cert, material.certPem.endsWith('\n') ? material.certPem : material.certPem + '\n', key, algorithm, fixed);
   }
 
   /**
@@ -122,15 +130,13 @@ export class LoadedCa {
       signingKey: this.key,
       signingAlgorithm: this.algorithm,
       extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+        ...this.fixed.slice(0, 3),
         // Critical: the subject is empty (RFC 5280 §4.2.1.6).
         new x509.SubjectAlternativeNameExtension(
           sans.map((value) => ({ type: 'url' as const, value })),
           true,
         ),
-        await x509.AuthorityKeyIdentifierExtension.create(this.cert, false),
+        this.fixed[3]!,
       ],
     });
     return { certPem: cert.toString('pem') + '\n', notBefore, notAfter };

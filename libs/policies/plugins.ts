@@ -12,6 +12,7 @@ import { meshRateLimitPlugins } from './meshratelimit/index.ts';
 import { meshRetryPlugins } from './meshretry/index.ts';
 import { meshTcpRoutePlugins } from './meshtcproute/index.ts';
 import { meshTimeoutPlugins } from './meshtimeout/index.ts';
+import { meshTlsPlugins } from './meshtls/index.ts';
 import { meshTracePlugins } from './meshtrace/index.ts';
 import { meshTrafficPermissionPlugins } from './meshtrafficpermission/index.ts';
 
@@ -34,6 +35,7 @@ export function policyPlugins(): TranslationPlugin[] {
     ...meshHealthCheckPlugins(),
     ...meshLoadBalancingStrategyPlugins(),
     // zero trust
+    ...meshTlsPlugins(),
     ...meshTrafficPermissionPlugins(),
     // observability and escape hatches
     ...meshPassthroughPlugins(),
