@@ -28,9 +28,22 @@ export interface KumaCpConfig {
       readonly allowedHosts: string;
     };
     readonly https: { readonly enabled: boolean; readonly interface: string; readonly port: number };
+    /**
+     * User authentication: `tokens` (Kuma's user tokens; the default) or `none` (loopback only).
+     * `localhostIsAdmin`: a request from localhost without a token is the admin, as Kuma.
+     */
+    readonly authn: { readonly type: 'tokens' | 'none'; readonly localhostIsAdmin: boolean };
     /** Largest accepted request body, in bytes (413 above). */
     readonly bodyLimit: number;
     readonly readOnly: boolean;
+  };
+  /** Kuma's static access control: comma-separated users and groups per right. */
+  readonly access: {
+    readonly static: {
+      readonly adminResources: { readonly users: string; readonly groups: string };
+      readonly generateDpToken: { readonly users: string; readonly groups: string };
+      readonly generateUserToken: { readonly users: string; readonly groups: string };
+    };
   };
   readonly dpServer: {
     readonly port: number;
@@ -124,8 +137,16 @@ export function defaultConfig(): KumaCpConfig {
       // No user authentication exists yet, so the API listens on loopback unless told otherwise.
       http: { enabled: true, interface: '127.0.0.1', port: 5681, allowUnauthenticatedNonLoopback: false, allowedHosts: '' },
       https: { enabled: false, interface: '0.0.0.0', port: 5682 },
+      authn: { type: 'tokens', localhostIsAdmin: true },
       bodyLimit: 512 * 1024,
       readOnly: false,
+    },
+    access: {
+      static: {
+        adminResources: { users: '', groups: 'mesh-system:admin' },
+        generateDpToken: { users: '', groups: 'mesh-system:admin' },
+        generateUserToken: { users: '', groups: 'mesh-system:admin' },
+      },
     },
     dpServer: {
       port: 5678,
@@ -166,6 +187,14 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_API_SERVER_HTTPS_ENABLED: 'apiServer.https.enabled',
   KUMA_API_SERVER_HTTPS_INTERFACE: 'apiServer.https.interface',
   KUMA_API_SERVER_HTTPS_PORT: 'apiServer.https.port',
+  KUMA_API_SERVER_AUTHN_TYPE: 'apiServer.authn.type',
+  KUMA_API_SERVER_AUTHN_LOCALHOST_IS_ADMIN: 'apiServer.authn.localhostIsAdmin',
+  KUMA_ACCESS_STATIC_ADMIN_RESOURCES_USERS: 'access.static.adminResources.users',
+  KUMA_ACCESS_STATIC_ADMIN_RESOURCES_GROUPS: 'access.static.adminResources.groups',
+  KUMA_ACCESS_STATIC_GENERATE_DP_TOKEN_USERS: 'access.static.generateDpToken.users',
+  KUMA_ACCESS_STATIC_GENERATE_DP_TOKEN_GROUPS: 'access.static.generateDpToken.groups',
+  KUMA_ACCESS_STATIC_GENERATE_USER_TOKEN_USERS: 'access.static.generateUserToken.users',
+  KUMA_ACCESS_STATIC_GENERATE_USER_TOKEN_GROUPS: 'access.static.generateUserToken.groups',
   KUMA_API_SERVER_BODY_LIMIT: 'apiServer.bodyLimit',
   KUMA_API_SERVER_READ_ONLY: 'apiServer.readOnly',
   KUMA_DP_SERVER_PORT: 'dpServer.port',
@@ -301,6 +330,7 @@ function validate(c: KumaCpConfig): void {
   if (!isLogLevel(c.logLevel)) throw new ConfigError(`logLevel: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(c.logLevel)}`);
   if (!isLogFormat(c.logFormat)) throw new ConfigError(`logFormat: must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(c.logFormat)}`);
   if (c.apiServer.bodyLimit < 1024) throw new ConfigError(`apiServer.bodyLimit: must be at least 1024 bytes`);
+  if (c.apiServer.authn.type !== 'tokens' && c.apiServer.authn.type !== 'none') throw new ConfigError(`apiServer.authn.type: must be tokens or none, got ${JSON.stringify(c.apiServer.authn.type)}`);
   const cp = c.store.checkpoints;
   if (cp.interval < 0) throw new ConfigError('store.checkpoints.interval: must be 0 (off) or a number of events');
   if (cp.keep < 1) throw new ConfigError('store.checkpoints.keep: must be at least 1');

@@ -20,7 +20,8 @@ import type { StateHistory } from '../../libs/projection/time-travel.ts';
 import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
 import { SecretRedactor } from '../../libs/secrets/redactor.ts';
 import { addAuditRoutes, stateForRead } from './audit-routes.ts';
-import { noApiAuthentication, type ApiAuthenticator } from './authn.ts';
+import { DEFAULT_ACCESS, enforceAccess, mustRedactSecrets, type StaticAccess } from './access.ts';
+import { isLoopback, noApiAuthentication, principalOf, type ApiAuthenticator } from './authn.ts';
 import { parseBody } from './body.ts';
 import { historyOf } from './history.ts';
 import { ResourceNotFoundError } from './commands.ts';
@@ -78,8 +79,10 @@ export interface ApiServerDeps {
   readonly extraRoutes?: (app: FastifyInstance) => void;
   /** Where the API listens and which other host names reach it (Host checks); loopback by default. */
   readonly exposure?: Omit<RequestGuardOptions, 'checkHost'>;
-  /** User authentication (none yet: `noApiAuthentication`). */
+  /** User authentication (`TokenApiAuthenticator`, or `noApiAuthentication`: loopback only). */
   readonly authenticator?: ApiAuthenticator;
+  /** Who may touch secrets and generate tokens (Kuma's static access); admins only by default. */
+  readonly access?: StaticAccess;
 }
 
 type Params = { mesh?: string; plural?: string; name?: string };
@@ -97,10 +100,11 @@ function ifMatchOf(req: FastifyRequest): number | undefined {
 const etag = (version: number) => `"${version}"`;
 
 function actorOf(req: FastifyRequest): Actor {
-  const loopback = req.ip === '127.0.0.1' || req.ip === '::1' || req.ip === '::ffff:127.0.0.1';
+  const loopback = isLoopback(req.ip);
   const ua = req.headers['user-agent'] ?? '';
   return {
-    subject: loopback ? 'localhost' : 'anonymous',
+    // The authenticated user; without authentication, where the request came from.
+    subject: principalOf(req)?.name ?? (loopback ? 'localhost' : 'anonymous'),
     source: ua.startsWith('kumactl/') ? 'kumactl' : 'rest',
     requestId: String(req.id),
     address: req.ip,
@@ -133,9 +137,11 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   // Before any body is read: Host, Origin and media type checks, then (later) who is asking.
   const authenticator = deps.authenticator ?? noApiAuthentication;
   const guard = makeRequestGuard({ boundInterface: '127.0.0.1', allowedHosts: [], ...deps.exposure, checkHost: !authenticator.enabled });
+  const access = deps.access ?? DEFAULT_ACCESS;
   app.addHook('onRequest', async (req) => {
     guard(req);
     await authenticator.authenticate(req);
+    enforceAccess(req, access);
   });
 
   app.addHook('onSend', async (req, reply) => {
@@ -200,7 +206,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     const { state, past } = await stateForRead(req, reply, projection, deps.audit?.history);
     if (mesh !== undefined) requireMeshForRead(mesh, state);
     const result = pageOf(req, d.name, d.plural, mesh, state);
-    const shown = past ? result.items.map((r) => redactor.resource(r)) : result.items;
+    const shown = past || mustRedactSecrets(req) ? result.items.map((r) => redactor.resource(r)) : result.items;
     return { total: result.total, items: shown.map((r) => encodeResource(r, d)), next: result.next };
   };
   const getOne = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
@@ -210,7 +216,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     if (!r) throw notFound('Could not retrieve a resource');
     if (!past) void reply.header('etag', etag(r.meta.version));
     // Only the live read shows a secret's data; the past is shown as digests, like history.
-    return formatResource(past ? redactor.resource(r) : r, d, req.query as Query);
+    return formatResource(past || mustRedactSecrets(req) ? redactor.resource(r) : r, d, req.query as Query);
   };
   const put = async (req: FastifyRequest, reply: FastifyReply, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     writable();

@@ -3,6 +3,7 @@ import { parseDuration } from '../../libs/platform/duration.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import { isObject, Violations } from '../../libs/resources/validation.ts';
 import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
+import type { UserTokens } from '../../libs/tokens/user-token.ts';
 import { parseJsonBody } from './body.ts';
 import { ApiError } from './errors.ts';
 
@@ -82,5 +83,45 @@ export function addTokenRoutes(app: FastifyInstance, tokens: DataplaneTokens, st
     }
     const token = await tokens.issue({ name: r.name, mesh: r.mesh, tags: r.tags, type: 'dataplane' }, r.validFor);
     return reply.type('text/plain').send(token);
+  });
+}
+
+const USER_FIELDS = ['name', 'groups', 'validFor'];
+
+/** Kuma's UserTokenRequest `{name, groups, validFor}`, checked whole. */
+export function parseUserTokenRequest(body: unknown): { name: string; groups: string[]; validFor: number } {
+  const v = Violations.root();
+  if (!isObject(body)) throw new ApiError(400, 'Could not issue a token', 'Resource is not valid', [{ field: 'body', reason: 'must be a JSON object' }]);
+  for (const k of Object.keys(body)) if (!USER_FIELDS.includes(k)) v.field(k).add(`unknown field; supported: ${USER_FIELDS.join(', ')}`);
+  const name = body['name'];
+  if (typeof name !== 'string' || name.trim() === '') v.field('name').add('cannot be empty');
+  const groups: string[] = [];
+  if (body['groups'] !== undefined && body['groups'] !== null) {
+    if (!Array.isArray(body['groups'])) v.field('groups').add('must be a list of strings');
+    else
+      body['groups'].forEach((g, i) => {
+        if (typeof g !== 'string' || g === '') v.field('groups').index(i).add('must be a non-empty string');
+        else groups.push(g);
+      });
+  }
+  let validFor = DEFAULT_VALID_FOR;
+  if (body['validFor'] !== undefined && body['validFor'] !== '') {
+    try {
+      if (typeof body['validFor'] !== 'string') throw new Error('must be a duration string, e.g. 24h');
+      validFor = parseDuration(body['validFor']);
+      if (validFor <= 0) v.field('validFor').add('must be a positive duration');
+    } catch (err) {
+      v.field('validFor').add((err as Error).message);
+    }
+  }
+  if (!v.empty) throw new ApiError(400, 'Could not issue a token', 'Resource is not valid', v.items);
+  return { name: name as string, groups, validFor };
+}
+
+/** `POST /tokens/user` {name, groups, validFor}: a signed user token, as text (access: generateUserToken). */
+export function addUserTokenRoute(app: FastifyInstance, tokens: UserTokens): void {
+  app.post('/tokens/user', async (req, reply) => {
+    const r = parseUserTokenRequest(parseJsonBody(req.body, 'token request'));
+    return reply.type('text/plain').send(await tokens.issue(r.name, r.groups, r.validFor));
   });
 }

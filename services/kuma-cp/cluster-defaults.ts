@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { VersionConflictError } from '../../libs/event-log/errors.ts';
 import type { EventLog } from '../../libs/event-log/port.ts';
@@ -9,6 +11,7 @@ import { GlobalSecretType } from '../../libs/resources/secret.ts';
 import type { JsonObject } from '../../libs/resources/validation.ts';
 import { SIGNING_KEY_NAME } from '../../libs/tokens/dataplane-token.ts';
 import { CURRENT_KEY_SERIAL, newSigningKeySecretData } from '../../libs/tokens/signing-keys.ts';
+import { ADMIN_USER, ADMIN_USER_TOKEN_SECRET, GROUPS, USER_TOKEN_KEY_SERIAL, USER_TOKEN_SIGNING_KEY_NAME, type UserTokens } from '../../libs/tokens/user-token.ts';
 import { decideUpsert, type DecideContext } from '../api-server/commands.ts';
 import type { MeshInitialResources } from '../api-server/resource-service.ts';
 
@@ -59,4 +62,35 @@ export async function ensureSigningKey(log: EventLog, projection: LiveProjection
   if (await createOnce(log, projection, GlobalSecretType, name, () => ({ data: newSigningKeySecretData() }))) {
     logger.info({ component: 'defaults', secret: name }, 'created the dataplane token signing key');
   }
+}
+
+/** The RSA key that signs user tokens, as the GlobalSecret `user-token-signing-key-1`. */
+export async function ensureUserTokenSigningKey(log: EventLog, projection: LiveProjection, logger: Logger): Promise<void> {
+  const name = USER_TOKEN_SIGNING_KEY_NAME(USER_TOKEN_KEY_SERIAL);
+  if (await createOnce(log, projection, GlobalSecretType, name, () => ({ data: newSigningKeySecretData() }))) {
+    logger.info({ component: 'defaults', secret: name }, 'created the user token signing key');
+  }
+}
+
+/**
+ * The admin's user token: created once per cluster as Kuma's GlobalSecret `admin-user-token`
+ * (encrypted in the log), and written to `<workDir>/admin-user-token`, readable by this user only,
+ * so whoever runs kuma-cp can configure kumactl. The token itself is never logged.
+ */
+export async function ensureAdminUserToken(log: EventLog, projection: LiveProjection, logger: Logger, tokens: UserTokens, workDir: string): Promise<string> {
+  if (projection.state.version({ type: 'GlobalSecret', name: ADMIN_USER_TOKEN_SECRET }) === 0) {
+    const token = await tokens.issue(ADMIN_USER, [GROUPS.admin], 10 * 365 * 24 * 3600);
+    if (await createOnce(log, projection, GlobalSecretType, ADMIN_USER_TOKEN_SECRET, () => ({ data: Buffer.from(token).toString('base64') }))) {
+      logger.info({ component: 'defaults', secret: ADMIN_USER_TOKEN_SECRET }, 'created the admin user token');
+    }
+  }
+  const data = projection.state.get({ type: 'GlobalSecret', name: ADMIN_USER_TOKEN_SECRET })?.spec['data'];
+  const file = join(workDir, 'admin-user-token');
+  if (typeof data === 'string') {
+    mkdirSync(workDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, Buffer.from(data, 'base64').toString('utf8'), { mode: 0o600 });
+    chmodSync(file, 0o600);
+    logger.info({ component: 'defaults', file }, 'the admin user token is in this file (readable by this user only): kumactl config control-planes add --auth-type=tokens --auth-conf token=$(cat FILE)');
+  }
+  return file;
 }

@@ -17,11 +17,13 @@ import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
+import { UserTokens } from '../../libs/tokens/user-token.ts';
+import type { StaticAccess } from '../api-server/access.ts';
 import { ResourceService, type MeshInitialResources } from '../api-server/resource-service.ts';
-import { noApiAuthentication } from '../api-server/authn.ts';
+import { noApiAuthentication, TokenApiAuthenticator } from '../api-server/authn.ts';
 import { buildApiServer } from '../api-server/server.ts';
-import { addTokenRoutes } from '../api-server/tokens-route.ts';
-import { ensureDefaultMesh, ensureSigningKey } from './cluster-defaults.ts';
+import { addTokenRoutes, addUserTokenRoute } from '../api-server/tokens-route.ts';
+import { ensureAdminUserToken, ensureDefaultMesh, ensureSigningKey, ensureUserTokenSigningKey } from './cluster-defaults.ts';
 import { buildDiagnosticsServer } from './diagnostics.ts';
 import { openCheckpointStore, openEventLog } from './store.ts';
 import { openStoreEncryption } from './store-encryption.ts';
@@ -30,6 +32,14 @@ import { SealingCheckpointStore } from '../../libs/secrets/sealing-checkpoints.t
 import { SecretDecryptionError } from '../../libs/secrets/sealer.ts';
 import { startXdsRoles } from './xds-roles.ts';
 import { JetStreamEventLog } from '../../libs/event-log/jetstream.ts';
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+/** Kuma's static access from the configuration. */
+function staticAccess(config: KumaCpConfig): StaticAccess {
+  const rule = (r: { users: string; groups: string }) => ({ users: list(r.users), groups: list(r.groups) });
+  const s = config.access.static;
+  return { adminResources: rule(s.adminResources), generateDpToken: rule(s.generateDpToken), generateUserToken: rule(s.generateUserToken) };
+}
 
 export interface ControlPlane {
   readonly instanceId: string;
@@ -67,8 +77,8 @@ export async function startControlPlane(
   const ports = { api: 0, dpServer: 0, dpServerPlaintext: 0 };
   let ready = false;
   let projectionStarted = false;
-  const authenticator = noApiAuthentication;
-  if (roles.includes('api') && checkApiExposure(config, authenticator.enabled) === 'unauthenticated') {
+  const authnEnabled = config.apiServer.authn.type === 'tokens';
+  if (roles.includes('api') && checkApiExposure(config, authnEnabled) === 'unauthenticated') {
     logger.warn(
       { component: 'kuma-cp', interface: config.apiServer.http.interface },
       'the API listens beyond loopback WITHOUT authentication (apiServer.http.allowUnauthenticatedNonLoopback): anyone who reaches it can change the mesh',
@@ -176,6 +186,10 @@ export async function startControlPlane(
           input: { type: 'Secret', mesh, name: s.name, labels: {}, spec: { data: s.data } },
         })),
     });
+    const userTokens = new UserTokens((name) => {
+      const data = projection.state.get({ type: 'GlobalSecret', name })?.spec['data'];
+      return typeof data === 'string' ? data : undefined;
+    });
     const tokens = new DataplaneTokens((name) => {
       const data = projection.state.get({ type: 'GlobalSecret', name })?.spec['data'];
       return typeof data === 'string' ? data : undefined;
@@ -183,6 +197,10 @@ export async function startControlPlane(
     if (roles.includes('api')) {
       if (!config.defaults.skipMeshCreation) await ensureDefaultMesh(log, projection, logger, meshInitialResources);
       await ensureSigningKey(log, projection, logger);
+      if (authnEnabled) {
+        await ensureUserTokenSigningKey(log, projection, logger);
+        await ensureAdminUserToken(log, projection, logger, userTokens, config.general.workDir);
+      }
     }
 
     const xds = await startXdsRoles({
@@ -219,12 +237,16 @@ export async function startControlPlane(
         history: (key) => log.history(key),
         audit: { log, history: new StateHistory(log, checkpoints, () => projection.state), checkpoints },
         redactor: encryption.redactor,
-        extraRoutes: (app) => addTokenRoutes(app, tokens, projection.state),
+        extraRoutes: (app) => {
+          addTokenRoutes(app, tokens, projection.state);
+          if (authnEnabled) addUserTokenRoute(app, userTokens);
+        },
         exposure: {
           boundInterface: config.apiServer.http.interface,
           allowedHosts: config.apiServer.http.allowedHosts.split(',').map((h) => h.trim()).filter((h) => h !== ''),
         },
-        authenticator,
+        authenticator: authnEnabled ? new TokenApiAuthenticator(userTokens, { localhostIsAdmin: config.apiServer.authn.localhostIsAdmin, logger }) : noApiAuthentication,
+        access: staticAccess(config),
       });
       if (config.apiServer.http.enabled) {
         ports.api = await listen(api, config.apiServer.http.port, config.apiServer.http.interface, 'API server (HTTP)', logger);

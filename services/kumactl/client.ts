@@ -32,19 +32,36 @@ function errorOf(res: Response, text: string): ApiResponseError {
 
 /** A small client of the control plane's REST API (Node's fetch). */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    /** A user token, sent as `Authorization: Bearer` (kumactl config control-planes add --auth-type=tokens). */
+    private readonly token?: string,
+  ) {}
 
   private async send(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Response> {
     try {
       return await fetch(this.baseUrl + path, {
         method,
-        headers: { 'user-agent': `kumactl/${KUMA_VERSION}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          'user-agent': `kumactl/${KUMA_VERSION}`,
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (err) {
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
       throw new Error(`could not connect to the Control Plane API Server at ${this.baseUrl}: ${cause}`);
     }
+  }
+
+  /** A request whose 2xx answer is plain text (a token). */
+  async text(method: string, path: string, body?: unknown): Promise<string> {
+    const res = await this.send(method, path, body, {});
+    const text = await res.text();
+    if (!res.ok) throw errorOf(res, text);
+    return text;
   }
 
   async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {

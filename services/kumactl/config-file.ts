@@ -42,6 +42,15 @@ export function saveKumactlConfig(path: string, config: KumactlConfig): void {
 }
 
 /** The API server URL of the current context. */
+/** The current control plane's URL and, with `--auth-type=tokens`, the user token to send. */
+export function currentCoordinates(config: KumactlConfig): { url: string; token?: string } {
+  const url = currentApiServer(config);
+  const ctx = config.contexts.find((c) => c.name === config.currentContext)!;
+  const api = config.controlPlanes.find((p) => p.name === ctx.controlPlane)!.coordinates.apiServer;
+  const token = api.authType === 'tokens' ? api.authConf?.['token'] : undefined;
+  return { url, ...(token ? { token } : {}) };
+}
+
 export function currentApiServer(config: KumactlConfig): string {
   const ctx = config.contexts.find((c) => c.name === config.currentContext);
   if (!ctx) throw new Error(`current context "${config.currentContext}" does not exist; run "kumactl config control-planes add"`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient } from './client.ts';
-import { currentApiServer, loadKumactlConfig } from './config-file.ts';
+import { currentCoordinates, loadKumactlConfig } from './config-file.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 
@@ -19,7 +19,8 @@ export function contextOf(cmd: Command): CliContext {
     configPath,
     registry: fullRegistry(),
     get client() {
-      return new ApiClient(currentApiServer(loadKumactlConfig(configPath)));
+      const { url, token } = currentCoordinates(loadKumactlConfig(configPath));
+      return new ApiClient(url, token);
     },
   };
 }

@@ -6,6 +6,7 @@ import { registerAudit } from './commands/audit.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerDiff } from './commands/diff.ts';
+import { registerGenerate } from './commands/generate.ts';
 import { registerGet } from './commands/get.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerInspect } from './commands/inspect.ts';
@@ -29,6 +30,7 @@ registerDiff(program);
 registerRestore(program);
 registerReplay(program);
 registerConfig(program);
+registerGenerate(program);
 
 program
   .command('version')

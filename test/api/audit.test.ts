@@ -86,7 +86,8 @@ describe.each<Store>(['memory', 'embedded', 'nats'])('audit and replay on the %s
     const all = (await http(cp.url, 'GET', `/_events?mesh=${MESH}`)).body;
     expect(all.next).toBeNull();
     expect(all.items.map((e: { seq: number; operation: string; name: string; actor: { source: string; requestId: string; subject: string } }) => [e.seq, e.operation, e.name, e.actor.source, e.actor.requestId, e.actor.subject])).toEqual(
-      steps.map((s) => [s.seq, s.op, s.name, s.source, s.requestId, 'localhost']),
+      // The authenticated subject: a request from localhost without a token is the admin (Kuma's default).
+      steps.map((s) => [s.seq, s.op, s.name, s.source, s.requestId, 'mesh-system:admin']),
     );
     expect(all.items[0].resource).toMatchObject({ type: 'Dataplane', mesh: MESH, name: 'web-1' });
 
@@ -94,7 +95,7 @@ describe.each<Store>(['memory', 'embedded', 'nats'])('audit and replay on the %s
     expect(deletes.map((e: { name: string }) => e.name)).toEqual(['web-1']);
     const db = (await http(cp.url, 'GET', `/_events?type=dataplanes&name=db-1`)).body.items;
     expect(db.map((e: { seq: number }) => e.seq)).toEqual(steps.filter((s) => s.name === 'db-1').map((s) => s.seq));
-    const byKumactl = (await http(cp.url, 'GET', `/_events?mesh=${MESH}&actor=localhost&since=${steps[2]!.time}`)).body.items;
+    const byKumactl = (await http(cp.url, 'GET', `/_events?mesh=${MESH}&actor=mesh-system:admin&since=${steps[2]!.time}`)).body.items;
     expect(byKumactl.map((e: { seq: number }) => e.seq)).toEqual(steps.slice(2).map((s) => s.seq));
 
     // cursor paging: 2 at a time until next is null

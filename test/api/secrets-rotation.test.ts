@@ -62,7 +62,7 @@ describe('kuma-cp encryption rotate-key', () => {
     const ring = parseKeyFile(readFileSync(keyFile, 'utf8'), keyFile);
     expect(ring.ids()).toEqual([newId, oldId]);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-    expect(r.stdout).toContain('re-encrypted 2 secret(s)');
+    expect(r.stdout).toContain('re-encrypted 4 secret(s)');
     expect(r.stdout).toContain('Secret default/s1');
     expect(r.stdout).toContain('GlobalSecret dataplane-token-signing-key-1');
     expect([...(await latestKids(cp.dataDir)).values()].every((kid) => kid === newId)).toBe(true);
@@ -70,7 +70,7 @@ describe('kuma-cp encryption rotate-key', () => {
     // A second run finds nothing left to do.
     const again = await cp.exec(['encryption', 'rotate-key', '--new-key-file', newKeyFile]);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain('re-encrypted 0 secret(s) (2 already under the new key)');
+    expect(again.stdout).toContain('re-encrypted 0 secret(s) (4 already under the new key)');
 
     // Retire the old key: the start loads the checkpoint the rotation saved, sealed under the new one.
     writeFileSync(keyFile, readFileSync(newKeyFile), { mode: 0o600 });

@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   decode: () => import('./decode.ts'),
   translate: () => import('./translate.ts'),
   policies: () => import('./policies.ts'),
+  mtls: () => import('./mtls.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

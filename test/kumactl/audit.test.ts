@@ -69,7 +69,7 @@ beforeAll(async () => {
   }
   const exportFile = join(dir, 'events.jsonl');
   const runs: Record<string, string[]> = {
-    auditTable: ['audit', '--mesh', MESH, '--type', 'dataplane', '--operation', 'upsert', '--actor', 'localhost'],
+    auditTable: ['audit', '--mesh', MESH, '--type', 'dataplane', '--operation', 'upsert', '--actor', 'mesh-system:admin'],
     auditJson: ['audit', '--mesh', MESH, '--type', 'dataplane', '-o', 'json'],
     auditPaged: ['audit', '--mesh', MESH, '--limit', '3', '--page-size', '2'],
     exportFile: ['audit', 'export', '--mesh', MESH, '--type', 'dataplane', '--output-file', exportFile],
@@ -100,7 +100,7 @@ describe('kumactl audit', () => {
     const [header, ...rows] = rowsOf(res.stdout);
     expect(header).toEqual(['SEQ', 'TIME', 'ACTOR', 'SOURCE', 'OPERATION', 'TYPE', 'MESH', 'NAME', 'REQUEST-ID']);
     expect(rows.map((r) => [r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[8]])).toEqual(
-      [1, 2, 3, 5].map((i) => [String(s[i]), 'localhost', 'rest', 'upsert', 'Dataplane', MESH, SCRIPT[i - 1]![1], `req-${i}`]),
+      [1, 2, 3, 5].map((i) => [String(s[i]), 'mesh-system:admin', 'rest', 'upsert', 'Dataplane', MESH, SCRIPT[i - 1]![1], `req-${i}`]),
     );
     for (const r of rows) expect(Date.parse(r[1]!)).not.toBeNaN();
   });

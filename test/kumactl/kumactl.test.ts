@@ -163,7 +163,7 @@ describe('kumactl', () => {
     expect(json.items[2].resource).toBeNull();
     const table = (await kumactl(['history', 'mesh', 'hist'])).stdout.split('\n');
     expect(table[0]).toMatch(/^VERSION\s+TIME\s+ACTOR\s+SOURCE\s+OPERATION\s+CHANGES$/);
-    expect(table[2]).toMatch(/^\d+\s+\S+\s+localhost\s+kumactl\s+upsert\s+add \/labels$/);
+    expect(table[2]).toMatch(/^\d+\s+\S+\s+mesh-system:admin\s+kumactl\s+upsert\s+add \/labels$/);
     const dpHistory = await http(cp.url, 'GET', '/meshes/default/dataplanes/web-1/_history');
     expect(dpHistory.body.items[0].resource).toMatchObject({ type: 'Dataplane', name: 'web-1' });
     const missing = await kumactl(['history', 'dataplane', 'never-existed']);

@@ -16,7 +16,9 @@ export function registerConfig(program: Command): void {
     .option('--skip-check', 'skip the connectivity check against the API Server')
     .option('--ca-cert-file <path>', 'path to the certificate authority which will be used to verify the Control Plane certificate')
     .option('--skip-verify', 'skip CA verification')
-    .action(async (opts: { name: string; address: string; overwrite?: boolean; skipCheck?: boolean; caCertFile?: string; skipVerify?: boolean }, cmd: Command) => {
+    .option('--auth-type <type>', 'authentication type of the Control Plane: tokens')
+    .option('--auth-conf <key=value...>', 'authentication config, e.g. token=<user token>')
+    .action(async (opts: { name: string; address: string; overwrite?: boolean; skipCheck?: boolean; caCertFile?: string; skipVerify?: boolean; authType?: string; authConf?: string[] }, cmd: Command) => {
       const { configPath } = contextOf(cmd);
       let url: URL;
       try {
@@ -25,20 +27,32 @@ export function registerConfig(program: Command): void {
       } catch (err) {
         throw new Error(`API Server URL is invalid: ${(err as Error).message}`);
       }
+      if (opts.authType !== undefined && opts.authType !== 'tokens') throw new Error(`--auth-type: only "tokens" is supported, got "${opts.authType}"`);
+      const authConf: Record<string, string> = {};
+      for (const kv of (opts.authConf ?? []).flatMap((s) => s.split(','))) {
+        const at = kv.indexOf('=');
+        if (at <= 0) throw new Error(`--auth-conf: expected key=value, got "${kv}"`);
+        authConf[kv.slice(0, at)] = kv.slice(at + 1);
+      }
+      if (opts.authType === 'tokens' && !authConf['token']) throw new Error('--auth-type=tokens needs --auth-conf token=<user token>');
       const config = loadKumactlConfig(configPath);
       if (config.controlPlanes.some((cp) => cp.name === opts.name) && !opts.overwrite) {
         throw new Error(`Control Plane with name "${opts.name}" already exists. Use --overwrite to replace an existing one.`);
       }
       if (!opts.skipCheck) {
-        const index = await new ApiClient(opts.address.replace(/\/+$/, '')).request<{ tagline?: string }>('GET', '/');
+        const client = new ApiClient(opts.address.replace(/\/+$/, ''), authConf['token']);
+        const index = await client.request<{ tagline?: string }>('GET', '/');
         if (index.tagline !== 'Kuma') {
           throw new Error(`this CLI is for Kuma but the control plane you're connected to is ${index.tagline ?? 'unknown'}. Please use the CLI for your control plane`);
         }
+        // The token must work too (the index answers anyone).
+        if (authConf['token']) await client.request('GET', '/meshes');
       }
       const apiServer = {
         url: opts.address,
         ...(opts.caCertFile ? { caCertFile: opts.caCertFile } : {}),
         ...(opts.skipVerify ? { skipVerify: true } : {}),
+        ...(opts.authType ? { authType: opts.authType, authConf } : {}),
       };
       config.controlPlanes = [...config.controlPlanes.filter((cp) => cp.name !== opts.name), { name: opts.name, coordinates: { apiServer } }];
       config.contexts = [...config.contexts.filter((c) => c.name !== opts.name), { name: opts.name, controlPlane: opts.name }];
