@@ -30,7 +30,7 @@ async function issueAll(cp: KumaCpProcess, algorithm: KeyAlgorithm, n: number) {
   for (let i = 0; i < n; i++) csrs.push((await createWorkloadCsr([`spiffe://default/svc-${i % 1000}`], algorithm)).csrPem);
   const token = (await http(cp.url, 'POST', '/tokens/dataplane', { mesh: 'default' })).body as string;
   const ca = readFileSync(cp.caCertFile, 'utf8');
-  const dispatcher = new Agent({ connections: WINDOW, connect: { ca } });
+  const dispatcher = new Agent({ connections: WINDOW, connect: { ca, timeout: 60_000 } });
   const url = `https://localhost:${cp.dpPort}/certificates`;
   const latencies: number[] = [];
   const renewals: number[] = [];

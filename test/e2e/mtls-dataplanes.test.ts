@@ -82,7 +82,9 @@ beforeAll(async () => {
   expect((await http(cp.url, 'PUT', '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } })).status).toBe(200);
   backendPort = await freePort();
   writeFileSync(join(dir, 'backend.yaml'), stringify(dataplane('greeter-1', backendPort, 'greeter')));
-  writeFileSync(join(dir, 'client.yaml'), stringify(dataplane('caller-1', await freePort(), 'caller')));
+  // The caller declares its outbound: its own configuration (not only what it asks for by name)
+  // must then speak gRPC's mTLS shape, which kuma-dp's kuma.io/proxyless label asks for.
+  writeFileSync(join(dir, 'client.yaml'), stringify(dataplane('caller-1', await freePort(), 'caller', { outbound: [{ port: 10001, tags: { 'kuma.io/service': 'greeter' } }] })));
   backend = kumaDp([
     '--proxyless', '--dataplane-file', join(dir, 'backend.yaml'), '--dataplane-token-file', await tokenFile('greeter-1'), '--ca-cert-file', cp.caCertFile,
     '--', process.execPath, join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/e2e/fixtures/greeter-app.ts'), String(backendPort), 'greeter-1',
@@ -111,6 +113,9 @@ describe('proxyless gRPC over mTLS (real grpc-js-xds under kuma-dp)', () => {
     expect(statSync(files.private_key_file).mode & 0o777).toBe(0o600);
     expect(readFileSync(files.certificate_file, 'utf8')).toMatch(/BEGIN CERTIFICATE/);
     expect(cp.output).not.toMatch(/PRIVATE KEY/);
+    const caller = await http(cp.url, 'GET', '/meshes/default/dataplanes/caller-1/_config');
+    const cluster = caller.body.xds['type.googleapis.com/envoy.config.cluster.v3.Cluster']['greeter'];
+    expect(cluster.transport_socket.typed_config.common_tls_context.tls_certificate_provider_instance.instance_name).toBe('kuma');
     const config = await http(cp.url, 'GET', '/meshes/default/dataplanes/greeter-1/_config');
     const server = config.body.xds['type.googleapis.com/envoy.config.listener.v3.Listener'][`kuma.io/grpc/inbound/127.0.0.1:${backendPort}`];
     expect(server.filter_chains[0].transport_socket.typed_config).toMatchObject({ require_client_certificate: { value: true }, common_tls_context: { tls_certificate_provider_instance: { instance_name: 'kuma' } } });
