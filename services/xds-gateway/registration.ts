@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Actor } from '../../libs/event-log/event.ts';
-import { checkDecoded, DecodeError, decodeYaml } from '../../libs/resources/decode.ts';
+import { checkDecoded, DecodeError, decodeJson, decodeYaml } from '../../libs/resources/decode.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { ValidationError } from '../../libs/resources/validation.ts';
 import { decodeResource, type ResourceInput } from '../../libs/resources/wire.ts';
@@ -21,7 +21,8 @@ export function dataplaneFromNode(node: Node, registry: TypeRegistry, proxy: Pro
   let body: unknown;
   try {
     // Bounded (size, depth, prototype keys) before the parser sees it; a Struct is checked the same way.
-    if (typeof raw === 'string') body = decodeYaml(raw);
+    // JSON (what kuma-dp sends) through the JSON decoder, which is several times cheaper; YAML otherwise. Both bounded alike.
+    if (typeof raw === 'string') body = raw.trimStart().startsWith('{') ? decodeJson(raw) : decodeYaml(raw);
     else {
       checkDecoded(raw);
       body = raw;

@@ -80,7 +80,11 @@ async function issueAll(cp: KumaCpProcess, algorithm: KeyAlgorithm, n: number) {
 export async function run(): Promise<unknown> {
   // Every benchmark proxy connects from 127.0.0.1: the per-source bound on connections that have
   // not authenticated yet (32, for a real host's proxies) would refuse the window.
-  const cp = await KumaCpProcess.start({ env: { KUMA_STORE_TYPE: 'memory', KUMA_LOG_LEVEL: 'warn', KUMA_DP_SERVER_MAX_UNAUTHENTICATED_CONNECTIONS_PER_SOURCE: String(WINDOW * 2) } });
+  const cp = await KumaCpProcess.start({
+    env: { KUMA_STORE_TYPE: 'memory', KUMA_LOG_LEVEL: 'warn', KUMA_DP_SERVER_MAX_UNAUTHENTICATED_CONNECTIONS_PER_SOURCE: String(WINDOW * 2) },
+    // BENCH_MTLS_CPU_PROF=<dir>: a CPU profile of the control plane (written when it stops).
+    ...(process.env['BENCH_MTLS_CPU_PROF'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_MTLS_CPU_PROF']}`] } : {}),
+  });
   try {
     const put = await http(cp.url, 'PUT', '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } });
     if (put.status !== 200) throw new Error(`could not enable mTLS: ${JSON.stringify(put.body)}`);
@@ -90,6 +94,7 @@ export async function run(): Promise<unknown> {
     if (rsa) console.log('RSA-2048 workload keys:', rsa, { cpuPerCertificateRsaOverEcdsa: round(rsa.cpuMsPerCertificate / ecdsa.cpuMsPerCertificate) });
     return { window: WINDOW, ecdsa, rsa };
   } finally {
+    if (process.env['BENCH_MTLS_CPU_PROF']) await cp.stop('SIGTERM');
     await cp.destroy();
   }
 }
