@@ -82,6 +82,15 @@ export class WorkloadIssuer {
     return [...pems].map((p) => p + '\n').join('');
   }
 
+  /** What a proxy of `mesh` should trust now, and which backend signs: kuma-dp polls it, so a new CA is trusted before certificates from it arrive. */
+  trust(mesh: string): { caBundle: string; backend: string } {
+    const spec = this.state.mesh(mesh);
+    if (!spec) throw new IssueError(404, `mesh "${mesh}" does not exist`, 'mesh');
+    const backend = enabledMtlsBackend(spec);
+    if (!backend) throw new IssueError(409, `mesh "${mesh}" has no mTLS enabled (mtls.enabledBackend)`);
+    return { caBundle: this.trustBundle(mesh), backend: backend.name };
+  }
+
   /**
    * A certificate for `csrPem` for the Dataplane `dataplane` (already authenticated against its
    * token): SANs from its tags, as Kuma's. Throws IssueError (404 no mesh, 409 no mTLS or CA not

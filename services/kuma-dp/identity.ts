@@ -5,6 +5,9 @@ import { createWorkloadCsr, workloadSans, type KeyAlgorithm } from '../../libs/c
 import { identityTags } from '../../libs/ca/issuer.ts';
 import { BootstrapError, postJson } from './bootstrap-client.ts';
 
+/** How often grpc's file_watcher re-reads the files (the `refresh_interval` kuma-dp writes into the gRPC bootstrap). */
+export const FILE_WATCHER_REFRESH_MS = 5_000;
+
 /** The provider instance name the control plane's proxyless TLS contexts name (libs/xds mTLS). */
 export const CERTIFICATE_PROVIDER_INSTANCE = 'kuma';
 
@@ -21,6 +24,11 @@ export interface IdentityOptions {
   readonly keyAlgorithm?: KeyAlgorithm;
   /** While the mesh has no mTLS (or its CA is not ready), how often to ask again. */
   readonly retryMs?: number;
+  /**
+   * How often to ask what the mesh trusts (jittered by a fifth): a new CA is trusted within this,
+   * and a change of the signing backend renews the certificate at once. 0 = never.
+   */
+  readonly trustRefreshMs?: number;
   readonly logger: Logger;
 }
 
@@ -46,8 +54,12 @@ export interface IdentityFiles {
 export class WorkloadIdentity {
   readonly files: IdentityFiles | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private trustTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private material: IdentityMaterial | undefined;
+  private backend: string | undefined;
+  /** A renewal from a new backend is scheduled (see refreshTrust). */
+  private switching = false;
   private readonly listeners = new Set<(m: IdentityMaterial) => void>();
 
   constructor(private readonly opts: IdentityOptions) {
@@ -76,6 +88,47 @@ export class WorkloadIdentity {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.trustTimer);
+  }
+
+  private scheduleTrust(): void {
+    const every = this.opts.trustRefreshMs ?? 30_000;
+    if (this.stopped || every <= 0) return;
+    clearTimeout(this.trustTimer);
+    this.trustTimer = setTimeout(() => void this.refreshTrust(), every * (0.8 + 0.4 * Math.random()));
+    this.trustTimer.unref();
+  }
+
+  /** Picks up a new CA bundle (rotation), or renews at once when another backend signs now. */
+  private async refreshTrust(): Promise<void> {
+    try {
+      const body = JSON.stringify({ mesh: this.opts.mesh, name: this.opts.name, ...(this.opts.token ? { dataplaneToken: this.opts.token } : {}), ...(this.opts.dataplaneResource ? { dataplaneResource: this.opts.dataplaneResource } : {}) });
+      const res = await postJson(new URL('/certificates/trust', this.opts.cpAddress), body, this.opts.caCert, this.opts.cpAddress);
+      const answer = res.body as { caBundle?: string; backend?: string };
+      if (res.status === 200 && answer.caBundle && this.material) {
+        if (answer.backend !== this.backend && !this.switching) {
+          // Trust first, sign later: every other proxy must trust the new CA before this one
+          // presents a certificate from it. They all pick the bundle up within 1.2 refresh
+          // intervals, and grpc's file_watcher within its own; the renewals spread over one more.
+          const every = this.opts.trustRefreshMs ?? 30_000;
+          const wait = 1.2 * every + 2 * FILE_WATCHER_REFRESH_MS + Math.random() * every;
+          this.switching = true;
+          this.opts.logger.info({ component: 'kuma-dp', from: this.backend, to: answer.backend, inSeconds: Math.round(wait / 1000) }, 'the mesh signs with another CA backend now: trusting it, and renewing the workload certificate from it soon');
+          clearTimeout(this.timer);
+          this.timer = setTimeout(() => void this.renew(), wait);
+          this.timer.unref();
+        }
+        if (answer.caBundle !== this.material.caPem) {
+          this.material = { ...this.material, caPem: answer.caBundle };
+          if (this.files) this.write(this.files, this.material);
+          for (const fn of this.listeners) fn(this.material);
+          this.opts.logger.info({ component: 'kuma-dp' }, "the mesh's CA bundle changed: trusting the new one");
+        }
+      }
+    } catch (err) {
+      this.opts.logger.debug({ component: 'kuma-dp', err: (err as Error).message }, 'could not refresh the CA bundle');
+    }
+    this.scheduleTrust();
   }
 
   private schedule(ms: number): void {
@@ -101,7 +154,7 @@ export class WorkloadIdentity {
         ...(this.opts.dataplaneResource ? { dataplaneResource: this.opts.dataplaneResource } : {}),
       });
       const res = await postJson(url, body, this.opts.caCert, this.opts.cpAddress);
-      const answer = res.body as { certificate?: string; caBundle?: string; renewAfter?: string; notAfter?: string; detail?: string };
+      const answer = res.body as { certificate?: string; caBundle?: string; renewAfter?: string; notAfter?: string; backend?: string; detail?: string };
       if (res.status === 409) {
         log.debug({ component: 'kuma-dp', reason: answer.detail }, 'no workload certificate yet');
         this.schedule(retry);
@@ -113,6 +166,9 @@ export class WorkloadIdentity {
         return false;
       }
       this.material = { keyPem, certPem: answer.certificate, caPem: answer.caBundle };
+      this.backend = answer.backend;
+      this.switching = false;
+      this.scheduleTrust();
       if (this.files) this.write(this.files, this.material);
       for (const fn of this.listeners) fn(this.material);
       log.info({ component: 'kuma-dp', notAfter: answer.notAfter, renewAfter: answer.renewAfter, ...(this.opts.dir ? { dir: this.opts.dir } : {}) }, 'workload certificate issued');

@@ -7,7 +7,7 @@ import { createLogger } from '../../libs/platform/logger.ts';
 import { PROXYLESS_SERVER_TEMPLATE } from '../../libs/xds/names.ts';
 import { KUMA_VERSION } from '../api-server/server.ts';
 import { BootstrapError, fetchBootstrap } from './bootstrap-client.ts';
-import { CERTIFICATE_PROVIDER_INSTANCE, WorkloadIdentity } from './identity.ts';
+import { CERTIFICATE_PROVIDER_INSTANCE, FILE_WATCHER_REFRESH_MS, WorkloadIdentity } from './identity.ts';
 import { startRelay } from './relay.ts';
 import { sdsCluster, startSdsServer } from './sds.ts';
 import { supervise } from './supervisor.ts';
@@ -37,6 +37,7 @@ interface RunOptions {
   proxyless?: boolean;
   grpcBootstrapFile?: string;
   xdsRelayPort: number;
+  trustRefreshInterval: number;
   maxRestarts: number;
   drainTimeout: number;
   logLevel: string;
@@ -73,6 +74,12 @@ program
   .option('--proxyless', 'no Envoy: run a local xDS relay for a gRPC application (GRPC_XDS_BOOTSTRAP)')
   .option('--grpc-bootstrap-file <path>', 'where to write the gRPC xDS bootstrap (proxyless)')
   .addOption(new Option('--xds-relay-port <port>', 'local relay port (proxyless; 0 = any)').default(0).argParser(int('--xds-relay-port')))
+  .addOption(
+    new Option('--trust-refresh-interval <seconds>', "how often to ask what the mesh trusts (a CA rotation reaches this proxy within it); 0 = never")
+      .default(30)
+      .env('KUMA_DATAPLANE_TRUST_REFRESH_INTERVAL')
+      .argParser(int('--trust-refresh-interval')),
+  )
   .addOption(new Option('--max-restarts <n>', 'restarts of Envoy (or the application) after a crash').default(3).argParser(int('--max-restarts')))
   .addOption(new Option('--drain-timeout <seconds>', 'after SIGTERM, seconds before the child is killed').default(30).argParser(int('--drain-timeout')))
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info').env('KUMA_LOG_LEVEL'))
@@ -140,7 +147,7 @@ async function runEnvoy({ opts, command, name, mesh, token, caCert, dataplaneRes
   });
   const dir = mkdtempSync(join(tmpdir(), 'kuma-dp-'));
   // The workload identity stays in memory and reaches Envoy over the local SDS socket.
-  const identity = new WorkloadIdentity({ cpAddress: opts.cpAddress, ...(caCert ? { caCert } : {}), mesh, name, ...(token ? { token } : {}), ...(dataplaneResource ? { dataplaneResource } : {}), logger });
+  const identity = new WorkloadIdentity({ cpAddress: opts.cpAddress, ...(caCert ? { caCert } : {}), mesh, name, ...(token ? { token } : {}), ...(dataplaneResource ? { dataplaneResource } : {}), trustRefreshMs: opts.trustRefreshInterval * 1000, logger });
   await identity.start();
   const socketPath = join(dir, 'sds.sock');
   const sds = await startSdsServer({ socketPath, mesh, identity, logger });
@@ -191,6 +198,7 @@ async function runProxyless(a: RunContext): Promise<number> {
     ...(a.token ? { token: a.token } : {}),
     ...(a.dataplaneResource ? { dataplaneResource: a.dataplaneResource } : {}),
     dir: join(workDir, 'identity'),
+    trustRefreshMs: a.opts.trustRefreshInterval * 1000,
     logger: a.logger,
   });
   await identity.start();
@@ -208,7 +216,7 @@ async function runProxyless(a: RunContext): Promise<number> {
               certificate_file: identity.files!.certificateFile,
               private_key_file: identity.files!.privateKeyFile,
               ca_certificate_file: identity.files!.caCertificateFile,
-              refresh_interval: '5s',
+              refresh_interval: `${FILE_WATCHER_REFRESH_MS / 1000}s`,
             },
           },
         },

@@ -123,6 +123,18 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
     }
   });
 
+  /** `POST /certificates/trust` (ours): the mesh's CA bundle and signing backend now, for the proxy the token entitles. */
+  app.post('/certificates/trust', async (req) => {
+    if (!deps.issuer) throw new ApiError(404, 'Not Found', 'this control plane does not issue certificates');
+    const { proxy } = await identify(req, 'trust', []);
+    try {
+      return deps.issuer.trust(proxy.mesh);
+    } catch (err) {
+      if (!(err instanceof IssueError)) throw err;
+      throw new ApiError(err.status, err.status === 409 ? 'Conflict' : 'Not Found', err.message);
+    }
+  });
+
   app.post('/bootstrap', async (req) => {
     const { proxy, body, resource } = await identify(req, 'bootstrap', ['caCert']);
     const r = resource ?? {};

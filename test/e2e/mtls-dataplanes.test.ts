@@ -45,7 +45,7 @@ async function tokenFile(name: string): Promise<string> {
 
 function kumaDp(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
   const p = spawn(process.execPath, [...serviceArgs('kuma-dp'), 'run', '--cp-address', `https://localhost:${cp.dpPort}`, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, TMPDIR: dir, ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, TMPDIR: dir, KUMA_DATAPLANE_TRUST_REFRESH_INTERVAL: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -134,6 +134,33 @@ describe('proxyless gRPC over mTLS (real grpc-js-xds under kuma-dp)', () => {
     await until(async () => /^error: 7 PERMISSION_DENIED/.test(await callThroughMesh()), 30_000, () => 'a call denied by a deny match');
     expect((await http(cp.url, 'DELETE', '/meshes/default/meshtrafficpermissions/greeter-callers')).status).toBe(200);
     await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => 'calls allowed once no permission selects the server');
+  }, 120_000);
+
+  it('rotates the CA without an outage: proxies trust the new CA, renew from it, and keep calling after the old one is deleted', async () => {
+    const meshPut = (backend: string) => http(cp.url, 'PUT', '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: backend, backends: [{ name: backend, type: 'builtin' }] } });
+    const files = JSON.parse(readFileSync(clientBootstrap, 'utf8')).certificate_providers.kuma.config;
+    const before = readFileSync(files.certificate_file, 'utf8');
+    expect((await meshPut('ca-2')).status).toBe(200);
+    // kuma-dp asks what the mesh trusts every second: first it trusts both CAs, and calls go on...
+    await until(() => readFileSync(files.ca_certificate_file, 'utf8').split('BEGIN CERTIFICATE').length === 3, 20_000, () => `both CAs trusted (${caller.output().slice(-1500)})`);
+    const calls: string[] = [];
+    const renewed = () => readFileSync(files.certificate_file, 'utf8') !== before;
+    // ...then, once every proxy trusts the new CA, it renews from it; calls never fail meanwhile.
+    const backendRenewed = () => (backend.output().match(/workload certificate issued/g) ?? []).length >= 2;
+    const deadline = Date.now() + 40_000;
+    while (!(renewed() && backendRenewed())) {
+      calls.push(await callThroughMesh());
+      if (Date.now() > deadline) throw new Error(`no renewal from ca-2 (${caller.output().slice(-1500)})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    for (let i = 0; i < 8; i++) calls.push(await callThroughMesh());
+    expect(calls.filter((c) => c !== 'hello from greeter-1')).toEqual([]);
+    const ca2 = new X509Certificate(Buffer.from(((await http(cp.url, 'GET', '/meshes/default/secrets/default.ca-builtin-cert-ca-2')).body as { data: string }).data, 'base64'));
+    expect(new X509Certificate(readFileSync(files.certificate_file)).verify(ca2.publicKey)).toBe(true);
+    // Once every proxy renewed, the old CA goes.
+    for (const n of ['default.ca-builtin-cert-ca-1', 'default.ca-builtin-key-ca-1']) expect((await http(cp.url, 'DELETE', `/meshes/default/secrets/${n}`)).status).toBe(200);
+    await until(() => readFileSync(files.ca_certificate_file, 'utf8').split('BEGIN CERTIFICATE').length === 2, 20_000, () => 'the old CA dropped from the bundle');
+    await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => 'a call after the old CA is gone');
   }, 120_000);
 
   it('refuses a client without the mesh certificate: plaintext, or TLS with a certificate from another CA', async () => {
