@@ -28,6 +28,7 @@ import { ManifestPublisher } from '../projector/publisher.ts';
 import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
 import { ByNameBudget } from '../xds-gateway/by-name-budget.ts';
 import { WorkloadIssuer } from '../../libs/ca/issuer.ts';
+import { REVOCATIONS_SECRET, Revocations } from '../../libs/tokens/revocations.ts';
 import { startGateway } from '../xds-gateway/gateway.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
 import { OrphanedDemands } from '../xds-gateway/orphaned-demands.ts';
@@ -263,9 +264,15 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     const noAuth = config.dpServer.authn.dpProxy.type === 'none';
     if (noAuth) logger.warn({ component: 'dp-server' }, 'dataplane authentication is OFF (dpServer.authn.dpProxy.type=none): serving on loopback only');
     const storedDataplane = (proxy: ProxyId) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.spec;
+    // Kuma's revocation Secret per mesh: refused from then on, and live streams with a revoked token closed.
+    const revocations = new Revocations((mesh) => {
+      const r = projection.state.get({ type: 'Secret', mesh, name: REVOCATIONS_SECRET(mesh) });
+      return r && typeof r.spec['data'] === 'string' ? { data: r.spec['data'], version: r.meta.version } : undefined;
+    });
+    lifecycle.onShutdown('token revocations', async () => revocations.stop());
     const authenticator = noAuth
       ? noAuthentication
-      : new TokenAuthenticator(ctx.tokens, (proxy, node) => (node ? dataplaneFromNode(node, ctx.registry, proxy)?.spec : undefined) ?? storedDataplane(proxy));
+      : new TokenAuthenticator(ctx.tokens, (proxy, node) => (node ? dataplaneFromNode(node, ctx.registry, proxy)?.spec : undefined) ?? storedDataplane(proxy), revocations);
     const registrations = new DataplaneLifecycle(
       {
         upsert: async (input, actor) => {
@@ -294,6 +301,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         logger,
         metrics: xdsMetrics,
         authenticate: (proxy, token, node) => authenticator.authenticate(proxy, token, node),
+        revocations,
         onConnect: (proxy, node) => registrations.onConnect(proxy, node),
         onDisconnect: (proxy) => registrations.onDisconnect(proxy),
         registry: ctx.registry,

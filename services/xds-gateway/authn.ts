@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../libs/resources/validation.ts';
 import { InvalidTokenError } from '../../libs/tokens/dataplane-token.ts';
 import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
+import { REVOCATIONS_SECRET, type Revocations } from '../../libs/tokens/revocations.ts';
 import { tagScopeViolation } from '../../libs/tokens/tag-scope.ts';
 import type { Node } from '../../libs/xds/ads-codec.ts';
 import type { ProxyId } from './proxy-id.ts';
@@ -12,7 +13,13 @@ import { AuthenticationError } from './stream.ts';
  * `dataplane.resource`, or the stored one) read, to check a token bound to tags.
  */
 export interface DataplaneAuthenticator {
-  authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<void>;
+  /** Resolves with the token's id when a token was checked (a stream then closes if it is revoked). */
+  authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<TokenGrant | void>;
+}
+
+/** What an accepted dataplane token was: its id (`jti`), for revocation. */
+export interface TokenGrant {
+  readonly jti: string;
 }
 
 /** `KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE=none`: anyone may be any proxy (loopback only). */
@@ -29,21 +36,27 @@ export class TokenAuthenticator implements DataplaneAuthenticator {
   constructor(
     private readonly tokens: DataplaneTokens,
     private readonly dataplaneOf: DataplaneResolver,
+    private readonly revocations?: Revocations,
   ) {}
 
-  async authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<void> {
+  async authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<TokenGrant> {
     if (!token) throw new AuthenticationError('dataplane token is required: pass it as the "authorization" metadata (kuma-dp --dataplane-token-file)');
     let tags: Readonly<Record<string, readonly string[]>>;
+    let jti: string;
     try {
-      tags = (await this.tokens.verify(token, proxy)).Tags ?? {};
+      const claims = await this.tokens.verify(token, proxy);
+      tags = claims.Tags ?? {};
+      jti = claims.jti;
     } catch (err) {
       if (err instanceof InvalidTokenError) throw new AuthenticationError(err.message);
       throw err;
     }
-    if (Object.keys(tags).length === 0) return;
+    if (this.revocations?.isRevoked(proxy.mesh, jti)) throw new AuthenticationError(`dataplane token ${jti} has been revoked (secret ${REVOCATIONS_SECRET(proxy.mesh)})`);
+    if (Object.keys(tags).length === 0) return { jti };
     const spec = this.dataplaneOf(proxy, node);
     if (!spec) throw new AuthenticationError('the token is bound to tags, but the proxy has no Dataplane to check them against (create it, or pass --dataplane-file)');
     const violation = tagScopeViolation(tags, spec);
     if (violation) throw new AuthenticationError(violation);
+    return { jti };
   }
 }

@@ -1,6 +1,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { Revocations } from '../../libs/tokens/revocations.ts';
 import { TYPE_ORDER, TypeUrl } from '../../libs/xds/protos.ts';
 import type { SnapshotSource } from '../../libs/xds/snapshot-cache.ts';
 import { withNamedOnly, type Snapshot } from '../../libs/xds/snapshot.ts';
@@ -36,8 +37,10 @@ export interface StreamDeps {
   readonly instanceId: string;
   readonly logger: Logger;
   readonly metrics: XdsMetrics;
-  /** Throws AuthenticationError unless `token` lets this stream act as `proxy` (and the Dataplane `node` carries). */
-  authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<void>;
+  /** Throws AuthenticationError unless `token` lets this stream act as `proxy` (and the Dataplane `node` carries); resolves with the token's id when one was checked. */
+  authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<{ readonly jti: string } | void>;
+  /** Revoked dataplane tokens: a stream whose token is revoked is closed with UNAUTHENTICATED. */
+  readonly revocations?: Revocations;
   /** A proxy connected with its Dataplane in its node metadata (kuma-dp --dataplane-file). */
   onConnect?(proxy: ProxyId, node: Node): Promise<void>;
   onDisconnect?(proxy: ProxyId): void;
@@ -123,6 +126,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   /** Per type with a response awaiting its ACK or NACK: the change time of its snapshot, if known. */
   private readonly unacked = new Map<string, number | undefined>();
   private firstRequestTimer: NodeJS.Timeout | undefined;
+  private releaseToken: (() => void) | undefined;
 
   constructor(
     protected readonly call: Call,
@@ -187,7 +191,11 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
   private async init(req: Req): Promise<void> {
     const proxy = parseNodeId(req.node?.id);
     const token = this.call.metadata.get('authorization')[0];
-    await this.deps.authenticate(proxy, typeof token === 'string' ? token.replace(/^Bearer\s+/i, '') : undefined, req.node);
+    const grant = await this.deps.authenticate(proxy, typeof token === 'string' ? token.replace(/^Bearer\s+/i, '') : undefined, req.node);
+    if (grant && this.deps.revocations) {
+      const jti = grant.jti;
+      this.releaseToken = this.deps.revocations.watch(proxy.mesh, jti, () => this.fail(new AuthenticationError(`dataplane token ${jti} has been revoked`)));
+    }
     this.deps.onAuthenticated?.(this.call.getPeer());
     if (req.node) await this.deps.onConnect?.(proxy, req.node);
     if (this.closed) {
@@ -398,6 +406,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.firstRequestTimer);
+    this.releaseToken?.();
     this.deps.metrics.awaitingAck -= this.unacked.size;
     this.unacked.clear();
     this.unwatch?.();

@@ -134,4 +134,23 @@ describe('ADS node metadata under hostile input', () => {
     await c.waitFor((x) => x.names('type.googleapis.com/envoy.config.listener.v3.Listener').length > 0, 15_000);
     expect((await http(cp.url, 'GET', '/meshes/default/dataplanes/web-3')).status).toBe(200);
   });
+
+  it("revokes a token through Kuma's revocation Secret: its live stream closes, and it is refused from then on", async () => {
+    const t = await token({ name: 'web-9', mesh: 'default' });
+    const jti = JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).jti as string;
+    const c = new FakeEnvoy({ target: `127.0.0.1:${cp.dpPlaintextPort}`, mode: 'sotw', nodeId: 'default.web-9', token: t, nodeMetadata: { 'dataplane.resource': JSON.stringify(dataplane('web-9', 'web')) } });
+    clients.push(c);
+    await c.waitFor((x) => x.names('type.googleapis.com/envoy.config.listener.v3.Listener').length > 0, 15_000);
+    const other = await token({ name: 'web-10', mesh: 'default' });
+    const secret = { type: 'Secret', mesh: 'default', name: 'dataplane-token-revocations-default', data: Buffer.from(`some-other-id,${jti}`).toString('base64') };
+    expect((await http(cp.url, 'PUT', '/meshes/default/secrets/dataplane-token-revocations-default', secret)).status).toBe(201);
+    await c.waitFor((x) => x.error !== undefined, 10_000);
+    expect(c.error?.code).toBe(16);
+    expect(c.error?.details).toMatch(/revoked/);
+    const again = await bootstrap({ mesh: 'default', name: 'web-9', dataplaneToken: t, dataplaneResource: JSON.stringify(dataplane('web-9', 'web')) });
+    expect(again.status).toBe(401);
+    expect(again.body.detail).toMatch(/has been revoked/);
+    // Other tokens are untouched.
+    expect((await bootstrap({ mesh: 'default', name: 'web-10', dataplaneToken: other, dataplaneResource: JSON.stringify(dataplane('web-10', 'web')) })).status).toBe(200);
+  });
 });
