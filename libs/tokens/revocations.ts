@@ -10,14 +10,16 @@ export type RevocationSource = (mesh: string) => { readonly data: string; readon
 
 export class Revocations {
   private readonly parsed = new Map<string, { version: number; ids: ReadonlySet<string> }>();
-  /** Per mesh: the live holders of a token, by jti. */
-  private readonly watchers = new Map<string, Map<string, Set<() => void>>>();
+  /** Per mesh: the live holders of a token, by jti (with the serial of the key that signed it). */
+  private readonly watchers = new Map<string, Map<string, Set<Holder>>>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly source: RevocationSource,
     /** How often live holders are checked against the Secret (only meshes with holders are looked at). */
     private readonly checkEveryMs = 1000,
+    /** Whether the signing key of a serial still exists: a token whose key is deleted is no longer valid either. */
+    private readonly keyExists?: (serial: number) => boolean,
   ) {}
 
   /** The revoked ids of a mesh (parsed once per Secret version). */
@@ -37,19 +39,20 @@ export class Revocations {
     return this.revokedIn(mesh).has(jti);
   }
 
-  /** Calls `onRevoked` once if the token `jti` of `mesh` gets revoked while held; returns the release. */
-  watch(mesh: string, jti: string, onRevoked: () => void): () => void {
+  /** Calls `onRevoked` if the token `jti` of `mesh` gets revoked (or its signing key `kid` deleted) while held; returns the release. */
+  watch(mesh: string, jti: string, onRevoked: (why: string) => void, kid?: number): () => void {
     let byJti = this.watchers.get(mesh);
     if (!byJti) this.watchers.set(mesh, (byJti = new Map()));
     let set = byJti.get(jti);
     if (!set) byJti.set(jti, (set = new Set()));
-    set.add(onRevoked);
+    const holder: Holder = { fn: onRevoked, ...(kid !== undefined ? { kid } : {}) };
+    set.add(holder);
     if (!this.timer) {
       this.timer = setInterval(() => this.check(), this.checkEveryMs);
       this.timer.unref();
     }
     return () => {
-      set.delete(onRevoked);
+      set.delete(holder);
       if (set.size === 0) byJti.delete(jti);
       if (byJti.size === 0) this.watchers.delete(mesh);
       if (this.watchers.size === 0 && this.timer) {
@@ -60,10 +63,19 @@ export class Revocations {
   }
 
   private check(): void {
+    const gone = new Map<number, boolean>();
+    const keyGone = (kid: number) => {
+      let g = gone.get(kid);
+      if (g === undefined) gone.set(kid, (g = this.keyExists ? !this.keyExists(kid) : false));
+      return g;
+    };
     for (const [mesh, byJti] of this.watchers) {
       const revoked = this.revokedIn(mesh);
-      if (revoked.size === 0) continue;
-      for (const [jti, set] of byJti) if (revoked.has(jti)) for (const fn of [...set]) fn();
+      for (const [jti, set] of byJti)
+        for (const h of [...set]) {
+          if (revoked.has(jti)) h.fn('revoked');
+          else if (h.kid !== undefined && keyGone(h.kid)) h.fn(`its signing key ${h.kid} was deleted`);
+        }
     }
   }
 
@@ -74,3 +86,8 @@ export class Revocations {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+interface Holder {
+  readonly fn: (why: string) => void;
+  readonly kid?: number;
+}

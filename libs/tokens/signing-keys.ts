@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { CryptoKey } from 'jose';
-import { issueDataplaneToken, SIGNING_KEY_NAME, signingKeyFromPem, verificationKeyFromPem, verifyDataplaneToken, type DataplaneTokenClaims } from './dataplane-token.ts';
+import { decodeProtectedHeader, type CryptoKey } from 'jose';
+import { InvalidTokenError, issueDataplaneToken, SIGNING_KEY_NAME, signingKeyFromPem, verificationKeyFromPem, verifyDataplaneToken, type DataplaneTokenClaims } from './dataplane-token.ts';
 
 export const CURRENT_KEY_SERIAL = 1;
 
@@ -11,30 +11,60 @@ export function newSigningKeySecretData(): string {
 }
 
 /**
- * Issues and verifies dataplane tokens with the cluster's signing key, read through `lookup`
- * (the `dataplane-token-signing-key-1` GlobalSecret's data), so every replica uses the same key.
+ * Issues and verifies dataplane tokens with the cluster's signing keys, the GlobalSecrets
+ * `dataplane-token-signing-key-<serial>` read through `lookup`, so every replica uses the same
+ * keys. As Kuma: new tokens are signed with the highest serial, a token is verified with the key
+ * its `kid` names, and deleting a key invalidates every token it signed (rotation: add key N+1,
+ * let tokens move over, delete key N).
  */
 export class DataplaneTokens {
-  private cached: { data: string; sign: CryptoKey; verify: CryptoKey } | undefined;
+  private readonly cached = new Map<number, { data: string; sign: CryptoKey; verify: CryptoKey }>();
 
-  constructor(private readonly lookup: (name: string) => string | undefined) {}
+  constructor(
+    private readonly lookup: (name: string) => string | undefined,
+    /** The serials of the signing keys that exist (default: just the first). */
+    private readonly serials: () => readonly number[] = () => [CURRENT_KEY_SERIAL],
+  ) {}
 
-  private async keys(): Promise<{ sign: CryptoKey; verify: CryptoKey }> {
-    const data = this.lookup(SIGNING_KEY_NAME(CURRENT_KEY_SERIAL));
-    if (!data) throw new Error('the dataplane token signing key does not exist yet');
-    if (this.cached?.data !== data) {
+  /** Whether the key of this serial still exists (tokens it signed are valid). */
+  hasKey(serial: number): boolean {
+    return this.lookup(SIGNING_KEY_NAME(serial)) !== undefined;
+  }
+
+  private async keys(serial: number): Promise<{ sign: CryptoKey; verify: CryptoKey }> {
+    const data = this.lookup(SIGNING_KEY_NAME(serial));
+    if (!data) throw new InvalidTokenError(`the dataplane token signing key ${serial} does not exist (deleted: tokens it signed are no longer valid)`);
+    let c = this.cached.get(serial);
+    if (c?.data !== data) {
       const pem = Buffer.from(data, 'base64').toString('utf8');
       const pub = (createPublicKey(pem) as KeyObject).export({ type: 'spki', format: 'pem' }) as string;
-      this.cached = { data, sign: await signingKeyFromPem(pem), verify: await verificationKeyFromPem(pub) };
+      c = { data, sign: await signingKeyFromPem(pem), verify: await verificationKeyFromPem(pub) };
+      this.cached.set(serial, c);
     }
-    return this.cached;
+    return c;
+  }
+
+  /** The serial new tokens are signed with: the highest that exists. */
+  currentSerial(): number {
+    const list = this.serials().filter((n) => this.hasKey(n));
+    if (list.length === 0) throw new Error('no dataplane token signing key exists yet');
+    return Math.max(...list);
   }
 
   async issue(claims: { name: string; mesh: string; tags: Record<string, string[]>; type: DataplaneTokenClaims['Type'] }, validForSeconds: number): Promise<string> {
-    return issueDataplaneToken((await this.keys()).sign, CURRENT_KEY_SERIAL, claims, validForSeconds);
+    const serial = this.currentSerial();
+    return issueDataplaneToken((await this.keys(serial)).sign, serial, claims, validForSeconds);
   }
 
-  async verify(token: string, proxy: { mesh: string; name: string }): Promise<DataplaneTokenClaims> {
-    return verifyDataplaneToken((await this.keys()).verify, token, proxy);
+  /** The claims, with `kid` (the signing key's serial); throws InvalidTokenError. */
+  async verify(token: string, proxy: { mesh: string; name: string }): Promise<DataplaneTokenClaims & { readonly kid: number }> {
+    let kid: number;
+    try {
+      kid = Number(decodeProtectedHeader(token).kid ?? CURRENT_KEY_SERIAL);
+    } catch (err) {
+      throw new InvalidTokenError(`invalid dataplane token: ${(err as Error).message}`);
+    }
+    if (!Number.isInteger(kid) || kid < 1) throw new InvalidTokenError('invalid dataplane token: kid is not a signing key serial');
+    return { ...(await verifyDataplaneToken((await this.keys(kid)).verify, token, proxy)), kid };
   }
 }

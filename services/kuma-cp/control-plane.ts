@@ -193,7 +193,13 @@ export async function startControlPlane(
     const tokens = new DataplaneTokens((name) => {
       const data = projection.state.get({ type: 'GlobalSecret', name })?.spec['data'];
       return typeof data === 'string' ? data : undefined;
-    });
+    }, () =>
+      projection.state
+        .list('GlobalSecret')
+        .map((r) => /^dataplane-token-signing-key-(\d+)$/.exec(r.meta.name)?.[1])
+        .filter((n): n is string => n !== undefined)
+        .map(Number),
+    );
     if (roles.includes('api')) {
       if (!config.defaults.skipMeshCreation) await ensureDefaultMesh(log, projection, logger, meshInitialResources);
       await ensureSigningKey(log, projection, logger);

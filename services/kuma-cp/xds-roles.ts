@@ -268,7 +268,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     const revocations = new Revocations((mesh) => {
       const r = projection.state.get({ type: 'Secret', mesh, name: REVOCATIONS_SECRET(mesh) });
       return r && typeof r.spec['data'] === 'string' ? { data: r.spec['data'], version: r.meta.version } : undefined;
-    });
+    }, 1000, (serial) => ctx.tokens.hasKey(serial));
     lifecycle.onShutdown('token revocations', async () => revocations.stop());
     const authenticator = noAuth
       ? noAuthentication

@@ -20,6 +20,8 @@ export interface DataplaneAuthenticator {
 /** What an accepted dataplane token was: its id (`jti`), for revocation. */
 export interface TokenGrant {
   readonly jti: string;
+  /** The serial of the key that signed it. */
+  readonly kid?: number;
 }
 
 /** `KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE=none`: anyone may be any proxy (loopback only). */
@@ -43,20 +45,22 @@ export class TokenAuthenticator implements DataplaneAuthenticator {
     if (!token) throw new AuthenticationError('dataplane token is required: pass it as the "authorization" metadata (kuma-dp --dataplane-token-file)');
     let tags: Readonly<Record<string, readonly string[]>>;
     let jti: string;
+    let kid: number;
     try {
       const claims = await this.tokens.verify(token, proxy);
       tags = claims.Tags ?? {};
       jti = claims.jti;
+      kid = claims.kid;
     } catch (err) {
       if (err instanceof InvalidTokenError) throw new AuthenticationError(err.message);
       throw err;
     }
     if (this.revocations?.isRevoked(proxy.mesh, jti)) throw new AuthenticationError(`dataplane token ${jti} has been revoked (secret ${REVOCATIONS_SECRET(proxy.mesh)})`);
-    if (Object.keys(tags).length === 0) return { jti };
+    if (Object.keys(tags).length === 0) return { jti, kid };
     const spec = this.dataplaneOf(proxy, node);
     if (!spec) throw new AuthenticationError('the token is bound to tags, but the proxy has no Dataplane to check them against (create it, or pass --dataplane-file)');
     const violation = tagScopeViolation(tags, spec);
     if (violation) throw new AuthenticationError(violation);
-    return { jti };
+    return { jti, kid };
   }
 }

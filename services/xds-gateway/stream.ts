@@ -38,7 +38,7 @@ export interface StreamDeps {
   readonly logger: Logger;
   readonly metrics: XdsMetrics;
   /** Throws AuthenticationError unless `token` lets this stream act as `proxy` (and the Dataplane `node` carries); resolves with the token's id when one was checked. */
-  authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<{ readonly jti: string } | void>;
+  authenticate(proxy: ProxyId, token: string | undefined, node?: Node): Promise<{ readonly jti: string; readonly kid?: number } | void>;
   /** Revoked dataplane tokens: a stream whose token is revoked is closed with UNAUTHENTICATED. */
   readonly revocations?: Revocations;
   /** A proxy connected with its Dataplane in its node metadata (kuma-dp --dataplane-file). */
@@ -194,7 +194,7 @@ export abstract class AdsStream<Req extends { node?: Node; typeUrl: string }> {
     const grant = await this.deps.authenticate(proxy, typeof token === 'string' ? token.replace(/^Bearer\s+/i, '') : undefined, req.node);
     if (grant && this.deps.revocations) {
       const jti = grant.jti;
-      this.releaseToken = this.deps.revocations.watch(proxy.mesh, jti, () => this.fail(new AuthenticationError(`dataplane token ${jti} has been revoked`)));
+      this.releaseToken = this.deps.revocations.watch(proxy.mesh, jti, (why) => this.fail(new AuthenticationError(`dataplane token ${jti} is no longer valid: ${why}`)), grant.kid);
     }
     this.deps.onAuthenticated?.(this.call.getPeer());
     if (req.node) await this.deps.onConnect?.(proxy, req.node);

@@ -4,6 +4,7 @@ import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
 import { rawRequest } from '../../libs/testkit/raw-http.ts';
+import { newSigningKeySecretData } from '../../libs/tokens/signing-keys.ts';
 
 /**
  * Hostile input on the data plane port (`POST /bootstrap`, listening on 0.0.0.0) and in ADS
@@ -152,5 +153,29 @@ describe('ADS node metadata under hostile input', () => {
     expect(again.body.detail).toMatch(/has been revoked/);
     // Other tokens are untouched.
     expect((await bootstrap({ mesh: 'default', name: 'web-10', dataplaneToken: other, dataplaneResource: JSON.stringify(dataplane('web-10', 'web')) })).status).toBe(200);
+  });
+
+  it('rotates the signing key as Kuma: tokens of key 1 work until it is deleted, then their streams close; new tokens use key 2', async () => {
+    const t1 = await token({ name: 'web-11', mesh: 'default' });
+    const kidOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()).kid as string;
+    expect(kidOf(t1)).toBe('1');
+    const c = new FakeEnvoy({ target: `127.0.0.1:${cp.dpPlaintextPort}`, mode: 'sotw', nodeId: 'default.web-11', token: t1, nodeMetadata: { 'dataplane.resource': JSON.stringify(dataplane('web-11', 'web')) } });
+    clients.push(c);
+    await c.waitFor((x) => x.names('type.googleapis.com/envoy.config.listener.v3.Listener').length > 0, 15_000);
+    const key2 = { type: 'GlobalSecret', name: 'dataplane-token-signing-key-2', data: newSigningKeySecretData() };
+    expect((await http(cp.url, 'PUT', '/global-secrets/dataplane-token-signing-key-2', key2)).status).toBe(201);
+    const t2 = await token({ name: 'web-12', mesh: 'default' });
+    expect(kidOf(t2)).toBe('2');
+    const boot = (name: string, t: string) => bootstrap({ mesh: 'default', name, dataplaneToken: t, dataplaneResource: JSON.stringify(dataplane(name, 'web')) });
+    expect((await boot('web-11', t1)).status).toBe(200);
+    expect(c.error).toBeUndefined();
+    expect((await http(cp.url, 'DELETE', '/global-secrets/dataplane-token-signing-key-1')).status).toBe(200);
+    await c.waitFor((x) => x.error !== undefined, 10_000);
+    expect(c.error?.code).toBe(16);
+    expect(c.error?.details).toMatch(/signing key 1 was deleted/);
+    const refused = await boot('web-11', t1);
+    expect(refused.status).toBe(401);
+    expect(refused.body.detail).toMatch(/signing key 1 does not exist/);
+    expect((await boot('web-12', t2)).status).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { newSigningKeySecretData } from '../../../libs/tokens/signing-keys.ts';
 import { contextOf, writeOut } from '../context.ts';
 
 /** `--tag k=v` (repeatable, or comma-separated) as Kuma's `{tag: [values]}`. */
@@ -27,6 +28,11 @@ export function registerGenerate(program: Command): void {
       const body = { ...(opts.name ? { name: opts.name } : {}), mesh: opts.mesh, ...(opts.tag ? { tags: tagsOf(opts.tag) } : {}), ...(opts.validFor ? { validFor: opts.validFor } : {}) };
       writeOut(await ctx.client.text('POST', '/tokens/dataplane', body));
     });
+
+  generate
+    .command('signing-key')
+    .description('Generate a token signing key: the data of a GlobalSecret dataplane-token-signing-key-<N+1> (rotation: apply it, then delete key N)')
+    .action(() => writeOut(newSigningKeySecretData()));
 
   generate
     .command('user-token')
