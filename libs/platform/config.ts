@@ -27,7 +27,11 @@ export interface KumaCpConfig {
       /** Comma-separated host names (besides loopback and the bound interface) that reach the API, for the Host check. */
       readonly allowedHosts: string;
     };
-    readonly https: { readonly enabled: boolean; readonly interface: string; readonly port: number };
+    /**
+     * The same API over TLS (Kuma's 5682). Its certificate: `tlsCertFile`/`tlsKeyFile`, else the
+     * general one (`general.tlsCertFile`, else generated). Needs user authentication to bind beyond loopback.
+     */
+    readonly https: { readonly enabled: boolean; readonly interface: string; readonly port: number; readonly tlsCertFile: string; readonly tlsKeyFile: string };
     /**
      * User authentication: `tokens` (Kuma's user tokens; the default) or `none` (loopback only).
      * `localhostIsAdmin`: a request from localhost without a token is the admin, as Kuma.
@@ -136,7 +140,7 @@ export function defaultConfig(): KumaCpConfig {
     apiServer: {
       // No user authentication exists yet, so the API listens on loopback unless told otherwise.
       http: { enabled: true, interface: '127.0.0.1', port: 5681, allowUnauthenticatedNonLoopback: false, allowedHosts: '' },
-      https: { enabled: false, interface: '0.0.0.0', port: 5682 },
+      https: { enabled: true, interface: '0.0.0.0', port: 5682, tlsCertFile: '', tlsKeyFile: '' },
       authn: { type: 'tokens', localhostIsAdmin: true },
       bodyLimit: 512 * 1024,
       readOnly: false,
@@ -187,6 +191,8 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_API_SERVER_HTTPS_ENABLED: 'apiServer.https.enabled',
   KUMA_API_SERVER_HTTPS_INTERFACE: 'apiServer.https.interface',
   KUMA_API_SERVER_HTTPS_PORT: 'apiServer.https.port',
+  KUMA_API_SERVER_HTTPS_TLS_CERT_FILE: 'apiServer.https.tlsCertFile',
+  KUMA_API_SERVER_HTTPS_TLS_KEY_FILE: 'apiServer.https.tlsKeyFile',
   KUMA_API_SERVER_AUTHN_TYPE: 'apiServer.authn.type',
   KUMA_API_SERVER_AUTHN_LOCALHOST_IS_ADMIN: 'apiServer.authn.localhostIsAdmin',
   KUMA_ACCESS_STATIC_ADMIN_RESOURCES_USERS: 'access.static.adminResources.users',

@@ -76,6 +76,8 @@ export class KumaCpProcess {
       PATH: process.env['PATH'] ?? '',
       HOME: this.dataDir,
       KUMA_API_SERVER_HTTP_PORT: String(this.apiPort),
+      // Tests reach the API over HTTP; a test that wants HTTPS sets both (5682 is fixed otherwise).
+      KUMA_API_SERVER_HTTPS_ENABLED: 'false',
       KUMA_DIAGNOSTICS_SERVER_PORT: String(this.diagnosticsPort),
       KUMA_STORE_EMBEDDED_DATA_DIR: join(this.dataDir, 'store'),
       KUMA_GENERAL_WORK_DIR: join(this.dataDir, 'work'),

@@ -83,6 +83,8 @@ export interface ApiServerDeps {
   readonly authenticator?: ApiAuthenticator;
   /** Who may touch secrets and generate tokens (Kuma's static access); admins only by default. */
   readonly access?: StaticAccess;
+  /** Serve over TLS with this certificate (the HTTPS API on 5682). */
+  readonly https?: { readonly key: string; readonly cert: string };
 }
 
 type Params = { mesh?: string; plural?: string; name?: string };
@@ -116,6 +118,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   const { registry, projection, service } = deps;
   const redactor = deps.redactor ?? ephemeralRedactor(registry);
   const app = createHttpServer(deps.logger, 'api-server', {
+    ...(deps.https ? { https: { key: deps.https.key, cert: deps.https.cert, minVersion: 'TLSv1.2' as const } } : {}),
     bodyLimit: deps.bodyLimit,
     // Names may be 253 characters (Kuma's limit); let them reach validation instead of a 414.
     routerOptions: { maxParamLength: 1024 },

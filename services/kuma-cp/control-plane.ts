@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { InstrumentedEventLog } from '../../libs/event-log/instrumented.ts';
 import type { EventLog } from '../../libs/event-log/port.ts';
-import { checkApiExposure, type KumaCpConfig, type Role } from '../../libs/platform/config.ts';
+import { checkApiExposure, isLoopbackInterface, type KumaCpConfig, type Role } from '../../libs/platform/config.ts';
+import { loadOrCreateTls } from '../xds-gateway/tls.ts';
 import { Lifecycle } from '../../libs/platform/lifecycle.ts';
 import { Metrics } from '../../libs/platform/metrics.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
@@ -21,7 +22,7 @@ import { UserTokens } from '../../libs/tokens/user-token.ts';
 import type { StaticAccess } from '../api-server/access.ts';
 import { ResourceService, type MeshInitialResources } from '../api-server/resource-service.ts';
 import { noApiAuthentication, TokenApiAuthenticator } from '../api-server/authn.ts';
-import { buildApiServer } from '../api-server/server.ts';
+import { buildApiServer, type ApiServerDeps } from '../api-server/server.ts';
 import { addTokenRoutes, addUserTokenRoute } from '../api-server/tokens-route.ts';
 import { ensureAdminUserToken, ensureDefaultMesh, ensureSigningKey, ensureUserTokenSigningKey } from './cluster-defaults.ts';
 import { buildDiagnosticsServer } from './diagnostics.ts';
@@ -47,7 +48,7 @@ export interface ControlPlane {
   readonly projection: LiveProjection;
   readonly lifecycle: Lifecycle;
   /** Ports actually bound (0 = not served). */
-  readonly ports: { api: number; dpServer: number; dpServerPlaintext: number };
+  readonly ports: { api: number; apiHttps: number; dpServer: number; dpServerPlaintext: number };
   shutdown(): Promise<void>;
 }
 
@@ -74,7 +75,7 @@ export async function startControlPlane(
   const instanceId = `${hostname()}-${randomUUID().slice(0, 4)}`;
   const lifecycle = new Lifecycle(logger);
   const metrics = new Metrics();
-  const ports = { api: 0, dpServer: 0, dpServerPlaintext: 0 };
+  const ports = { api: 0, apiHttps: 0, dpServer: 0, dpServerPlaintext: 0 };
   let ready = false;
   let projectionStarted = false;
   const authnEnabled = config.apiServer.authn.type === 'tokens';
@@ -227,7 +228,7 @@ export async function startControlPlane(
     ports.dpServerPlaintext = xds.ports.dpServerPlaintext;
 
     if (roles.includes('api')) {
-      const api = buildApiServer({
+      const apiDeps: ApiServerDeps = {
         registry,
         projection,
         service,
@@ -253,10 +254,26 @@ export async function startControlPlane(
         },
         authenticator: authnEnabled ? new TokenApiAuthenticator(userTokens, { localhostIsAdmin: config.apiServer.authn.localhostIsAdmin, logger }) : noApiAuthentication,
         access: staticAccess(config),
-      });
+      };
+      const api = buildApiServer(apiDeps);
       if (config.apiServer.http.enabled) {
         ports.api = await listen(api, config.apiServer.http.port, config.apiServer.http.interface, 'API server (HTTP)', logger);
       } else await api.ready();
+      // The same API over TLS (5682). Beyond loopback only with user authentication.
+      const https = config.apiServer.https;
+      if (https.enabled && !authnEnabled && !isLoopbackInterface(https.interface)) {
+        logger.warn({ component: 'kuma-cp', interface: https.interface }, 'the HTTPS API is not started: without user authentication it may listen on loopback only (apiServer.https.interface)');
+      } else if (https.enabled) {
+        const tls = await loadOrCreateTls({
+          certFile: https.tlsCertFile || config.general.tlsCertFile,
+          keyFile: https.tlsKeyFile || config.general.tlsKeyFile,
+          workDir: config.general.workDir,
+          logger,
+        });
+        const secure = buildApiServer({ ...apiDeps, https: tls, exposure: { boundInterface: https.interface, allowedHosts: apiDeps.exposure?.allowedHosts ?? [] } });
+        ports.apiHttps = await listen(secure, https.port, https.interface, 'API server (HTTPS)', logger);
+        lifecycle.onShutdown('API server (HTTPS)', () => secure.close());
+      }
       // Registered last, so it closes first: stop taking requests, let in-flight ones finish.
       lifecycle.onShutdown('API server', () => api.close());
     }

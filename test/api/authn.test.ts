@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
 import { kumactlWithConfig } from '../../libs/testkit/kumactl.ts';
+import { freePort } from '../../libs/testkit/ports.ts';
+import { rawRequest } from '../../libs/testkit/raw-http.ts';
 
 /**
  * User tokens and Kuma's static access through a real kuma-cp, with localhost NOT the admin
@@ -13,12 +15,14 @@ import { kumactlWithConfig } from '../../libs/testkit/kumactl.ts';
  */
 let cp: KumaCpProcess;
 let admin: string;
+let httpsPort: number;
 
 const as = (token: string | undefined, method: string, path: string, body?: unknown) => http(cp.url, method, path, body, token ? { authorization: `Bearer ${token}` } : {});
 const head = async () => (await as(admin, 'GET', '/_events?size=1')).body.range.until as number;
 
 beforeAll(async () => {
-  cp = await KumaCpProcess.start({ env: { KUMA_STORE_TYPE: 'memory', KUMA_API_SERVER_AUTHN_LOCALHOST_IS_ADMIN: 'false' } });
+  httpsPort = await freePort();
+  cp = await KumaCpProcess.start({ env: { KUMA_STORE_TYPE: 'memory', KUMA_API_SERVER_AUTHN_LOCALHOST_IS_ADMIN: 'false', KUMA_API_SERVER_HTTPS_ENABLED: 'true', KUMA_API_SERVER_HTTPS_PORT: String(httpsPort) } });
   const file = join(cp.dataDir, 'work', 'admin-user-token');
   admin = readFileSync(file, 'utf8').trim();
   expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -78,6 +82,16 @@ describe('API authentication with user tokens', () => {
     expect(read.body.data).not.toBe(Buffer.from('s3cr3t').toString('base64'));
     expect(JSON.stringify((await as(alice, 'GET', '/meshes/default/secrets')).body)).not.toContain(Buffer.from('s3cr3t').toString('base64'));
     expect((await as(admin, 'GET', '/meshes/default/secrets/db-password')).body.data).toBe(Buffer.from('s3cr3t').toString('base64'));
+  });
+
+  it('serves the same API over HTTPS (5682 by default) with the generated certificate, tokens required there too', async () => {
+    const ca = readFileSync(cp.caCertFile, 'utf8');
+    const url = `https://localhost:${httpsPort}/meshes`;
+    const ok = await rawRequest({ url, method: 'GET', headers: { authorization: `Bearer ${admin}` }, ca });
+    expect(ok.status).toBe(200);
+    expect(ok.body.items.map((m: { name: string }) => m.name)).toContain('default');
+    expect((await rawRequest({ url, method: 'GET', ca })).status).toBe(401);
+    expect(cp.output).toMatch(/API server \(HTTPS\) listening/);
   });
 
   it('refuses a bad user token request with the field', async () => {
