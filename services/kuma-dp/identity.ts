@@ -99,7 +99,7 @@ export class WorkloadIdentity {
     this.trustTimer.unref();
   }
 
-  /** Picks up a new CA bundle (rotation), or renews at once when another backend signs now. */
+  /** Picks up a new CA bundle (rotation); when another backend signs now, renews from it once every proxy has had time to trust it. */
   private async refreshTrust(): Promise<void> {
     try {
       const body = JSON.stringify({ mesh: this.opts.mesh, name: this.opts.name, ...(this.opts.token ? { dataplaneToken: this.opts.token } : {}), ...(this.opts.dataplaneResource ? { dataplaneResource: this.opts.dataplaneResource } : {}) });

@@ -11,7 +11,9 @@
  * 4. memory per stream, with the policies and without any (the same process before they are written);
  * and, in process (the projector alone, as `translate`): CPU per policy change and the number of
  * distinct Cluster and RouteConfiguration contents over all proxies, which the cost must follow.
- * Parts: BENCH_POLICIES_ONLY=inprocess,serve,floor.
+ * 5. with `mtp` (and `serve`): the mesh's mTLS turned on, then a mesh-wide MeshTrafficPermission
+ *    change until every proxy received its listeners, against the endpoint change.
+ * Parts: BENCH_POLICIES_ONLY=inprocess,serve,floor,mtp.
  */
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -30,7 +32,7 @@ import { benchFloor, connectAll, GC_ARGS, marginalKB, pidOf, procStats, propagat
 import { cpuMsSince, median, percentile, round } from './stats.ts';
 import { dataplaneBody } from './topology.ts';
 
-const ONLY = new Set((process.env['BENCH_POLICIES_ONLY'] ?? 'inprocess,serve,floor').split(',').map((s) => s.trim()));
+const ONLY = new Set((process.env['BENCH_POLICIES_ONLY'] ?? 'inprocess,serve,floor,mtp').split(',').map((s) => s.trim()));
 
 /** 20 policies of mixed kinds, each selecting the 10 proxies of one service (or configuring traffic to one). */
 export function benchPolicies(): { type: string; plural: string; name: string; spec: Record<string, unknown> }[] {
@@ -183,6 +185,23 @@ async function served() {
       put(cp.url, '/meshes/default/meshtimeouts/mesh-timeout-all-default', { type: 'MeshTimeout', mesh: 'default', name: 'mesh-timeout-all-default', spec: meshTimeout(rep % 2 === 0 ? '16s' : '15s') }),
     );
     const cpu1 = procStats(pidOf(cp)).cpuSeconds;
+    // Zero trust (issue 12): with the mesh's mTLS on, a mesh-wide MeshTrafficPermission change
+    // (every proxy's inbound RBAC) until every proxy received its new listeners.
+    let mtp: { propagation: ReturnType<typeof summary>; p99OverEndpointP99: number; cpuSecondsPerChange: number } | undefined;
+    if (ONLY.has('mtp')) {
+      await put(cp.url, '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } });
+      await new Promise((r) => setTimeout(r, 20_000));
+      const c0 = procStats(pidOf(cp)).cpuSeconds;
+      const times = await propagationOfType(clients, REPS, TypeUrl.Listener, (rep) =>
+        put(cp.url, '/meshes/default/meshtrafficpermissions/allow-mesh', {
+          type: 'MeshTrafficPermission',
+          mesh: 'default',
+          name: 'allow-mesh',
+          spec: { targetRef: { kind: 'Mesh' }, from: [{ targetRef: { kind: 'Mesh' }, default: { action: rep % 2 === 0 ? 'Allow' : 'AllowWithShadowDeny' } }] },
+        }),
+      );
+      mtp = { propagation: summary(times), p99OverEndpointP99: round(percentile(times, 99) / percentile(endpoint.times, 99)), cpuSecondsPerChange: round((procStats(pidOf(cp)).cpuSeconds - c0) / REPS, 3) };
+    }
     for (const c of clients) c.close();
     return {
       initialConfigSeconds: round(withPolicies.seconds),
@@ -191,6 +210,7 @@ async function served() {
       meshTimeoutPropagation: summary(policy),
       meshTimeoutP99OverEndpointP99: round(percentile(policy, 99) / percentile(endpoint.times, 99)),
       cpuSecondsPerPolicyChange: round((cpu1 - cpu0) / REPS, 3),
+      ...(mtp ? { meshTrafficPermissionWithMtls: mtp } : {}),
       marginalRssPerStreamKB: { withoutPolicies: marginalKB([bare.half], [bare.all], T.proxies), withPolicies: marginalKB([withPolicies.half], [withPolicies.all], T.proxies) },
     };
   } finally {
