@@ -9,6 +9,7 @@ import type { JsonObject } from '../resources/validation.ts';
 import { dataplaneTagSet } from '../tokens/tag-scope.ts';
 import { CsrError, LoadedCa, workloadSans } from './builtin-ca.ts';
 import { readDataSource } from './mesh-ca-resources.ts';
+import type { SignPool } from './sign-pool.ts';
 import { builtinCaSecretNames, enabledMtlsBackend, mtlsBackends, type MtlsBackend } from './mesh-mtls.ts';
 
 export interface IssuerState {
@@ -49,6 +50,8 @@ export class WorkloadIssuer {
   constructor(
     private readonly state: IssuerState,
     private readonly random: () => number = Math.random,
+    /** Worker threads to sign on (the ASN.1 work off the main thread); without it, signs in this thread. */
+    private readonly pool?: SignPool,
   ) {}
 
   /** The CA material of a backend, PEM, or undefined when its Secrets are missing. */
@@ -103,16 +106,19 @@ export class WorkloadIssuer {
     if (!backend) throw new IssueError(409, `mesh "${mesh}" has no mTLS enabled (mtls.enabledBackend)`);
     const m = this.material(mesh, backend);
     if (!m) throw new IssueError(409, `the CA of backend "${backend.name}" of mesh "${mesh}" is not available yet`);
-    const key = `${mesh}/${backend.name}`;
-    let entry = this.loaded.get(key);
-    if (!entry || entry.cert !== m.cert || entry.key !== m.key) {
-      entry = { cert: m.cert, key: m.key, ca: LoadedCa.load({ certPem: m.cert, keyPem: m.key }) };
-      this.loaded.set(key, entry);
-    }
-    const ca = await entry.ca;
     const sans = workloadSans(mesh, identityTags(dataplane));
+    const sign = async () => {
+      if (this.pool) return this.pool.sign({ certPem: m.cert, keyPem: m.key }, csrPem, sans, { validityMs: backend.workloadValidityMs, now });
+      const key = `${mesh}/${backend.name}`;
+      let entry = this.loaded.get(key);
+      if (!entry || entry.cert !== m.cert || entry.key !== m.key) {
+        entry = { cert: m.cert, key: m.key, ca: LoadedCa.load({ certPem: m.cert, keyPem: m.key }) };
+        this.loaded.set(key, entry);
+      }
+      return (await entry.ca).signWorkload(csrPem, sans, { validityMs: backend.workloadValidityMs, now });
+    };
     try {
-      const signed = await ca.signWorkload(csrPem, sans, { validityMs: backend.workloadValidityMs, now });
+      const signed = await sign();
       const lifetime = signed.notAfter.getTime() - signed.notBefore.getTime();
       const renewAt = signed.notBefore.getTime() + lifetime * (0.8 - 0.1 * this.random());
       return {

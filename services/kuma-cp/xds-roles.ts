@@ -28,6 +28,7 @@ import { ManifestPublisher } from '../projector/publisher.ts';
 import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
 import { ByNameBudget } from '../xds-gateway/by-name-budget.ts';
 import { WorkloadIssuer } from '../../libs/ca/issuer.ts';
+import { SignPool } from '../../libs/ca/sign-pool.ts';
 import { REVOCATIONS_SECRET, Revocations } from '../../libs/tokens/revocations.ts';
 import { startGateway } from '../xds-gateway/gateway.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
@@ -270,6 +271,9 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       return r && typeof r.spec['data'] === 'string' ? { data: r.spec['data'], version: r.meta.version } : undefined;
     }, 1000, (serial) => ctx.tokens.hasKey(serial));
     lifecycle.onShutdown('token revocations', async () => revocations.stop());
+    // Workload certificates are signed on worker threads (all cores but one; at least one worker).
+    const signPool = new SignPool();
+    lifecycle.onShutdown('certificate signers', () => signPool.close());
     const authenticator = noAuth
       ? noAuthentication
       : new TokenAuthenticator(ctx.tokens, (proxy, node) => (node ? dataplaneFromNode(node, ctx.registry, proxy)?.spec : undefined) ?? storedDataplane(proxy), revocations);
@@ -313,7 +317,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
             return typeof data === 'string' ? data : undefined;
           },
           secretNames: (mesh) => projection.state.list('Secret', mesh).map((r) => r.meta.name),
-        }),
+        }, Math.random, signPool),
         byName: new ByNameBudget({ perStream: config.dpServer.maxByNameServicesPerStream, perGateway: config.dpServer.maxByNameServicesPerGateway }),
       },
       {
