@@ -2,20 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { jsonToStruct } from '../../libs/xds/ads-codec.ts';
 import { messageType } from '../../libs/xds/protos.ts';
+import { rawStreams } from './raw-grpc.ts';
 
-const SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
-const id = (b: Buffer) => b;
-const method = (name: string) => ({
-  path: `/${SERVICE}/${name}`,
-  requestStream: true,
-  responseStream: true,
-  requestSerialize: id,
-  requestDeserialize: id,
-  responseSerialize: id,
-  responseDeserialize: id,
-});
 /** Raw pass-through definition: bytes in, bytes out. */
-const RAW_ADS = { StreamAggregatedResources: method('StreamAggregatedResources'), DeltaAggregatedResources: method('DeltaAggregatedResources') } as unknown as grpc.ServiceDefinition;
+const RAW_ADS = rawStreams('envoy.service.discovery.v3.AggregatedDiscoveryService', ['StreamAggregatedResources', 'DeltaAggregatedResources']);
 const Upstream = grpc.makeGenericClientConstructor(RAW_ADS, 'ADS');
 
 export interface RelayOptions {

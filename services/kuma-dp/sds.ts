@@ -6,19 +6,9 @@ import { Names } from '../../libs/xds/names.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { makeResource, type XdsResource } from '../../libs/xds/resource.ts';
 import type { IdentityMaterial, WorkloadIdentity } from './identity.ts';
+import { rawStreams } from './raw-grpc.ts';
 
-const id = (b: Buffer) => b;
-const SDS = {
-  StreamSecrets: {
-    path: '/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets',
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: id,
-    requestDeserialize: id,
-    responseSerialize: id,
-    responseDeserialize: id,
-  },
-} as unknown as grpc.ServiceDefinition;
+const SDS = rawStreams('envoy.service.secret.v3.SecretDiscoveryService', ['StreamSecrets']);
 
 /** The static cluster Envoy reaches kuma-dp's SDS server through (the name the control plane's TLS contexts use). */
 export function sdsCluster(socketPath: string): Record<string, unknown> {

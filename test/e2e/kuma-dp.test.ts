@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +7,8 @@ import { stringify } from 'yaml';
 import { xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
+import { spawnKumaDp, until } from '../../libs/testkit/kuma-dp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
-import { serviceArgs } from '../../libs/testkit/services.ts';
 import { strictDiffType } from '../../libs/xds/resource.ts';
 
 let cp: KumaCpProcess;
@@ -29,28 +29,13 @@ async function tokenFile(name: string): Promise<string> {
   return file;
 }
 
-function kumaDp(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string; exited: Promise<number | null> } {
-  const p = spawn(process.execPath, [...serviceArgs('kuma-dp'), 'run', '--cp-address', `https://localhost:${cp.dpPort}`, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+const kumaDp = (args: string[], env: Record<string, string> = {}) => {
+  const p = spawnKumaDp(cp, dir, args, env);
   procs.push(p);
-  return Object.assign(p, { output: () => out, exited });
-}
+  return p;
+};
 
 const cpTail = () => cp.output.split('\n').slice(-40).join('\n');
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 20_000, what: string | (() => string) = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${typeof what === 'string' ? what : what()} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kuma-dp-test-'));

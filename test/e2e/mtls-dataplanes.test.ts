@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,8 @@ import { createBuiltinCa, createWorkloadCsr, LoadedCa } from '../../libs/ca/buil
 import { directGreeterClient, xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
+import { spawnKumaDp, until } from '../../libs/testkit/kuma-dp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
-import { serviceArgs } from '../../libs/testkit/services.ts';
 import { decodeResponse, encodeRequest } from '../../libs/xds/ads-codec.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { decodeToObject, strictDiffType } from '../../libs/xds/resource.ts';
@@ -43,25 +43,11 @@ async function tokenFile(name: string): Promise<string> {
   return file;
 }
 
-function kumaDp(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
-  const p = spawn(process.execPath, [...serviceArgs('kuma-dp'), 'run', '--cp-address', `https://localhost:${cp.dpPort}`, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, TMPDIR: dir, KUMA_DATAPLANE_TRUST_REFRESH_INTERVAL: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+const kumaDp = (args: string[], env: Record<string, string> = {}) => {
+  const p = spawnKumaDp(cp, dir, args, { TMPDIR: dir, KUMA_DATAPLANE_TRUST_REFRESH_INTERVAL: '1', ...env });
   procs.push(p);
-  return Object.assign(p, { output: () => out });
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${what()} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+  return p;
+};
 
 /** One call with a fresh client (a failed attempt must not leave the next waiting out gRPC's backoff). */
 async function callThroughMesh(): Promise<string> {

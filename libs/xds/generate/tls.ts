@@ -46,20 +46,25 @@ export const spiffeId = (mesh: string, service: string) => `spiffe://${mesh}/${s
 /** Kuma's SNI for traffic to a service (tls.SNIFromTags with the mesh). */
 export const sniFor = (mesh: string, service: string) => `${service}{mesh=${mesh}}`;
 
+/**
+ * The workload certificate to present, and the peers to accept: certificates from the mesh's CAs
+ * whose URI SAN `san` matches (StringMatcher: `exact` or `prefix`), in the proxy's shape.
+ */
+function commonTlsContext(tls: MeshTls, flavor: TlsFlavor, san: JsonObject): JsonObject {
+  if (flavor === 'grpc') return { tls_certificate_provider_instance: provider, validation_context: { ca_certificate_provider_instance: provider, match_subject_alt_names: [san] } };
+  return {
+    alpn_protocols: ['kuma'],
+    tls_certificate_sds_secret_configs: [sdsSecret(Names.identitySecret(tls.mesh))],
+    combined_validation_context: {
+      default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: san }] },
+      validation_context_sds_secret_config: sdsSecret(Names.meshCaSecret(tls.mesh)),
+    },
+  };
+}
+
 /** Outbound: present the workload certificate, and accept only `service`'s identity from the mesh's CAs. */
 export function upstreamTransportSocket(tls: MeshTls, service: string, flavor: TlsFlavor): JsonObject {
-  const id = spiffeId(tls.mesh, service);
-  const common: JsonObject =
-    flavor === 'grpc'
-      ? { tls_certificate_provider_instance: provider, validation_context: { ca_certificate_provider_instance: provider, match_subject_alt_names: [{ exact: id }] } }
-      : {
-          alpn_protocols: ['kuma'],
-          tls_certificate_sds_secret_configs: [sdsSecret(Names.identitySecret(tls.mesh))],
-          combined_validation_context: {
-            default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: id } }] },
-            validation_context_sds_secret_config: sdsSecret(Names.meshCaSecret(tls.mesh)),
-          },
-        };
+  const common = commonTlsContext(tls, flavor, { exact: spiffeId(tls.mesh, service) });
   return {
     name: TLS_SOCKET,
     typed_config: { '@type': UPSTREAM_TLS_TYPE, common_tls_context: common, ...(flavor === 'envoy' ? { sni: sniFor(tls.mesh, service) } : {}) },
@@ -71,18 +76,7 @@ export function upstreamTransportSocket(tls: MeshTls, service: string, flavor: T
  * from one of the mesh's CAs with an identity of the mesh (MeshTrafficPermission decides which).
  */
 export function downstreamTransportSocket(tls: MeshTls, flavor: TlsFlavor): JsonObject {
-  const meshIds = `spiffe://${tls.mesh}/`;
-  const common: JsonObject =
-    flavor === 'grpc'
-      ? { tls_certificate_provider_instance: provider, validation_context: { ca_certificate_provider_instance: provider, match_subject_alt_names: [{ prefix: meshIds }] } }
-      : {
-          alpn_protocols: ['kuma'],
-          tls_certificate_sds_secret_configs: [sdsSecret(Names.identitySecret(tls.mesh))],
-          combined_validation_context: {
-            default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: meshIds } }] },
-            validation_context_sds_secret_config: sdsSecret(Names.meshCaSecret(tls.mesh)),
-          },
-        };
+  const common = commonTlsContext(tls, flavor, { prefix: `spiffe://${tls.mesh}/` });
   return {
     name: TLS_SOCKET,
     typed_config: { '@type': DOWNSTREAM_TLS_TYPE, common_tls_context: common, require_client_certificate: { value: tls.mode === 'STRICT' || flavor === 'envoy' } },
