@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { http } from './http.ts';
 import type { KumaCpProcess } from './kuma-cp.ts';
 import { serviceArgs } from './services.ts';
 
@@ -24,4 +27,20 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: n
     if (Date.now() > deadline) throw new Error(`${typeof what === 'string' ? what : what()} not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A Dataplane of `default` with one gRPC inbound on 127.0.0.1 (what the proxyless tests run). */
+export const grpcDataplane = (name: string, port: number, service: string, extra: object = {}) => ({
+  type: 'Dataplane',
+  mesh: 'default',
+  name,
+  networking: { address: '127.0.0.1', inbound: [{ port, tags: { 'kuma.io/service': service, 'kuma.io/protocol': 'grpc' } }], ...extra },
+});
+
+/** A dataplane token for `name` in `default`, written to `<dir>/<name>.token` (for --dataplane-token-file). */
+export async function dataplaneTokenFile(cp: KumaCpProcess, dir: string, name: string): Promise<string> {
+  const token = (await http(cp.url, 'POST', '/tokens/dataplane', { name, mesh: 'default' })).body as string;
+  const file = join(dir, `${name}.token`);
+  writeFileSync(file, token);
+  return file;
 }

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
-import { spawnKumaDp, until } from '../../libs/testkit/kuma-dp.ts';
+import { dataplaneTokenFile, grpcDataplane, spawnKumaDp, until } from '../../libs/testkit/kuma-dp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
 import { strictDiffType } from '../../libs/xds/resource.ts';
 
@@ -15,19 +15,8 @@ let cp: KumaCpProcess;
 let dir: string;
 const procs: ChildProcess[] = [];
 
-const dataplane = (name: string, port: number, service: string, extra: object = {}) => ({
-  type: 'Dataplane',
-  mesh: 'default',
-  name,
-  networking: { address: '127.0.0.1', inbound: [{ port, tags: { 'kuma.io/service': service, 'kuma.io/protocol': 'grpc' } }], ...extra },
-});
-
-async function tokenFile(name: string): Promise<string> {
-  const token = (await http(cp.url, 'POST', '/tokens/dataplane', { name, mesh: 'default' })).body as string;
-  const file = join(dir, `${name}.token`);
-  writeFileSync(file, token);
-  return file;
-}
+const dataplane = grpcDataplane;
+const tokenFile = (name: string) => dataplaneTokenFile(cp, dir, name);
 
 const kumaDp = (args: string[], env: Record<string, string> = {}) => {
   const p = spawnKumaDp(cp, dir, args, env);
