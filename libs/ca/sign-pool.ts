@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CsrError } from './builtin-ca.ts';
-import type { SignRequest, SignResponse } from './sign-worker.ts';
+import { MAX_CAS_PER_WORKER, type SignRequest, type SignResponse } from './sign-worker.ts';
 
 /**
  * Worker threads that sign workload certificates (`sign-worker.ts`), round robin. Each worker is
@@ -54,7 +54,11 @@ export class SignPool {
     const w = this.workers[this.next++ % this.workers.length]!;
     const id = ++this.nextId;
     const first = !w.known.has(caId);
-    if (first) w.known.add(caId);
+    if (first) {
+      // The worker forgets its oldest CA past the bound: so does this record of it.
+      w.known.add(caId);
+      if (w.known.size > MAX_CAS_PER_WORKER) w.known.delete(w.known.values().next().value!);
+    }
     const req: SignRequest = { id, caId, ...(first ? { material } : {}), csrPem, sans, validityMs: opts.validityMs, now: opts.now.getTime() };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -21,6 +21,12 @@ export type SignResponse =
   | { readonly id: number; readonly csrError: { readonly field: string; readonly reason: string } }
   | { readonly id: number; readonly error: string };
 
+/**
+ * CAs a worker keeps parsed, oldest first. The pool mirrors this set per worker (same bound, same
+ * order: it sends a CA's material exactly when it adds it), so it knows when to send it again.
+ */
+export const MAX_CAS_PER_WORKER = 16;
+
 const cas = new Map<string, Promise<LoadedCa>>();
 
 parentPort?.on('message', (req: SignRequest) => {
@@ -28,10 +34,9 @@ parentPort?.on('message', (req: SignRequest) => {
     try {
       let ca = cas.get(req.caId);
       if (!ca) {
-        if (!req.material) throw new Error(`unknown CA ${req.caId}`);
+        if (!req.material) throw new Error(`unknown CA ${req.caId} (the pool's record of this worker's CAs is out of step)`);
         cas.set(req.caId, (ca = LoadedCa.load(req.material)));
-        // Bounded: a CA that rotated away is not asked for again.
-        if (cas.size > 16) cas.delete(cas.keys().next().value!);
+        if (cas.size > MAX_CAS_PER_WORKER) cas.delete(cas.keys().next().value!);
       }
       const signed = await (await ca).signWorkload(req.csrPem, req.sans, { validityMs: req.validityMs, now: new Date(req.now) });
       parentPort!.postMessage({ id: req.id, certPem: signed.certPem, notBefore: signed.notBefore.getTime(), notAfter: signed.notAfter.getTime() } satisfies SignResponse);
