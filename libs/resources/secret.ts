@@ -1,8 +1,15 @@
 import type { ResourceTypeDescriptor } from './descriptor.ts';
+import type { Resource } from './resource.ts';
 import { rejectUnknownFields } from './fields.ts';
 import type { JsonObject, Violations } from './validation.ts';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A stored Secret's or GlobalSecret's data (base64), if it exists. */
+export function secretData(r: Resource | undefined): string | undefined {
+  const data = r?.spec['data'];
+  return typeof data === 'string' ? data : undefined;
+}
 
 export function validateSecret(spec: Readonly<JsonObject>, v: Violations): void {
   rejectUnknownFields(spec as JsonObject, ['data'], v);

@@ -7,7 +7,7 @@ import type { EventLog } from '../../libs/event-log/port.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
 import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts';
 import { MeshType } from '../../libs/resources/mesh.ts';
-import { GlobalSecretType } from '../../libs/resources/secret.ts';
+import { GlobalSecretType, secretData } from '../../libs/resources/secret.ts';
 import type { JsonObject } from '../../libs/resources/validation.ts';
 import { SIGNING_KEY_NAME } from '../../libs/tokens/dataplane-token.ts';
 import { CURRENT_KEY_SERIAL, newSigningKeySecretData } from '../../libs/tokens/signing-keys.ts';
@@ -84,9 +84,9 @@ export async function ensureAdminUserToken(log: EventLog, projection: LiveProjec
       logger.info({ component: 'defaults', secret: ADMIN_USER_TOKEN_SECRET }, 'created the admin user token');
     }
   }
-  const data = projection.state.get({ type: 'GlobalSecret', name: ADMIN_USER_TOKEN_SECRET })?.spec['data'];
+  const data = secretData(projection.state.get({ type: 'GlobalSecret', name: ADMIN_USER_TOKEN_SECRET }));
   const file = join(workDir, 'admin-user-token');
-  if (typeof data === 'string') {
+  if (data !== undefined) {
     mkdirSync(workDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, Buffer.from(data, 'base64').toString('utf8'), { mode: 0o600 });
     chmodSync(file, 0o600);

@@ -14,6 +14,7 @@ import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { StateHistory } from '../../libs/projection/time-travel.ts';
 import { meshCaSecrets } from '../../libs/ca/mesh-ca-resources.ts';
+import { secretData } from '../../libs/resources/secret.ts';
 import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
@@ -179,22 +180,14 @@ export async function startControlPlane(
       unsafeDelete: config.store.unsafeDelete,
       meshInitialResources,
       meshCompanions: async (mesh, spec) =>
-        (await meshCaSecrets(mesh, spec, (name) => {
-          const data = projection.state.get({ type: 'Secret', mesh, name })?.spec['data'];
-          return typeof data === 'string' ? data : undefined;
-        })).map((s) => ({
+        (await meshCaSecrets(mesh, spec, (name) => secretData(projection.state.get({ type: 'Secret', mesh, name })))).map((s) => ({
           d: registry.get('Secret'),
           input: { type: 'Secret', mesh, name: s.name, labels: {}, spec: { data: s.data } },
         })),
     });
-    const userTokens = new UserTokens((name) => {
-      const data = projection.state.get({ type: 'GlobalSecret', name })?.spec['data'];
-      return typeof data === 'string' ? data : undefined;
-    });
-    const tokens = new DataplaneTokens((name) => {
-      const data = projection.state.get({ type: 'GlobalSecret', name })?.spec['data'];
-      return typeof data === 'string' ? data : undefined;
-    }, () =>
+    const globalSecret = (name: string) => secretData(projection.state.get({ type: 'GlobalSecret', name }));
+    const userTokens = new UserTokens(globalSecret);
+    const tokens = new DataplaneTokens(globalSecret, () =>
       projection.state
         .list('GlobalSecret')
         .map((r) => /^dataplane-token-signing-key-(\d+)$/.exec(r.meta.name)?.[1])

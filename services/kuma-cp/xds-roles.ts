@@ -30,6 +30,7 @@ import { ByNameBudget } from '../xds-gateway/by-name-budget.ts';
 import { WorkloadIssuer } from '../../libs/ca/issuer.ts';
 import { SignPool } from '../../libs/ca/sign-pool.ts';
 import { REVOCATIONS_SECRET, Revocations } from '../../libs/tokens/revocations.ts';
+import { secretData } from '../../libs/resources/secret.ts';
 import { startGateway } from '../xds-gateway/gateway.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
 import { OrphanedDemands } from '../xds-gateway/orphaned-demands.ts';
@@ -268,7 +269,8 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     // Kuma's revocation Secret per mesh: refused from then on, and live streams with a revoked token closed.
     const revocations = new Revocations((mesh) => {
       const r = projection.state.get({ type: 'Secret', mesh, name: REVOCATIONS_SECRET(mesh) });
-      return r && typeof r.spec['data'] === 'string' ? { data: r.spec['data'], version: r.meta.version } : undefined;
+      const data = secretData(r);
+      return r && data !== undefined ? { data, version: r.meta.version } : undefined;
     }, 1000, (serial) => ctx.tokens.hasKey(serial));
     lifecycle.onShutdown('token revocations', async () => revocations.stop());
     // Workload certificates are signed on worker threads (all cores but one; at least one worker).
@@ -312,10 +314,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         dataplane: storedDataplane,
         issuer: new WorkloadIssuer({
           mesh: (name) => projection.state.get({ type: 'Mesh', name })?.spec,
-          secret: (mesh, name) => {
-            const data = projection.state.get({ type: 'Secret', mesh, name })?.spec['data'];
-            return typeof data === 'string' ? data : undefined;
-          },
+          secret: (mesh, name) => secretData(projection.state.get({ type: 'Secret', mesh, name })),
           secretNames: (mesh) => projection.state.list('Secret', mesh).map((r) => r.meta.name),
         }, Math.random, signPool),
         byName: new ByNameBudget({ perStream: config.dpServer.maxByNameServicesPerStream, perGateway: config.dpServer.maxByNameServicesPerGateway }),
