@@ -20,15 +20,22 @@ export interface IssuerState {
   secretNames(mesh: string): readonly string[];
 }
 
+const TITLES: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict' };
+
 /** Why a certificate is not issued: the HTTP status and a precise reason. */
 export class IssueError extends Error {
   constructor(
-    readonly status: number,
+    readonly status: 400 | 403 | 404 | 409,
     message: string,
     readonly field?: string,
   ) {
     super(message);
     this.name = 'IssueError';
+  }
+
+  /** The HTTP error's title for its status. */
+  get title(): string {
+    return TITLES[this.status]!;
   }
 }
 
@@ -87,11 +94,17 @@ export class WorkloadIssuer {
 
   /** What a proxy of `mesh` should trust now, and which backend signs: kuma-dp polls it, so a new CA is trusted before certificates from it arrive. */
   trust(mesh: string): { caBundle: string; backend: string } {
+    const backend = this.signingBackend(mesh);
+    return { caBundle: this.trustBundle(mesh), backend: backend.name };
+  }
+
+  /** The backend that signs for `mesh`; IssueError 404 without the mesh, 409 without mTLS. */
+  private signingBackend(mesh: string): MtlsBackend {
     const spec = this.state.mesh(mesh);
     if (!spec) throw new IssueError(404, `mesh "${mesh}" does not exist`, 'mesh');
     const backend = enabledMtlsBackend(spec);
     if (!backend) throw new IssueError(409, `mesh "${mesh}" has no mTLS enabled (mtls.enabledBackend)`);
-    return { caBundle: this.trustBundle(mesh), backend: backend.name };
+    return backend;
   }
 
   /**
@@ -100,10 +113,7 @@ export class WorkloadIssuer {
    * ready yet, 400/403 a CSR asking for more than the Dataplane is).
    */
   async issue(mesh: string, dataplane: Readonly<JsonObject>, csrPem: string, now = new Date()): Promise<IssuedCertificate> {
-    const spec = this.state.mesh(mesh);
-    if (!spec) throw new IssueError(404, `mesh "${mesh}" does not exist`, 'mesh');
-    const backend = enabledMtlsBackend(spec);
-    if (!backend) throw new IssueError(409, `mesh "${mesh}" has no mTLS enabled (mtls.enabledBackend)`);
+    const backend = this.signingBackend(mesh);
     const m = this.material(mesh, backend);
     if (!m) throw new IssueError(409, `the CA of backend "${backend.name}" of mesh "${mesh}" is not available yet`);
     const sans = workloadSans(mesh, identityTags(dataplane));

@@ -3,7 +3,7 @@
  * ValidateBackend): a builtin backend's CA Secrets, created once; a provided backend's
  * certificate and key, checked to be a CA and its key.
  */
-import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { ValidationError, type FieldViolation, type JsonObject } from '../resources/validation.ts';
 import { createBuiltinCa, type CaMaterial } from './builtin-ca.ts';
 import { builtinCaSecretNames, mtlsBackends, type DataSource } from './mesh-mtls.ts';
@@ -30,7 +30,6 @@ export function checkProvidedCa(certPem: string, keyPem: string): string | undef
   if (!cert.ca) return 'cert: is not a CA certificate (basicConstraints CA:TRUE)';
   try {
     if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return 'key: does not match the certificate';
-    createPublicKey(createPrivateKey(keyPem));
   } catch {
     return 'key: is not a PEM-encoded private key';
   }

@@ -119,7 +119,7 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
     } catch (err) {
       if (!(err instanceof IssueError)) throw err;
       logger.warn({ component: 'ca', proxy: proxyKey(proxy), reason: err.message }, 'certificate not issued');
-      throw new ApiError(err.status, err.status === 403 ? 'Forbidden' : err.status === 409 ? 'Conflict' : err.status === 404 ? 'Not Found' : 'Bad Request', err.message, err.field ? [{ field: err.field, reason: err.message }] : undefined);
+      throw new ApiError(err.status, err.title, err.message, err.field ? [{ field: err.field, reason: err.message }] : undefined);
     }
   });
 
@@ -131,7 +131,7 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
       return deps.issuer.trust(proxy.mesh);
     } catch (err) {
       if (!(err instanceof IssueError)) throw err;
-      throw new ApiError(err.status, err.status === 409 ? 'Conflict' : 'Not Found', err.message);
+      throw new ApiError(err.status, err.title, err.message);
     }
   });
 
