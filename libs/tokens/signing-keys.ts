@@ -10,6 +10,22 @@ export function newSigningKeySecretData(): string {
   return Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string).toString('base64');
 }
 
+/** A signing key's pair for jose, from the GlobalSecret data (base64 PKCS#8 PEM), parsed once per data. */
+export class KeyPairCache<K> {
+  private readonly cached = new Map<K, { data: string; sign: CryptoKey; verify: CryptoKey }>();
+
+  async get(key: K, data: string): Promise<{ sign: CryptoKey; verify: CryptoKey }> {
+    let c = this.cached.get(key);
+    if (c?.data !== data) {
+      const pem = Buffer.from(data, 'base64').toString('utf8');
+      const pub = (createPublicKey(pem) as KeyObject).export({ type: 'spki', format: 'pem' }) as string;
+      c = { data, sign: await signingKeyFromPem(pem), verify: await verificationKeyFromPem(pub) };
+      this.cached.set(key, c);
+    }
+    return c;
+  }
+}
+
 /**
  * Issues and verifies dataplane tokens with the cluster's signing keys, the GlobalSecrets
  * `dataplane-token-signing-key-<serial>` read through `lookup`, so every replica uses the same
@@ -18,7 +34,7 @@ export function newSigningKeySecretData(): string {
  * let tokens move over, delete key N).
  */
 export class DataplaneTokens {
-  private readonly cached = new Map<number, { data: string; sign: CryptoKey; verify: CryptoKey }>();
+  private readonly cached = new KeyPairCache<number>();
 
   constructor(
     private readonly lookup: (name: string) => string | undefined,
@@ -34,14 +50,7 @@ export class DataplaneTokens {
   private async keys(serial: number): Promise<{ sign: CryptoKey; verify: CryptoKey }> {
     const data = this.lookup(SIGNING_KEY_NAME(serial));
     if (!data) throw new InvalidTokenError(`the dataplane token signing key ${serial} does not exist (deleted: tokens it signed are no longer valid)`);
-    let c = this.cached.get(serial);
-    if (c?.data !== data) {
-      const pem = Buffer.from(data, 'base64').toString('utf8');
-      const pub = (createPublicKey(pem) as KeyObject).export({ type: 'spki', format: 'pem' }) as string;
-      c = { data, sign: await signingKeyFromPem(pem), verify: await verificationKeyFromPem(pub) };
-      this.cached.set(serial, c);
-    }
-    return c;
+    return this.cached.get(serial, data);
   }
 
   /** The serial new tokens are signed with: the highest that exists. */

@@ -1,6 +1,7 @@
-import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, errors as joseErrors, type CryptoKey } from 'jose';
-import { InvalidTokenError, signingKeyFromPem, verificationKeyFromPem } from './dataplane-token.ts';
+import { InvalidTokenError } from './dataplane-token.ts';
+import { KeyPairCache } from './signing-keys.ts';
 
 /** Kuma's user token claims (RS256 JWT): who, and which groups. */
 export interface UserTokenClaims {
@@ -19,19 +20,14 @@ export const GROUPS = { admin: 'mesh-system:admin', authenticated: 'mesh-system:
 
 /** Issues and verifies user tokens with the cluster's user-token signing key (a GlobalSecret, read through `lookup`). */
 export class UserTokens {
-  private cached: { data: string; sign: CryptoKey; verify: CryptoKey } | undefined;
+  private readonly cached = new KeyPairCache<number>();
 
   constructor(private readonly lookup: (name: string) => string | undefined) {}
 
   private async keys(): Promise<{ sign: CryptoKey; verify: CryptoKey }> {
     const data = this.lookup(USER_TOKEN_SIGNING_KEY_NAME(USER_TOKEN_KEY_SERIAL));
     if (!data) throw new Error('the user token signing key does not exist yet');
-    if (this.cached?.data !== data) {
-      const pem = Buffer.from(data, 'base64').toString('utf8');
-      const pub = (createPublicKey(pem) as KeyObject).export({ type: 'spki', format: 'pem' }) as string;
-      this.cached = { data, sign: await signingKeyFromPem(pem), verify: await verificationKeyFromPem(pub) };
-    }
-    return this.cached;
+    return this.cached.get(USER_TOKEN_KEY_SERIAL, data);
   }
 
   async issue(name: string, groups: readonly string[], validForSeconds: number): Promise<string> {

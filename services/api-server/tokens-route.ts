@@ -17,6 +17,19 @@ export interface TokenRequest {
   readonly validFor: number;
 }
 
+/** A token request's `validFor` (a Go duration) in seconds; absent or empty: a year. Violations go to `v`. */
+function validForOf(raw: string | undefined, v: Violations): number {
+  if (raw === undefined || raw === '') return DEFAULT_VALID_FOR;
+  try {
+    const seconds = parseDuration(raw);
+    if (seconds <= 0) v.add('must be a positive duration');
+    return seconds;
+  } catch (err) {
+    v.add((err as Error).message);
+    return DEFAULT_VALID_FOR;
+  }
+}
+
 /**
  * Kuma's DataplaneTokenRequest `{name, mesh, tags: {tag: [values]}, type, validFor}`, checked
  * whole: every field's type, unknown fields, tag names and values. A token request that would
@@ -41,16 +54,7 @@ export function parseTokenRequest(body: unknown): TokenRequest {
   const mesh = str('mesh') || 'default';
   const type = str('type');
   if (type !== undefined && type !== '' && type !== 'dataplane') v.field('type').add('only "dataplane" tokens can be generated here');
-  let validFor = DEFAULT_VALID_FOR;
-  const rawValidFor = str('validFor');
-  if (rawValidFor !== undefined && rawValidFor !== '') {
-    try {
-      validFor = parseDuration(rawValidFor);
-      if (validFor <= 0) v.field('validFor').add('must be a positive duration');
-    } catch (err) {
-      v.field('validFor').add((err as Error).message);
-    }
-  }
+  const validFor = validForOf(str('validFor'), v.field('validFor'));
   const tags: Record<string, string[]> = {};
   const rawTags = body['tags'];
   if (rawTags !== undefined && rawTags !== null) {
@@ -104,16 +108,9 @@ export function parseUserTokenRequest(body: unknown): { name: string; groups: st
         else groups.push(g);
       });
   }
-  let validFor = DEFAULT_VALID_FOR;
-  if (body['validFor'] !== undefined && body['validFor'] !== '') {
-    try {
-      if (typeof body['validFor'] !== 'string') throw new Error('must be a duration string, e.g. 24h');
-      validFor = parseDuration(body['validFor']);
-      if (validFor <= 0) v.field('validFor').add('must be a positive duration');
-    } catch (err) {
-      v.field('validFor').add((err as Error).message);
-    }
-  }
+  const raw = body['validFor'];
+  if (raw !== undefined && typeof raw !== 'string') v.field('validFor').add('must be a duration string, e.g. 24h');
+  const validFor = validForOf(typeof raw === 'string' ? raw : undefined, v.field('validFor'));
   if (!v.empty) throw new ApiError(400, 'Could not issue a token', 'Resource is not valid', v.items);
   return { name: name as string, groups, validFor };
 }
