@@ -1,7 +1,8 @@
 import { request } from 'node:https';
 import { KUMA_VERSION } from '../api-server/server.ts';
 
-export interface BootstrapRequest {
+/** Who kuma-dp speaks for, and where: what every request to the data plane server carries. */
+export interface DpIdentity {
   readonly cpAddress: string;
   readonly caCert?: string;
   readonly mesh: string;
@@ -9,6 +10,14 @@ export interface BootstrapRequest {
   readonly token?: string;
   /** The Dataplane to register, as JSON. */
   readonly dataplaneResource?: string;
+}
+
+/** The identity fields of a data plane server request body (Kuma's bootstrap request names). */
+export function identityFields(id: DpIdentity): Record<string, string> {
+  return { mesh: id.mesh, name: id.name, ...(id.token ? { dataplaneToken: id.token } : {}), ...(id.dataplaneResource ? { dataplaneResource: id.dataplaneResource } : {}) };
+}
+
+export interface BootstrapRequest extends DpIdentity {
   readonly adminPort: number;
   readonly envoyVersion?: string;
 }
@@ -22,11 +31,8 @@ export async function fetchBootstrap(req: BootstrapRequest): Promise<{ bootstrap
   const url = new URL('/bootstrap', req.cpAddress);
   if (url.protocol !== 'https:') throw new BootstrapError(`--cp-address must be https:// (the data plane server only speaks TLS), got ${req.cpAddress}`);
   const body = JSON.stringify({
-    mesh: req.mesh,
-    name: req.name,
+    ...identityFields(req),
     proxyType: 'dataplane',
-    ...(req.token ? { dataplaneToken: req.token } : {}),
-    ...(req.dataplaneResource ? { dataplaneResource: req.dataplaneResource } : {}),
     ...(req.caCert ? { caCert: req.caCert } : {}),
     adminPort: req.adminPort,
     version: { kumaDp: { version: KUMA_VERSION }, envoy: { version: req.envoyVersion ?? '' } },

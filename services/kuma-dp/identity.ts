@@ -3,22 +3,14 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createWorkloadCsr, workloadSans, type KeyAlgorithm } from '../../libs/ca/builtin-ca.ts';
 import { identityTags } from '../../libs/ca/issuer.ts';
-import { BootstrapError, postJson } from './bootstrap-client.ts';
+import { BootstrapError, identityFields, postJson, type DpIdentity } from './bootstrap-client.ts';
 
 /** How often grpc's file_watcher re-reads the files (the `refresh_interval` kuma-dp writes into the gRPC bootstrap). */
 export const FILE_WATCHER_REFRESH_MS = 5_000;
 
-/** The provider instance name the control plane's proxyless TLS contexts name (libs/xds mTLS). */
-export const CERTIFICATE_PROVIDER_INSTANCE = 'kuma';
 
-export interface IdentityOptions {
-  readonly cpAddress: string;
-  readonly caCert?: string;
-  readonly mesh: string;
-  readonly name: string;
-  readonly token?: string;
-  /** The Dataplane (JSON) kuma-dp registers: the SANs it asks for. */
-  readonly dataplaneResource?: string;
+/** Who asks (its Dataplane, JSON, names the SANs it asks for), and: */
+export interface IdentityOptions extends DpIdentity {
   /** Where the key, certificate and CA bundle are written (the key readable by this user only); without it they stay in memory (Envoy gets them over SDS). */
   readonly dir?: string;
   readonly keyAlgorithm?: KeyAlgorithm;
@@ -26,7 +18,7 @@ export interface IdentityOptions {
   readonly retryMs?: number;
   /**
    * How often to ask what the mesh trusts (jittered by a fifth): a new CA is trusted within this,
-   * and a change of the signing backend renews the certificate at once. 0 = never.
+   * and a change of the signing backend renews the certificate soon after (see refreshTrust). 0 = never.
    */
   readonly trustRefreshMs?: number;
   readonly logger: Logger;
@@ -102,8 +94,7 @@ export class WorkloadIdentity {
   /** Picks up a new CA bundle (rotation); when another backend signs now, renews from it once every proxy has had time to trust it. */
   private async refreshTrust(): Promise<void> {
     try {
-      const body = JSON.stringify({ mesh: this.opts.mesh, name: this.opts.name, ...(this.opts.token ? { dataplaneToken: this.opts.token } : {}), ...(this.opts.dataplaneResource ? { dataplaneResource: this.opts.dataplaneResource } : {}) });
-      const res = await postJson(new URL('/certificates/trust', this.opts.cpAddress), body, this.opts.caCert, this.opts.cpAddress);
+      const res = await postJson(new URL('/certificates/trust', this.opts.cpAddress), JSON.stringify(identityFields(this.opts)), this.opts.caCert, this.opts.cpAddress);
       const answer = res.body as { caBundle?: string; backend?: string };
       if (res.status === 200 && answer.caBundle && this.material) {
         if (answer.backend !== this.backend && !this.switching) {
@@ -146,13 +137,7 @@ export class WorkloadIdentity {
       const sans = dataplane ? workloadSans(this.opts.mesh, identityTags(dataplane)) : [];
       const { csrPem, keyPem } = await createWorkloadCsr(sans, this.opts.keyAlgorithm);
       const url = new URL('/certificates', this.opts.cpAddress);
-      const body = JSON.stringify({
-        mesh: this.opts.mesh,
-        name: this.opts.name,
-        csr: csrPem,
-        ...(this.opts.token ? { dataplaneToken: this.opts.token } : {}),
-        ...(this.opts.dataplaneResource ? { dataplaneResource: this.opts.dataplaneResource } : {}),
-      });
+      const body = JSON.stringify({ ...identityFields(this.opts), csr: csrPem });
       const res = await postJson(url, body, this.opts.caCert, this.opts.cpAddress);
       const answer = res.body as { certificate?: string; caBundle?: string; renewAfter?: string; notAfter?: string; backend?: string; detail?: string };
       if (res.status === 409) {

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../libs/platform/log-options.ts';
 import { createLogger } from '../../libs/platform/logger.ts';
+import { GRPC_CERTIFICATE_PROVIDER } from '../../libs/xds/generate/tls.ts';
 import { PROXYLESS_SERVER_TEMPLATE } from '../../libs/xds/names.ts';
 import { KUMA_VERSION } from '../api-server/server.ts';
 import { BootstrapError, fetchBootstrap } from './bootstrap-client.ts';
-import { CERTIFICATE_PROVIDER_INSTANCE, FILE_WATCHER_REFRESH_MS, WorkloadIdentity } from './identity.ts';
+import { FILE_WATCHER_REFRESH_MS, WorkloadIdentity } from './identity.ts';
 import { startRelay } from './relay.ts';
 import { sdsCluster, startSdsServer } from './sds.ts';
 import { supervise } from './supervisor.ts';
@@ -134,8 +135,24 @@ interface RunContext {
   logger: ReturnType<typeof createLogger>;
 }
 
+/** The proxy's workload identity: files in `dir` (proxyless), or in memory only (Envoy, over SDS). */
+function workloadIdentity(a: RunContext, dir?: string): WorkloadIdentity {
+  return new WorkloadIdentity({
+    cpAddress: a.opts.cpAddress,
+    ...(a.caCert ? { caCert: a.caCert } : {}),
+    mesh: a.mesh,
+    name: a.name,
+    ...(a.token ? { token: a.token } : {}),
+    ...(a.dataplaneResource ? { dataplaneResource: a.dataplaneResource } : {}),
+    ...(dir ? { dir } : {}),
+    trustRefreshMs: a.opts.trustRefreshInterval * 1000,
+    logger: a.logger,
+  });
+}
+
 /** Envoy mode: fetch the bootstrap, write it, and supervise Envoy. */
-async function runEnvoy({ opts, command, name, mesh, token, caCert, dataplaneResource, logger }: RunContext): Promise<number> {
+async function runEnvoy(a: RunContext): Promise<number> {
+  const { opts, command, name, mesh, token, caCert, dataplaneResource, logger } = a;
   const { bootstrap } = await fetchBootstrap({
     cpAddress: opts.cpAddress,
     mesh,
@@ -147,7 +164,7 @@ async function runEnvoy({ opts, command, name, mesh, token, caCert, dataplaneRes
   });
   const dir = mkdtempSync(join(tmpdir(), 'kuma-dp-'));
   // The workload identity stays in memory and reaches Envoy over the local SDS socket.
-  const identity = new WorkloadIdentity({ cpAddress: opts.cpAddress, ...(caCert ? { caCert } : {}), mesh, name, ...(token ? { token } : {}), ...(dataplaneResource ? { dataplaneResource } : {}), trustRefreshMs: opts.trustRefreshInterval * 1000, logger });
+  const identity = workloadIdentity(a);
   await identity.start();
   const socketPath = join(dir, 'sds.sock');
   const sds = await startSdsServer({ socketPath, mesh, identity, logger });
@@ -190,17 +207,7 @@ async function runProxyless(a: RunContext): Promise<number> {
   const file = a.opts.grpcBootstrapFile ?? join(workDir, 'grpc-bootstrap.json');
   // The workload identity: made here, signed by the control plane, read by grpc's file_watcher.
   // Always offered in the bootstrap (grpc reads it once), used when the mesh has mTLS.
-  const identity = new WorkloadIdentity({
-    cpAddress: a.opts.cpAddress,
-    ...(a.caCert ? { caCert: a.caCert } : {}),
-    mesh: a.mesh,
-    name: a.name,
-    ...(a.token ? { token: a.token } : {}),
-    ...(a.dataplaneResource ? { dataplaneResource: a.dataplaneResource } : {}),
-    dir: join(workDir, 'identity'),
-    trustRefreshMs: a.opts.trustRefreshInterval * 1000,
-    logger: a.logger,
-  });
+  const identity = workloadIdentity(a, join(workDir, 'identity'));
   await identity.start();
   writeFileSync(
     file,
@@ -210,7 +217,7 @@ async function runProxyless(a: RunContext): Promise<number> {
         node: { id: `${a.mesh}.${a.name}`, locality: {} },
         server_listener_resource_name_template: PROXYLESS_SERVER_TEMPLATE,
         certificate_providers: {
-          [CERTIFICATE_PROVIDER_INSTANCE]: {
+          [GRPC_CERTIFICATE_PROVIDER]: {
             plugin_name: 'file_watcher',
             config: {
               certificate_file: identity.files!.certificateFile,

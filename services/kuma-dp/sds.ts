@@ -2,6 +2,8 @@ import { chmodSync, rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { decodeRequest, encodeResponse } from '../../libs/xds/ads-codec.ts';
+import { http2UpstreamOptions } from '../../libs/xds/generate/filters.ts';
+import { SDS_CLUSTER } from '../../libs/xds/generate/tls.ts';
 import { Names } from '../../libs/xds/names.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { makeResource, type XdsResource } from '../../libs/xds/resource.ts';
@@ -13,16 +15,11 @@ const SDS = rawStreams('envoy.service.secret.v3.SecretDiscoveryService', ['Strea
 /** The static cluster Envoy reaches kuma-dp's SDS server through (the name the control plane's TLS contexts use). */
 export function sdsCluster(socketPath: string): Record<string, unknown> {
   return {
-    name: 'kuma:sds',
+    name: SDS_CLUSTER,
     type: 'STATIC',
     connect_timeout: { seconds: 1 },
-    typed_extension_protocol_options: {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-        explicit_http_config: { http2_protocol_options: {} },
-      },
-    },
-    load_assignment: { cluster_name: 'kuma:sds', endpoints: [{ lb_endpoints: [{ endpoint: { address: { pipe: { path: socketPath } } } }] }] },
+    typed_extension_protocol_options: http2UpstreamOptions(),
+    load_assignment: { cluster_name: SDS_CLUSTER, endpoints: [{ lb_endpoints: [{ endpoint: { address: { pipe: { path: socketPath } } } }] }] },
   };
 }
 
