@@ -3,7 +3,9 @@ import type { ClientRules, ClientTag, TranslationPlugin } from '../../xds/genera
 import { meshTlsOf } from '../../xds/generate/tls.ts';
 import { Names } from '../../xds/names.ts';
 import { TypeUrl } from '../../xds/protos.ts';
+import { statPrefix } from '../../xds/generate/filters.ts';
 import { hcmsOf, insertBeforeRouter } from '../core/http-filters.ts';
+import { once } from '../core/once.ts';
 import type { Match } from './api.ts';
 
 export const MESH_TRAFFIC_PERMISSION = 'MeshTrafficPermission';
@@ -110,8 +112,6 @@ function networkFilters(p: Permissions): JsonObject[] {
   return out;
 }
 
-const rendered = new WeakMap<ClientRules, Map<string, Permissions>>();
-
 /**
  * MeshTrafficPermission (Kuma order 1100): who may call an inbound. Only with the mesh's mTLS
  * (without it there is no client identity, and Kuma applies nothing); an inbound no permission
@@ -128,13 +128,8 @@ export const meshTrafficPermissionPlugin: TranslationPlugin = {
     if (!meshTlsOf(ctx.mesh, ctx.view)) return undefined;
     const clients = ctx.policies.fromInboundRules?.(MESH_TRAFFIC_PERMISSION, part.origin.inbound);
     if (!clients) return undefined;
-    const stat = `inbound_${part.origin.inbound.address}_${part.origin.inbound.port}`.replace(/[:.]/g, '_');
-    let byKey = rendered.get(clients);
-    if (!byKey) rendered.set(clients, (byKey = new Map()));
-    const key = `${ctx.mesh}\u0000${stat}`;
-    let p = byKey.get(key);
-    if (!p) byKey.set(key, (p = permissionsOf(ctx.mesh, clients, stat)));
-    return p;
+    const stat = statPrefix(`inbound_${part.origin.inbound.address}_${part.origin.inbound.port}`);
+    return once(clients, `${ctx.mesh}\u0000${stat}`, () => permissionsOf(ctx.mesh, clients, stat));
   },
   apply(drafts, conf, part) {
     const p = conf as Permissions;

@@ -29,10 +29,21 @@ export interface MeshTls {
   readonly mode: MtlsMode;
 }
 
-/** The mesh's mTLS, or undefined when it has none. */
+const tlsOfMesh = new WeakMap<object, MeshTls | null>();
+
+/**
+ * The mesh's mTLS, or undefined when it has none. Read once per Mesh resource (stored resources
+ * are immutable): configurers and plugins ask for every part of every proxy.
+ */
 export function meshTlsOf(mesh: string, view: MeshState | undefined): MeshTls | undefined {
-  const backend = enabledMtlsBackend(view?.mesh?.spec);
-  return backend ? { mesh, mode: backend.mode } : undefined;
+  const resource = view?.mesh;
+  if (!resource) return undefined;
+  let tls = tlsOfMesh.get(resource);
+  if (tls === undefined) {
+    const backend = enabledMtlsBackend(resource.spec);
+    tlsOfMesh.set(resource, (tls = backend ? { mesh, mode: backend.mode } : null));
+  }
+  return tls ?? undefined;
 }
 
 const sdsConfig: JsonObject = {
