@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../resources/validation.ts';
 import type { TranslationPlugin } from '../../xds/generate/plugin.ts';
-import { meshTlsOf, tlsInspector } from '../../xds/generate/tls.ts';
+import { acceptPlaintext, meshTlsOf, requireTls, tlsChainOf } from '../../xds/generate/tls.ts';
 import { Names } from '../../xds/names.ts';
 import { TypeUrl } from '../../xds/protos.ts';
 import { once } from '../core/once.ts';
@@ -60,21 +60,10 @@ export const meshTlsPlugin: TranslationPlugin = {
         }
         continue;
       }
-      const tlsChain = chains.find((c) => tlsContext(c));
+      const tlsChain = tlsChainOf(d.body);
       if (!tlsChain) continue;
-      if (a.mode === 'Strict') {
-        delete tlsChain['filter_chain_match'];
-        d.body['filter_chains'] = [tlsChain];
-        const rest = ((d.body['listener_filters'] as JsonObject[] | undefined) ?? []).filter((f) => f['name'] !== tlsInspector['name']);
-        if (rest.length > 0) d.body['listener_filters'] = rest;
-        else delete d.body['listener_filters'];
-      } else if (a.mode === 'Permissive' && chains.length === 1) {
-        const plain = structuredClone(tlsChain);
-        delete plain['transport_socket'];
-        tlsChain['filter_chain_match'] = { transport_protocol: 'tls' };
-        d.body['filter_chains'] = [tlsChain, plain];
-        d.body['listener_filters'] = [...((d.body['listener_filters'] as JsonObject[] | undefined) ?? []), structuredClone(tlsInspector)];
-      }
+      if (a.mode === 'Strict') requireTls(d.body);
+      else if (a.mode === 'Permissive') acceptPlaintext(d.body);
       if (a.params) {
         const common = tlsContext(tlsChain)?.['common_tls_context'] as JsonObject | undefined;
         if (common) common['tls_params'] = structuredClone(a.params);

@@ -5,7 +5,7 @@ import { TypeUrl } from '../protos.ts';
 import type { ProxyContext } from './context.ts';
 import { hcmConfig, hcmFilter, http2UpstreamOptions, isHttp, isHttp2, singleClusterRoutes, socketAddress, statPrefix, tcpProxyFilter } from './filters.ts';
 import { draft, type Draft, type Part } from './part.ts';
-import { downstreamTransportSocket, meshTlsOf, tlsInspector, type MeshTls } from './tls.ts';
+import { acceptPlaintext, downstreamTransportSocket, meshTlsOf, type MeshTls } from './tls.ts';
 
 /** What an inbound's resources are built from (the part's cache key). */
 interface Inbound {
@@ -47,19 +47,15 @@ function inboundListener(i: Inbound): Draft {
         }),
       )
     : tcpProxyFilter(statPrefix(cluster), cluster);
-  // With mTLS: TLS only (STRICT), or TLS told from plaintext by the TLS inspector (PERMISSIVE).
-  const chains: JsonObject[] = !i.tls
-    ? [{ filters: [filter] }]
-    : i.tls.mode === 'STRICT'
-      ? [{ filters: [filter], transport_socket: downstreamTransportSocket(i.tls, 'envoy') }]
-      : [{ filter_chain_match: { transport_protocol: 'tls' }, filters: [filter], transport_socket: downstreamTransportSocket(i.tls, 'envoy') }, { filters: [structuredClone(filter)] }];
-  return draft(TypeUrl.Listener, name, {
+  const body: JsonObject = {
     name,
     address: socketAddress(i.address, i.port),
     traffic_direction: 'INBOUND',
-    ...(i.tls?.mode === 'PERMISSIVE' ? { listener_filters: [tlsInspector] } : {}),
-    filter_chains: chains,
-  });
+    filter_chains: [{ filters: [filter], ...(i.tls ? { transport_socket: downstreamTransportSocket(i.tls, 'envoy') } : {}) }],
+  };
+  // With mTLS: TLS only (STRICT), or TLS told from plaintext by the TLS inspector (PERMISSIVE).
+  if (i.tls?.mode === 'PERMISSIVE') acceptPlaintext(body);
+  return draft(TypeUrl.Listener, name, body);
 }
 
 /**

@@ -96,3 +96,33 @@ export function downstreamTransportSocket(tls: MeshTls, flavor: TlsFlavor): Json
 
 /** The listener filter that tells TLS from plaintext (PERMISSIVE inbounds of Envoy). */
 export const tlsInspector: JsonObject = { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR_TYPE } };
+
+const chainsOf = (listener: JsonObject) => (listener['filter_chains'] as JsonObject[] | undefined) ?? [];
+/** The filter chain of an inbound listener that terminates the mesh's TLS, if any. */
+export const tlsChainOf = (listener: JsonObject): JsonObject | undefined => chainsOf(listener).find((c) => c['transport_socket'] !== undefined);
+
+/**
+ * PERMISSIVE on an Envoy inbound listener with its one TLS chain: that chain takes TLS
+ * connections (told apart by the TLS inspector), and a plaintext copy of it takes the rest.
+ */
+export function acceptPlaintext(listener: JsonObject): void {
+  const chains = chainsOf(listener);
+  const tlsChain = tlsChainOf(listener);
+  if (!tlsChain || chains.length !== 1) return;
+  const plain = structuredClone(tlsChain);
+  delete plain['transport_socket'];
+  tlsChain['filter_chain_match'] = { transport_protocol: 'tls' };
+  listener['filter_chains'] = [tlsChain, plain];
+  listener['listener_filters'] = [...((listener['listener_filters'] as JsonObject[] | undefined) ?? []), structuredClone(tlsInspector)];
+}
+
+/** STRICT on an Envoy inbound listener: only its TLS chain, for every connection, and no TLS inspector. */
+export function requireTls(listener: JsonObject): void {
+  const tlsChain = tlsChainOf(listener);
+  if (!tlsChain) return;
+  delete tlsChain['filter_chain_match'];
+  listener['filter_chains'] = [tlsChain];
+  const rest = ((listener['listener_filters'] as JsonObject[] | undefined) ?? []).filter((f) => f['name'] !== tlsInspector['name']);
+  if (rest.length > 0) listener['listener_filters'] = rest;
+  else delete listener['listener_filters'];
+}
