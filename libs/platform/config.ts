@@ -138,7 +138,7 @@ export function defaultConfig(): KumaCpConfig {
   return {
     environment: 'universal',
     apiServer: {
-      // No user authentication exists yet, so the API listens on loopback unless told otherwise.
+      // Plain HTTP listens on loopback unless told otherwise; other hosts use HTTPS (5682) with a user token.
       http: { enabled: true, interface: '127.0.0.1', port: 5681, allowUnauthenticatedNonLoopback: false, allowedHosts: '' },
       https: { enabled: true, interface: '0.0.0.0', port: 5682, tlsCertFile: '', tlsKeyFile: '' },
       authn: { type: 'tokens', localhostIsAdmin: true },

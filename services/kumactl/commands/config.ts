@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ApiClient } from '../client.ts';
 import { loadKumactlConfig, saveKumactlConfig } from '../config-file.ts';
 import { contextOf, writeOut } from '../context.ts';
+import { keyValuePairs } from '../flags.ts';
 import { renderTable } from '../table.ts';
 
 export function registerConfig(program: Command): void {
@@ -28,12 +29,7 @@ export function registerConfig(program: Command): void {
         throw new Error(`API Server URL is invalid: ${(err as Error).message}`);
       }
       if (opts.authType !== undefined && opts.authType !== 'tokens') throw new Error(`--auth-type: only "tokens" is supported, got "${opts.authType}"`);
-      const authConf: Record<string, string> = {};
-      for (const kv of (opts.authConf ?? []).flatMap((s) => s.split(','))) {
-        const at = kv.indexOf('=');
-        if (at <= 0) throw new Error(`--auth-conf: expected key=value, got "${kv}"`);
-        authConf[kv.slice(0, at)] = kv.slice(at + 1);
-      }
+      const authConf: Record<string, string> = Object.fromEntries(keyValuePairs('--auth-conf', opts.authConf ?? []));
       if (opts.authType === 'tokens' && !authConf['token']) throw new Error('--auth-type=tokens needs --auth-conf token=<user token>');
       const config = loadKumactlConfig(configPath);
       if (config.controlPlanes.some((cp) => cp.name === opts.name) && !opts.overwrite) {

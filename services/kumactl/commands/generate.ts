@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
 import { newSigningKeySecretData } from '../../../libs/tokens/signing-keys.ts';
 import { contextOf, writeOut } from '../context.ts';
+import { keyValuePairs } from '../flags.ts';
 
 /** `--tag k=v` (repeatable, or comma-separated) as Kuma's `{tag: [values]}`. */
 function tagsOf(list: readonly string[]): Record<string, string[]> {
   const tags: Record<string, string[]> = {};
-  for (const kv of list.flatMap((s) => s.split(','))) {
-    const at = kv.indexOf('=');
-    if (at <= 0) throw new Error(`--tag: expected key=value, got "${kv}"`);
-    (tags[kv.slice(0, at)] ??= []).push(kv.slice(at + 1));
-  }
+  for (const [k, v] of keyValuePairs('--tag', list)) (tags[k] ??= []).push(v);
   return tags;
 }
 
