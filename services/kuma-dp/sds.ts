@@ -65,7 +65,11 @@ export async function startSdsServer(opts: { socketPath: string; mesh: string; i
         try {
           req = decodeRequest(buf);
         } catch (err) {
-          call.destroy(new Error(`invalid DiscoveryRequest: ${(err as Error).message}`));
+          // Closed with a status the client can read (as the gateway's streams do), this stream only.
+          const details = `invalid DiscoveryRequest: ${(err as Error).message}`;
+          opts.logger.warn({ component: 'sds', err: details }, 'closing SDS stream');
+          call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details });
+          call.destroy();
           return;
         }
         if (req.errorDetail) opts.logger.warn({ component: 'sds', error: req.errorDetail.message }, 'Envoy rejected a secret');

@@ -14,6 +14,7 @@ import { dataplaneTokenFile, grpcDataplane, spawnKumaDp, until } from '../../lib
 import { freePort } from '../../libs/testkit/ports.ts';
 import { decodeResponse, encodeRequest } from '../../libs/xds/ads-codec.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
+import { rawStreams } from '../../services/kuma-dp/raw-grpc.ts';
 import { decodeToObject, strictDiffType } from '../../libs/xds/resource.ts';
 
 /**
@@ -155,14 +156,31 @@ describe('proxyless gRPC over mTLS (real grpc-js-xds under kuma-dp)', () => {
   }, 30_000);
 });
 
+const sdsClient = (socketPath: string) =>
+  new (grpc.makeGenericClientConstructor(rawStreams('envoy.service.secret.v3.SecretDiscoveryService', ['StreamSecrets']), 'SDS'))(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as {
+    StreamSecrets(): grpc.ClientDuplexStream<Buffer, Buffer>;
+    close(): void;
+  };
+
+/** Bytes that are no DiscoveryRequest: the error the stream ends with. */
+async function sdsGarbage(socketPath: string): Promise<string> {
+  const client = sdsClient(socketPath);
+  const call = client.StreamSecrets();
+  try {
+    return await new Promise<string>((resolve) => {
+      call.on('error', (e: Error) => resolve(e.message));
+      call.on('data', () => resolve('answered garbage'));
+      // Field 2 (node) claims 5 bytes and has one: no DiscoveryRequest decodes from it.
+      call.write(Buffer.from([0x12, 0x05, 0x01]));
+    });
+  } finally {
+    client.close();
+  }
+}
+
 /** An SDS client (what Envoy does with the bootstrap's kuma:sds cluster): one request, the first response's secrets. */
 async function fetchSecrets(socketPath: string, names: string[]): Promise<Record<string, Record<string, unknown>>> {
-  const id = (b: Buffer) => b;
-  const Client = grpc.makeGenericClientConstructor(
-    { StreamSecrets: { path: '/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets', requestStream: true, responseStream: true, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } } as never,
-    'SDS',
-  );
-  const client = new Client(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as { StreamSecrets(): grpc.ClientDuplexStream<Buffer, Buffer>; close(): void };
+  const client = sdsClient(socketPath);
   const call = client.StreamSecrets();
   try {
     const res = await new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -205,6 +223,9 @@ describe('kuma-dp with Envoy in a mesh with mTLS: the identity over a local SDS 
     expect(cert.checkPrivateKey(createPrivateKey(identity.private_key.inline_string))).toBe(true);
     const ca = new X509Certificate((secrets['mesh_ca:secret:default']!['validation_context'] as { trusted_ca: { inline_string: string } }).trusted_ca.inline_string);
     expect(cert.verify(ca.publicKey)).toBe(true);
+    // Garbage on the socket closes that stream only: the server answers the next one.
+    expect(await sdsGarbage(socketPath)).toMatch(/invalid DiscoveryRequest/);
+    expect(Object.keys(await fetchSecrets(socketPath, ['identity_cert:secret:default'])).sort()).toEqual(['identity_cert:secret:default']);
     // The key was made by kuma-dp: it is in no file and the control plane never saw it.
     expect(cp.output).not.toMatch(/PRIVATE KEY/);
     expect(readFileSync(record, 'utf8')).not.toMatch(/PRIVATE KEY/);
