@@ -100,6 +100,28 @@ describe('API authentication with user tokens', () => {
     const fields = res.body.invalid_parameters.map((p: { field: string }) => p.field).sort();
     expect(fields).toEqual(['extra', 'groups[0]', 'name', 'validFor']);
   });
+
+  it('answers hostile user token requests and Authorization headers with a precise 4xx, stores nothing, and stays up', async () => {
+    const before = await head();
+    const raw = (body: string, headers: Record<string, string> = { authorization: `Bearer ${admin}` }) =>
+      rawRequest({ url: `${cp.url}/tokens/user`, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const deep = await raw(`{"name":"x","groups":${'['.repeat(1000)}${']'.repeat(1000)}}`);
+    expect(deep.status).toBe(400);
+    expect(deep.body.invalid_parameters[0].reason).toMatch(/nesting/);
+    const proto = await raw(`{"name":"x","__proto__":{"groups":["mesh-system:admin"]}}`);
+    expect(proto.status).toBe(400);
+    expect(proto.body.invalid_parameters[0].reason).toMatch(/__proto__/);
+    const wrongTypes = await raw(JSON.stringify({ name: 7, groups: 'mesh-system:admin', validFor: 3600 }));
+    expect(wrongTypes.status).toBe(400);
+    expect(wrongTypes.body.invalid_parameters.map((p: { field: string }) => p.field).sort()).toEqual(['groups', 'name', 'validFor']);
+    const huge = await raw(JSON.stringify({ name: 'x'.repeat(1024 * 1024) }));
+    expect(huge.status).toBe(413);
+    const hugeToken = await raw(JSON.stringify({ name: 'x' }), { authorization: `Bearer ${'a'.repeat(64 * 1024)}` });
+    // Node's header limit (16 KiB) refuses it before any token is parsed.
+    expect(hugeToken.status).toBe(431);
+    expect(await head()).toBe(before);
+    expect((await as(admin, 'GET', '/')).status).toBe(200);
+  });
 });
 
 describe('kumactl with user tokens', () => {

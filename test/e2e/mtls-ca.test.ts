@@ -130,6 +130,31 @@ describe('POST /certificates', () => {
     expect((await http(cp.url, 'GET', '/')).status).toBe(200);
   });
 
+  it('answers hostile bodies on /certificates and /certificates/trust with a precise 4xx, issues nothing, and stays up', async () => {
+    const before = await head();
+    const t = await token({ name: 'web-1', mesh: 'demo' });
+    const raw = (path: string, body: string) => rawRequest({ url: `https://localhost:${cp.dpPort}${path}`, method: 'POST', headers: { 'content-type': 'application/json' }, body, ca: dpCa });
+    const deep = '{"a":'.repeat(1000) + '1' + '}'.repeat(1000);
+    for (const path of ['/certificates', '/certificates/trust']) {
+      const nested = await raw(path, `{"mesh":"demo","name":"web-1","dataplaneToken":${JSON.stringify(t)},"csr":${deep}}`);
+      expect(nested.status, path).toBe(400);
+      expect(nested.body.invalid_parameters[0]).toMatchObject({ field: 'body', reason: expect.stringMatching(/nesting/) });
+      const proto = await raw(path, `{"mesh":"demo","name":"web-1","__proto__":{"csr":"x"}}`);
+      expect(proto.status, path).toBe(400);
+      expect(proto.body.invalid_parameters[0].reason).toMatch(/__proto__/);
+      const wrongType = await raw(path, JSON.stringify({ mesh: 'demo', name: 'web-1', dataplaneToken: 42 }));
+      expect(wrongType.status, path).toBe(400);
+      expect(wrongType.body.invalid_parameters).toEqual([expect.objectContaining({ field: 'dataplaneToken', reason: 'must be a string' })]);
+      const huge = await raw(path, JSON.stringify({ mesh: 'demo', name: 'web-1', dataplaneToken: t, csr: 'x'.repeat(2 * 1024 * 1024) }));
+      expect(huge.status, path).toBe(413);
+    }
+    const csrNotString = await certificates({ mesh: 'demo', name: 'web-1', dataplaneToken: t, dataplaneResource: dataplane('demo', 'web-1', 'web'), csr: { pem: 'x' } });
+    expect(csrNotString.status).toBe(400);
+    expect(csrNotString.body.invalid_parameters).toEqual([expect.objectContaining({ field: 'csr', reason: 'must be a string' })]);
+    expect(await head()).toBe(before);
+    expect((await http(cp.url, 'GET', '/')).status).toBe(200);
+  });
+
   it('keeps trusting the previous CA after enabledBackend moves to a new one, until its Secrets are deleted', async () => {
     const before = ((await http(cp.url, 'GET', '/meshes/demo/secrets/demo.ca-builtin-cert-ca-1')).body as { data: string }).data;
     expect((await http(cp.url, 'PUT', '/meshes/demo', mtlsMesh('demo', 'ca-2'))).status).toBe(200);
