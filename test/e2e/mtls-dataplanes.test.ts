@@ -49,6 +49,9 @@ async function callThroughMesh(): Promise<string> {
   }
 }
 
+const allowAll = (method: 'PUT' | 'DELETE') =>
+  http(cp.url, method, '/meshes/default/meshtrafficpermissions/allow-all', method === 'PUT' ? { type: 'MeshTrafficPermission', mesh: 'default', name: 'allow-all', spec: { targetRef: { kind: 'Mesh' }, from: [{ targetRef: { kind: 'Mesh' }, default: { action: 'Allow' } }] } } : undefined);
+
 let backend: ReturnType<typeof kumaDp>;
 let caller: ReturnType<typeof kumaDp>;
 
@@ -56,6 +59,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mtls-proxyless-'));
   cp = await KumaCpProcess.start({ env: { KUMA_STORE_TYPE: 'memory' } });
   expect((await http(cp.url, 'PUT', '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } })).status).toBe(200);
+  // With mTLS on, Kuma denies every call that no MeshTrafficPermission allows: the mesh-wide allow Kuma users start with.
+  expect((await allowAll('PUT')).status).toBe(201);
   backendPort = await freePort();
   writeFileSync(join(dir, 'backend.yaml'), stringify(dataplane('greeter-1', backendPort, 'greeter')));
   // The caller declares its outbound: its own configuration (not only what it asks for by name)
@@ -99,18 +104,25 @@ describe('proxyless gRPC over mTLS (real grpc-js-xds under kuma-dp)', () => {
 
   it('enforces MeshTrafficPermission on the server (RBAC): a denied call fails with PERMISSION_DENIED, and a change takes effect without a restart', async () => {
     const mtp = (spec: Record<string, unknown>) => http(cp.url, 'PUT', '/meshes/default/meshtrafficpermissions/greeter-callers', { type: 'MeshTrafficPermission', mesh: 'default', name: 'greeter-callers', spec: { targetRef: { kind: 'MeshService', name: 'greeter' }, ...spec } });
-    // Only someone else may call: the caller's SPIFFE ID is not allowed.
-    expect((await mtp({ rules: [{ default: { allow: [{ spiffeID: { type: 'Exact', value: 'spiffe://default/someone-else' } }] } }] })).status).toBe(201);
+    // Only someone else may call: for the server's service, this permission overrides the mesh-wide
+    // allow (Kuma's from[]: the more specific top-level targetRef wins for the same clients).
+    const deny = { targetRef: { kind: 'Mesh' }, default: { action: 'Deny' } };
+    expect((await mtp({ from: [deny, { targetRef: { kind: 'MeshService', name: 'someone-else' }, default: { action: 'Allow' } }] })).status).toBe(201);
     await until(async () => /^error: 7 PERMISSION_DENIED/.test(await callThroughMesh()), 30_000, () => `a denied call (last: ${cp.output.slice(-1500)})`);
-    // Kuma's legacy from[]: the caller's service is allowed.
-    expect((await mtp({ from: [{ targetRef: { kind: 'MeshService', name: 'caller' }, default: { action: 'Allow' } }] })).status).toBe(200);
+    // The caller's service is allowed.
+    expect((await mtp({ from: [deny, { targetRef: { kind: 'MeshService', name: 'caller' }, default: { action: 'Allow' } }] })).status).toBe(200);
     await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => 'an allowed call again');
     // Deny wins over allow.
     expect((await mtp({ rules: [{ default: { allow: [{ spiffeID: { type: 'Prefix', value: 'spiffe://default/' } }], deny: [{ spiffeID: { type: 'Exact', value: 'spiffe://default/caller' } }] } }] })).status).toBe(200);
     await until(async () => /^error: 7 PERMISSION_DENIED/.test(await callThroughMesh()), 30_000, () => 'a call denied by a deny match');
     expect((await http(cp.url, 'DELETE', '/meshes/default/meshtrafficpermissions/greeter-callers')).status).toBe(200);
-    await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => 'calls allowed once no permission selects the server');
-  }, 120_000);
+    await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => 'calls allowed by the mesh-wide permission again');
+    // No permission selects the server: with mTLS on, Kuma denies everyone.
+    expect((await allowAll('DELETE')).status).toBe(200);
+    await until(async () => /^error: 7 PERMISSION_DENIED/.test(await callThroughMesh()), 30_000, () => 'a call denied by default');
+    expect((await allowAll('PUT')).status).toBe(201);
+    await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => 'calls allowed once more');
+  }, 150_000);
 
   it('rotates the CA without an outage: proxies trust the new CA, renew from it, and keep calling after the old one is deleted', async () => {
     const meshPut = (backend: string) => http(cp.url, 'PUT', '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: backend, backends: [{ name: backend, type: 'builtin' }] } });

@@ -1,10 +1,10 @@
 import type { JsonObject } from '../../resources/validation.ts';
 import type { ClientRules, ClientTag, TranslationPlugin } from '../../xds/generate/plugin.ts';
-import { meshTlsOf } from '../../xds/generate/tls.ts';
+import { meshTlsOf, TLS_SOCKET } from '../../xds/generate/tls.ts';
 import { Names } from '../../xds/names.ts';
 import { TypeUrl } from '../../xds/protos.ts';
 import { statPrefix } from '../../xds/generate/filters.ts';
-import { hcmsOf, insertBeforeRouter } from '../core/http-filters.ts';
+import { insertBeforeRouter } from '../core/http-filters.ts';
 import { once } from '../core/once.ts';
 import type { Match } from './api.ts';
 
@@ -30,6 +30,9 @@ interface Permissions {
 }
 
 const ANY_PERMISSION = [{ any: true }];
+
+/** Kuma's rules for an inbound that no MeshTrafficPermission selects, with the mesh's mTLS on: every client is denied. */
+const DENY_ALL: ClientRules = { rules: [], subsets: [{ subset: [], conf: { action: 'Deny' } }] };
 const name = (value: string): JsonObject => ({ authenticated: { principal_name: { exact: value } } });
 
 /** A client subset as an RBAC principal: each positive tag's SAN present, each negated one absent (Kuma's certificates carry both forms). */
@@ -91,7 +94,8 @@ export function permissionsOf(mesh: string, clients: ClientRules, statPrefix: st
 
 const rbacConfig = (type: string, p: Permissions, action: 'ALLOW' | 'DENY', policies: Policies, shadow: boolean, network: boolean): JsonObject => ({
   '@type': type,
-  rules: { action, policies: structuredClone(policies) },
+  // No policy (Envoy's default, so left out): an ALLOW filter then denies every client.
+  rules: { action, ...(Object.keys(policies).length > 0 ? { policies: structuredClone(policies) } : {}) },
   ...(shadow && Object.keys(p.shadowDeny).length > 0 ? { shadow_rules: { action: 'DENY', policies: structuredClone(p.shadowDeny) } } : {}),
   ...(network ? { stat_prefix: `${p.statPrefix}.` } : {}),
 });
@@ -114,10 +118,11 @@ function networkFilters(p: Permissions): JsonObject[] {
 
 /**
  * MeshTrafficPermission (Kuma order 1100): who may call an inbound. Only with the mesh's mTLS
- * (without it there is no client identity, and Kuma applies nothing); an inbound no permission
- * selects is left open, one that any selects denies whoever no rule allows. Envoy inbounds get
- * RBAC HTTP or network filters; proxyless gRPC server listeners the RBAC HTTP filter, which
- * grpc-js-xds runs with GRPC_XDS_EXPERIMENTAL_RBAC=true.
+ * (without it there is no client identity, and Kuma applies nothing); as Kuma 2.14, an inbound
+ * no permission selects denies every client, one that some select denies whoever no rule allows.
+ * Only filter chains behind the mesh's TLS are guarded: PERMISSIVE's plaintext chain stays open,
+ * as Kuma. Envoy inbounds get RBAC HTTP or network filters; proxyless gRPC server listeners the
+ * RBAC HTTP filter, which grpc-js-xds runs with GRPC_XDS_EXPERIMENTAL_RBAC=true.
  */
 export const meshTrafficPermissionPlugin: TranslationPlugin = {
   name: MESH_TRAFFIC_PERMISSION,
@@ -126,8 +131,7 @@ export const meshTrafficPermissionPlugin: TranslationPlugin = {
   configure(part, ctx): Permissions | undefined {
     if (part.kind !== 'inbound' || part.origin.kind !== 'inbound') return undefined;
     if (!meshTlsOf(ctx.mesh, ctx.view)) return undefined;
-    const clients = ctx.policies.fromInboundRules?.(MESH_TRAFFIC_PERMISSION, part.origin.inbound);
-    if (!clients) return undefined;
+    const clients = ctx.policies.fromInboundRules?.(MESH_TRAFFIC_PERMISSION, part.origin.inbound) ?? DENY_ALL;
     const stat = statPrefix(`inbound_${part.origin.inbound.address}_${part.origin.inbound.port}`);
     return once(clients, `${ctx.mesh}\u0000${stat}`, () => permissionsOf(ctx.mesh, clients, stat));
   },
@@ -139,11 +143,15 @@ export const meshTrafficPermissionPlugin: TranslationPlugin = {
       if (d.typeUrl !== TypeUrl.Listener) continue;
       const envoy = d.name === envoyListener;
       if (!envoy && !d.name.startsWith('kuma.io/grpc/inbound/')) continue;
-      for (const hcm of hcmsOf(d)) insertBeforeRouter(hcm, httpFilters(p, envoy));
-      if (!envoy) continue;
       for (const chain of (d.body.filter_chains as JsonObject[] | undefined) ?? []) {
+        if ((chain.transport_socket as JsonObject | undefined)?.name !== TLS_SOCKET) continue;
         const filters = (chain.filters as JsonObject[] | undefined) ?? [];
-        if (filters.some((f) => f.name === HCM)) continue;
+        const hcm = filters.find((f) => f.name === HCM);
+        if (hcm) {
+          insertBeforeRouter(hcm.typed_config as JsonObject, httpFilters(p, envoy));
+          continue;
+        }
+        if (!envoy) continue;
         const at = filters.findIndex((f) => f.name === TCP_PROXY);
         filters.splice(at < 0 ? 0 : at, 0, ...networkFilters(p));
         chain.filters = filters;
