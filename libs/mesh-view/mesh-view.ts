@@ -89,6 +89,7 @@ export class MeshState {
   private readonly selection: DataplaneSelectionIndex;
   /** Grows by one with every policy change: a cheap key for what was computed from the policies. */
   policyRevision = 0;
+  private readonly typeRevisions = new Map<string, number>();
   /**
    * Rules computed from the policies, shared by every proxy the same policies select (see
    * ComputedPolicies); emptied by every policy change.
@@ -123,8 +124,14 @@ export class MeshState {
       if (byName.size === 0) this.policiesByType.delete(type);
     }
     this.policyRevision++;
+    this.typeRevisions.set(type, this.policyRevisionOf(type) + 1);
     this.rulesCache.clear();
     return before;
+  }
+
+  /** Grows by one with every change to a policy of `type`. */
+  policyRevisionOf(type: string): number {
+    return this.typeRevisions.get(type) ?? 0;
   }
 
   dataplane(name: string): Resource | undefined {

@@ -14,3 +14,11 @@ describe('dpServer bounds on services asked for by name', () => {
     expect(() => loadConfig({ env: { KUMA_DP_SERVER_MAX_BY_NAME_SERVICES_PER_GATEWAY: '2.5' } })).toThrow(/dpServer\.maxByNameServicesPerGateway .*must be an integer/);
   });
 });
+
+describe('experimental.autoReachableServices', () => {
+  it("is off by default and set by Kuma's KUMA_EXPERIMENTAL_AUTO_REACHABLE_SERVICES", () => {
+    expect(loadConfig({ env: {} }).config.experimental.autoReachableServices).toBe(false);
+    expect(loadConfig({ env: { KUMA_EXPERIMENTAL_AUTO_REACHABLE_SERVICES: 'true' } }).config.experimental.autoReachableServices).toBe(true);
+    expect(() => loadConfig({ env: { KUMA_EXPERIMENTAL_AUTO_REACHABLE_SERVICES: 'yes' } })).toThrow(/experimental\.autoReachableServices .*must be true or false/);
+  });
+});

@@ -128,6 +128,13 @@ export interface KumaCpConfig {
     readonly dataplaneStatusFlushInterval: string;
   };
   readonly multizone: { readonly zone: { readonly name: string } };
+  readonly experimental: {
+    /**
+     * Kuma's automatic reachable services: with a mesh's mTLS on, a transparent proxy gets
+     * outbounds only to the services its MeshTrafficPermissions may let it call.
+     */
+    readonly autoReachableServices: boolean;
+  };
   readonly defaults: { readonly skipMeshCreation: boolean };
   readonly logLevel: string;
   /** `auto` (text on a terminal, JSON lines otherwise), `json` or `text`. */
@@ -175,6 +182,7 @@ export function defaultConfig(): KumaCpConfig {
     general: { workDir: join(homedir(), '.kuma-cp'), tlsCertFile: '', tlsKeyFile: '' },
     xdsServer: { dataplaneDeregistrationDelay: '10s', debounce: '20ms', dataplaneStatusFlushInterval: '10s' },
     multizone: { zone: { name: 'default' } },
+    experimental: { autoReachableServices: false },
     defaults: { skipMeshCreation: false },
     logLevel: 'info',
     logFormat: 'auto',
@@ -239,6 +247,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_XDS_SERVER_DEBOUNCE: 'xdsServer.debounce',
   KUMA_XDS_SERVER_DATAPLANE_STATUS_FLUSH_INTERVAL: 'xdsServer.dataplaneStatusFlushInterval',
   KUMA_DEFAULTS_SKIP_MESH_CREATION: 'defaults.skipMeshCreation',
+  KUMA_EXPERIMENTAL_AUTO_REACHABLE_SERVICES: 'experimental.autoReachableServices',
   KUMA_LOG_LEVEL: 'logLevel',
   KUMA_LOG_FORMAT: 'logFormat',
 };

@@ -3,7 +3,7 @@ import type { MeshState, ServiceView } from '../mesh-view/mesh-view.ts';
 import { dataplaneModel, type DataplaneModel, type InboundModel } from '../resources/dataplane-model.ts';
 import type { Resource } from '../resources/resource.ts';
 import { generateAdmin } from './generate/admin.ts';
-import { MapSharedCache, type ProxyContext, type SharedCache } from './generate/context.ts';
+import { MapSharedCache, type OutboundTrim, type ProxyContext, type SharedCache } from './generate/context.ts';
 import { generateInbounds } from './generate/inbound.ts';
 import { generateOutbounds } from './generate/outbound.ts';
 import type { Part } from './generate/part.ts';
@@ -78,6 +78,8 @@ export class Translator {
     readonly shared: SharedCache = new MapSharedCache(),
     plugins: readonly TranslationPlugin[] = [],
     private readonly configurers: readonly Configurer[] = DEFAULT_CONFIGURERS,
+    /** Trims transparent proxies' outbounds (automatic reachable services); none by default. */
+    private readonly outboundTrim?: OutboundTrim,
   ) {
     this.plugins = [...plugins].sort((a, b) => a.order - b.order);
     this.reads = this.plugins.map((p) => new Set(p.reads));
@@ -174,7 +176,8 @@ export class Translator {
 
   private full(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies): Translation {
     const model = dataplaneModel(dataplane);
-    const ctx: ProxyContext = { mesh, dataplane, model, view };
+    const reachable = this.outboundTrim?.reachableFrom(view, model);
+    const ctx: ProxyContext = { mesh, dataplane, model, view, ...(reachable ? { reachable } : {}) };
     const pctx = this.contexts(mesh, model, view, policies);
     const parts = this.configurers.flatMap((configurer) => configurer(ctx));
     this.plugins.forEach((plugin, j) => {

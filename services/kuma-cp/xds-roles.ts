@@ -12,6 +12,7 @@ import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { ContentGc } from '../../libs/snapshot-store/content-gc.ts';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
+import { ReachableServices } from '../../libs/policies/meshtrafficpermission/index.ts';
 import { ManifestStore, slotOfRef, type Manifest } from '../../libs/snapshot-store/manifest.ts';
 import { NatsSnapshotSource } from '../../libs/snapshot-store/nats-source.ts';
 import { DemandBoard } from '../../libs/snapshot-store/demands.ts';
@@ -22,7 +23,7 @@ import { configJson } from '../../libs/inspect/config-json.ts';
 import { decodeToObject } from '../../libs/xds/resource.ts';
 import { SnapshotCache, type SnapshotSource } from '../../libs/xds/snapshot-cache.ts';
 import type { ResourceService } from '../api-server/resource-service.ts';
-import { SnapshotGenerator } from '../projector/generator.ts';
+import { SnapshotGenerator, type GeneratorOptions } from '../projector/generator.ts';
 import { Membership } from '../projector/membership.ts';
 import { ManifestPublisher } from '../projector/publisher.ts';
 import { noAuthentication, TokenAuthenticator } from '../xds-gateway/authn.ts';
@@ -105,6 +106,12 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   if (!projector && !gateway && !nats) return result;
   const xdsMetrics = new XdsMetrics(ctx.metrics.registry);
   const debounceMs = parseDuration(config.xdsServer.debounce) * 1000;
+  const generatorOptions: GeneratorOptions = {
+    debounceMs,
+    plugins: policyPlugins(),
+    policyTypes: ctx.registry.policyTypeNames(),
+    ...(config.experimental.autoReachableServices ? { outboundTrim: new ReachableServices() } : {}),
+  };
   const replicas = config.store.nats.replicas;
   const bucket = (what: string) => `${config.store.nats.stream}_XDS_${what}`;
 
@@ -134,7 +141,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       const memberId = ctx.instanceId.replace(/[^A-Za-z0-9_-]/g, '-');
       const membership = new Membership(nats.nc, memberId, { subject: `kuma.cluster.${config.store.nats.stream}.projectors` }, logger);
       const publisher = new ManifestPublisher(content!, manifests!, membership, () => projection.state.position, xdsMetrics, logger);
-      const gen = new SnapshotGenerator(publisher, xdsMetrics, logger, { debounceMs, plugins: policyPlugins(), policyTypes: ctx.registry.policyTypeNames() });
+      const gen = new SnapshotGenerator(publisher, xdsMetrics, logger, generatorOptions);
       generator = gen;
       gen.load(projection.state);
       ctx.followers.push((e, state) => gen.onEvent(e, e.op === 'upsert' ? state.get(e) : undefined));
@@ -197,7 +204,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
       logger.info({ component: 'projector', member: memberId, members: membership.members }, 'projector started: publishing its share over NATS');
     } else {
       const cache = new SnapshotCache({ onFirstWatch: (key) => generator!.onWatch(key), onFirstServiceWatch: (mesh, svc) => generator!.onServiceWatch(mesh, svc) });
-      const gen = new SnapshotGenerator(cache, xdsMetrics, logger, { debounceMs, plugins: policyPlugins(), policyTypes: ctx.registry.policyTypeNames() });
+      const gen = new SnapshotGenerator(cache, xdsMetrics, logger, generatorOptions);
       generator = gen;
       source = cache;
       gen.load(projection.state);

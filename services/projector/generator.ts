@@ -3,7 +3,7 @@ import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { MeshViews } from '../../libs/mesh-view/mesh-view.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
-import { MapSharedCache } from '../../libs/xds/generate/context.ts';
+import { MapSharedCache, type OutboundTrim } from '../../libs/xds/generate/context.ts';
 import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import { ResourceCollisionError, type Snapshot } from '../../libs/xds/snapshot.ts';
 import { serviceByName } from '../../libs/xds/generate/by-name.ts';
@@ -21,6 +21,8 @@ export interface GeneratorOptions {
   readonly plugins?: readonly TranslationPlugin[];
   /** The targetRef policy types the views keep and match (descriptors with `isPolicy`). */
   readonly policyTypes?: ReadonlySet<string>;
+  /** Trims transparent proxies' outbounds to what they may call (automatic reachable services); off when absent. */
+  readonly outboundTrim?: OutboundTrim;
 }
 
 /** Why a proxy has no (new) configuration: shown by `_config` and logged. */
@@ -64,7 +66,7 @@ export class SnapshotGenerator {
     private readonly logger: Logger,
     private readonly opts: GeneratorOptions,
   ) {
-    this.translator = new Translator(new MapSharedCache(), opts.plugins ?? []);
+    this.translator = new Translator(new MapSharedCache(), opts.plugins ?? [], undefined, opts.outboundTrim);
     this.views = new MeshViews(opts.policyTypes);
   }
 
@@ -100,12 +102,17 @@ export class SnapshotGenerator {
         any = true;
       }
     }
+    // A permission change moves the outbounds of the proxies whose reachable services it changed:
+    // those are translated whole (their parts change), the others as the reason says.
+    const retrimmed = change.policy && mesh && this.opts.outboundTrim ? new Set(this.opts.outboundTrim.affectedBy(mesh, change.policy.type)) : undefined;
+    for (const dp of retrimmed ?? []) affected.add(dp);
     for (const dp of affected) {
       const key = `${change.mesh}.${dp}`;
+      const why = retrimmed?.has(dp) ? null : reason;
       // What the last translation was built from changed: it is no basis for the next one.
-      if (reason === null) this.translations.delete(key);
+      if (why === null) this.translations.delete(key);
       if (this.sink.wants(key)) {
-        this.markDirty(key, reason);
+        this.markDirty(key, why);
         any = true;
       }
     }

@@ -11,6 +11,26 @@ export interface ProxyContext {
   /** The Dataplane's typed model (parsed once per resource version). */
   readonly model: DataplaneModel;
   readonly view: MeshState;
+  /**
+   * Whether a transparent proxy keeps its outbound to a service of the mesh (see OutboundTrim);
+   * absent: it keeps them all.
+   */
+  readonly reachable?: (service: string) => boolean;
+}
+
+/**
+ * Trims transparent proxies' outbounds to the services they may call: Kuma's automatic reachable
+ * services (`KUMA_EXPERIMENTAL_AUTO_REACHABLE_SERVICES`), from MeshTrafficPermissions. Injected into
+ * the translator and the projector, so libs/xds imports no policy.
+ */
+export interface OutboundTrim {
+  /** Which services the proxy keeps outbounds to, or `undefined` for every service (no trimming applies). */
+  reachableFrom(view: MeshState, model: DataplaneModel): ((service: string) => boolean) | undefined;
+  /**
+   * After a policy of `type` changed in the view: the Dataplanes whose reachable services it
+   * changed (their outbounds are to be rebuilt), compared with what was last computed.
+   */
+  affectedBy(view: MeshState, type: string): Iterable<string>;
 }
 
 /** Rebuilds a by-reference resource (see XdsResource.shareKey) from a service's new state. */

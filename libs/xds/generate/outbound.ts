@@ -41,13 +41,18 @@ function outboundListenerPart(o: Outbound, svc: ServiceView | undefined): Part {
   };
 }
 
-/** Services this proxy talks to: its `outbound[]`, plus every service of the mesh with transparent proxying. */
+/**
+ * Services this proxy talks to: its `outbound[]`, plus with transparent proxying every service of
+ * the mesh, or those of its `reachableServices`, or (without them) those `ctx.reachable` keeps.
+ */
 function outboundsOf(ctx: ProxyContext): Outbound[] {
   const list: Outbound[] = ctx.model.outbounds.map((o) => ({ address: o.address, port: o.port, service: o.service, bind: true }));
   const tp = ctx.model.transparentProxying;
   if (tp) {
-    const reachable = tp.reachableServices.length > 0 ? new Set(tp.reachableServices) : undefined;
-    const services = ctx.view.serviceNames().filter((s) => !reachable || reachable.has(s));
+    const listed = tp.reachableServices.length > 0 ? new Set(tp.reachableServices) : undefined;
+    // As Kuma, services listed by the Dataplane take precedence over those trimmed by permission.
+    const keep = listed ? (s: string) => listed.has(s) : ctx.reachable;
+    const services = keep ? ctx.view.serviceNames().filter(keep) : ctx.view.serviceNames();
     const vips = allocateVips(ctx.mesh, ctx.view.serviceNames());
     for (const service of services) list.push({ address: vips.get(service)!, port: 80, service, bind: false });
   }
