@@ -19,6 +19,7 @@ import { kriOf } from '../../libs/resources/kri.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { decodeResource } from '../../libs/resources/wire.ts';
 import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
+import type { OutboundTrim } from '../../libs/xds/generate/context.ts';
 import { Translator } from '../../libs/xds/translator.ts';
 import { stateForRead } from './audit-routes.ts';
 import { parseBody } from './body.ts';
@@ -40,6 +41,8 @@ export interface InspectRouteDeps {
   readonly configOf?: (mesh: string, name: string) => Promise<ConfigJson | undefined>;
   /** The translation plugins, to translate past and hypothetical states as the projector would. */
   readonly plugins: readonly TranslationPlugin[];
+  /** The projector's outbound trimming (automatic reachable services), if on. */
+  readonly outboundTrim?: OutboundTrim;
   readonly actorOf: (req: FastifyRequest) => Actor;
 }
 
@@ -95,7 +98,7 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
     const { state } = await stateForRead(req, reply, projection, deps.history);
     if (!state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
     if (!state.get({ type: 'Dataplane', mesh, name })) throw notFound('Could not retrieve a resource');
-    const xds = proxyConfig(meshViewsOf(state, mesh, policyTypes), mesh, name, new Translator(undefined, deps.plugins));
+    const xds = proxyConfig(meshViewsOf(state, mesh, policyTypes), mesh, name, new Translator(undefined, deps.plugins, undefined, deps.outboundTrim));
     return { xds: redactConfig(xds!) };
   });
 
@@ -138,7 +141,7 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
     const { command, created } = decideUpsert(state, d, input, { actor: deps.actorOf(req), now: new Date(), newId: randomUUID, zone: deps.zone });
     const after = resourceOf({ ...command.event, seq: state.position + 1 } as Parameters<typeof resourceOf>[0]);
     const views = meshViewsOf(state, mesh, policyTypes);
-    const proxies = previewImpact(views, { type: d.name, mesh, name: input.name, before: state.get(input), after }, new Translator(undefined, deps.plugins));
+    const proxies = previewImpact(views, { type: d.name, mesh, name: input.name, before: state.get(input), after }, new Translator(undefined, deps.plugins, undefined, deps.outboundTrim));
     void reply.header('x-kuma-at', String(state.position));
     return {
       resource: { type: d.name, mesh, name: input.name },

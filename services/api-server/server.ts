@@ -18,6 +18,7 @@ import type { CheckpointStore } from '../../libs/projection/checkpoint.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { StateHistory } from '../../libs/projection/time-travel.ts';
 import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
+import type { OutboundTrim } from '../../libs/xds/generate/context.ts';
 import { SecretRedactor } from '../../libs/secrets/redactor.ts';
 import { addAuditRoutes, stateForRead } from './audit-routes.ts';
 import { DEFAULT_ACCESS, enforceAccess, mustRedactSecrets, type StaticAccess } from './access.ts';
@@ -66,6 +67,8 @@ export interface ApiServerDeps {
   readonly configOf?: (mesh: string, name: string) => Promise<Record<string, Record<string, unknown>> | undefined>;
   /** The translation plugins, to translate past states (`_config?at=`) and previews as the projector does. */
   readonly plugins?: readonly TranslationPlugin[];
+  /** The projector's outbound trimming (automatic reachable services), if on: past states and previews are trimmed alike. */
+  readonly outboundTrim?: OutboundTrim;
   /** Reads one resource's events (history); the event log itself. */
   readonly history?: (key: { type: string; mesh?: string; name: string }) => Promise<StoredEvent[]>;
   /** The audit feed, time travel, replay-verify and restore; absent: those answer 503/404. */
@@ -283,6 +286,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     bodyLimit: deps.bodyLimit,
     zone: service.zone,
     plugins: deps.plugins ?? [],
+    ...(deps.outboundTrim ? { outboundTrim: deps.outboundTrim } : {}),
     actorOf,
     ...(deps.audit ? { history: deps.audit.history } : {}),
     ...(deps.configOf ? { configOf: deps.configOf } : {}),

@@ -17,6 +17,7 @@ import { meshCaSecrets } from '../../libs/ca/mesh-ca-resources.ts';
 import { secretData } from '../../libs/resources/secret.ts';
 import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
+import { ReachableServices } from '../../libs/policies/meshtrafficpermission/index.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
 import { UserTokens } from '../../libs/tokens/user-token.ts';
@@ -234,6 +235,7 @@ export async function startControlPlane(
         ...(xds.insightOf ? { insightOf: xds.insightOf } : {}),
         ...(xds.configOf ? { configOf: xds.configOf } : {}),
         plugins: policyPlugins(),
+        ...(config.experimental.autoReachableServices ? { outboundTrim: new ReachableServices() } : {}),
         history: (key) => log.history(key),
         audit: { log, history: new StateHistory(log, checkpoints, () => projection.state), checkpoints },
         redactor: encryption.redactor,

@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   translate: () => import('./translate.ts'),
   policies: () => import('./policies.ts'),
   mtls: () => import('./mtls.ts'),
+  reachable: () => import('./reachable.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
