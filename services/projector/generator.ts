@@ -104,7 +104,7 @@ export class SnapshotGenerator {
     }
     // A permission change moves the outbounds of the proxies whose reachable services it changed:
     // those are translated whole (their parts change), the others as the reason says.
-    const retrimmed = change.policy && mesh && this.opts.outboundTrim ? new Set(this.opts.outboundTrim.affectedBy(mesh, change.policy.type)) : undefined;
+    const retrimmed = change.policy && mesh && this.opts.outboundTrim ? new Set(this.opts.outboundTrim.affectedBy(mesh, change.policy)) : undefined;
     for (const dp of retrimmed ?? []) affected.add(dp);
     for (const dp of affected) {
       const key = `${change.mesh}.${dp}`;

@@ -1,9 +1,10 @@
-import type { MeshState } from '../../mesh-view/mesh-view.ts';
+import type { MeshChange, MeshState } from '../../mesh-view/mesh-view.ts';
 import { parseDataplane, type DataplaneModel, type InboundModel } from '../../resources/dataplane-model.ts';
 import type { OutboundTrim } from '../../xds/generate/context.ts';
 import type { ClientRules } from '../../xds/generate/plugin.ts';
 import { meshTlsOf } from '../../xds/generate/tls.ts';
 import type { PolicyItem } from '../core/matchable.ts';
+import { selects } from '../core/select.ts';
 import { containsElement } from '../core/subset-rules.ts';
 import { ComputedPolicies, type PolicySource } from '../engine/proxy-policies.ts';
 import type { Match } from './api.ts';
@@ -23,6 +24,7 @@ interface Client {
 }
 
 const clients = new WeakMap<DataplaneModel, Client>();
+type PolicyChange = NonNullable<MeshChange['policy']>;
 
 function clientOf(model: DataplaneModel): Client {
   let c = clients.get(model);
@@ -94,31 +96,58 @@ function servicePolicy(p: PolicyItem): PolicyItem | null {
 /** One mesh's graph: per destination service, the rules its permissions give (at one MTP revision). */
 class MeshGraph {
   revision = -1;
-  /** Rules by service (`null`: no permission selects it), computed on first use at `revision`. */
-  rules = new Map<string, ClientRules | null>();
+  /** Rules by service (`null`: no permission selects it), computed on first use. */
+  private rules = new Map<string, ClientRules | null>();
+  /** The artificial Dataplane of each service, by the tags it was made from. */
+  private readonly models = new Map<string, { readonly key: string; readonly model: DataplaneModel }>();
   /** Shared rule objects: services selected by the same permissions get the same object. */
   private rulesCache = new Map<string, unknown>();
   /** Decisions by rule object and client key. */
   private readonly decisions = new WeakMap<ClientRules, Map<string, boolean>>();
   private readonly none = new Map<string, boolean>();
 
-  constructor(private readonly view: MeshState) {}
+  constructor(private readonly view: MeshState) {
+    this.revision = view.policyRevisionOf(MESH_TRAFFIC_PERMISSION);
+  }
 
-  /** Brings the graph to the view's MTP revision; returns the rules of the revision before. */
-  refresh(): Map<string, ClientRules | null> | undefined {
+  /** At a new MTP revision not seen through `update` (nothing to compare with): starts afresh. */
+  refresh(): void {
     const now = this.view.policyRevisionOf(MESH_TRAFFIC_PERMISSION);
-    if (now === this.revision) return undefined;
-    const before = this.rules;
+    if (now === this.revision) return;
     this.revision = now;
     this.rules = new Map();
     this.rulesCache = new Map();
-    return before;
+  }
+
+  /**
+   * After one permission changed (`before` → `after`): recomputes the rules of the services it
+   * selected or selects, and returns those whose rules moved, as [before, after]. Services it does
+   * not select keep their rules. Changes missed in between: every known service is recomputed.
+   */
+  update(before: PolicyItem | undefined, after: PolicyItem | undefined): [ClientRules | null, ClientRules | null][] {
+    const now = this.view.policyRevisionOf(MESH_TRAFFIC_PERMISSION);
+    const missed = now !== this.revision + 1;
+    this.revision = now;
+    this.rulesCache = new Map();
+    const was = [before, after].flatMap((p) => (p ? (servicePolicy(p) ?? []) : []));
+    const moved: [ClientRules | null, ClientRules | null][] = [];
+    const text = new Map<ClientRules | null, string>();
+    const textOf = (r: ClientRules | null) => text.get(r) ?? text.set(r, JSON.stringify(r)).get(r)!;
+    for (const [service, old] of this.rules) {
+      const model = this.modelOf(service);
+      if (!missed && !was.some((p) => selects(p, model, this.view.selectionContext))) continue;
+      const next = this.compute(model);
+      this.rules.set(service, next);
+      // By content: rule objects are made anew.
+      if (textOf(old) !== textOf(next)) moved.push([old, next]);
+    }
+    return moved;
   }
 
   rulesOf(service: string): ClientRules | null {
     let r = this.rules.get(service);
     if (r === undefined) {
-      r = this.compute(service);
+      r = this.compute(this.modelOf(service));
       this.rules.set(service, r);
     }
     return r;
@@ -131,12 +160,21 @@ class MeshGraph {
     return d;
   }
 
-  private compute(service: string): ClientRules | null {
-    // Kuma's artificial Dataplane: one inbound with the tags every instance of the service shares.
+  /** Kuma's artificial Dataplane: one inbound with the tags every instance of the service shares. */
+  private modelOf(service: string): DataplaneModel {
     const first = this.view.service(service)?.endpoints[0]?.tags ?? {};
     const tags: Record<string, string> = { 'kuma.io/service': service };
     for (const t of SUPPORTED_TAGS) if (first[t] !== undefined && t !== 'kuma.io/service') tags[t] = first[t];
-    const model = parseDataplane(this.view.name, '', {}, { networking: { address: '1.1.1.1', inbound: [{ port: 1234, tags }] } });
+    const key = JSON.stringify(tags);
+    let m = this.models.get(service);
+    if (m?.key !== key) {
+      m = { key, model: parseDataplane(this.view.name, '', {}, { networking: { address: '1.1.1.1', inbound: [{ port: 1234, tags }] } }) };
+      this.models.set(service, m);
+    }
+    return m.model;
+  }
+
+  private compute(model: DataplaneModel): ClientRules | null {
     const source: PolicySource = {
       policies: (type) => [...this.view.policies(type)].flatMap((p) => servicePolicy(p) ?? []),
       selectionContext: this.view.selectionContext,
@@ -176,20 +214,12 @@ export class ReachableServices implements OutboundTrim {
     return (service) => g.mayCall(g.rulesOf(service), client);
   }
 
-  affectedBy(view: MeshState, type: string): string[] {
-    if (type !== MESH_TRAFFIC_PERMISSION) return [];
+  affectedBy(view: MeshState, policy: PolicyChange): string[] {
+    if (policy.type !== MESH_TRAFFIC_PERMISSION) return [];
+    // Nothing was trimmed in this mesh yet: there is nothing to compare with.
     const g = this.graphs.get(view);
-    const before = g?.refresh();
-    // Nothing was trimmed yet in this mesh (or already compared at this revision).
-    if (!g || !before || before.size === 0) return [];
-    // Services whose rules the change moved: by content, since rule objects are made anew.
-    const text = new Map<ClientRules | null, string>();
-    const textOf = (r: ClientRules | null) => text.get(r) ?? text.set(r, JSON.stringify(r)).get(r)!;
-    const moved: [ClientRules | null, ClientRules | null][] = [];
-    for (const [service, old] of before) {
-      const now = g.rulesOf(service);
-      if (textOf(old) !== textOf(now)) moved.push([old, now]);
-    }
+    if (!g) return [];
+    const moved = g.update(policy.before, policy.after);
     if (moved.length === 0) return [];
     const out: string[] = [];
     for (const name of view.transparentDataplanes()) {

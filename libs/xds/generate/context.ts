@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { MeshState, ServiceView } from '../../mesh-view/mesh-view.ts';
+import type { MeshChange, MeshState, ServiceView } from '../../mesh-view/mesh-view.ts';
 import type { DataplaneModel } from '../../resources/dataplane-model.ts';
 import type { Resource } from '../../resources/resource.ts';
 import type { XdsResource } from '../resource.ts';
@@ -27,10 +27,10 @@ export interface OutboundTrim {
   /** Which services the proxy keeps outbounds to, or `undefined` for every service (no trimming applies). */
   reachableFrom(view: MeshState, model: DataplaneModel): ((service: string) => boolean) | undefined;
   /**
-   * After a policy of `type` changed in the view: the Dataplanes whose reachable services it
-   * changed (their outbounds are to be rebuilt), compared with what was last computed.
+   * After a policy changed in the view: the Dataplanes whose reachable services it changed
+   * (their outbounds are to be rebuilt), compared with what was last computed.
    */
-  affectedBy(view: MeshState, type: string): Iterable<string>;
+  affectedBy(view: MeshState, policy: NonNullable<MeshChange['policy']>): Iterable<string>;
 }
 
 /** Rebuilds a by-reference resource (see XdsResource.shareKey) from a service's new state. */
