@@ -103,9 +103,10 @@ export class LoadedCa {
   /**
    * A workload certificate for `csrPem`'s key: `sans` (URIs) exactly, empty subject as Kuma,
    * DigitalSignature|KeyEncipherment|KeyAgreement, ServerAuth and ClientAuth. The CSR's
-   * signature must verify (the requester holds the key) and it may ask only for URIs in `sans`.
+   * signature must verify (the requester holds the key) and it may ask only for URIs in `accept`
+   * (default: `sans`).
    */
-  async signWorkload(csrPem: string, sans: readonly string[], opts: { readonly validityMs?: number; readonly now?: Date } = {}): Promise<{ certPem: string; notBefore: Date; notAfter: Date }> {
+  async signWorkload(csrPem: string, sans: readonly string[], opts: { readonly validityMs?: number; readonly now?: Date; readonly accept?: readonly string[] } = {}): Promise<{ certPem: string; notBefore: Date; notAfter: Date }> {
     let csr: x509.Pkcs10CertificateRequest;
     try {
       csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -114,9 +115,10 @@ export class LoadedCa {
     }
     if (!(await csr.verify().catch(() => false))) throw new CsrError('csr', 'signature does not verify: the request was not signed by its key');
     const requested = csrUris(csr);
-    const allowed = new Set(sans);
+    const accept = opts.accept ?? sans;
+    const allowed = new Set(accept);
     const extra = requested.filter((u) => !allowed.has(u));
-    if (extra.length > 0) throw new CsrError('csr', `asks for identities the dataplane token does not cover: ${extra.join(', ')} (allowed: ${sans.join(', ') || 'none'})`);
+    if (extra.length > 0) throw new CsrError('csr', `asks for identities the dataplane token does not cover: ${extra.join(', ')} (allowed: ${accept.join(', ') || 'none'})`);
     const now = (opts.now ?? new Date()).getTime();
     const notBefore = new Date(now - BACKDATE_MS);
     const notAfter = new Date(Math.min(now + (opts.validityMs ?? DEFAULT_WORKLOAD_VALIDITY_MS), this.cert.notAfter.getTime()));

@@ -5,10 +5,14 @@
  * change of `enabledBackend` keeps certificates of the previous CA valid until its Secrets are
  * deleted.
  */
-import type { JsonObject } from '../resources/validation.ts';
+import { kriOf } from '../resources/kri.ts';
+import type { Resource } from '../resources/resource.ts';
+import { isObject, type JsonObject } from '../resources/validation.ts';
 import { dataplaneTagSet } from '../tokens/tag-scope.ts';
 import { CsrError, LoadedCa, workloadSans } from './builtin-ca.ts';
 import { readDataSource } from './mesh-ca-resources.ts';
+import { identityValidityMs, MeshIdentityType, pemCertificates, selectIdentity, spiffeIdOf, SYSTEM_TRUST_BUNDLE, TemplateError } from './mesh-identity.ts';
+import { identityCaMaterial } from './mesh-identity-resources.ts';
 import type { SignPool } from './sign-pool.ts';
 import { builtinCaSecretNames, enabledMtlsBackend, mtlsBackends, type MtlsBackend } from './mesh-mtls.ts';
 
@@ -18,6 +22,12 @@ export interface IssuerState {
   secret(mesh: string, name: string): string | undefined;
   /** Every Secret name of a mesh. */
   secretNames(mesh: string): readonly string[];
+  /** The MeshIdentities of a mesh (Kuma 2.x workload identity). */
+  identities?(mesh: string): Iterable<Resource>;
+  /** The MeshTrusts of a mesh: CAs its proxies trust besides the mesh's own. */
+  trusts?(mesh: string): Iterable<Resource>;
+  /** The zone this control plane runs as (a trust domain's `{{ .Zone }}`). */
+  readonly zone?: string;
 }
 
 const TITLES: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict' };
@@ -43,7 +53,11 @@ export interface IssuedCertificate {
   readonly certificate: string;
   /** The CAs a proxy of this mesh trusts (PEM, concatenated). */
   readonly caBundle: string;
+  /** What signs: the mesh's mTLS backend, or the KRI of the MeshIdentity (a change means a new CA). */
   readonly backend: string;
+  /** With a MeshIdentity: its KRI and the SPIFFE ID issued, and Kuma's SDS names for the certificate and the trust bundle. */
+  readonly identity?: { readonly kri: string; readonly spiffeId: string };
+  readonly secrets?: { readonly identity: string; readonly trust: string };
   readonly notBefore: string;
   readonly notAfter: string;
   /** When the proxy should renew: 4/5 of the lifetime, less up to a tenth of it at random (no bursts). */
@@ -89,13 +103,33 @@ export class WorkloadIssuer {
       const data = this.state.secret(mesh, name);
       if (data) pems.add(Buffer.from(data, 'base64').toString('utf8').trim());
     }
+    // MeshTrusts (Kuma 2.x): every CA bundle of the mesh, so proxies with a MeshIdentity and
+    // proxies of the mesh's own CA trust each other.
+    for (const t of this.state.trusts?.(mesh) ?? []) {
+      for (const b of (t.spec['caBundles'] as { pem?: { value?: string } }[] | undefined) ?? []) for (const pem of pemCertificates(b.pem?.value ?? '') ?? []) pems.add(pem.trim());
+    }
     return [...pems].map((p) => p + '\n').join('');
   }
 
-  /** What a proxy of `mesh` should trust now, and which backend signs: kuma-dp polls it, so a new CA is trusted before certificates from it arrive. */
-  trust(mesh: string): { caBundle: string; backend: string } {
+  /**
+   * What a proxy of `mesh` should trust now, and what signs for it: kuma-dp polls it, so a new CA
+   * is trusted before certificates from it arrive.
+   */
+  trust(mesh: string, dataplane?: Readonly<JsonObject>): { caBundle: string; backend: string } {
+    const mi = dataplane && this.identityOf(mesh, dataplane);
+    if (mi) return { caBundle: this.trustBundle(mesh), backend: this.kriOf(mi) };
     const backend = this.signingBackend(mesh);
     return { caBundle: this.trustBundle(mesh), backend: backend.name };
+  }
+
+  /** The MeshIdentity that selects the Dataplane (by its labels), if any. */
+  private identityOf(mesh: string, dataplane: Readonly<JsonObject>): Resource | undefined {
+    const labels = isObject(dataplane['labels']) ? (dataplane['labels'] as Record<string, string>) : {};
+    return selectIdentity(this.state.identities?.(mesh) ?? [], labels);
+  }
+
+  private kriOf(mi: Resource): string {
+    return kriOf(mi.meta, MeshIdentityType)!;
   }
 
   /** The backend that signs for `mesh`; IssueError 404 without the mesh, 409 without mTLS. */
@@ -113,37 +147,64 @@ export class WorkloadIssuer {
    * ready yet, 400/403 a CSR asking for more than the Dataplane is).
    */
   async issue(mesh: string, dataplane: Readonly<JsonObject>, csrPem: string, now = new Date()): Promise<IssuedCertificate> {
+    const legacy = workloadSans(mesh, identityTags(dataplane));
+    const mi = this.identityOf(mesh, dataplane);
+    if (mi) {
+      // Kuma 2.x: one URI SAN, the SPIFFE ID the MeshIdentity gives this Dataplane. The CSR may
+      // ask for it or for the Dataplane's mesh identities (what kuma-dp asks for), nothing else.
+      const m = identityCaMaterial(mi, (name) => this.state.secret(mesh, name));
+      if (!m) throw new IssueError(409, `the CA of MeshIdentity "${mi.meta.name}" of mesh "${mesh}" is not available yet`);
+      let spiffeId: string;
+      try {
+        spiffeId = spiffeIdOf(mi, this.state.zone ?? 'default', { labels: isObject(dataplane['labels']) ? (dataplane['labels'] as Record<string, string>) : {}, ...firstService(dataplane) });
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        throw new IssueError(409, `MeshIdentity "${mi.meta.name}" cannot name this Dataplane: ${err.message}`);
+      }
+      const kri = this.kriOf(mi);
+      const signed = await this.sign(`mid/${mesh}/${mi.meta.name}`, m, csrPem, [spiffeId], [...legacy, spiffeId], identityValidityMs(mi), now);
+      return { ...this.answer(mesh, kri, signed), identity: { kri, spiffeId }, secrets: { identity: kri, trust: SYSTEM_TRUST_BUNDLE } };
+    }
     const backend = this.signingBackend(mesh);
     const m = this.material(mesh, backend);
     if (!m) throw new IssueError(409, `the CA of backend "${backend.name}" of mesh "${mesh}" is not available yet`);
-    const sans = workloadSans(mesh, identityTags(dataplane));
-    const sign = async () => {
-      if (this.pool) return this.pool.sign({ certPem: m.cert, keyPem: m.key }, csrPem, sans, { validityMs: backend.workloadValidityMs, now });
-      const key = `${mesh}/${backend.name}`;
+    return this.answer(mesh, backend.name, await this.sign(`${mesh}/${backend.name}`, m, csrPem, legacy, legacy, backend.workloadValidityMs, now));
+  }
+
+  private answer(mesh: string, backend: string, signed: { certPem: string; notBefore: Date; notAfter: Date }): IssuedCertificate {
+    const lifetime = signed.notAfter.getTime() - signed.notBefore.getTime();
+    const renewAt = signed.notBefore.getTime() + lifetime * (0.8 - 0.1 * this.random());
+    return {
+      certificate: signed.certPem,
+      caBundle: this.trustBundle(mesh),
+      backend,
+      notBefore: signed.notBefore.toISOString(),
+      notAfter: signed.notAfter.toISOString(),
+      renewAfter: new Date(renewAt).toISOString(),
+    };
+  }
+
+  /** Signs `sans` for the CSR's key with the CA `m` (cached as `key`); the CSR may ask only for `accept`. */
+  private async sign(key: string, m: { cert: string; key: string }, csrPem: string, sans: readonly string[], accept: readonly string[], validityMs: number, now: Date) {
+    try {
+      if (this.pool) return await this.pool.sign({ certPem: m.cert, keyPem: m.key }, csrPem, sans, { validityMs, now, accept });
       let entry = this.loaded.get(key);
       if (!entry || entry.cert !== m.cert || entry.key !== m.key) {
         entry = { cert: m.cert, key: m.key, ca: LoadedCa.load({ certPem: m.cert, keyPem: m.key }) };
         this.loaded.set(key, entry);
       }
-      return (await entry.ca).signWorkload(csrPem, sans, { validityMs: backend.workloadValidityMs, now });
-    };
-    try {
-      const signed = await sign();
-      const lifetime = signed.notAfter.getTime() - signed.notBefore.getTime();
-      const renewAt = signed.notBefore.getTime() + lifetime * (0.8 - 0.1 * this.random());
-      return {
-        certificate: signed.certPem,
-        caBundle: this.trustBundle(mesh),
-        backend: backend.name,
-        notBefore: signed.notBefore.toISOString(),
-        notAfter: signed.notAfter.toISOString(),
-        renewAfter: new Date(renewAt).toISOString(),
-      };
+      return await (await entry.ca).signWorkload(csrPem, sans, { validityMs, now, accept });
     } catch (err) {
       if (err instanceof CsrError) throw new IssueError(err.reason.includes('does not cover') ? 403 : 400, err.reason, err.field);
       throw err;
     }
   }
+}
+
+/** The Dataplane's first service (a SPIFFE path's workload when it has no `kuma.io/workload` label). */
+function firstService(dataplane: Readonly<JsonObject>): { service?: string } {
+  const svc = [...(identityTags(dataplane).get('kuma.io/service') ?? [])].sort()[0];
+  return svc ? { service: svc } : {};
 }
 
 /** Kuma's identity tags: the inbounds' (and gateway's) tags; without `kuma.io/service`, the `kuma.io/workload` label is the service. */

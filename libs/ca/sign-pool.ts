@@ -48,7 +48,7 @@ export class SignPool {
     else p.reject(new Error(m.error));
   }
 
-  sign(material: { certPem: string; keyPem: string }, csrPem: string, sans: readonly string[], opts: { validityMs: number; now: Date }): Promise<{ certPem: string; notBefore: Date; notAfter: Date }> {
+  sign(material: { certPem: string; keyPem: string }, csrPem: string, sans: readonly string[], opts: { validityMs: number; now: Date; accept?: readonly string[] }): Promise<{ certPem: string; notBefore: Date; notAfter: Date }> {
     if (this.failed) return Promise.reject(this.failed);
     const caId = createHash('sha256').update(material.certPem).update(material.keyPem).digest('hex');
     const w = this.workers[this.next++ % this.workers.length]!;
@@ -59,7 +59,7 @@ export class SignPool {
       w.known.add(caId);
       if (w.known.size > MAX_CAS_PER_WORKER) w.known.delete(w.known.values().next().value!);
     }
-    const req: SignRequest = { id, caId, ...(first ? { material } : {}), csrPem, sans, validityMs: opts.validityMs, now: opts.now.getTime() };
+    const req: SignRequest = { id, caId, ...(first ? { material } : {}), csrPem, sans, ...(opts.accept ? { accept: opts.accept } : {}), validityMs: opts.validityMs, now: opts.now.getTime() };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.worker.postMessage(req);

@@ -12,6 +12,8 @@ export interface SignRequest {
   readonly material?: { readonly certPem: string; readonly keyPem: string };
   readonly csrPem: string;
   readonly sans: readonly string[];
+  /** URIs the CSR may ask for (default: `sans`). */
+  readonly accept?: readonly string[];
   readonly validityMs: number;
   readonly now: number;
 }
@@ -38,7 +40,7 @@ parentPort?.on('message', (req: SignRequest) => {
         cas.set(req.caId, (ca = LoadedCa.load(req.material)));
         if (cas.size > MAX_CAS_PER_WORKER) cas.delete(cas.keys().next().value!);
       }
-      const signed = await (await ca).signWorkload(req.csrPem, req.sans, { validityMs: req.validityMs, now: new Date(req.now) });
+      const signed = await (await ca).signWorkload(req.csrPem, req.sans, { validityMs: req.validityMs, now: new Date(req.now), ...(req.accept ? { accept: req.accept } : {}) });
       parentPort!.postMessage({ id: req.id, certPem: signed.certPem, notBefore: signed.notBefore.getTime(), notAfter: signed.notAfter.getTime() } satisfies SignResponse);
     } catch (err) {
       if (err instanceof CsrError) parentPort!.postMessage({ id: req.id, csrError: { field: err.field, reason: err.reason } } satisfies SignResponse);

@@ -1,3 +1,4 @@
+import { MeshIdentityType, MeshTrustType } from '../ca/mesh-identity.ts';
 import { DataplaneType } from './dataplane.ts';
 import { MeshType } from './mesh.ts';
 import { TypeRegistry } from './registry.ts';
@@ -9,6 +10,8 @@ export function registerBuiltinTypes(registry: TypeRegistry): TypeRegistry {
   registry.register(DataplaneType);
   registry.register(SecretType);
   registry.register(GlobalSecretType);
+  registry.register(MeshIdentityType);
+  registry.register(MeshTrustType);
   return registry;
 }
 

@@ -26,10 +26,13 @@ export interface ResourceServiceOptions {
   /** Resources created in the same batch as a new Mesh (the per-mesh default policies). */
   readonly meshInitialResources?: MeshInitialResources;
   /**
-   * Resources a Mesh needs whenever it is written (its CA Secrets), decided against the current
-   * state; throws ValidationError when the Mesh cannot have them (a misconfigured CA backend).
+   * Resources a resource needs whenever it is written, in the same batch (a Mesh's CA Secrets, a
+   * MeshIdentity's CA and MeshTrust), decided against the current state; throws ValidationError
+   * when it cannot have them (a misconfigured CA).
    */
-  readonly meshCompanions?: (mesh: string, spec: Readonly<JsonObject>) => Promise<readonly InitialResource[]>;
+  readonly companions?: (d: ResourceTypeDescriptor, input: ResourceInput) => Promise<readonly InitialResource[]>;
+  /** Resources that go when a resource is deleted, before it (what a MeshIdentity made). */
+  readonly dependents?: (key: ResourceKey) => readonly ResourceKey[];
 }
 
 /**
@@ -66,13 +69,13 @@ export class ResourceService {
     const ctx = this.context(actor);
     const { command, created } = decideUpsert(this.projection.state, d, input, ctx);
     const items: BatchItem[] = [{ event: command.event, expectedVersion: ifMatch ?? command.expectedVersion }];
-    if (d.name === 'Mesh') {
-      // Its CA Secrets go in the same batch, so a reader sees an mTLS Mesh with its CA (on a
-      // log with atomic batches; otherwise the issuer answers "not ready" for a moment).
-      for (const extra of (await this.opts.meshCompanions?.(input.name, input.spec)) ?? []) {
-        const c = decideUpsert(this.projection.state, extra.d, extra.input, ctx).command;
-        items.push({ event: c.event, expectedVersion: c.expectedVersion });
-      }
+    // Companions go in the same batch, so a reader sees an mTLS Mesh with its CA (on a log with
+    // atomic batches; otherwise the issuer answers "not ready" for a moment).
+    // Decided from the resource as it will be stored (with the labels the control plane computes).
+    const labels = command.event.op === 'upsert' ? command.event.resource.labels : input.labels;
+    for (const extra of (await this.opts.companions?.(d, { ...input, labels })) ?? []) {
+      const c = decideUpsert(this.projection.state, extra.d, extra.input, ctx).command;
+      items.push({ event: c.event, expectedVersion: c.expectedVersion });
     }
     if (created && d.name === 'Mesh') {
       // Kuma creates the default policies after the Mesh; here they are one batch with it, so
@@ -98,7 +101,9 @@ export class ResourceService {
   }
 
   async delete(key: ResourceKey, actor: Actor, ifMatch?: number): Promise<void> {
-    const commands = decideDelete(this.projection.state, key, this.context(actor), { unsafeDelete: this.opts.unsafeDelete });
+    const ctx = this.context(actor);
+    const dependents = (this.opts.dependents?.(key) ?? []).filter((k) => this.projection.state.get(k)).flatMap((k) => decideDelete(this.projection.state, k, ctx, { unsafeDelete: this.opts.unsafeDelete }));
+    const commands = [...dependents, ...decideDelete(this.projection.state, key, ctx, { unsafeDelete: this.opts.unsafeDelete })];
     let last = 0;
     for (const c of commands) {
       // Contained resources go unconditionally (a concurrent update must not keep them alive);

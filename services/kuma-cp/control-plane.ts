@@ -14,6 +14,9 @@ import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { StateHistory } from '../../libs/projection/time-travel.ts';
 import { meshCaSecrets } from '../../libs/ca/mesh-ca-resources.ts';
+import { identityCaSecretNames, MESH_IDENTITY, MESH_TRUST, meshIdentitySpec } from '../../libs/ca/mesh-identity.ts';
+import { identityResource, meshIdentityCompanions } from '../../libs/ca/mesh-identity-resources.ts';
+import { kriOf } from '../../libs/resources/kri.ts';
 import { secretData } from '../../libs/resources/secret.ts';
 import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
@@ -180,11 +183,29 @@ export async function startControlPlane(
       zone: config.multizone.zone.name,
       unsafeDelete: config.store.unsafeDelete,
       meshInitialResources,
-      meshCompanions: async (mesh, spec) =>
-        (await meshCaSecrets(mesh, spec, (name) => secretData(projection.state.get({ type: 'Secret', mesh, name })))).map((s) => ({
-          d: registry.get('Secret'),
-          input: { type: 'Secret', mesh, name: s.name, labels: {}, spec: { data: s.data } },
-        })),
+      companions: async (d, input) => {
+        const mesh = d.name === 'Mesh' ? input.name : (input.mesh ?? '');
+        const secret = (name: string) => secretData(projection.state.get({ type: 'Secret', mesh, name }));
+        const asSecret = (s: { name: string; data: string }) => ({ d: registry.get('Secret'), input: { type: 'Secret', mesh, name: s.name, labels: {}, spec: { data: s.data } } });
+        if (d.name === 'Mesh') return (await meshCaSecrets(mesh, input.spec, secret)).map(asSecret);
+        if (d.name !== MESH_IDENTITY) return [];
+        const mi = identityResource(input);
+        const existing = projection.state.get({ type: MESH_TRUST, mesh, name: input.name });
+        const { secrets, trust } = await meshIdentityCompanions(mi, config.multizone.zone.name, secret, kriOf(mi.meta, d)!, existing);
+        return [...secrets.map(asSecret), ...(trust ? [{ d: registry.get(MESH_TRUST), input: { type: MESH_TRUST, mesh, name: trust.name, labels: {}, spec: trust.spec } }] : [])];
+      },
+      dependents: (key) => {
+        if (key.type !== MESH_IDENTITY || key.mesh === undefined) return [];
+        const mi = projection.state.get(key);
+        if (!mi) return [];
+        const names = identityCaSecretNames(key.name);
+        const trust = projection.state.get({ type: MESH_TRUST, mesh: key.mesh, name: key.name });
+        const owned = (trust?.spec['origin'] as { kri?: string } | undefined)?.kri === kriOf(mi.meta, registry.get(MESH_IDENTITY));
+        return [
+          ...(meshIdentitySpec(mi).provider.bundled?.ca ? [] : [{ type: 'Secret', mesh: key.mesh, name: names.cert }, { type: 'Secret', mesh: key.mesh, name: names.key }]),
+          ...(owned ? [{ type: MESH_TRUST, mesh: key.mesh, name: key.name }] : []),
+        ];
+      },
     });
     const globalSecret = (name: string) => secretData(projection.state.get({ type: 'GlobalSecret', name }));
     const userTokens = new UserTokens(globalSecret);

@@ -273,6 +273,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     const noAuth = config.dpServer.authn.dpProxy.type === 'none';
     if (noAuth) logger.warn({ component: 'dp-server' }, 'dataplane authentication is OFF (dpServer.authn.dpProxy.type=none): serving on loopback only');
     const storedDataplane = (proxy: ProxyId) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.spec;
+    const storedLabels = (proxy: ProxyId) => projection.state.get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name })?.meta.labels;
     // Kuma's revocation Secret per mesh: refused from then on, and live streams with a revoked token closed.
     const revocations = new Revocations((mesh) => {
       const r = projection.state.get({ type: 'Secret', mesh, name: REVOCATIONS_SECRET(mesh) });
@@ -319,10 +320,14 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         onDisconnect: (proxy) => registrations.onDisconnect(proxy),
         registry: ctx.registry,
         dataplane: storedDataplane,
+        dataplaneLabels: storedLabels,
         issuer: new WorkloadIssuer({
           mesh: (name) => projection.state.get({ type: 'Mesh', name })?.spec,
           secret: (mesh, name) => secretData(projection.state.get({ type: 'Secret', mesh, name })),
           secretNames: (mesh) => projection.state.list('Secret', mesh).map((r) => r.meta.name),
+          identities: (mesh) => projection.state.list('MeshIdentity', mesh),
+          trusts: (mesh) => projection.state.list('MeshTrust', mesh),
+          zone: config.multizone.zone.name,
         }, Math.random, signPool),
         byName: new ByNameBudget({ perStream: config.dpServer.maxByNameServicesPerStream, perGateway: config.dpServer.maxByNameServicesPerGateway }),
       },

@@ -31,6 +31,8 @@ export interface GatewayDeps extends StreamDeps {
   readonly registry: TypeRegistry;
   /** The Dataplane's spec if it exists (the bootstrap needs its service). */
   readonly dataplane: (proxy: ProxyId) => JsonObject | undefined;
+  /** The stored Dataplane's labels (which MeshIdentity selects it). */
+  readonly dataplaneLabels?: (proxy: ProxyId) => Readonly<Record<string, string>> | undefined;
   /** Signs workload certificates (`POST /certificates`); absent: the endpoint answers 404. */
   readonly issuer?: WorkloadIssuer;
 }
@@ -110,7 +112,7 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
     if (!deps.issuer) throw new ApiError(404, 'Not Found', 'this control plane does not issue certificates');
     const { proxy, body, resource } = await identify(req, 'certificate', ['csr']);
     if (typeof body['csr'] !== 'string' || body['csr'] === '') throw new ApiError(400, 'Bad Request', 'invalid certificate request', [{ field: 'csr', reason: 'is required: a PEM-encoded PKCS#10 request' }]);
-    const dataplane = resource ?? (deps.dataplane(proxy) ? { ...deps.dataplane(proxy)!, labels: {} } : undefined);
+    const dataplane = resource ?? (deps.dataplane(proxy) ? { ...deps.dataplane(proxy)!, labels: deps.dataplaneLabels?.(proxy) ?? {} } : undefined);
     if (!dataplane) throw new ApiError(422, 'Unprocessable Entity', 'Dataplane entity not found: create it, or send it as dataplaneResource');
     try {
       const issued = await deps.issuer.issue(proxy.mesh, dataplane, body['csr']);
@@ -126,9 +128,10 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
   /** `POST /certificates/trust` (ours): the mesh's CA bundle and signing backend now, for the proxy the token entitles. */
   app.post('/certificates/trust', async (req) => {
     if (!deps.issuer) throw new ApiError(404, 'Not Found', 'this control plane does not issue certificates');
-    const { proxy } = await identify(req, 'trust', []);
+    const { proxy, resource } = await identify(req, 'trust', []);
+    const stored = deps.dataplane(proxy);
     try {
-      return deps.issuer.trust(proxy.mesh);
+      return deps.issuer.trust(proxy.mesh, resource ?? (stored ? { ...stored, labels: deps.dataplaneLabels?.(proxy) ?? {} } : undefined));
     } catch (err) {
       if (!(err instanceof IssueError)) throw err;
       throw new ApiError(err.status, err.title, err.message);

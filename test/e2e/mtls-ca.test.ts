@@ -171,3 +171,74 @@ describe('POST /certificates', () => {
     expect(issuers.some((ca) => ca.raw.equals(new X509Certificate(Buffer.from(before, 'base64')).raw))).toBe(true);
   });
 });
+
+describe('MeshIdentity and MeshTrust (Kuma 2.x workload identity)', () => {
+  const identity = (name: string, spec: Record<string, unknown>) => ({ type: 'MeshIdentity', mesh: 'ident', name, spec });
+  const bundled = (extra: Record<string, unknown> = {}) => ({ type: 'Bundled', bundled: { autogenerate: { enabled: true }, ...extra } });
+  const labelled = (name: string, service: string, labels: Record<string, string>) =>
+    JSON.stringify({ type: 'Dataplane', mesh: 'ident', name, labels, networking: { address: '127.0.0.1', inbound: [{ port: 7070, servicePort: 7071, tags: { 'kuma.io/service': service } }] } });
+
+  beforeAll(async () => {
+    expect((await http(cp.url, 'PUT', '/meshes/ident', { type: 'Mesh', name: 'ident' })).status).toBe(201);
+  });
+
+  it('a Bundled MeshIdentity gets its CA Secrets and a MeshTrust in the same write, and takes them with it when deleted', async () => {
+    const res = await http(cp.url, 'PUT', '/meshes/ident/meshidentities/backend', identity('backend', { selector: { dataplane: { matchLabels: { app: 'backend' } } }, provider: bundled() }));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(await secretNames('ident')).toEqual(['backend-private-key', 'backend-root-ca']);
+    const trust = (await http(cp.url, 'GET', '/meshes/ident/meshtrusts/backend')).body;
+    expect(trust.spec).toMatchObject({ trustDomain: 'ident.default.mesh.local', caBundles: [{ type: 'Pem' }], origin: { kri: 'kri_mid_ident_default__backend_' } });
+    const ca = new X509Certificate(trust.spec.caBundles[0].pem.value);
+    expect(ca.ca).toBe(true);
+    expect(ca.subjectAltName).toBe('URI:spiffe://ident.default.mesh.local');
+    // Written again: the same CA.
+    expect((await http(cp.url, 'PUT', '/meshes/ident/meshidentities/backend', identity('backend', { selector: { dataplane: { matchLabels: { app: 'backend' } } }, provider: bundled({ certificateParameters: { expiry: '12h' } }) }))).status).toBe(200);
+    expect((await http(cp.url, 'GET', '/meshes/ident/meshtrusts/backend')).body.spec.caBundles[0].pem.value).toBe(trust.spec.caBundles[0].pem.value);
+    expect((await http(cp.url, 'PUT', '/meshes/ident/meshidentities/gone', identity('gone', { selector: { dataplane: {} }, provider: bundled({ meshTrustCreation: 'Disabled' }) }))).status).toBe(201);
+    expect((await http(cp.url, 'GET', '/meshes/ident/meshtrusts/gone')).status).toBe(404);
+    expect((await http(cp.url, 'DELETE', '/meshes/ident/meshidentities/gone')).status).toBe(200);
+    expect(await secretNames('ident')).toEqual(['backend-private-key', 'backend-root-ca']);
+  });
+
+  it('refuses a bad MeshIdentity or MeshTrust with the field path, and writes nothing', async () => {
+    const before = await head();
+    const cases: [string, Record<string, unknown>, string, RegExp][] = [
+      ['meshidentities', identity('bad', { provider: { type: 'Vault' } }), 'spec.provider.type', /must be one of: Bundled, Spire/],
+      ['meshidentities', identity('bad', { provider: { type: 'Spire', spire: {} } }), 'spec.provider.type', /Spire is not supported by this control plane/],
+      ['meshidentities', identity('bad', { spiffeID: { trustDomain: '{{ .Name }}.local' }, provider: bundled() }), 'spec.spiffeID.trustDomain', /couldn't render template with stub values: can't evaluate field Name/],
+      ['meshidentities', identity('bad', { spiffeID: { path: 'workload/{{ .Workload }}' }, provider: bundled() }), 'spec.spiffeID.path', /must start with \//],
+      ['meshidentities', identity('bad', { spiffeID: { path: '/{{ if .X }}' }, provider: bundled() }), 'spec.spiffeID.path', /couldn't parse template/],
+      ['meshidentities', identity('bad', { provider: { type: 'Bundled', bundled: { meshTrustCreation: 'Sometimes', autogenerate: { enabled: true } } } }), 'spec.provider.bundled.meshTrustCreation', /has incorrect value: Sometimes/],
+      ['meshidentities', identity('bad', { provider: { type: 'Bundled', bundled: {} } }), 'spec.provider.bundled.ca', /needs to be defined/],
+      ['meshidentities', identity('bad', { provider: { type: 'Bundled', bundled: { ca: { certificate: { secret: 'nope' }, privateKey: { secret: 'nope' } } } } }), 'spec.provider.bundled.ca.certificate', /does not exist/],
+      ['meshidentities', identity('bad', { provider: bundled(), extra: true }), 'spec.extra', /unknown field/],
+      ['meshtrusts', { type: 'MeshTrust', mesh: 'ident', name: 'bad', spec: { trustDomain: 'x.local', caBundles: [{ type: 'Pem', pem: { value: 'not a certificate' } }] } }, 'spec.caBundles[0].pem.value', /PEM-encoded X.509/],
+      ['meshtrusts', { type: 'MeshTrust', mesh: 'ident', name: 'bad', spec: { caBundles: [] } }, 'spec.trustDomain', /must be defined/],
+    ];
+    for (const [plural, body, field, reason] of cases) {
+      const res = await http(cp.url, 'PUT', `/meshes/ident/${plural}/bad`, body);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.invalid_parameters).toEqual(expect.arrayContaining([expect.objectContaining({ field, reason: expect.stringMatching(reason) })]));
+    }
+    expect(await head()).toBe(before);
+  });
+
+  it("signs the SPIFFE ID of the MeshIdentity that selects the Dataplane, from its trust domain and CA, with the MeshTrusts as the bundle", async () => {
+    const t = await token({ name: 'backend-1', mesh: 'ident' });
+    const { csrPem } = await createWorkloadCsr(['spiffe://ident/backend']);
+    const res = await certificates({ mesh: 'ident', name: 'backend-1', dataplaneToken: t, dataplaneResource: labelled('backend-1', 'backend', { app: 'backend', 'kuma.io/workload': 'backend-wl' }), csr: csrPem });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const cert = new X509Certificate(res.body.certificate);
+    expect(cert.subjectAltName).toBe('URI:spiffe://ident.default.mesh.local/workload/backend-wl');
+    expect(res.body).toMatchObject({ identity: { kri: 'kri_mid_ident_default__backend_', spiffeId: 'spiffe://ident.default.mesh.local/workload/backend-wl' }, secrets: { identity: 'kri_mid_ident_default__backend_', trust: 'system_trust_bundle' } });
+    expect(cert.verify(new X509Certificate(res.body.caBundle).publicKey)).toBe(true);
+    // 12h from the identity's certificateParameters, plus Kuma's 10 s backdating.
+    expect(new Date(res.body.notAfter).getTime() - new Date(res.body.notBefore).getTime()).toBe(12 * 3600 * 1000 + 10_000);
+    // A Dataplane no identity selects, in a mesh without mTLS: nothing to sign with.
+    const other = await certificates({ mesh: 'ident', name: 'web-1', dataplaneToken: await token({ name: 'web-1', mesh: 'ident' }), dataplaneResource: labelled('web-1', 'web', { app: 'web' }), csr: (await createWorkloadCsr([])).csrPem });
+    expect(other.status).toBe(409);
+    // A CSR asking for an identity the token does not cover is still refused.
+    const greedy = await certificates({ mesh: 'ident', name: 'backend-1', dataplaneToken: t, dataplaneResource: labelled('backend-1', 'backend', { app: 'backend' }), csr: (await createWorkloadCsr(['spiffe://ident.default.mesh.local/workload/admin'])).csrPem });
+    expect(greedy.status).toBe(403);
+  });
+});
