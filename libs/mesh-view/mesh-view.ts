@@ -98,8 +98,27 @@ export class MeshState {
   /** MeshHTTPRoute lookups for policies that target a route. */
   readonly selectionContext: SelectionContext = { route: (_mesh, name) => this.policiesByType.get('MeshHTTPRoute')?.get(name) };
 
+  /** MeshIdentities and MeshTrusts (Kuma 2.x workload identity), by type then name. */
+  private readonly identityResources = new Map<string, Map<string, Resource>>();
+  /** Grows by one with every MeshIdentity or MeshTrust change: a key for what was computed from them. */
+  identityRevision = 0;
+
   constructor(readonly name: string) {
     this.selection = new DataplaneSelectionIndex(this.selectionContext);
+  }
+
+  /** The MeshIdentities (`type` MeshIdentity) or MeshTrusts of this mesh. */
+  identityResourcesOf(type: string): Iterable<Resource> {
+    return this.identityResources.get(type)?.values() ?? [];
+  }
+
+  /** Replaces (or with `undefined`, removes) a MeshIdentity or MeshTrust. */
+  setIdentityResource(type: string, name: string, r: Resource | undefined): void {
+    let byName = this.identityResources.get(type);
+    if (!byName) this.identityResources.set(type, (byName = new Map()));
+    if (r) byName.set(name, r);
+    else byName.delete(name);
+    this.identityRevision++;
   }
 
   /** The policies of a type in this mesh (any order). */
@@ -330,14 +349,19 @@ export class MeshViews {
   }
 
   /**
-   * Applies the new state of one resource (`undefined` = deleted): Meshes, Dataplanes and the
-   * policy types given to the constructor; other types are ignored. Returns what changed, if anything.
+   * Applies the new state of one resource (`undefined` = deleted): Meshes, Dataplanes,
+   * MeshIdentities, MeshTrusts and the policy types given to the constructor; other types are ignored. Returns what changed, if anything.
    */
   apply(type: string, mesh: string | undefined, name: string, after: Resource | undefined): MeshChange | undefined {
     if (type === 'Mesh') {
       const s = this.state(name);
       s.mesh = after;
       return { mesh: name, meshChanged: true, dataplanes: new Set(), services: new Set(), serviceSetChanged: false, endpointsOnly: new Set() };
+    }
+    if ((type === 'MeshIdentity' || type === 'MeshTrust') && mesh !== undefined) {
+      // Who presents which identity and trusts whom: every proxy of the mesh may change (rare).
+      this.state(mesh).setIdentityResource(type, name, after);
+      return { mesh, meshChanged: true, dataplanes: new Set(), services: new Set(), serviceSetChanged: false, endpointsOnly: new Set() };
     }
     if (type === 'Dataplane' && mesh !== undefined) {
       const { services, serviceSetChanged, endpointsOnly } = this.state(mesh).setDataplane(name, after);

@@ -29,6 +29,8 @@ export interface IdentityMaterial {
   readonly keyPem: string;
   readonly certPem: string;
   readonly caPem: string;
+  /** With a MeshIdentity: the SDS names the control plane's configuration asks for (its KRI, `system_trust_bundle`). */
+  readonly sdsNames?: { readonly identity: string; readonly trust: string };
 }
 
 export interface IdentityFiles {
@@ -139,7 +141,7 @@ export class WorkloadIdentity {
       const url = new URL('/certificates', this.opts.cpAddress);
       const body = JSON.stringify({ ...identityFields(this.opts), csr: csrPem });
       const res = await postJson(url, body, this.opts.caCert, this.opts.cpAddress);
-      const answer = res.body as { certificate?: string; caBundle?: string; renewAfter?: string; notAfter?: string; backend?: string; detail?: string };
+      const answer = res.body as { certificate?: string; caBundle?: string; renewAfter?: string; notAfter?: string; backend?: string; secrets?: { identity?: string; trust?: string }; detail?: string };
       if (res.status === 409) {
         log.debug({ component: 'kuma-dp', reason: answer.detail }, 'no workload certificate yet');
         this.schedule(retry);
@@ -150,7 +152,8 @@ export class WorkloadIdentity {
         this.schedule(retry * 6);
         return false;
       }
-      this.material = { keyPem, certPem: answer.certificate, caPem: answer.caBundle };
+      const names = answer.secrets;
+      this.material = { keyPem, certPem: answer.certificate, caPem: answer.caBundle, ...(names?.identity && names.trust ? { sdsNames: { identity: names.identity, trust: names.trust } } : {}) };
       this.backend = answer.backend;
       this.switching = false;
       this.scheduleTrust();

@@ -23,14 +23,21 @@ export function sdsCluster(socketPath: string): Record<string, unknown> {
   };
 }
 
-/** Kuma's two secrets of a mesh, from the identity kuma-dp holds. */
+/**
+ * Kuma's two secrets of a mesh, from the identity kuma-dp holds: under the mesh's names, and with
+ * a MeshIdentity under the names the control plane gave (the identity's KRI, `system_trust_bundle`).
+ */
 export function secretsOf(mesh: string, m: IdentityMaterial): Map<string, XdsResource> {
-  const identity = Names.identitySecret(mesh);
-  const ca = Names.meshCaSecret(mesh);
-  return new Map([
-    [identity, makeResource(TypeUrl.Secret, identity, { name: identity, tls_certificate: { certificate_chain: { inline_string: m.certPem }, private_key: { inline_string: m.keyPem } } })],
-    [ca, makeResource(TypeUrl.Secret, ca, { name: ca, validation_context: { trusted_ca: { inline_string: m.caPem } } })],
-  ]);
+  const out = new Map<string, XdsResource>();
+  const certificate = (name: string) => out.set(name, makeResource(TypeUrl.Secret, name, { name, tls_certificate: { certificate_chain: { inline_string: m.certPem }, private_key: { inline_string: m.keyPem } } }));
+  const trust = (name: string) => out.set(name, makeResource(TypeUrl.Secret, name, { name, validation_context: { trusted_ca: { inline_string: m.caPem } } }));
+  certificate(Names.identitySecret(mesh));
+  trust(Names.meshCaSecret(mesh));
+  if (m.sdsNames) {
+    certificate(m.sdsNames.identity);
+    trust(m.sdsNames.trust);
+  }
+  return out;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../resources/validation.ts';
 import type { TranslationPlugin } from '../../xds/generate/plugin.ts';
-import { acceptPlaintext, meshTlsOf, requireTls, tlsChainOf } from '../../xds/generate/tls.ts';
+import { acceptPlaintext, proxyTlsOf, requireTls, tlsChainOf } from '../../xds/generate/tls.ts';
 import { Names } from '../../xds/names.ts';
 import { TypeUrl } from '../../xds/protos.ts';
 import { once } from '../core/once.ts';
@@ -40,7 +40,7 @@ export const meshTlsPlugin: TranslationPlugin = {
   reads: [MESH_TLS],
   configure(part, ctx): Applied | undefined {
     if (part.kind !== 'inbound' || part.origin.kind !== 'inbound') return undefined;
-    if (!meshTlsOf(ctx.mesh, ctx.view)) return undefined;
+    if (!proxyTlsOf(ctx.mesh, ctx.view, ctx.dataplane)) return undefined;
     const conf = ctx.policies.fromInbound(MESH_TLS, part.origin.inbound) as MeshTLSConf | undefined;
     return conf ? once(conf, 'applied', () => applied(conf)) : undefined;
   },

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../resources/validation.ts';
 import type { ClientRules, ClientTag, TranslationPlugin } from '../../xds/generate/plugin.ts';
-import { meshTlsOf, TLS_SOCKET } from '../../xds/generate/tls.ts';
+import { proxyTlsOf, TLS_SOCKET } from '../../xds/generate/tls.ts';
 import { Names } from '../../xds/names.ts';
 import { TypeUrl } from '../../xds/protos.ts';
 import { statPrefix } from '../../xds/generate/filters.ts';
@@ -53,6 +53,14 @@ function matchPolicy(m: Match): JsonObject | undefined {
   }
   if (m.sni) return { permissions: [{ requested_server_name: { exact: m.sni.value } }], principals: [{ any: true }] };
   return undefined;
+}
+
+const withoutFrom = new WeakMap<ClientRules, ClientRules>();
+/** Kuma: a proxy with a MeshIdentity is authorized by `rules` (SPIFFE IDs) alone; `from` is ignored (no rule: nobody). */
+function rulesOnly(clients: ClientRules): ClientRules {
+  let r = withoutFrom.get(clients);
+  if (!r) withoutFrom.set(clients, (r = { rules: clients.rules, subsets: [] }));
+  return r;
 }
 
 /**
@@ -130,8 +138,10 @@ export const meshTrafficPermissionPlugin: TranslationPlugin = {
   reads: [MESH_TRAFFIC_PERMISSION],
   configure(part, ctx): Permissions | undefined {
     if (part.kind !== 'inbound' || part.origin.kind !== 'inbound') return undefined;
-    if (!meshTlsOf(ctx.mesh, ctx.view)) return undefined;
-    const clients = ctx.policies.fromInboundRules?.(MESH_TRAFFIC_PERMISSION, part.origin.inbound) ?? DENY_ALL;
+    const tls = proxyTlsOf(ctx.mesh, ctx.view, ctx.dataplane);
+    if (!tls) return undefined;
+    const found = ctx.policies.fromInboundRules?.(MESH_TRAFFIC_PERMISSION, part.origin.inbound) ?? DENY_ALL;
+    const clients = tls.sds ? rulesOnly(found) : found;
     const stat = statPrefix(`inbound_${part.origin.inbound.address}_${part.origin.inbound.port}`);
     return once(clients, `${ctx.mesh}\u0000${stat}`, () => permissionsOf(ctx.mesh, clients, stat));
   },

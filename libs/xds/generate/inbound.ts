@@ -5,7 +5,7 @@ import { TypeUrl } from '../protos.ts';
 import type { ProxyContext } from './context.ts';
 import { hcmConfig, hcmFilter, http2UpstreamOptions, isHttp, isHttp2, singleClusterRoutes, socketAddress, statPrefix, tcpProxyFilter } from './filters.ts';
 import { draft, type Draft, type Part } from './part.ts';
-import { acceptPlaintext, downstreamTransportSocket, meshTlsOf, type MeshTls } from './tls.ts';
+import { acceptPlaintext, downstreamTransportSocket, proxyTlsOf, type MeshTls } from './tls.ts';
 
 /** What an inbound's resources are built from (the part's cache key). */
 interface Inbound {
@@ -107,6 +107,6 @@ function inboundPart(model: InboundModel, tls: MeshTls | undefined): Part {
 
 /** Per inbound: its listener, the local application's cluster and the proxyless gRPC server listeners. Ignored inbounds get nothing. */
 export function generateInbounds(ctx: ProxyContext): Part[] {
-  const tls = meshTlsOf(ctx.mesh, ctx.view);
+  const tls = proxyTlsOf(ctx.mesh, ctx.view, ctx.model);
   return ctx.model.inbounds.filter((i) => i.state !== 'Ignored').map((i) => inboundPart(i, tls));
 }

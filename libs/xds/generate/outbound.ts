@@ -5,7 +5,7 @@ import type { ProxyContext } from './context.ts';
 import { hcmConfig, hcmFilter, isHttp, socketAddress, statPrefix, tcpProxyFilter } from './filters.ts';
 import { draft, type Part } from './part.ts';
 import { clusterPart, loadAssignmentPart, proxylessClientListenerPart, routePart, type UpstreamTls } from './services.ts';
-import { meshTlsOf } from './tls.ts';
+import { proxyTlsOf, servicePeers } from './tls.ts';
 import { allocateVips } from './vips.ts';
 
 interface Outbound {
@@ -62,8 +62,11 @@ function outboundsOf(ctx: ProxyContext): Outbound[] {
 /** Outbound listeners, and per destination service its cluster, load assignment, route and proxyless listener. */
 export function generateOutbounds(ctx: ProxyContext): Part[] {
   const parts: Part[] = [];
-  const tls = meshTlsOf(ctx.mesh, ctx.view);
+  const tls = proxyTlsOf(ctx.mesh, ctx.view, ctx.model);
   const upstream: UpstreamTls | undefined = tls ? { tls, flavor: ctx.model.proxyless ? 'grpc' : 'envoy' } : undefined;
+  // Which identities each destination's instances have: only when the mesh has MeshIdentities.
+  const withPeers = (svc: ServiceView): UpstreamTls | undefined =>
+    upstream && ctx.view.identityRevision > 0 ? { ...upstream, peers: servicePeers(ctx.mesh, ctx.view, svc) } : upstream;
   const perService = new Map<string, ServiceView | undefined>();
   for (const o of outboundsOf(ctx)) {
     if (!perService.has(o.service)) perService.set(o.service, ctx.view.service(o.service));
@@ -74,10 +77,10 @@ export function generateOutbounds(ctx: ProxyContext): Part[] {
       // An outbound to a service with no endpoints yet: an EDS cluster with an empty assignment,
       // so Envoy accepts the listener and starts routing as soon as endpoints appear.
       const empty: ServiceView = { name, protocol: 'tcp', endpoints: [], revision: -1 };
-      parts.push(clusterPart(empty, upstream), loadAssignmentPart(ctx.mesh, empty));
+      parts.push(clusterPart(empty, withPeers(empty)), loadAssignmentPart(ctx.mesh, empty));
       continue;
     }
-    parts.push(clusterPart(svc, upstream), loadAssignmentPart(ctx.mesh, svc));
+    parts.push(clusterPart(svc, withPeers(svc)), loadAssignmentPart(ctx.mesh, svc));
     if (isHttp(svc.protocol)) parts.push(routePart(svc));
     parts.push(proxylessClientListenerPart(svc));
   }

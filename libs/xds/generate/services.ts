@@ -34,6 +34,8 @@ const outbound = (svc: ServiceView): Origin => ({ kind: 'outbound', service: svc
 export interface UpstreamTls {
   readonly tls: MeshTls;
   readonly flavor: TlsFlavor;
+  /** The SPIFFE IDs the destination's instances may present (see servicePeers); Kuma's one by default. */
+  readonly peers?: readonly string[];
 }
 
 /** The service's EDS cluster; with the mesh's mTLS, presenting the workload certificate. */
@@ -55,7 +57,7 @@ export function clusterPart(svc: ServiceView, upstream?: UpstreamTls): Part {
             connect_timeout: { seconds: 5 },
             lb_policy: 'ROUND_ROBIN',
             ...(isHttp2(svc.protocol) ? { typed_extension_protocol_options: http2UpstreamOptions() } : {}),
-            ...(upstream ? { transport_socket: upstreamTransportSocket(upstream.tls, svc.name, upstream.flavor) } : {}),
+            ...(upstream ? { transport_socket: upstreamTransportSocket(upstream.tls, svc.name, upstream.flavor, upstream.peers) } : {}),
           },
         ),
       ];

@@ -7,7 +7,10 @@
  *   tls_params): both name the `file_watcher` instance kuma-dp writes into the gRPC bootstrap.
  */
 import { enabledMtlsBackend, type MtlsMode } from '../../ca/mesh-mtls.ts';
-import type { MeshState } from '../../mesh-view/mesh-view.ts';
+import { MeshIdentityType, selectIdentity, spiffeIdOf, SYSTEM_TRUST_BUNDLE, TemplateError } from '../../ca/mesh-identity.ts';
+import type { MeshState, ServiceView } from '../../mesh-view/mesh-view.ts';
+import type { DataplaneModel } from '../../resources/dataplane-model.ts';
+import { kriOf } from '../../resources/kri.ts';
 import type { JsonObject } from '../../resources/validation.ts';
 import { Names } from '../names.ts';
 
@@ -27,6 +30,13 @@ export type TlsFlavor = 'envoy' | 'grpc';
 export interface MeshTls {
   readonly mesh: string;
   readonly mode: MtlsMode;
+  /**
+   * With a MeshIdentity (Kuma 2.x): the SDS names of the proxy's certificate (the identity's KRI)
+   * and of its trust bundle (`system_trust_bundle`), instead of the mesh's.
+   */
+  readonly sds?: { readonly identity: string; readonly trust: string };
+  /** Trust domains of the mesh's MeshTrusts: clients with SPIFFE IDs under them are accepted too. */
+  readonly trustDomains?: readonly string[];
 }
 
 const tlsOfMesh = new WeakMap<object, MeshTls | null>();
@@ -46,6 +56,56 @@ export function meshTlsOf(mesh: string, view: MeshState | undefined): MeshTls | 
   return tls ?? undefined;
 }
 
+const proxyTls = new WeakMap<object, { readonly revision: number; readonly meshResource: object | undefined; readonly tls: MeshTls | undefined }>();
+
+/**
+ * The mTLS of one proxy: the mesh's, or with a MeshIdentity that selects it (Kuma 2.x) its
+ * identity's, which turns mTLS on for it even in a mesh without `mtls`. Read once per Dataplane
+ * model, Mesh resource and identity revision.
+ */
+export function proxyTlsOf(mesh: string, view: MeshState | undefined, model: DataplaneModel): MeshTls | undefined {
+  const base = meshTlsOf(mesh, view);
+  if (!view || view.identityRevision === 0) return base;
+  const known = proxyTls.get(model);
+  if (known && known.revision === view.identityRevision && known.meshResource === view.mesh) return known.tls;
+  const trustDomains = [...view.identityResourcesOf('MeshTrust')].map((t) => String(t.spec['trustDomain'] ?? '')).filter((td) => td !== '').sort();
+  const mi = selectIdentity(view.identityResourcesOf('MeshIdentity'), model.labels);
+  const extra = trustDomains.length > 0 ? { trustDomains } : {};
+  const tls: MeshTls | undefined = mi
+    ? { mesh, mode: base?.mode ?? 'STRICT', sds: { identity: kriOf(mi.meta, MeshIdentityType)!, trust: SYSTEM_TRUST_BUNDLE }, ...extra }
+    : base && { ...base, ...extra };
+  proxyTls.set(model, { revision: view.identityRevision, meshResource: view.mesh, tls });
+  return tls;
+}
+
+const peersOf = new WeakMap<ServiceView, { readonly revision: number; readonly peers: readonly string[] }>();
+
+/**
+ * The SPIFFE IDs a service's instances may present: Kuma's `spiffe://<mesh>/<service>`, and the
+ * SPIFFE ID the MeshIdentity selecting each instance gives it. Once per service view and identity revision.
+ */
+export function servicePeers(mesh: string, view: MeshState | undefined, svc: ServiceView): readonly string[] {
+  const legacy = spiffeId(mesh, svc.name);
+  if (!view || view.identityRevision === 0) return [legacy];
+  const known = peersOf.get(svc);
+  if (known?.revision === view.identityRevision) return known.peers;
+  const ids = new Set([legacy]);
+  const identities = [...view.identityResourcesOf('MeshIdentity')];
+  for (const ep of svc.endpoints) {
+    const model = view.dataplaneModel(ep.dataplane);
+    const mi = model && selectIdentity(identities, model.labels);
+    if (!mi) continue;
+    try {
+      ids.add(spiffeIdOf(mi, 'default', { labels: model.labels, service: svc.name }));
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err; // that instance gets no certificate either
+    }
+  }
+  const peers = [...ids].sort();
+  peersOf.set(svc, { revision: view.identityRevision, peers });
+  return peers;
+}
+
 const sdsConfig: JsonObject = {
   api_config_source: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: SDS_CLUSTER } }] },
   resource_api_version: 'V3',
@@ -61,21 +121,24 @@ export const sniFor = (mesh: string, service: string) => `${service}{mesh=${mesh
  * The workload certificate to present, and the peers to accept: certificates from the mesh's CAs
  * whose URI SAN `san` matches (StringMatcher: `exact` or `prefix`), in the proxy's shape.
  */
-function commonTlsContext(tls: MeshTls, flavor: TlsFlavor, san: JsonObject): JsonObject {
-  if (flavor === 'grpc') return { tls_certificate_provider_instance: provider, validation_context: { ca_certificate_provider_instance: provider, match_subject_alt_names: [san] } };
+function commonTlsContext(tls: MeshTls, flavor: TlsFlavor, sans: readonly JsonObject[]): JsonObject {
+  if (flavor === 'grpc') return { tls_certificate_provider_instance: provider, validation_context: { ca_certificate_provider_instance: provider, match_subject_alt_names: [...sans] } };
   return {
     alpn_protocols: ['kuma'],
-    tls_certificate_sds_secret_configs: [sdsSecret(Names.identitySecret(tls.mesh))],
+    tls_certificate_sds_secret_configs: [sdsSecret(tls.sds?.identity ?? Names.identitySecret(tls.mesh))],
     combined_validation_context: {
-      default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: san }] },
-      validation_context_sds_secret_config: sdsSecret(Names.meshCaSecret(tls.mesh)),
+      default_validation_context: { match_typed_subject_alt_names: sans.map((matcher) => ({ san_type: 'URI', matcher })) },
+      validation_context_sds_secret_config: sdsSecret(tls.sds?.trust ?? Names.meshCaSecret(tls.mesh)),
     },
   };
 }
 
-/** Outbound: present the workload certificate, and accept only `service`'s identity from the mesh's CAs. */
-export function upstreamTransportSocket(tls: MeshTls, service: string, flavor: TlsFlavor): JsonObject {
-  const common = commonTlsContext(tls, flavor, { exact: spiffeId(tls.mesh, service) });
+/**
+ * Outbound: present the workload certificate, and accept from the trusted CAs only the identities
+ * `service`'s instances have (`peers`, see servicePeers; Kuma's `spiffe://<mesh>/<service>` by default).
+ */
+export function upstreamTransportSocket(tls: MeshTls, service: string, flavor: TlsFlavor, peers: readonly string[] = [spiffeId(tls.mesh, service)]): JsonObject {
+  const common = commonTlsContext(tls, flavor, peers.map((exact) => ({ exact })));
   return {
     name: TLS_SOCKET,
     typed_config: { '@type': UPSTREAM_TLS_TYPE, common_tls_context: common, ...(flavor === 'envoy' ? { sni: sniFor(tls.mesh, service) } : {}) },
@@ -87,7 +150,7 @@ export function upstreamTransportSocket(tls: MeshTls, service: string, flavor: T
  * from one of the mesh's CAs with an identity of the mesh (MeshTrafficPermission decides which).
  */
 export function downstreamTransportSocket(tls: MeshTls, flavor: TlsFlavor): JsonObject {
-  const common = commonTlsContext(tls, flavor, { prefix: `spiffe://${tls.mesh}/` });
+  const common = commonTlsContext(tls, flavor, [`spiffe://${tls.mesh}/`, ...(tls.trustDomains ?? []).map((td) => `spiffe://${td}/`)].map((prefix) => ({ prefix })));
   return {
     name: TLS_SOCKET,
     typed_config: { '@type': DOWNSTREAM_TLS_TYPE, common_tls_context: common, require_client_certificate: { value: tls.mode === 'STRICT' || flavor === 'envoy' } },
