@@ -41,8 +41,10 @@ export interface KumaCpConfig {
     readonly bodyLimit: number;
     readonly readOnly: boolean;
   };
-  /** Kuma's static access control: comma-separated users and groups per right. */
   readonly access: {
+    /** `static` (Kuma's) or `rbac` (Kong Mesh's AccessRole and AccessRoleBinding). */
+    readonly type: string;
+    /** Kuma's static access control: comma-separated users and groups per right. */
     readonly static: {
       readonly adminResources: { readonly users: string; readonly groups: string };
       readonly generateDpToken: { readonly users: string; readonly groups: string };
@@ -153,6 +155,7 @@ export function defaultConfig(): KumaCpConfig {
       readOnly: false,
     },
     access: {
+      type: 'static',
       static: {
         adminResources: { users: '', groups: 'mesh-system:admin' },
         generateDpToken: { users: '', groups: 'mesh-system:admin' },
@@ -203,6 +206,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_API_SERVER_HTTPS_TLS_KEY_FILE: 'apiServer.https.tlsKeyFile',
   KUMA_API_SERVER_AUTHN_TYPE: 'apiServer.authn.type',
   KUMA_API_SERVER_AUTHN_LOCALHOST_IS_ADMIN: 'apiServer.authn.localhostIsAdmin',
+  KUMA_ACCESS_TYPE: 'access.type',
   KUMA_ACCESS_STATIC_ADMIN_RESOURCES_USERS: 'access.static.adminResources.users',
   KUMA_ACCESS_STATIC_ADMIN_RESOURCES_GROUPS: 'access.static.adminResources.groups',
   KUMA_ACCESS_STATIC_GENERATE_DP_TOKEN_USERS: 'access.static.generateDpToken.users',
@@ -345,6 +349,7 @@ function validate(c: KumaCpConfig): void {
   if (!isLogLevel(c.logLevel)) throw new ConfigError(`logLevel: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(c.logLevel)}`);
   if (!isLogFormat(c.logFormat)) throw new ConfigError(`logFormat: must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(c.logFormat)}`);
   if (c.apiServer.bodyLimit < 1024) throw new ConfigError(`apiServer.bodyLimit: must be at least 1024 bytes`);
+  if (c.access.type !== 'static' && c.access.type !== 'rbac') throw new ConfigError(`access.type: must be static or rbac, got ${JSON.stringify(c.access.type)}`);
   if (c.apiServer.authn.type !== 'tokens' && c.apiServer.authn.type !== 'none') throw new ConfigError(`apiServer.authn.type: must be tokens or none, got ${JSON.stringify(c.apiServer.authn.type)}`);
   const cp = c.store.checkpoints;
   if (cp.interval < 0) throw new ConfigError('store.checkpoints.interval: must be 0 (off) or a number of events');

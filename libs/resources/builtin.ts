@@ -1,4 +1,5 @@
 import { MeshIdentityType, MeshTrustType } from '../ca/mesh-identity.ts';
+import { AccessRoleBindingType, AccessRoleType } from './access-role.ts';
 import { DataplaneType } from './dataplane.ts';
 import { MeshType } from './mesh.ts';
 import { TypeRegistry } from './registry.ts';
@@ -12,6 +13,8 @@ export function registerBuiltinTypes(registry: TypeRegistry): TypeRegistry {
   registry.register(GlobalSecretType);
   registry.register(MeshIdentityType);
   registry.register(MeshTrustType);
+  registry.register(AccessRoleType);
+  registry.register(AccessRoleBindingType);
   return registry;
 }
 

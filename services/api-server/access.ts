@@ -29,7 +29,7 @@ export function allowed(rule: AccessRule, p: Principal | undefined): boolean {
   return rule.users.includes(p.name) || p.groups.some((g) => rule.groups.includes(g));
 }
 
-const ADMIN_RESOURCE = /^\/(?:meshes\/[^/]+\/)?(?:secrets|global-secrets)(?:\/|$)/;
+const ADMIN_RESOURCE = /^\/(?:meshes\/[^/]+\/)?(?:secrets|global-secrets|access-roles|access-role-bindings)(?:\/|$)/;
 const redacted = new WeakSet<FastifyRequest>();
 
 /** Whether a read must show digests instead of secret data (the caller may not read admin resources). */
@@ -40,7 +40,7 @@ export const mustRedactSecrets = (req: FastifyRequest): boolean => redacted.has(
  * generation without the right are a 403 naming it; reads of admin resources without it are
  * answered with digests in place of the data.
  */
-export function enforceAccess(req: FastifyRequest, access: StaticAccess): void {
+export function enforceStaticAccess(req: FastifyRequest, access: StaticAccess): void {
   const p = principalOf(req);
   if (!p) return;
   const path = req.url.split('?')[0]!;
@@ -54,3 +54,31 @@ export function enforceAccess(req: FastifyRequest, access: StaticAccess): void {
     else deny('change secrets (admin resources)');
   }
 }
+
+/** A write the control plane is about to make for a user: what, where, and the specs it replaces or writes. */
+export interface WriteTarget {
+  readonly type: string;
+  readonly mesh?: string;
+  readonly name: string;
+  /** The spec written (and, for an update or delete, the one stored): `when` qualifiers read their targetRefs. */
+  readonly specs: readonly (Readonly<Record<string, unknown>> | undefined)[];
+}
+
+/**
+ * Who may do what through the API (Kuma's `KUMA_ACCESS_TYPE`): `static` (Kuma's default) checks
+ * secrets and tokens by path before the body is read; `rbac` (Kong Mesh's AccessRole and
+ * AccessRoleBinding) checks every write and token generation with what it targets.
+ */
+export interface AccessControl {
+  /** Before the body is read: refuses (403) or marks the request's secret reads for redaction. */
+  onRequest(req: FastifyRequest): void;
+  /** A resource write (CREATE, UPDATE or DELETE): throws a 403 when the user may not. */
+  write?(req: FastifyRequest, action: 'CREATE' | 'UPDATE' | 'DELETE', target: WriteTarget): void;
+  /** A dataplane token for a Dataplane of `mesh`: throws a 403 when the user may not. */
+  dataplaneToken?(req: FastifyRequest, mesh: string, name: string): void;
+}
+
+export const staticAccessControl = (access: StaticAccess): AccessControl => ({ onRequest: (req) => enforceStaticAccess(req, access) });
+
+/** Marks a read for digests in place of secret data (see mustRedactSecrets). */
+export const redactSecretsOf = (req: FastifyRequest): void => void redacted.add(req);

@@ -21,7 +21,7 @@ import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
 import type { OutboundTrim } from '../../libs/xds/generate/context.ts';
 import { SecretRedactor } from '../../libs/secrets/redactor.ts';
 import { addAuditRoutes, stateForRead } from './audit-routes.ts';
-import { DEFAULT_ACCESS, enforceAccess, mustRedactSecrets, type StaticAccess } from './access.ts';
+import { DEFAULT_ACCESS, mustRedactSecrets, staticAccessControl, type AccessControl } from './access.ts';
 import { isLoopback, noApiAuthentication, principalOf, type ApiAuthenticator } from './authn.ts';
 import { parseBody } from './body.ts';
 import { historyOf } from './history.ts';
@@ -84,8 +84,8 @@ export interface ApiServerDeps {
   readonly exposure?: Omit<RequestGuardOptions, 'checkHost'>;
   /** User authentication (`TokenApiAuthenticator`, or `noApiAuthentication`: loopback only). */
   readonly authenticator?: ApiAuthenticator;
-  /** Who may touch secrets and generate tokens (Kuma's static access); admins only by default. */
-  readonly access?: StaticAccess;
+  /** Who may touch secrets, generate tokens and write (Kuma's static access, or RBAC); static with admins only by default. */
+  readonly access?: AccessControl;
   /** Serve over TLS with this certificate (the HTTPS API on 5682). */
   readonly https?: { readonly key: string; readonly cert: string };
 }
@@ -143,11 +143,11 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   // Before any body is read: Host, Origin and media type checks, then (later) who is asking.
   const authenticator = deps.authenticator ?? noApiAuthentication;
   const guard = makeRequestGuard({ boundInterface: '127.0.0.1', allowedHosts: [], ...deps.exposure, checkHost: !authenticator.enabled });
-  const access = deps.access ?? DEFAULT_ACCESS;
+  const access = deps.access ?? staticAccessControl(DEFAULT_ACCESS);
   app.addHook('onRequest', async (req) => {
     guard(req);
     await authenticator.authenticate(req);
-    enforceAccess(req, access);
+    access.onRequest(req);
   });
 
   app.addHook('onSend', async (req, reply) => {
@@ -229,12 +229,16 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     if (mesh !== undefined) requireMesh(mesh);
     const body = parseBody(req.body, req.headers['content-type'], d.name, deps.bodyLimit);
     const input = decodeResource(body, registry, { type: d.name, ...(mesh !== undefined ? { mesh } : {}), name });
+    const stored = projection.state.get(input);
+    access.write?.(req, stored ? 'UPDATE' : 'CREATE', { type: d.name, ...(mesh !== undefined ? { mesh } : {}), name, specs: [input.spec, stored?.spec] });
     const { created, resource } = await service.upsert(d, input, actorOf(req), ifMatchOf(req));
     const warnings = warningsFor(d, input);
     return reply.code(created ? 201 : 200).header('etag', etag(resource.meta.version)).send(warnings.length > 0 ? { warnings } : {});
   };
   const del = async (req: FastifyRequest, d: ResourceTypeDescriptor, mesh: string | undefined, name: string) => {
     writable();
+    const key = { type: d.name, ...(mesh !== undefined ? { mesh } : {}), name };
+    access.write?.(req, 'DELETE', { ...key, specs: [projection.state.get(key)?.spec] });
     // Like Kuma, deleting from a Mesh that does not exist finds nothing to delete (404).
     await service.delete({ type: d.name, ...(mesh !== undefined ? { mesh } : {}), name }, actorOf(req), ifMatchOf(req));
     return {};

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { AccessControl } from './access.ts';
 import { parseDuration } from '../../libs/platform/duration.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import { isObject, Violations } from '../../libs/resources/validation.ts';
@@ -79,9 +80,10 @@ export function parseTokenRequest(body: unknown): TokenRequest {
 }
 
 /** `POST /tokens/dataplane` {name, mesh, tags, type, validFor}: a signed dataplane token, as text. */
-export function addTokenRoutes(app: FastifyInstance, tokens: DataplaneTokens, state: CurrentState): void {
+export function addTokenRoutes(app: FastifyInstance, tokens: DataplaneTokens, state: CurrentState, access?: AccessControl): void {
   app.post('/tokens/dataplane', async (req, reply) => {
     const r = parseTokenRequest(parseJsonBody(req.body, 'token request'));
+    access?.dataplaneToken?.(req, r.mesh, r.name);
     if (!state.get({ type: 'Mesh', name: r.mesh })) {
       throw new ApiError(404, 'Failed to retrieve Mesh', 'Not found', [{ field: 'mesh', reason: `mesh of name ${r.mesh} is not found` }]);
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ACCESS_ACTIONS, AccessRoleBindingType, AccessRoleType } from '../../libs/resources/access-role.ts';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -93,4 +94,16 @@ export async function ensureAdminUserToken(log: EventLog, projection: LiveProjec
     logger.info({ component: 'defaults', file }, 'the admin user token is in this file (readable by this user only): kumactl config control-planes add --auth-type=tokens --auth-conf token=$(cat FILE)');
   }
   return file;
+}
+
+/**
+ * With `KUMA_ACCESS_TYPE=rbac`: Kong Mesh's default AccessRole `admin` (every action on everything)
+ * and AccessRoleBinding `default`. Kong Mesh 2.x binds it to every user; as Kong Mesh 3.0 narrowed
+ * it, only `mesh-system:admin` here: other users get only what an operator binds them to.
+ */
+export async function ensureRbacDefaults(log: EventLog, projection: LiveProjection, logger: Logger): Promise<void> {
+  if (await createOnce(log, projection, AccessRoleType, 'admin', () => ({ rules: [{ access: [...ACCESS_ACTIONS] }] }))) logger.info({ component: 'defaults', role: 'admin' }, 'created the admin AccessRole');
+  if (await createOnce(log, projection, AccessRoleBindingType, 'default', () => ({ subjects: [{ type: 'Group', name: GROUPS.admin }], roles: ['admin'] }))) {
+    logger.info({ component: 'defaults', binding: 'default' }, 'created the default AccessRoleBinding (mesh-system:admin)');
+  }
 }

@@ -24,12 +24,13 @@ import { ReachableServices } from '../../libs/policies/meshtrafficpermission/ind
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
 import { UserTokens } from '../../libs/tokens/user-token.ts';
-import type { StaticAccess } from '../api-server/access.ts';
+import { staticAccessControl, type AccessControl, type StaticAccess } from '../api-server/access.ts';
+import { rbacAccessControl } from '../api-server/rbac.ts';
 import { ResourceService, type MeshInitialResources } from '../api-server/resource-service.ts';
 import { noApiAuthentication, TokenApiAuthenticator } from '../api-server/authn.ts';
 import { buildApiServer, type ApiServerDeps } from '../api-server/server.ts';
 import { addTokenRoutes, addUserTokenRoute } from '../api-server/tokens-route.ts';
-import { ensureAdminUserToken, ensureDefaultMesh, ensureSigningKey, ensureUserTokenSigningKey } from './cluster-defaults.ts';
+import { ensureAdminUserToken, ensureDefaultMesh, ensureRbacDefaults, ensureSigningKey, ensureUserTokenSigningKey } from './cluster-defaults.ts';
 import { buildDiagnosticsServer } from './diagnostics.ts';
 import { openCheckpointStore, openEventLog } from './store.ts';
 import { openStoreEncryption } from './store-encryption.ts';
@@ -219,6 +220,7 @@ export async function startControlPlane(
     if (roles.includes('api')) {
       if (!config.defaults.skipMeshCreation) await ensureDefaultMesh(log, projection, logger, meshInitialResources);
       await ensureSigningKey(log, projection, logger);
+      if (config.access.type === 'rbac') await ensureRbacDefaults(log, projection, logger);
       if (authnEnabled) {
         await ensureUserTokenSigningKey(log, projection, logger);
         await ensureAdminUserToken(log, projection, logger, userTokens, config.general.workDir);
@@ -243,6 +245,10 @@ export async function startControlPlane(
     ports.dpServerPlaintext = xds.ports.dpServerPlaintext;
 
     if (roles.includes('api')) {
+      const access: AccessControl =
+        config.access.type === 'rbac'
+          ? rbacAccessControl({ roles: () => projection.state.list('AccessRole'), bindings: () => projection.state.list('AccessRoleBinding') })
+          : staticAccessControl(staticAccess(config));
       const apiDeps: ApiServerDeps = {
         registry,
         projection,
@@ -261,7 +267,7 @@ export async function startControlPlane(
         audit: { log, history: new StateHistory(log, checkpoints, () => projection.state), checkpoints },
         redactor: encryption.redactor,
         extraRoutes: (app) => {
-          addTokenRoutes(app, tokens, projection.state);
+          addTokenRoutes(app, tokens, projection.state, access);
           if (authnEnabled) addUserTokenRoute(app, userTokens);
         },
         exposure: {
@@ -269,7 +275,7 @@ export async function startControlPlane(
           allowedHosts: config.apiServer.http.allowedHosts.split(',').map((h) => h.trim()).filter((h) => h !== ''),
         },
         authenticator: authnEnabled ? new TokenApiAuthenticator(userTokens, { localhostIsAdmin: config.apiServer.authn.localhostIsAdmin, logger }) : noApiAuthentication,
-        access: staticAccess(config),
+        access,
       };
       const api = buildApiServer(apiDeps);
       if (config.apiServer.http.enabled) {
