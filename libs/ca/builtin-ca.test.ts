@@ -1,4 +1,6 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 import { describe, expect, it } from 'vitest';
 import { dataplaneTagSet } from '../tokens/tag-scope.ts';
 import { createBuiltinCa, createWorkloadCsr, CsrError, LoadedCa, workloadSans } from './builtin-ca.ts';
@@ -44,6 +46,26 @@ describe('builtin CA', () => {
     expect(cert.checkPrivateKey(createPrivateKey(keyPem))).toBe(true);
     expect(notAfter.getTime() - now.getTime()).toBe(24 * 3600 * 1000);
     expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+  });
+
+  it('builds certificates two X.509 parsers read alike, from an ECDSA or an RSA CA', async () => {
+    for (const algorithm of ['ecdsa-p256', { rsaBits: 2048 }] as const) {
+      const ca = await LoadedCa.load(await createBuiltinCa('demo', { algorithm }));
+      const { csrPem } = await createWorkloadCsr(['spiffe://demo/web']);
+      const { certPem } = await ca.signWorkload(csrPem, ['spiffe://demo/web'], { now: new Date('2026-06-01T12:00:00.500Z') });
+      const node = new X509Certificate(certPem);
+      expect(node.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+      expect(node.validFrom).toBe('Jun  1 11:59:50 2026 GMT');
+      expect(node.validTo).toBe('Jun  2 12:00:00 2026 GMT');
+      expect(node.issuer).toBe(new X509Certificate(ca.certPem).subject);
+      const peculiar = new x509.X509Certificate(certPem);
+      expect(peculiar.getExtension(x509.BasicConstraintsExtension)).toMatchObject({ ca: false, critical: true });
+      expect(peculiar.getExtension(x509.KeyUsagesExtension)?.usages).toBe(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement);
+      expect(peculiar.getExtension(x509.SubjectAlternativeNameExtension)).toMatchObject({ critical: true });
+      expect(peculiar.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId).toBe(new x509.X509Certificate(ca.certPem).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId);
+      expect(BigInt(`0x${peculiar.serialNumber}`) > 0n).toBe(true);
+      expect(await peculiar.verify({ publicKey: new x509.X509Certificate(ca.certPem).publicKey, signatureOnly: true })).toBe(true);
+    }
   });
 
   it('refuses a CSR that asks for a service it is not entitled to, and a forged or garbled one', async () => {

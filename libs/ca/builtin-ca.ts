@@ -7,20 +7,27 @@
  *   signing 10,000 workload certificates takes seconds;
  * - the control plane never sees a workload's private key: it signs a CSR (see `signWorkload`).
  */
-import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, randomBytes, sign, webcrypto, type KeyObject } from 'node:crypto';
 // @peculiar/x509 resolves its ASN.1 providers through tsyringe, which needs the Reflect polyfill first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
+import { sequence, subjectOf, time, tlv, unsignedInteger, uriSanExtension } from './der.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type EcdsaParams = webcrypto.EcdsaParams;
-type RsaHashedImportParams = webcrypto.RsaHashedImportParams;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const EC: webcrypto.EcKeyGenParams & EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const rsa = (bits: number): webcrypto.RsaHashedKeyGenParams => ({ name: 'RSASSA-PKCS1-v1_5', modulusLength: bits, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' });
+
+/** `version [0] EXPLICIT INTEGER 2` (v3). */
+const V3 = Buffer.from([0x02, 0x01, 0x02]);
+/** AlgorithmIdentifier ecdsa-with-SHA256 (1.2.840.10045.4.3.2, no parameters). */
+const ECDSA_SHA256 = Buffer.from('300a06082a8648ce3d040302', 'hex');
+/** AlgorithmIdentifier sha256WithRSAEncryption (1.2.840.113549.1.1.11, NULL parameters). */
+const RSA_SHA256 = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
 
 /** Kuma's `NotBefore = now - 10s`: tolerates clocks a little behind. */
 const BACKDATE_MS = 10_000;
@@ -76,20 +83,17 @@ export class LoadedCa {
   private constructor(
     readonly cert: x509.X509Certificate,
     readonly certPem: string,
-    private readonly key: CryptoKey,
-    private readonly algorithm: EcdsaParams | RsaHashedImportParams,
-    /** The extensions every workload certificate carries, made once per CA (their DER is reused). */
-    private readonly fixed: readonly x509.Extension[],
+    /**
+     * What workload certificates are built from, as DER, once per CA: the CA's subject (their
+     * issuer), the signature algorithm, the signing key and the extensions every one carries.
+     */
+    private readonly template: { readonly issuer: Buffer; readonly sigAlg: Buffer; readonly key: KeyObject; readonly fixed: readonly Buffer[] },
   ) {}
 
   static async load(material: CaMaterial): Promise<LoadedCa> {
     const cert = new x509.X509Certificate(material.certPem);
-    const keyObject = createPrivateKey(material.keyPem);
-    const der = keyObject.export({ format: 'der', type: 'pkcs8' });
-    const algorithm: EcdsaParams | RsaHashedImportParams =
-      keyObject.asymmetricKeyType === 'ec' ? EC : keyObject.asymmetricKeyType === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : invalid(`unsupported CA key type ${keyObject.asymmetricKeyType}`);
-    const importAlg = keyObject.asymmetricKeyType === 'ec' ? { name: 'ECDSA', namedCurve: 'P-256' } : algorithm;
-    const key = await webcrypto.subtle.importKey('pkcs8', der, importAlg as webcrypto.EcKeyImportParams, false, ['sign']);
+    const key = createPrivateKey(material.keyPem);
+    if (key.asymmetricKeyType !== 'ec' && key.asymmetricKeyType !== 'rsa') invalid(`unsupported CA key type ${key.asymmetricKeyType}`);
     if (!(await cert.publicKey.export()) || !cert.subject) invalid('the CA certificate has no subject');
     const fixed = [
       new x509.BasicConstraintsExtension(false, undefined, true),
@@ -97,7 +101,13 @@ export class LoadedCa {
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
       await x509.AuthorityKeyIdentifierExtension.create(cert, false),
     ];
-    return new LoadedCa(cert, material.certPem.endsWith('\n') ? material.certPem : material.certPem + '\n', key, algorithm, fixed);
+    const template = {
+      issuer: subjectOf(Buffer.from(cert.rawData)),
+      sigAlg: key.asymmetricKeyType === 'ec' ? ECDSA_SHA256 : RSA_SHA256,
+      key,
+      fixed: fixed.map((e) => Buffer.from(e.rawData)),
+    };
+    return new LoadedCa(cert, material.certPem.endsWith('\n') ? material.certPem : material.certPem + '\n', template);
   }
 
   /**
@@ -119,29 +129,28 @@ export class LoadedCa {
     const allowed = new Set(accept);
     const extra = requested.filter((u) => !allowed.has(u));
     if (extra.length > 0) throw new CsrError('csr', `asks for identities the dataplane token does not cover: ${extra.join(', ')} (allowed: ${accept.join(', ') || 'none'})`);
+    // The certificate holds whole seconds (X.509 times): what is returned is what was asked for.
     const now = (opts.now ?? new Date()).getTime();
     const notBefore = new Date(now - BACKDATE_MS);
     const notAfter = new Date(Math.min(now + (opts.validityMs ?? DEFAULT_WORKLOAD_VALIDITY_MS), this.cert.notAfter.getTime()));
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(),
-      subject: '',
-      issuer: this.cert.subjectName,
-      notBefore,
-      notAfter,
-      publicKey: csr.publicKey,
-      signingKey: this.key,
-      signingAlgorithm: this.algorithm,
-      extensions: [
-        ...this.fixed.slice(0, 3),
-        // Critical: the subject is empty (RFC 5280 §4.2.1.6).
-        new x509.SubjectAlternativeNameExtension(
-          sans.map((value) => ({ type: 'url' as const, value })),
-          true,
-        ),
-        this.fixed[3]!,
-      ],
-    });
-    return { certPem: cert.toString('pem') + '\n', notBefore, notAfter };
+    const serialBytes = randomBytes(16);
+    serialBytes[0] = (serialBytes[0]! & 0x7f) | 0x01; // positive, 16 bytes, minimal
+    const d = this.template;
+    const tbs = sequence(
+      tlv(0xa0, V3),
+      unsignedInteger(serialBytes),
+      d.sigAlg,
+      d.issuer,
+      sequence(time(notBefore), time(notAfter)),
+      // The subject is empty, as Kuma's: the identity is in the (critical) URI SANs.
+      sequence(),
+      Buffer.from(csr.publicKey.rawData),
+      tlv(0xa3, sequence(...d.fixed.slice(0, 3), uriSanExtension(sans, true), d.fixed[3]!)),
+    );
+    const signature = sign('sha256', tbs, d.key.asymmetricKeyType === 'ec' ? { key: d.key, dsaEncoding: 'der' } : d.key);
+    const cert = sequence(tbs, d.sigAlg, tlv(0x03, Buffer.from([0]), signature));
+    const b64 = cert.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+    return { certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`, notBefore, notAfter };
   }
 }
 
