@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { http } from './http.ts';
-import type { KumaCpProcess } from './kuma-cp.ts';
+import { stringify as stringifyYaml } from 'yaml';
+import { REPO_ROOT, type KumaCpProcess } from './kuma-cp.ts';
 import { serviceArgs } from './services.ts';
 
 export type KumaDpProcess = ChildProcess & { output: () => string; exited: Promise<number | null> };
@@ -43,4 +44,34 @@ export async function dataplaneTokenFile(cp: KumaCpProcess, dir: string, name: s
   const file = join(dir, `${name}.token`);
   writeFileSync(file, token);
   return file;
+}
+
+/** A proxyless greeter server (`greeter-1`) and caller (`caller-1`, with an outbound to greeter), each under `kuma-dp run --proxyless`. */
+export interface GreeterPair {
+  readonly backend: KumaDpProcess;
+  readonly caller: KumaDpProcess;
+  /** The gRPC bootstrap kuma-dp wrote for the caller (an xDS client reads it). */
+  readonly clientBootstrap: string;
+  readonly backendPort: number;
+}
+
+/**
+ * Starts the pair in `dir` and waits until the caller's bootstrap exists and the backend serves.
+ * `spawn` runs kuma-dp (so the test can keep and kill the processes).
+ */
+export async function startGreeterPair(cp: KumaCpProcess, dir: string, spawnDp: (args: string[]) => KumaDpProcess, freePort: () => Promise<number>): Promise<GreeterPair> {
+  const backendPort = await freePort();
+  writeFileSync(join(dir, 'backend.yaml'), stringifyYaml(grpcDataplane('greeter-1', backendPort, 'greeter')));
+  // The caller declares its outbound: its own configuration (not only what it asks for by name)
+  // must then speak gRPC's mTLS shape, which kuma-dp's kuma.io/proxyless label asks for.
+  writeFileSync(join(dir, 'client.yaml'), stringifyYaml(grpcDataplane('caller-1', await freePort(), 'caller', { outbound: [{ port: 10001, tags: { 'kuma.io/service': 'greeter' } }] })));
+  const backend = spawnDp([
+    '--proxyless', '--dataplane-file', join(dir, 'backend.yaml'), '--dataplane-token-file', await dataplaneTokenFile(cp, dir, 'greeter-1'), '--ca-cert-file', cp.caCertFile,
+    '--', process.execPath, join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/e2e/fixtures/greeter-app.ts'), String(backendPort), 'greeter-1',
+  ]);
+  const clientBootstrap = join(dir, 'client-bootstrap.json');
+  const caller = spawnDp(['--proxyless', '--dataplane-file', join(dir, 'client.yaml'), '--dataplane-token-file', await dataplaneTokenFile(cp, dir, 'caller-1'), '--ca-cert-file', cp.caCertFile, '--grpc-bootstrap-file', clientBootstrap]);
+  await until(() => existsSync(clientBootstrap), 20_000, () => `client bootstrap (${caller.output()})`);
+  await until(() => backend.output().includes('serving state: SERVING'), 40_000, () => `the backend serving (${backend.output()}\n--- kuma-cp ---\n${cp.output.slice(-3000)})`);
+  return { backend, caller, clientBootstrap, backendPort };
 }

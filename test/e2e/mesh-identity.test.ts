@@ -1,14 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
-import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
-import { dataplaneTokenFile, grpcDataplane, spawnKumaDp, until } from '../../libs/testkit/kuma-dp.ts';
+import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
+import { spawnKumaDp, startGreeterPair, until } from '../../libs/testkit/kuma-dp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
 
 /**
@@ -43,24 +42,13 @@ const permission = (rules: Record<string, unknown>[]) =>
   http(cp.url, 'PUT', '/meshes/default/meshtrafficpermissions/greeter-callers', { type: 'MeshTrafficPermission', mesh: 'default', name: 'greeter-callers', spec: { targetRef: { kind: 'MeshService', name: 'greeter' }, rules } });
 
 let caller: ReturnType<typeof kumaDp>;
-let backend: ReturnType<typeof kumaDp>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mesh-identity-'));
   cp = await KumaCpProcess.start({ env: { KUMA_STORE_TYPE: 'memory' } });
   expect((await http(cp.url, 'PUT', '/meshes/default/meshidentities/all', { type: 'MeshIdentity', mesh: 'default', name: 'all', spec: { selector: { dataplane: { matchLabels: {} } }, provider: { type: 'Bundled', bundled: { autogenerate: { enabled: true } } } } })).status).toBe(201);
   expect((await permission([{ default: { allow: [{ spiffeID: { type: 'Exact', value: `spiffe://${TD}/workload/caller` } }] } }])).status).toBe(201);
-  const backendPort = await freePort();
-  writeFileSync(join(dir, 'backend.yaml'), stringify(grpcDataplane('greeter-1', backendPort, 'greeter')));
-  writeFileSync(join(dir, 'client.yaml'), stringify(grpcDataplane('caller-1', await freePort(), 'caller', { outbound: [{ port: 10001, tags: { 'kuma.io/service': 'greeter' } }] })));
-  backend = kumaDp([
-    '--proxyless', '--dataplane-file', join(dir, 'backend.yaml'), '--dataplane-token-file', await dataplaneTokenFile(cp, dir, 'greeter-1'), '--ca-cert-file', cp.caCertFile,
-    '--', process.execPath, join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/e2e/fixtures/greeter-app.ts'), String(backendPort), 'greeter-1',
-  ]);
-  clientBootstrap = join(dir, 'client-bootstrap.json');
-  caller = kumaDp(['--proxyless', '--dataplane-file', join(dir, 'client.yaml'), '--dataplane-token-file', await dataplaneTokenFile(cp, dir, 'caller-1'), '--ca-cert-file', cp.caCertFile, '--grpc-bootstrap-file', clientBootstrap]);
-  await until(() => existsSync(clientBootstrap), 20_000, () => `client bootstrap (${caller.output()})`);
-  await until(() => backend.output().includes('serving state: SERVING'), 40_000, () => `the backend serving (${backend.output()}\n--- kuma-cp ---\n${cp.output.slice(-3000)})`);
+  ({ caller, clientBootstrap } = await startGreeterPair(cp, dir, kumaDp, freePort));
 }, 90_000);
 
 afterAll(async () => {

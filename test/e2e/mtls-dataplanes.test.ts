@@ -10,7 +10,7 @@ import { createBuiltinCa, createWorkloadCsr, LoadedCa } from '../../libs/ca/buil
 import { directGreeterClient, xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
-import { dataplaneTokenFile, grpcDataplane, spawnKumaDp, until } from '../../libs/testkit/kuma-dp.ts';
+import { dataplaneTokenFile, grpcDataplane, spawnKumaDp, startGreeterPair, until } from '../../libs/testkit/kuma-dp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
 import { decodeResponse, encodeRequest } from '../../libs/xds/ads-codec.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
@@ -61,19 +61,7 @@ beforeAll(async () => {
   expect((await http(cp.url, 'PUT', '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } })).status).toBe(200);
   // With mTLS on, Kuma denies every call that no MeshTrafficPermission allows: the mesh-wide allow Kuma users start with.
   expect((await allowAll('PUT')).status).toBe(201);
-  backendPort = await freePort();
-  writeFileSync(join(dir, 'backend.yaml'), stringify(dataplane('greeter-1', backendPort, 'greeter')));
-  // The caller declares its outbound: its own configuration (not only what it asks for by name)
-  // must then speak gRPC's mTLS shape, which kuma-dp's kuma.io/proxyless label asks for.
-  writeFileSync(join(dir, 'client.yaml'), stringify(dataplane('caller-1', await freePort(), 'caller', { outbound: [{ port: 10001, tags: { 'kuma.io/service': 'greeter' } }] })));
-  backend = kumaDp([
-    '--proxyless', '--dataplane-file', join(dir, 'backend.yaml'), '--dataplane-token-file', await tokenFile('greeter-1'), '--ca-cert-file', cp.caCertFile,
-    '--', process.execPath, join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/e2e/fixtures/greeter-app.ts'), String(backendPort), 'greeter-1',
-  ]);
-  clientBootstrap = join(dir, 'client-bootstrap.json');
-  caller = kumaDp(['--proxyless', '--dataplane-file', join(dir, 'client.yaml'), '--dataplane-token-file', await tokenFile('caller-1'), '--ca-cert-file', cp.caCertFile, '--grpc-bootstrap-file', clientBootstrap]);
-  await until(() => existsSync(clientBootstrap), 20_000, () => `client bootstrap (${caller.output()})`);
-  await until(() => backend.output().includes('serving state: SERVING'), 40_000, () => `the backend serving (${backend.output()}\n--- kuma-cp ---\n${cp.output.slice(-3000)})`);
+  ({ backend, caller, clientBootstrap, backendPort } = await startGreeterPair(cp, dir, kumaDp, freePort));
 }, 90_000);
 
 afterAll(async () => {
