@@ -174,8 +174,9 @@ export class MeshState {
     return [...this.endpointsByService.keys()].sort();
   }
 
-  service(name: string): ServiceView | undefined {
-    this.reads?.add(name);
+  /** A service's view; `track: false` keeps the read out of `track` (what a proxy is not built from). */
+  service(name: string, track = true): ServiceView | undefined {
+    if (track) this.reads?.add(name);
     let view = this.serviceViews.get(name);
     if (view) return view;
     const byDp = this.endpointsByService.get(name);

@@ -162,7 +162,8 @@ class MeshGraph {
 
   /** Kuma's artificial Dataplane: one inbound with the tags every instance of the service shares. */
   private modelOf(service: string): DataplaneModel {
-    const first = this.view.service(service)?.endpoints[0]?.tags ?? {};
+    // Not a read of the proxy being translated: deciding which services it keeps is not building from them.
+    const first = this.view.service(service, false)?.endpoints[0]?.tags ?? {};
     const tags: Record<string, string> = { 'kuma.io/service': service };
     for (const t of SUPPORTED_TAGS) if (first[t] !== undefined && t !== 'kuma.io/service') tags[t] = first[t];
     const key = JSON.stringify(tags);
