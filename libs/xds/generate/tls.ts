@@ -56,25 +56,25 @@ export function meshTlsOf(mesh: string, view: MeshState | undefined): MeshTls | 
   return tls ?? undefined;
 }
 
-const proxyTls = new WeakMap<object, { readonly revision: number; readonly meshResource: object | undefined; readonly tls: MeshTls | undefined }>();
+const proxyTls = new WeakMap<object, { readonly view: MeshState; readonly revision: number; readonly meshResource: object | undefined; readonly tls: MeshTls | undefined }>();
 
 /**
  * The mTLS of one proxy: the mesh's, or with a MeshIdentity that selects it (Kuma 2.x) its
  * identity's, which turns mTLS on for it even in a mesh without `mtls`. Read once per Dataplane
- * model, Mesh resource and identity revision.
+ * model, view, Mesh resource and identity revision.
  */
 export function proxyTlsOf(mesh: string, view: MeshState | undefined, model: DataplaneModel): MeshTls | undefined {
   const base = meshTlsOf(mesh, view);
   if (!view || view.identityRevision === 0) return base;
   const known = proxyTls.get(model);
-  if (known && known.revision === view.identityRevision && known.meshResource === view.mesh) return known.tls;
+  if (known && known.view === view && known.revision === view.identityRevision && known.meshResource === view.mesh) return known.tls;
   const trustDomains = [...view.identityResourcesOf('MeshTrust')].map((t) => String(t.spec['trustDomain'] ?? '')).filter((td) => td !== '').sort();
   const mi = selectIdentity(view.identityResourcesOf('MeshIdentity'), model.labels);
   const extra = trustDomains.length > 0 ? { trustDomains } : {};
   const tls: MeshTls | undefined = mi
     ? { mesh, mode: base?.mode ?? 'STRICT', sds: { identity: kriOf(mi.meta, MeshIdentityType)!, trust: SYSTEM_TRUST_BUNDLE }, ...extra }
     : base && { ...base, ...extra };
-  proxyTls.set(model, { revision: view.identityRevision, meshResource: view.mesh, tls });
+  proxyTls.set(model, { view, revision: view.identityRevision, meshResource: view.mesh, tls });
   return tls;
 }
 
