@@ -1,13 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
-import { spawnKumaDp, startGreeterPair, until } from '../../libs/testkit/kuma-dp.ts';
+import { dataplaneTokenFile, grpcDataplane, spawnKumaDp, startGreeterPair, until } from '../../libs/testkit/kuma-dp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
 
 /**
@@ -86,4 +87,20 @@ describe('MeshIdentity: proxyless gRPC over mTLS by SPIFFE ID (real grpc-js-xds 
     expect((await permission([{ default: { allow: [{ spiffeID: { type: 'Prefix', value: `spiffe://${TD}/` } }] } }])).status).toBe(200);
     await until(async () => (await callThroughMesh()) === 'hello from greeter-1', 30_000, () => 'an allowed call again');
   }, 120_000);
+
+  it('serves a client that asks for the service by name (no outbound declared) the same mTLS', async () => {
+    writeFileSync(join(dir, 'client2.yaml'), stringify(grpcDataplane('caller-2', await freePort(), 'caller2')));
+    const bootstrap = join(dir, 'client2-bootstrap.json');
+    const p = kumaDp(['--proxyless', '--dataplane-file', join(dir, 'client2.yaml'), '--dataplane-token-file', await dataplaneTokenFile(cp, dir, 'caller-2'), '--ca-cert-file', cp.caCertFile, '--grpc-bootstrap-file', bootstrap]);
+    await until(() => existsSync(bootstrap), 20_000, () => `client bootstrap (${p.output()})`);
+    const call = async () => {
+      const client = xdsGreeterClientFromBootstrap(readFileSync(bootstrap, 'utf8'), 'greeter', { xdsCredentials: true });
+      try {
+        return await client.hello(3000).catch((e: Error) => `error: ${e.message}`);
+      } finally {
+        client.close();
+      }
+    };
+    await until(async () => (await call()) === 'hello from greeter-1', 30_000, () => `a call by name: ${p.output().slice(-1500)}`);
+  }, 60_000);
 });

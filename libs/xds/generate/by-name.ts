@@ -2,7 +2,7 @@ import type { MeshState } from '../../mesh-view/mesh-view.ts';
 import type { Snapshot } from '../snapshot.ts';
 import type { Translator } from '../translator.ts';
 import { clusterPart, loadAssignmentPart, proxylessClientListenerPart } from './services.ts';
-import { meshTlsOf } from './tls.ts';
+import { meshTlsOf, servicePeers } from './tls.ts';
 
 /** Listener names that are a proxy's own resources, never a service asked for by name. */
 const OWN_PREFIXES = ['kuma.io/grpc/inbound/', 'inbound:', 'outbound:', 'kuma:'];
@@ -23,7 +23,13 @@ export function isServiceListenerName(name: string): boolean {
 export function serviceByName(mesh: string, view: MeshState | undefined, service: string, translator: Translator): Snapshot | undefined {
   const svc = view?.mesh ? view.service(service) : undefined;
   if (!svc) return undefined;
-  // Only proxyless clients ask for a service by name: its cluster speaks gRPC's mTLS shape.
-  const tls = meshTlsOf(mesh, view);
-  return translator.translateParts(mesh, [proxylessClientListenerPart(svc), clusterPart(svc, tls ? { tls, flavor: 'grpc' } : undefined), loadAssignmentPart(mesh, svc)]);
+  // Only proxyless clients ask for a service by name: its cluster speaks gRPC's mTLS shape (the
+  // certificate provider is the same for every client). With MeshIdentities, mTLS may hold for
+  // the service's instances without the mesh's `mtls` (those a MeshIdentity selects), and they
+  // present their identities.
+  const peers = servicePeers(mesh, view, svc);
+  const withIdentity = peers.length > 1;
+  const tls = meshTlsOf(mesh, view) ?? (withIdentity ? { mesh, mode: 'STRICT' as const } : undefined);
+  const upstream = tls && { tls, flavor: 'grpc' as const, ...(withIdentity ? { peers } : {}) };
+  return translator.translateParts(mesh, [proxylessClientListenerPart(svc), clusterPart(svc, upstream), loadAssignmentPart(mesh, svc)]);
 }
