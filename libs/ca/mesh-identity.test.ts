@@ -59,6 +59,11 @@ describe('MeshIdentity', () => {
       { field: 'spec.selector.dataplane.matchLabels["app"]', reason: 'must be a string' },
       { field: 'spec.provider.spire', reason: 'configuration needs to be defined' },
     ]);
+    // Long templates are refused before they are parsed.
+    expect(violations({ spiffeID: { trustDomain: `{{${' '.repeat(200_000)}`, path: `/{{${' '.repeat(200_000)}` }, provider: { type: 'Bundled', bundled: { autogenerate: { enabled: true } } } })).toEqual([
+      { field: 'spec.spiffeID.trustDomain', reason: 'must not be longer than 253 characters' },
+      { field: 'spec.spiffeID.path', reason: 'must not be longer than 1024 characters' },
+    ]);
     expect(violations({ provider: { type: 'Bundled', bundled: { autogenerate: { enabled: true }, certificateParameters: { expiry: '-1h' } } } })).toEqual([
       { field: 'spec.provider.bundled.certificateParameters.expiry', reason: 'must not be negative' },
     ]);

@@ -44,18 +44,24 @@ type Piece = { readonly text: string } | { readonly field: string } | { readonly
 function parseTemplate(tmpl: string): Piece[] {
   const out: Piece[] = [];
   let at = 0;
-  for (const m of tmpl.matchAll(/\{\{-?\s*(.*?)\s*-?\}\}/g)) {
-    if (m.index > at) out.push({ text: tmpl.slice(at, m.index) });
-    const inner = m[1]!;
+  // A scan, not a regular expression: linear in the template whatever it holds.
+  for (let open = tmpl.indexOf('{{'); open >= 0; open = tmpl.indexOf('{{', at)) {
+    const close = tmpl.indexOf('}}', open + 2);
+    if (close < 0) throw new TemplateError("couldn't parse template: unclosed action");
+    if (open > at) out.push({ text: tmpl.slice(at, open) });
+    let inner = tmpl.slice(open + 2, close);
+    if (inner.startsWith('-')) inner = inner.slice(1);
+    if (inner.endsWith('-')) inner = inner.slice(0, -1);
+    inner = inner.trim();
     const field = /^\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(inner);
     const label = /^label\s+"([^"\\]*)"$/.exec(inner);
     if (field) out.push({ field: field[1]! });
     else if (label) out.push({ label: label[1]! });
     else throw new TemplateError(`couldn't parse template: ${JSON.stringify(inner)} is not a field (.Name) or label "key"`);
-    at = m.index + m[0].length;
+    at = close + 2;
   }
   const rest = tmpl.slice(at);
-  if (rest.includes('{{') || rest.includes('}}')) throw new TemplateError('couldn\'t parse template: unclosed action');
+  if (rest.includes('}}')) throw new TemplateError("couldn't parse template: unexpected }}");
   if (rest) out.push({ text: rest });
   return out;
 }
@@ -122,10 +128,13 @@ export function validateMeshIdentity(spec: Readonly<JsonObject>, v: Violations):
   if (selector) labelSelector(selector, 'dataplane', v.field('selector'));
   const spiffe = object(spec as JsonObject, 'spiffeID', v, ['trustDomain', 'path']);
   if (spiffe) {
+    // Bounded before any template is parsed (a SPIFFE ID is at most 2048 bytes).
     const td = string(spiffe, 'trustDomain', v.field('spiffeID'));
-    if (td) checkTemplate(td, TRUST_DOMAIN_FIELDS, v.field('spiffeID').field('trustDomain'));
+    if (td && td.length > 253) v.field('spiffeID').field('trustDomain').add('must not be longer than 253 characters');
+    else if (td) checkTemplate(td, TRUST_DOMAIN_FIELDS, v.field('spiffeID').field('trustDomain'));
     const path = string(spiffe, 'path', v.field('spiffeID'));
-    if (path) {
+    if (path && path.length > 1024) v.field('spiffeID').field('path').add('must not be longer than 1024 characters');
+    else if (path) {
       if (!path.startsWith('/')) v.field('spiffeID').field('path').add('must start with /');
       checkTemplate(path, PATH_FIELDS, v.field('spiffeID').field('path'));
     }
