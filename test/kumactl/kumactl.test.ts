@@ -131,9 +131,9 @@ describe('kumactl', () => {
     expect(again.stderr).toBe('Error: there is no Dataplane with name "web-2"\n');
     const unknown = await kumactl(['get', 'frobnicators']);
     expect(unknown.stderr).toBe(
-      'Error: unknown TYPE: frobnicators. Allowed values: dataplanes, global-secrets, meshaccesslogs, meshcircuitbreakers, meshes, meshfaultinjections, ' +
-        'meshhealthchecks, meshhttproutes, meshloadbalancingstrategies, meshmetrics, meshpassthroughs, meshproxypatches, meshratelimits, meshretries, ' +
-        'meshtcproutes, meshtimeouts, meshtlses, meshtraces, meshtrafficpermissions, secrets\n',
+      'Error: unknown TYPE: frobnicators. Allowed values: access-role-bindings, access-roles, dataplanes, global-secrets, meshaccesslogs, meshcircuitbreakers, ' +
+        'meshes, meshfaultinjections, meshhealthchecks, meshhttproutes, meshidentities, meshloadbalancingstrategies, meshmetrics, meshpassthroughs, ' +
+        'meshproxypatches, meshratelimits, meshretries, meshtcproutes, meshtimeouts, meshtlses, meshtraces, meshtrafficpermissions, meshtrusts, secrets\n',
     );
   });
 
