@@ -189,8 +189,14 @@ async function served() {
     // (every proxy's inbound RBAC) until every proxy received its new listeners.
     let mtp: { propagation: ReturnType<typeof summary>; p99OverEndpointP99: number; cpuSecondsPerChange: number } | undefined;
     if (ONLY.has('mtp')) {
-      await put(cp.url, '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } });
-      await new Promise((r) => setTimeout(r, 20_000));
+      // Turning mTLS on changes the Mesh, so every proxy is rebuilt (about as long as the initial
+      // configuration): wait until all have their new listeners, or the first MTP change would be
+      // measured on top of that rebuild (a fixed 20 s wait was too short at 10,000 proxies).
+      const mtlsOn = await propagationOfType(clients, 1, TypeUrl.Listener, () =>
+        put(cp.url, '/meshes/default', { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } }),
+      );
+      process.stderr.write(`policies: mTLS on at every proxy after ${Math.round(mtlsOn.at(-1)!)} ms\n`);
+      await new Promise((r) => setTimeout(r, 3000));
       const c0 = procStats(pidOf(cp)).cpuSeconds;
       const times = await propagationOfType(clients, REPS, TypeUrl.Listener, (rep) =>
         put(cp.url, '/meshes/default/meshtrafficpermissions/allow-mesh', {
