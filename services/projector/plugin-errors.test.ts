@@ -1,21 +1,14 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { meshProxyPatchPlugins } from '../../libs/policies/meshproxypatch/index.ts';
 import { POLICY_TYPES } from '../../libs/policies/register.ts';
-import type { Resource } from '../../libs/resources/resource.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
+import { projectorEvent as event } from '../../libs/testkit/projector-events.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
 import { SnapshotGenerator } from './generator.ts';
 
-let seq = 0;
-function event(type: string, mesh: string | undefined, name: string, spec: Record<string, unknown> | undefined): [StoredEvent, Resource | undefined] {
-  const r: Resource | undefined = spec && { meta: { type, ...(mesh ? { mesh } : {}), name, labels: {}, creationTime: '', modificationTime: '', version: ++seq }, spec };
-  const e = { seq, id: String(seq), time: new Date().toISOString(), actor: { subject: 't', source: 'rest' }, type, ...(mesh ? { mesh } : {}), name, op: spec ? 'upsert' : 'delete' } as unknown as StoredEvent;
-  return [e, r];
-}
 const patch = (jsonPatches: unknown[]) => ({
   targetRef: { kind: 'Mesh' },
   default: { appendModifications: [{ cluster: { operation: 'Patch', match: { name: 'backend' }, jsonPatches } }] },

@@ -1,13 +1,12 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { POLICY_TYPES } from '../../libs/policies/register.ts';
-import type { Resource } from '../../libs/resources/resource.ts';
 import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
+import { projectorEvent as event } from '../../libs/testkit/projector-events.ts';
 import { XdsMetrics } from '../xds-gateway/metrics.ts';
 import { SnapshotGenerator } from './generator.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
@@ -26,12 +25,6 @@ const connectTimeouts: TranslationPlugin = {
   },
 };
 
-let seq = 0;
-function event(type: string, mesh: string | undefined, name: string, spec: Record<string, unknown> | undefined): [StoredEvent, Resource | undefined] {
-  const r: Resource | undefined = spec && { meta: { type, ...(mesh ? { mesh } : {}), name, labels: {}, creationTime: '', modificationTime: '', version: ++seq }, spec };
-  const e = { seq, id: String(seq), time: new Date().toISOString(), actor: { subject: 't', source: 'rest' }, type, ...(mesh ? { mesh } : {}), name, op: spec ? 'upsert' : 'delete' } as unknown as StoredEvent;
-  return [e, r];
-}
 const dp = (name: string, service: string) => ({ networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': service } }], outbound: [{ port: 10001, tags: { 'kuma.io/service': 'backend' } }] } });
 const timeoutOf = (s: Snapshot | undefined) => (s?.resources.get(TypeUrl.Cluster)?.get('backend')?.body['connect_timeout'] as { seconds: number } | undefined)?.seconds;
 

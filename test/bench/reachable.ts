@@ -15,13 +15,12 @@
  */
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { ReachableServices } from '../../libs/policies/meshtrafficpermission/index.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
 import { POLICY_TYPES } from '../../libs/policies/register.ts';
-import type { Resource } from '../../libs/resources/resource.ts';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import { SnapshotGenerator } from '../../services/projector/generator.ts';
+import { projectorEvent as event } from '../../libs/testkit/projector-events.ts';
 import { XdsMetrics } from '../../services/xds-gateway/metrics.ts';
 import { cpuMsSince, percentile, round } from './stats.ts';
 import { dataplaneBody, type Topology } from './topology.ts';
@@ -35,12 +34,6 @@ const T: Topology = {
 const CALLERS = Number(process.env['BENCH_REACHABLE_CALLERS'] ?? 20);
 const SAMPLE = Math.min(T.proxies, Number(process.env['BENCH_REACHABLE_SAMPLE'] ?? 100));
 
-let seq = 0;
-function event(type: string, mesh: string | undefined, name: string, spec: Record<string, unknown> | undefined): [StoredEvent, Resource | undefined] {
-  const r: Resource | undefined = spec && { meta: { type, ...(mesh ? { mesh } : {}), name, labels: {}, creationTime: '', modificationTime: '', version: ++seq }, spec };
-  const e = { seq, id: String(seq), time: new Date().toISOString(), actor: { subject: 'bench', source: 'rest' }, type, ...(mesh ? { mesh } : {}), name, op: spec ? 'upsert' : 'delete' } as unknown as StoredEvent;
-  return [e, r];
-}
 
 /** svc-s may be called by the CALLERS services after it. */
 const permission = (s: number, extra: number[] = []) => ({
