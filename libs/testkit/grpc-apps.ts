@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as xds from '@grpc/grpc-js-xds';
 
@@ -80,6 +81,19 @@ export function xdsGreeterClientFromBootstrap(bootstrap: string, service: string
   const creds = opts.xdsCredentials ? new xds.XdsChannelCredentials(grpc.credentials.createInsecure()) : grpc.credentials.createInsecure();
   const client = new GreeterClient(`xds:///${service}`, creds, { [BOOTSTRAP_OPTION]: bootstrap } as never);
   return greeterClient(client);
+}
+
+/**
+ * One call of `xds:///greeter` with a fresh mTLS-capable client from the bootstrap file (a failed
+ * attempt must not leave the next one waiting out gRPC's backoff): the answer, or `error: <message>`.
+ */
+export async function callGreeterOnce(bootstrapFile: string): Promise<string> {
+  const client = xdsGreeterClientFromBootstrap(readFileSync(bootstrapFile, 'utf8'), 'greeter', { xdsCredentials: true });
+  try {
+    return await client.hello(3000).catch((e: Error) => `error: ${e.message}`);
+  } finally {
+    client.close();
+  }
 }
 
 /** A plain gRPC client of a Greeter at `address` (no xDS), with the given credentials. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
+import { callGreeterOnce } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
 import { dataplaneTokenFile, grpcDataplane, spawnKumaDp, startGreeterPair, until } from '../../libs/testkit/kuma-dp.ts';
@@ -30,14 +30,7 @@ const kumaDp = (args: string[]) => {
   return p;
 };
 
-async function callThroughMesh(): Promise<string> {
-  const client = xdsGreeterClientFromBootstrap(readFileSync(clientBootstrap, 'utf8'), 'greeter', { xdsCredentials: true });
-  try {
-    return await client.hello(3000).catch((e: Error) => `error: ${e.message}`);
-  } finally {
-    client.close();
-  }
-}
+const callThroughMesh = () => callGreeterOnce(clientBootstrap);
 
 const permission = (rules: Record<string, unknown>[]) =>
   http(cp.url, 'PUT', '/meshes/default/meshtrafficpermissions/greeter-callers', { type: 'MeshTrafficPermission', mesh: 'default', name: 'greeter-callers', spec: { targetRef: { kind: 'MeshService', name: 'greeter' }, rules } });
@@ -93,14 +86,6 @@ describe('MeshIdentity: proxyless gRPC over mTLS by SPIFFE ID (real grpc-js-xds 
     const bootstrap = join(dir, 'client2-bootstrap.json');
     const p = kumaDp(['--proxyless', '--dataplane-file', join(dir, 'client2.yaml'), '--dataplane-token-file', await dataplaneTokenFile(cp, dir, 'caller-2'), '--ca-cert-file', cp.caCertFile, '--grpc-bootstrap-file', bootstrap]);
     await until(() => existsSync(bootstrap), 20_000, () => `client bootstrap (${p.output()})`);
-    const call = async () => {
-      const client = xdsGreeterClientFromBootstrap(readFileSync(bootstrap, 'utf8'), 'greeter', { xdsCredentials: true });
-      try {
-        return await client.hello(3000).catch((e: Error) => `error: ${e.message}`);
-      } finally {
-        client.close();
-      }
-    };
-    await until(async () => (await call()) === 'hello from greeter-1', 30_000, () => `a call by name: ${p.output().slice(-1500)}`);
+    await until(async () => (await callGreeterOnce(bootstrap)) === 'hello from greeter-1', 30_000, () => `a call by name: ${p.output().slice(-1500)}`);
   }, 60_000);
 });

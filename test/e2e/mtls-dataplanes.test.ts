@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createBuiltinCa, createWorkloadCsr, LoadedCa } from '../../libs/ca/builtin-ca.ts';
-import { directGreeterClient, xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
+import { callGreeterOnce, directGreeterClient } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
 import { dataplaneTokenFile, grpcDataplane, spawnKumaDp, startGreeterPair, until } from '../../libs/testkit/kuma-dp.ts';
@@ -39,15 +39,7 @@ const kumaDp = (args: string[], env: Record<string, string> = {}) => {
   return p;
 };
 
-/** One call with a fresh client (a failed attempt must not leave the next waiting out gRPC's backoff). */
-async function callThroughMesh(): Promise<string> {
-  const client = xdsGreeterClientFromBootstrap(readFileSync(clientBootstrap, 'utf8'), 'greeter', { xdsCredentials: true });
-  try {
-    return await client.hello(3000).catch((e: Error) => `error: ${e.message}`);
-  } finally {
-    client.close();
-  }
-}
+const callThroughMesh = () => callGreeterOnce(clientBootstrap);
 
 const allowAll = (method: 'PUT' | 'DELETE') =>
   http(cp.url, method, '/meshes/default/meshtrafficpermissions/allow-all', method === 'PUT' ? { type: 'MeshTrafficPermission', mesh: 'default', name: 'allow-all', spec: { targetRef: { kind: 'Mesh' }, from: [{ targetRef: { kind: 'Mesh' }, default: { action: 'Allow' } }] } } : undefined);
