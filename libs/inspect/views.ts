@@ -1,13 +1,10 @@
-import { MeshViews } from '../mesh-view/mesh-view.ts';
+import { IDENTITY_TYPES, MeshViews } from '../mesh-view/mesh-view.ts';
 import type { CurrentState } from '../projection/current-state.ts';
 
 /**
  * The mesh view of one mesh of a (live, past or hypothetical) state: its Mesh, Dataplanes and
  * the policies of `policyTypes`, loaded as the projector loads them. Pure; the state is only read.
  */
-/** The workload identity types the views keep besides Meshes, Dataplanes and policies. */
-export const IDENTITY_TYPES = ['MeshIdentity', 'MeshTrust'] as const;
-
 export function meshViewsOf(state: CurrentState, mesh: string, policyTypes: ReadonlySet<string>): MeshViews {
   const views = new MeshViews(policyTypes);
   const m = state.get({ type: 'Mesh', name: mesh });

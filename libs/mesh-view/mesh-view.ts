@@ -1,9 +1,13 @@
+import { MESH_IDENTITY, MESH_TRUST } from '../ca/mesh-identity.ts';
 import type { Resource } from '../resources/resource.ts';
 import type { PolicyItem } from '../policies/core/matchable.ts';
 import type { SelectionContext } from '../policies/core/select.ts';
 import { DataplaneSelectionIndex } from '../policies/core/selection-index.ts';
 import { dataplaneModel, type DataplaneModel } from '../resources/dataplane-model.ts';
 import { PROTOCOL_TAG, PROTOCOLS, type Protocol } from '../resources/tags.ts';
+
+/** The workload identity types the views keep besides Meshes, Dataplanes and policies. */
+export const IDENTITY_TYPES = [MESH_IDENTITY, MESH_TRUST] as const;
 
 /** One address a service is reachable at: an inbound of a Dataplane. */
 export interface Endpoint {
@@ -107,9 +111,19 @@ export class MeshState {
     this.selection = new DataplaneSelectionIndex(this.selectionContext);
   }
 
-  /** The MeshIdentities (`type` MeshIdentity) or MeshTrusts of this mesh. */
-  identityResourcesOf(type: string): Iterable<Resource> {
-    return this.identityResources.get(type)?.values() ?? [];
+  /** The MeshIdentities of this mesh. */
+  identities(): Iterable<Resource> {
+    return this.identityResources.get(MESH_IDENTITY)?.values() ?? [];
+  }
+
+  /** The MeshTrusts of this mesh. */
+  trusts(): Iterable<Resource> {
+    return this.identityResources.get(MESH_TRUST)?.values() ?? [];
+  }
+
+  /** Whether some MeshIdentity exists in this mesh (its proxies may present other SPIFFE IDs than Kuma's). */
+  hasIdentities(): boolean {
+    return (this.identityResources.get(MESH_IDENTITY)?.size ?? 0) > 0;
   }
 
   /** Replaces (or with `undefined`, removes) a MeshIdentity or MeshTrust. */
@@ -359,7 +373,7 @@ export class MeshViews {
       s.mesh = after;
       return { mesh: name, meshChanged: true, dataplanes: new Set(), services: new Set(), serviceSetChanged: false, endpointsOnly: new Set() };
     }
-    if ((type === 'MeshIdentity' || type === 'MeshTrust') && mesh !== undefined) {
+    if ((IDENTITY_TYPES as readonly string[]).includes(type) && mesh !== undefined) {
       // Who presents which identity and trusts whom: every proxy of the mesh may change (rare).
       this.state(mesh).setIdentityResource(type, name, after);
       return { mesh, meshChanged: true, dataplanes: new Set(), services: new Set(), serviceSetChanged: false, endpointsOnly: new Set() };

@@ -12,6 +12,7 @@ import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { ContentGc } from '../../libs/snapshot-store/content-gc.ts';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
+import { MESH_IDENTITY, MESH_TRUST } from '../../libs/ca/mesh-identity.ts';
 import { ReachableServices } from '../../libs/policies/meshtrafficpermission/index.ts';
 import { ManifestStore, slotOfRef, type Manifest } from '../../libs/snapshot-store/manifest.ts';
 import { NatsSnapshotSource } from '../../libs/snapshot-store/nats-source.ts';
@@ -325,8 +326,8 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
           mesh: (name) => projection.state.get({ type: 'Mesh', name })?.spec,
           secret: (mesh, name) => secretData(projection.state.get({ type: 'Secret', mesh, name })),
           secretNames: (mesh) => projection.state.list('Secret', mesh).map((r) => r.meta.name),
-          identities: (mesh) => projection.state.list('MeshIdentity', mesh),
-          trusts: (mesh) => projection.state.list('MeshTrust', mesh),
+          identities: (mesh) => projection.state.list(MESH_IDENTITY, mesh),
+          trusts: (mesh) => projection.state.list(MESH_TRUST, mesh),
           zone: config.multizone.zone.name,
         }, Math.random, signPool),
         byName: new ByNameBudget({ perStream: config.dpServer.maxByNameServicesPerStream, perGateway: config.dpServer.maxByNameServicesPerGateway }),

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../../libs/event-log/event.ts';
-import { MeshViews } from '../../libs/mesh-view/mesh-view.ts';
+import { IDENTITY_TYPES, MeshViews } from '../../libs/mesh-view/mesh-view.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
 import { MapSharedCache, type OutboundTrim } from '../../libs/xds/generate/context.ts';
@@ -74,7 +74,7 @@ export class SnapshotGenerator {
   load(state: CurrentState): void {
     for (const m of state.list('Mesh')) this.views.apply('Mesh', undefined, m.meta.name, m);
     for (const dp of state.list('Dataplane')) this.views.apply('Dataplane', dp.meta.mesh, dp.meta.name, dp);
-    for (const type of ['MeshIdentity', 'MeshTrust']) for (const r of state.list(type)) this.views.apply(type, r.meta.mesh, r.meta.name, r);
+    for (const type of IDENTITY_TYPES) for (const r of state.list(type)) this.views.apply(type, r.meta.mesh, r.meta.name, r);
     for (const type of this.opts.policyTypes ?? []) for (const p of state.list(type)) this.views.apply(type, p.meta.mesh, p.meta.name, p);
   }
 

@@ -205,8 +205,7 @@ export class ReachableServices implements OutboundTrim {
   private applies(view: MeshState, model: DataplaneModel): boolean {
     const tp = model.transparentProxying;
     // With MeshIdentities, clients present other SPIFFE IDs than the ones read here: no trimming.
-    const identities = view.identityResourcesOf('MeshIdentity')[Symbol.iterator]().next().done !== true;
-    return tp !== undefined && tp.reachableServices.length === 0 && !identities && meshTlsOf(view.name, view) !== undefined;
+    return tp !== undefined && tp.reachableServices.length === 0 && !view.hasIdentities() && meshTlsOf(view.name, view) !== undefined;
   }
 
   reachableFrom(view: MeshState, model: DataplaneModel): ((service: string) => boolean) | undefined {

@@ -66,7 +66,7 @@ export function generateOutbounds(ctx: ProxyContext): Part[] {
   const upstream: UpstreamTls | undefined = tls ? { tls, flavor: ctx.model.proxyless ? 'grpc' : 'envoy' } : undefined;
   // Which identities each destination's instances have: only when the mesh has MeshIdentities.
   const withPeers = (svc: ServiceView): UpstreamTls | undefined =>
-    upstream && ctx.view.identityRevision > 0 ? { ...upstream, peers: servicePeers(ctx.mesh, ctx.view, svc) } : upstream;
+    upstream && ctx.view.hasIdentities() ? { ...upstream, peers: servicePeers(ctx.mesh, ctx.view, svc) } : upstream;
   const perService = new Map<string, ServiceView | undefined>();
   for (const o of outboundsOf(ctx)) {
     if (!perService.has(o.service)) perService.set(o.service, ctx.view.service(o.service));

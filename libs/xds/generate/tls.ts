@@ -68,8 +68,8 @@ export function proxyTlsOf(mesh: string, view: MeshState | undefined, model: Dat
   if (!view || view.identityRevision === 0) return base;
   const known = proxyTls.get(model);
   if (known && known.view === view && known.revision === view.identityRevision && known.meshResource === view.mesh) return known.tls;
-  const trustDomains = [...view.identityResourcesOf('MeshTrust')].map((t) => String(t.spec['trustDomain'] ?? '')).filter((td) => td !== '').sort();
-  const mi = selectIdentity(view.identityResourcesOf('MeshIdentity'), model.labels);
+  const trustDomains = [...view.trusts()].map((t) => String(t.spec['trustDomain'] ?? '')).filter((td) => td !== '').sort();
+  const mi = selectIdentity(view.identities(), model.labels);
   const extra = trustDomains.length > 0 ? { trustDomains } : {};
   const tls: MeshTls | undefined = mi
     ? { mesh, mode: base?.mode ?? 'STRICT', sds: { identity: kriOf(mi.meta, MeshIdentityType)!, trust: SYSTEM_TRUST_BUNDLE }, ...extra }
@@ -90,7 +90,7 @@ export function servicePeers(mesh: string, view: MeshState | undefined, svc: Ser
   const known = peersOf.get(svc);
   if (known?.revision === view.identityRevision) return known.peers;
   const ids = new Set([legacy]);
-  const identities = [...view.identityResourcesOf('MeshIdentity')];
+  const identities = [...view.identities()];
   for (const ep of svc.endpoints) {
     const model = view.dataplaneModel(ep.dataplane);
     const mi = model && selectIdentity(identities, model.labels);
