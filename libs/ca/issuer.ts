@@ -124,8 +124,7 @@ export class WorkloadIssuer {
 
   /** The MeshIdentity that selects the Dataplane (by its labels), if any. */
   private identityOf(mesh: string, dataplane: Readonly<JsonObject>): Resource | undefined {
-    const labels = isObject(dataplane['labels']) ? (dataplane['labels'] as Record<string, string>) : {};
-    return selectIdentity(this.state.identities?.(mesh) ?? [], labels);
+    return selectIdentity(this.state.identities?.(mesh) ?? [], labelsOf(dataplane));
   }
 
   private kriOf(mi: Resource): string {
@@ -147,7 +146,8 @@ export class WorkloadIssuer {
    * ready yet, 400/403 a CSR asking for more than the Dataplane is).
    */
   async issue(mesh: string, dataplane: Readonly<JsonObject>, csrPem: string, now = new Date()): Promise<IssuedCertificate> {
-    const legacy = workloadSans(mesh, identityTags(dataplane));
+    const tags = identityTags(dataplane);
+    const legacy = workloadSans(mesh, tags);
     const mi = this.identityOf(mesh, dataplane);
     if (mi) {
       // Kuma 2.x: one URI SAN, the SPIFFE ID the MeshIdentity gives this Dataplane. The CSR may
@@ -156,7 +156,9 @@ export class WorkloadIssuer {
       if (!m) throw new IssueError(409, `the CA of MeshIdentity "${mi.meta.name}" of mesh "${mesh}" is not available yet`);
       let spiffeId: string;
       try {
-        spiffeId = spiffeIdOf(mi, this.state.zone ?? 'default', { labels: isObject(dataplane['labels']) ? (dataplane['labels'] as Record<string, string>) : {}, ...firstService(dataplane) });
+        const service = [...(tags.get('kuma.io/service') ?? [])].sort()[0];
+        // Without a `kuma.io/workload` label, the first service is the workload.
+        spiffeId = spiffeIdOf(mi, this.state.zone ?? 'default', { labels: labelsOf(dataplane), ...(service ? { service } : {}) });
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
         throw new IssueError(409, `MeshIdentity "${mi.meta.name}" cannot name this Dataplane: ${err.message}`);
@@ -201,18 +203,14 @@ export class WorkloadIssuer {
   }
 }
 
-/** The Dataplane's first service (a SPIFFE path's workload when it has no `kuma.io/workload` label). */
-function firstService(dataplane: Readonly<JsonObject>): { service?: string } {
-  const svc = [...(identityTags(dataplane).get('kuma.io/service') ?? [])].sort()[0];
-  return svc ? { service: svc } : {};
-}
+/** A Dataplane body's labels (none when absent or malformed). */
+const labelsOf = (dataplane: Readonly<JsonObject>): Record<string, string> => (isObject(dataplane['labels']) ? (dataplane['labels'] as Record<string, string>) : {});
 
 /** Kuma's identity tags: the inbounds' (and gateway's) tags; without `kuma.io/service`, the `kuma.io/workload` label is the service. */
 export function identityTags(dataplane: Readonly<JsonObject>): Map<string, Set<string>> {
   const tags = dataplaneTagSet(dataplane);
   if (!tags.has('kuma.io/service')) {
-    const labels = dataplane['labels'];
-    const workload = labels && typeof labels === 'object' ? (labels as Record<string, unknown>)['kuma.io/workload'] : undefined;
+    const workload: unknown = labelsOf(dataplane)['kuma.io/workload'];
     if (typeof workload === 'string' && workload !== '') tags.set('kuma.io/service', new Set([workload]));
   }
   return tags;

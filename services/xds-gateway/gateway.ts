@@ -103,6 +103,13 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
     return { proxy, body, resource };
   };
 
+  /** The Dataplane a certificate request is for: the one sent, else the stored one with its labels (a MeshIdentity selects by them). */
+  const certificateSubject = (proxy: ProxyId, resource: JsonObject | undefined): JsonObject | undefined => {
+    if (resource) return resource;
+    const stored = deps.dataplane(proxy);
+    return stored && { ...stored, labels: deps.dataplaneLabels?.(proxy) ?? {} };
+  };
+
   /**
    * `POST /certificates` (ours; Kuma sends keys over SDS instead): a workload certificate for the
    * CSR in `csr`, for the Dataplane the token entitles (the one sent, else the stored one). The
@@ -112,7 +119,7 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
     if (!deps.issuer) throw new ApiError(404, 'Not Found', 'this control plane does not issue certificates');
     const { proxy, body, resource } = await identify(req, 'certificate', ['csr']);
     if (typeof body['csr'] !== 'string' || body['csr'] === '') throw new ApiError(400, 'Bad Request', 'invalid certificate request', [{ field: 'csr', reason: 'is required: a PEM-encoded PKCS#10 request' }]);
-    const dataplane = resource ?? (deps.dataplane(proxy) ? { ...deps.dataplane(proxy)!, labels: deps.dataplaneLabels?.(proxy) ?? {} } : undefined);
+    const dataplane = certificateSubject(proxy, resource);
     if (!dataplane) throw new ApiError(422, 'Unprocessable Entity', 'Dataplane entity not found: create it, or send it as dataplaneResource');
     try {
       const issued = await deps.issuer.issue(proxy.mesh, dataplane, body['csr']);
@@ -129,9 +136,8 @@ function bootstrapApp(deps: GatewayDeps, opts: GatewayOptions, logger: Logger, a
   app.post('/certificates/trust', async (req) => {
     if (!deps.issuer) throw new ApiError(404, 'Not Found', 'this control plane does not issue certificates');
     const { proxy, resource } = await identify(req, 'trust', []);
-    const stored = deps.dataplane(proxy);
     try {
-      return deps.issuer.trust(proxy.mesh, resource ?? (stored ? { ...stored, labels: deps.dataplaneLabels?.(proxy) ?? {} } : undefined));
+      return deps.issuer.trust(proxy.mesh, certificateSubject(proxy, resource));
     } catch (err) {
       if (!(err instanceof IssueError)) throw err;
       throw new ApiError(err.status, err.title, err.message);
