@@ -14,8 +14,8 @@ import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { StateHistory } from '../../libs/projection/time-travel.ts';
 import { meshCaSecrets } from '../../libs/ca/mesh-ca-resources.ts';
-import { identityCaSecretNames, MESH_IDENTITY, MESH_TRUST, meshIdentitySpec } from '../../libs/ca/mesh-identity.ts';
-import { identityResource, meshIdentityCompanions } from '../../libs/ca/mesh-identity-resources.ts';
+import { MESH_IDENTITY, MESH_TRUST } from '../../libs/ca/mesh-identity.ts';
+import { identityResource, meshIdentityCompanions, meshIdentityDependents } from '../../libs/ca/mesh-identity-resources.ts';
 import { kriOf } from '../../libs/resources/kri.ts';
 import { secretData } from '../../libs/resources/secret.ts';
 import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
@@ -198,14 +198,7 @@ export async function startControlPlane(
       dependents: (key) => {
         if (key.type !== MESH_IDENTITY || key.mesh === undefined) return [];
         const mi = projection.state.get(key);
-        if (!mi) return [];
-        const names = identityCaSecretNames(key.name);
-        const trust = projection.state.get({ type: MESH_TRUST, mesh: key.mesh, name: key.name });
-        const owned = (trust?.spec['origin'] as { kri?: string } | undefined)?.kri === kriOf(mi.meta, registry.get(MESH_IDENTITY));
-        return [
-          ...(meshIdentitySpec(mi).provider.bundled?.ca ? [] : [{ type: 'Secret', mesh: key.mesh, name: names.cert }, { type: 'Secret', mesh: key.mesh, name: names.key }]),
-          ...(owned ? [{ type: MESH_TRUST, mesh: key.mesh, name: key.name }] : []),
-        ];
+        return mi ? meshIdentityDependents(mi, kriOf(mi.meta, registry.get(MESH_IDENTITY))!, projection.state.get({ type: MESH_TRUST, mesh: key.mesh, name: key.name })) : [];
       },
     });
     const globalSecret = (name: string) => secretData(projection.state.get({ type: 'GlobalSecret', name }));
