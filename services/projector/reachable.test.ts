@@ -1,15 +1,8 @@
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ReachableServices } from '../../libs/policies/meshtrafficpermission/index.ts';
-import { policyPlugins } from '../../libs/policies/plugins.ts';
-import { POLICY_TYPES } from '../../libs/policies/register.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
-import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
-import { projectorEvent as event } from '../../libs/testkit/projector-events.ts';
-import { XdsMetrics } from '../xds-gateway/metrics.ts';
-import { SnapshotGenerator } from './generator.ts';
+import { policyProjector } from './in-process.ts';
 
 
 const MTLS = { mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } };
@@ -24,14 +17,7 @@ const allow = (from: string) => ({ targetRef: { kind: 'MeshService', name: from 
 const clustersOf = (s: Snapshot | undefined) => [...(s?.resources.get(TypeUrl.Cluster)?.keys() ?? [])].filter((n) => !n.includes(':')).sort();
 
 function setup(trim = true) {
-  const cache = new SnapshotCache({ onFirstWatch: (key) => gen.onWatch(key) });
-  const gen = new SnapshotGenerator(cache, new XdsMetrics(new Registry()), pino({ level: 'silent' }), {
-    debounceMs: 0,
-    plugins: policyPlugins(),
-    policyTypes: new Set(POLICY_TYPES.map((d) => d.name)),
-    ...(trim ? { outboundTrim: new ReachableServices() } : {}),
-  });
-  const apply = (...args: Parameters<typeof event>) => gen.onEvent(...event(...args));
+  const { cache, gen, apply } = policyProjector(trim ? { outboundTrim: new ReachableServices() } : {});
   const pushes = new Map<string, number>();
   const watch = (...names: string[]) => {
     for (const n of names) cache.watch(`default.${n}`, () => pushes.set(n, (pushes.get(n) ?? 0) + 1));

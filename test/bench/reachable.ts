@@ -13,15 +13,8 @@
  *   every service each would take the projector minutes): the configuration per proxy, against the
  *   same sample with trimming.
  */
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { ReachableServices } from '../../libs/policies/meshtrafficpermission/index.ts';
-import { policyPlugins } from '../../libs/policies/plugins.ts';
-import { POLICY_TYPES } from '../../libs/policies/register.ts';
-import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
-import { SnapshotGenerator } from '../../services/projector/generator.ts';
-import { projectorEvent as event } from '../../libs/testkit/projector-events.ts';
-import { XdsMetrics } from '../../services/xds-gateway/metrics.ts';
+import { policyProjector } from '../../services/projector/in-process.ts';
 import { cpuMsSince, percentile, round } from './stats.ts';
 import { dataplaneBody, type Topology } from './topology.ts';
 
@@ -43,14 +36,7 @@ const permission = (s: number, extra: number[] = []) => ({
 
 async function generate(trim: boolean, watched: number) {
   let pushes = 0;
-  const cache = new SnapshotCache({ onFirstWatch: (key) => gen.onWatch(key) });
-  const gen = new SnapshotGenerator(cache, new XdsMetrics(new Registry()), pino({ level: 'silent' }), {
-    debounceMs: 0,
-    plugins: policyPlugins(),
-    policyTypes: new Set(POLICY_TYPES.map((d) => d.name)),
-    ...(trim ? { outboundTrim: new ReachableServices() } : {}),
-  });
-  const apply = (...args: Parameters<typeof event>) => gen.onEvent(...event(...args));
+  const { cache, gen, apply } = policyProjector(trim ? { outboundTrim: new ReachableServices() } : {});
   const settle = () => new Promise((r) => setTimeout(r, 5));
   apply('Mesh', undefined, 'default', { mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } });
   for (let s = 0; s < T.services; s++) apply('MeshTrafficPermission', 'default', `svc-${s}`, permission(s));
