@@ -15,6 +15,8 @@
  *    change until every proxy received its listeners, against the endpoint change.
  * Parts: BENCH_POLICIES_ONLY=inprocess,serve,floor,mtp.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { StoredEvent } from '../../libs/event-log/event.ts';
@@ -22,7 +24,7 @@ import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
 import { POLICY_TYPES } from '../../libs/policies/register.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
-import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
+import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import { SnapshotGenerator } from '../../services/projector/generator.ts';
@@ -33,6 +35,27 @@ import { cpuMsSince, median, percentile, round } from './stats.ts';
 import { dataplaneBody } from './topology.ts';
 
 const ONLY = new Set((process.env['BENCH_POLICIES_ONLY'] ?? 'inprocess,serve,floor,mtp').split(',').map((s) => s.trim()));
+/**
+ * BENCH_PROFILE_DIR=<dir> BENCH_PROFILE_PHASE=endpoint|meshtimeout|mtp: a CPU profile of the
+ * served control plane during that phase alone (test/bench/profile-on-signal.mjs).
+ */
+const PROFILE_DIR = process.env['BENCH_PROFILE_DIR'];
+const PROFILE_PHASE = process.env['BENCH_PROFILE_PHASE'];
+const PROFILE_ARGS = PROFILE_DIR ? ['--import', pathToFileURL(join(REPO_ROOT, 'test/bench/profile-on-signal.mjs')).href] : [];
+/** Runs `phase`, profiled when it is BENCH_PROFILE_PHASE. */
+async function profiled<R>(pid: number, name: string, phase: () => Promise<R>): Promise<R> {
+  const on = PROFILE_DIR !== undefined && PROFILE_PHASE === name;
+  if (on) process.kill(pid, 'SIGPWR');
+  try {
+    return await phase();
+  } finally {
+    if (on) {
+      process.kill(pid, 'SIGPWR');
+      await new Promise((r) => setTimeout(r, 2000));
+      process.stderr.write(`policies: ${name} profiled into ${PROFILE_DIR}\n`);
+    }
+  }
+}
 
 /** 20 policies of mixed kinds, each selecting the 10 proxies of one service (or configuring traffic to one). */
 export function benchPolicies(): { type: string; plural: string; name: string; spec: Record<string, unknown> }[] {
@@ -161,7 +184,11 @@ async function put(api: string, path: string, body: unknown): Promise<void> {
 }
 
 async function served() {
-  const cp = await KumaCpProcess.start({ plaintext: true, nodeArgs: GC_ARGS, env: { KUMA_STORE_TYPE: 'memory', KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none', KUMA_LOG_LEVEL: 'warn' } });
+  const cp = await KumaCpProcess.start({
+    plaintext: true,
+    nodeArgs: [...GC_ARGS, ...PROFILE_ARGS],
+    env: { KUMA_STORE_TYPE: 'memory', KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none', KUMA_LOG_LEVEL: 'warn', ...(PROFILE_DIR ? { BENCH_PROFILE_DIR: PROFILE_DIR } : {}) },
+  });
   try {
     // Memory per stream without policies first: the default Mesh's defaults are removed, then written back.
     const defaults = defaultPoliciesFor('default', {});
@@ -179,10 +206,13 @@ async function served() {
     for (const p of benchPolicies()) await put(cp.url, `/meshes/default/${p.plural}/${p.name}`, { type: p.type, mesh: 'default', name: p.name, spec: p.spec });
     const withPolicies = await connectAll([`127.0.0.1:${cp.dpPlaintextPort}`], [pidOf(cp)], () => procStats(pidOf(cp)));
     const clients = withPolicies.clients;
-    const endpoint = await propagationWithCost(clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
+    // Ports continue where the run without policies left dp-0 (an odd REPS leaves it on 8081).
+    const endpoint = await profiled(pidOf(cp), 'endpoint', () => propagationWithCost(clients, (rep) => putAll(cp.url, [0], () => ((rep + REPS) % 2 === 0 ? 8081 : 8080))));
     const cpu0 = procStats(pidOf(cp)).cpuSeconds;
-    const policy = await propagationOfType(clients, REPS, TypeUrl.RouteConfiguration, (rep) =>
-      put(cp.url, '/meshes/default/meshtimeouts/mesh-timeout-all-default', { type: 'MeshTimeout', mesh: 'default', name: 'mesh-timeout-all-default', spec: meshTimeout(rep % 2 === 0 ? '16s' : '15s') }),
+    const policy = await profiled(pidOf(cp), 'meshtimeout', () =>
+      propagationOfType(clients, REPS, TypeUrl.RouteConfiguration, (rep) =>
+        put(cp.url, '/meshes/default/meshtimeouts/mesh-timeout-all-default', { type: 'MeshTimeout', mesh: 'default', name: 'mesh-timeout-all-default', spec: meshTimeout(rep % 2 === 0 ? '16s' : '15s') }),
+      ),
     );
     const cpu1 = procStats(pidOf(cp)).cpuSeconds;
     // Zero trust (issue 12): with the mesh's mTLS on, a mesh-wide MeshTrafficPermission change
@@ -198,14 +228,14 @@ async function served() {
       process.stderr.write(`policies: mTLS on at every proxy after ${Math.round(mtlsOn.at(-1)!)} ms\n`);
       await new Promise((r) => setTimeout(r, 3000));
       const c0 = procStats(pidOf(cp)).cpuSeconds;
-      const times = await propagationOfType(clients, REPS, TypeUrl.Listener, (rep) =>
+      const times = await profiled(pidOf(cp), 'mtp', () => propagationOfType(clients, REPS, TypeUrl.Listener, (rep) =>
         put(cp.url, '/meshes/default/meshtrafficpermissions/allow-mesh', {
           type: 'MeshTrafficPermission',
           mesh: 'default',
           name: 'allow-mesh',
           spec: { targetRef: { kind: 'Mesh' }, from: [{ targetRef: { kind: 'Mesh' }, default: { action: rep % 2 === 0 ? 'Allow' : 'AllowWithShadowDeny' } }] },
         }),
-      );
+      ));
       mtp = { propagation: summary(times), p99OverEndpointP99: round(percentile(times, 99) / percentile(endpoint.times, 99)), cpuSecondsPerChange: round((procStats(pidOf(cp)).cpuSeconds - c0) / REPS, 3) };
     }
     for (const c of clients) c.close();
