@@ -19,6 +19,34 @@ export function configureCluster(cluster: JsonObject, conf: MeshTimeoutConf, pro
   common['max_connection_duration'] = durationOr(conf.http?.maxConnectionDuration, DEFAULTS.maxConnectionDuration);
 }
 
+/** Keeps the fields of `from` that are set. */
+function pick<T extends object>(from: T | undefined, keys: readonly (keyof T)[]): Partial<T> | undefined {
+  if (!from) return undefined;
+  let out: Partial<T> | undefined;
+  for (const k of keys) if (from[k] !== undefined) (out ??= {} as Partial<T>)[k] = from[k];
+  return out;
+}
+
+/**
+ * What configureCluster reads of `conf` for a cluster of `protocol`, and nothing else: a change
+ * of another field (a request timeout) then leaves clusters as they are, built and served.
+ */
+export function clusterConf(conf: MeshTimeoutConf, protocol: string): MeshTimeoutConf {
+  if (protocol !== 'http' && protocol !== 'http2') return pick(conf, ['connectionTimeout']) ?? {};
+  const http = pick(conf.http, ['maxStreamDuration', 'maxConnectionDuration']);
+  return { ...pick(conf, ['connectionTimeout', 'idleTimeout']), ...(http ? { http } : {}) };
+}
+
+/**
+ * What configureListener reads of `conf` for an outbound listener of `protocol` (its routes are
+ * served over RDS, never inline): the request headers timeout, or the TCP idle timeout.
+ */
+export function outboundListenerConf(conf: MeshTimeoutConf, protocol: string): MeshTimeoutConf {
+  if (!isHttpFamily(protocol)) return pick(conf, ['idleTimeout']) ?? {};
+  const http = pick(conf.http, ['requestHeadersTimeout']);
+  return http ? { http } : {};
+}
+
 /** Kuma's ConfigureRouteAction: request timeout, and the stream idle timeout per route. */
 export function configureRouteAction(action: JsonObject, http: MeshTimeoutConf['http']): void {
   action['timeout'] = durationOr(http?.requestTimeout, DEFAULTS.requestTimeout);

@@ -33,6 +33,23 @@ describe('MeshTimeout plugin', () => {
     expect(other.resources.get(TypeUrl.Cluster)!.get('backend')!.hash).not.toBe(a.resources.get(TypeUrl.Cluster)!.get('backend')!.hash);
   });
 
+  it('a request timeout change rebuilds the routes alone: clusters and listeners stay the same objects', () => {
+    const { mesh, views, dataplane, policies } = loadCase(join(dir, 'http-outbound.input.yaml'));
+    const t = new Translator(undefined, [meshTimeoutPlugin]);
+    const view = views.get(mesh)!;
+    const first = t.retranslate(mesh, dataplane, view, policies).translation;
+    const conf = (policies.toService('MeshTimeout', 'backend') ?? {}) as { http?: object };
+    const longer = { ...conf, http: { ...conf.http, requestTimeout: '42s' } };
+    const changed = { ...policies, toService: (type: string, s: string) => (s === 'backend' ? longer : policies.toService(type, s)) };
+    const next = t.retranslate(mesh, dataplane, view, changed, first, new Set(['MeshTimeout']));
+    expect(next.changed).toBe(true);
+    const before = first.snapshot.resources;
+    const after = next.translation.snapshot.resources;
+    expect(after.get(TypeUrl.Cluster)).toBe(before.get(TypeUrl.Cluster));
+    expect(after.get(TypeUrl.Listener)).toBe(before.get(TypeUrl.Listener));
+    expect(after.get(TypeUrl.RouteConfiguration)!.get('outbound:backend')!.hash).not.toBe(before.get(TypeUrl.RouteConfiguration)!.get('outbound:backend')!.hash);
+  });
+
   it('a per-route configuration (MeshHTTPRoute target) overrides the service one on that route only', () => {
     const drafts = [
       {

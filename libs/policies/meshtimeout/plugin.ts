@@ -6,7 +6,7 @@ import { durationOr } from '../core/proto-duration.ts';
 import { once } from '../core/once.ts';
 import { forRoute, routeScoped, type RouteScoped } from '../core/route-confs.ts';
 import { DEFAULTS, type MeshTimeoutConf } from './conf.ts';
-import { clusterBodies, configureCluster, configureListener, configureRouteConfigs, listenerBodies } from './configurers.ts';
+import { clusterBodies, clusterConf, configureCluster, configureListener, configureRouteConfigs, listenerBodies, outboundListenerConf } from './configurers.ts';
 
 export const TYPE = 'MeshTimeout';
 
@@ -46,7 +46,9 @@ export const meshTimeoutPlugin: TranslationPlugin = {
       case 'out-lds': {
         const conf = ctx.policies.toService(TYPE, o.service) as MeshTimeoutConf | undefined;
         const kind = part.kind === 'cds' ? 'cluster' : 'listener';
-        return conf ? once(conf, `${kind}|${o.protocol}`, () => ({ kind, protocol: o.protocol, conf })) : undefined;
+        // Only the fields the part reads: a mesh-wide request timeout change moves routes, not clusters and listeners.
+        const narrow = kind === 'cluster' ? clusterConf : outboundListenerConf;
+        return conf ? once(conf, `${kind}|${o.protocol}`, () => ({ kind, protocol: o.protocol, conf: narrow(conf, o.protocol) })) : undefined;
       }
       case 'rds':
       case 'lds-api': {
