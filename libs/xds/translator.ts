@@ -333,38 +333,43 @@ function assemble(built: readonly Built[]): Snapshot {
 }
 
 /**
- * One snapshot of the parts' resources, keeping the previous snapshot's map of every type whose
- * resources are all the same objects: streams skip the types whose maps they already pushed.
+ * One snapshot of the parts' resources, keeping the previous snapshot's map of every type (per
+ * section) whose resources are all the same objects: streams skip the types whose maps they
+ * already pushed. A named-only Listener that moved leaves the served Listeners' map as it was.
  */
 function reassemble(previous: Translation, built: readonly Built[]): Snapshot {
   const touched = new Set<string>();
+  const mark = (b: Built) => b.resources.forEach((r, i) => touched.add(sectionKey(r.typeUrl, b.namedOnly[i]!)));
   built.forEach((b, i) => {
     const was = previous.built[i]!;
     if (b === was) return;
-    for (const r of b.resources) touched.add(r.typeUrl);
-    for (const r of was.resources) touched.add(r.typeUrl);
+    mark(b);
+    mark(was);
   });
   const resources: XdsResource[] = [];
   const namedOnly: XdsResource[] = [];
   for (const b of built)
     for (let i = 0; i < b.resources.length; i++) {
       const r = b.resources[i]!;
-      if (touched.has(r.typeUrl)) (b.namedOnly[i] ? namedOnly : resources).push(r);
+      if (touched.has(sectionKey(r.typeUrl, b.namedOnly[i]!))) (b.namedOnly[i] ? namedOnly : resources).push(r);
     }
   const fresh = buildSnapshot(resources, namedOnly);
   // Types in the order a whole assembly would have them (their first part's).
   const order = (section: 'resources' | 'namedOnly') => {
     const out = new Map<TypeUrl, ReadonlyMap<string, XdsResource>>();
-    const from = (t: TypeUrl) => (touched.has(t) ? fresh : previous.snapshot)[section].get(t);
+    const named = section === 'namedOnly';
+    const from = (t: TypeUrl) => (touched.has(sectionKey(t, named)) ? fresh : previous.snapshot)[section].get(t);
     for (const b of built)
       for (let i = 0; i < b.resources.length; i++) {
         const t = b.resources[i]!.typeUrl;
-        if (b.namedOnly[i] === (section === 'namedOnly') && !out.has(t)) out.set(t, from(t)!);
+        if (b.namedOnly[i] === named && !out.has(t)) out.set(t, from(t)!);
       }
     return out;
   };
   return { resources: order('resources'), namedOnly: order('namedOnly') };
 }
+
+const sectionKey = (typeUrl: string, namedOnly: boolean): string => (namedOnly ? `n${typeUrl}` : typeUrl);
 
 /** The proxy's policies, of the types a plugin declares it reads: asking about another is a bug in the plugin. */
 class Restricted implements ProxyPolicies {
