@@ -17,18 +17,12 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { defaultPoliciesFor } from '../../libs/policies/defaults.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
 import { POLICY_TYPES } from '../../libs/policies/register.ts';
-import type { Resource } from '../../libs/resources/resource.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
-import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
-import { SnapshotGenerator } from '../../services/projector/generator.ts';
-import { XdsMetrics } from '../../services/xds-gateway/metrics.ts';
+import { policyProjector } from '../../services/projector/in-process.ts';
 import type { LoadClient } from './lean-envoy.ts';
 import { benchFloor, connectAll, GC_ARGS, marginalKB, pidOf, procStats, propagationWithCost, putAll, REPS, summary, T } from './scale.ts';
 import { cpuMsSince, median, percentile, round } from './stats.ts';
@@ -86,22 +80,15 @@ function meshTimeout(requestTimeout: string): Record<string, unknown> {
 
 // ---- in process: the projector alone -------------------------------------------------------
 
-let seq = 0;
-function event(type: string, mesh: string | undefined, name: string, spec: Record<string, unknown>): [StoredEvent, Resource] {
-  const r: Resource = { meta: { type, ...(mesh ? { mesh } : {}), name, labels: {}, creationTime: '', modificationTime: '', version: ++seq }, spec };
-  return [{ seq, id: String(seq), time: new Date().toISOString(), actor: { subject: 'bench', source: 'rest' }, type, ...(mesh ? { mesh } : {}), name, op: 'upsert', resource: { labels: {}, creationTime: '', modificationTime: '', spec } } as unknown as StoredEvent, r];
-}
-
 async function inProcess() {
-  const cache = new SnapshotCache({ onFirstWatch: (key) => gen.onWatch(key) });
-  const gen = new SnapshotGenerator(cache, new XdsMetrics(new Registry()), pino({ level: 'silent' }), { debounceMs: 0, plugins: policyPlugins(), policyTypes: new Set(POLICY_TYPES.map((d) => d.name)) });
+  const { cache, gen, apply } = policyProjector();
   const settle = () => new Promise((r) => setTimeout(r, 5));
-  gen.onEvent(...event('Mesh', undefined, 'default', {}));
-  for (const p of defaultPoliciesFor('default', {})) gen.onEvent(...event(p.type, 'default', p.name, p.spec as Record<string, unknown>));
-  for (const p of benchPolicies()) gen.onEvent(...event(p.type, 'default', p.name, p.spec));
+  apply('Mesh', undefined, 'default', {});
+  for (const p of defaultPoliciesFor('default', {})) apply(p.type, 'default', p.name, p.spec as Record<string, unknown>);
+  for (const p of benchPolicies()) apply(p.type, 'default', p.name, p.spec);
   for (let i = 0; i < T.proxies; i++) {
     const body = dataplaneBody(T, i) as { name: string; networking: unknown };
-    gen.onEvent(...event('Dataplane', 'default', body.name, { networking: body.networking }));
+    apply('Dataplane', 'default', body.name, { networking: body.networking });
   }
   let start = process.cpuUsage();
   for (let i = 0; i < T.proxies; i++) cache.watch(`default.dp-${i}`, () => undefined);
@@ -121,12 +108,12 @@ async function inProcess() {
   const oneService: number[] = [];
   for (let rep = 0; rep < 3; rep++) {
     start = process.cpuUsage();
-    gen.onEvent(...event('MeshTimeout', 'default', 'mesh-timeout-all-default', meshTimeout(rep % 2 === 0 ? '16s' : '15s')));
+    apply('MeshTimeout', 'default', 'mesh-timeout-all-default', meshTimeout(rep % 2 === 0 ? '16s' : '15s'));
     await settle();
     policyChange.push(cpuMsSince(start));
     const p = benchPolicies()[0]!;
     start = process.cpuUsage();
-    gen.onEvent(...event(p.type, 'default', p.name, { ...p.spec, to: [{ targetRef: { kind: 'MeshService', name: 'svc-0' }, default: { http: { requestTimeout: `${4 + rep}s` } } }] }));
+    apply(p.type, 'default', p.name, { ...p.spec, to: [{ targetRef: { kind: 'MeshService', name: 'svc-0' }, default: { http: { requestTimeout: `${4 + rep}s` } } }] });
     await settle();
     oneService.push(cpuMsSince(start));
   }
@@ -136,7 +123,7 @@ async function inProcess() {
   for (let rep = 0; rep < 3; rep++) {
     const body = dataplaneBody(T, T.proxies + rep * T.services, 9000 + rep) as { name: string; networking: unknown };
     start = process.cpuUsage();
-    gen.onEvent(...event('Dataplane', 'default', body.name, { networking: body.networking }));
+    apply('Dataplane', 'default', body.name, { networking: body.networking });
     await settle();
     endpoint.push(cpuMsSince(start));
   }
