@@ -111,6 +111,7 @@ export class Translator {
     let slotViews = previous.slotViews;
     let moved = false;
     const single = stale.length === 1 ? stale[0]! : -1;
+    const memoKey = this.memoKey(stale, policies);
     for (let i = 0; i < parts.length; i++) {
       let part = parts[i]!;
       let refreshed = false;
@@ -133,21 +134,36 @@ export class Translator {
         }
       }
       const was = built[i]!;
+      const outbound = part.origin.kind === 'outbound';
+      // The same part of a proxy whose policies agree went from `was` to `memo[memoKey]` already.
+      const memo = memoKey !== undefined && outbound && !refreshed ? (this.outboundMemo.get(was) ?? this.outboundMemo.set(was, new Map()).get(was)!) : undefined;
+      const seen = memo?.get(memoKey!);
+      if (seen) {
+        if (seen === was) continue;
+        if (built === previous.built) built = [...built];
+        (built as Built[])[i] = seen;
+        moved = true;
+        continue;
+      }
+      if (memo && memo.size >= MAX_TRANSITIONS) memo.clear();
       let row: Int32Array | undefined;
       // What the stale plugins configure now: the key of the transition from `was` (one plugin: its id).
       let key: number | string;
       if (single >= 0) {
-        key = this.idOf(this.plugins[single]!.configure(part, pctx(single)));
+        key = this.idOf(this.plugins[single]!.configure(part, pctx(single, outbound)));
         if (key !== was.row[single]) (row = was.row.slice())[single] = key;
       } else {
         key = '';
         for (const j of stale) {
-          const id = this.idOf(this.plugins[j]!.configure(part, pctx(j)));
+          const id = this.idOf(this.plugins[j]!.configure(part, pctx(j, outbound)));
           key += `${j}:${id},`;
           if (id !== was.row[j]) (row ??= was.row.slice())[j] = id;
         }
       }
-      if (!refreshed && !row) continue;
+      if (!refreshed && !row) {
+        memo?.set(memoKey!, was);
+        continue;
+      }
       if (built === previous.built) built = [...built];
       if (row) moved = true;
       // Proxies that shared the old resources and get the same new configuration share the new ones: found once.
@@ -155,13 +171,15 @@ export class Translator {
       const known = transitions?.get(key);
       if (known) {
         (built as Built[])[i] = known;
+        memo?.set(memoKey!, known);
         continue;
       }
       const p = part;
-      const next = this.build(mesh, p, prefixes[i]!, row ?? was.row, () => this.plugins.map((plugin, j) => plugin.configure(p, pctx(j))));
+      const next = this.build(mesh, p, prefixes[i]!, row ?? was.row, () => this.plugins.map((plugin, j) => plugin.configure(p, pctx(j, outbound))));
       (built as Built[])[i] = next;
       if (transitions && transitions.size >= MAX_TRANSITIONS) transitions.clear();
       transitions?.set(key, next);
+      memo?.set(memoKey!, next);
     }
     const rebuilt = built !== previous.built;
     const snapshot = rebuilt ? reassemble(previous, built) : previous.snapshot;
@@ -173,6 +191,23 @@ export class Translator {
    * A Built that lives long through many policy changes keeps at most MAX_TRANSITIONS of them.
    */
   private readonly transitions = new WeakMap<Built, Map<number | string, Built>>();
+
+  /**
+   * Per Built of an outbound part, and per `memoKey`: the Built that follows. Where every stale
+   * plugin is `outboundPure`, what it configures for an outbound part follows from the part and
+   * the proxy's outbound policies alone, so proxies whose policies share an `outboundKey` make
+   * the same transition: found once, then one lookup per part and proxy instead of a configure.
+   */
+  private readonly outboundMemo = new WeakMap<Built, Map<string, Built>>();
+
+  /** The stale plugins and their outbound policies' key, if every one of them is `outboundPure`. */
+  private memoKey(stale: readonly number[], policies: ProxyPolicies): string | undefined {
+    if (!policies.outboundKey || stale.some((j) => !this.plugins[j]!.outboundPure)) return undefined;
+    const types = new Set<string>();
+    for (const j of stale) for (const t of this.reads[j]!) types.add(t);
+    const key = policies.outboundKey([...types]);
+    return key === undefined ? undefined : `${stale.join(',')}|${key}`;
+  }
 
   private full(mesh: string, dataplane: Resource, view: MeshState, policies: ProxyPolicies): Translation {
     const model = dataplaneModel(dataplane);
@@ -186,7 +221,8 @@ export class Translator {
     const P = this.plugins.length;
     const prefixes = new Int32Array(parts.length);
     const built = parts.map((part, i) => {
-      const confs = P === 0 ? NONE : this.plugins.map((p, j) => p.configure(part, pctx(j)));
+      const outbound = part.origin.kind === 'outbound';
+      const confs = P === 0 ? NONE : this.plugins.map((p, j) => p.configure(part, pctx(j, outbound)));
       const row = new Int32Array(P);
       for (let j = 0; j < P; j++) row[j] = this.idOf(confs[j]);
       return this.build(mesh, part, (prefixes[i] = this.prefixOf(part)), row, () => confs);
@@ -206,10 +242,18 @@ export class Translator {
     return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, this.prefixOf(part), nothing, () => confs).resources));
   }
 
-  /** Plugin `j`'s context, made on first use: the proxy's policies, of the types it declares it reads. */
-  private contexts(mesh: string, dataplane: DataplaneModel, view: MeshState, policies: ProxyPolicies): (j: number) => PluginContext {
+  /**
+   * Plugin `j`'s context, made on first use: the proxy's policies, of the types it declares it
+   * reads. For parts of outbound origin, an `outboundPure` plugin's has no Dataplane and view.
+   */
+  private contexts(mesh: string, dataplane: DataplaneModel, view: MeshState, policies: ProxyPolicies): (j: number, outbound?: boolean) => PluginContext {
     const made: PluginContext[] = [];
-    return (j) => (made[j] ??= { mesh, dataplane, view, policies: new Restricted(policies, this.plugins[j]!.name, this.reads[j]!) });
+    const pure: PluginContext[] = [];
+    return (j, outbound = false) => {
+      const ctx = (made[j] ??= { mesh, dataplane, view, policies: new Restricted(policies, this.plugins[j]!.name, this.reads[j]!) });
+      if (!outbound || !this.plugins[j]!.outboundPure) return ctx;
+      return (pure[j] ??= withoutProxy(ctx, this.plugins[j]!.name));
+    };
   }
 
   /** Objects seen in plugin configurations, by identity: the id of their content (see `idOf`). */
@@ -408,6 +452,14 @@ class Restricted implements ProxyPolicies {
     if (!this.reads.has(type)) throw new Error(`translation plugin "${this.plugin}" asked for ${type} rules but does not declare ${type} in its reads`);
     return this.policies;
   }
+}
+
+/** An `outboundPure` plugin's context for outbound parts: reading the Dataplane or the view is a bug in the plugin. */
+function withoutProxy(ctx: PluginContext, plugin: string): PluginContext {
+  const refuse = (field: string) => (): never => {
+    throw new Error(`translation plugin "${plugin}" is outboundPure but read ctx.${field} for an outbound part`);
+  };
+  return Object.defineProperties({ mesh: ctx.mesh, policies: ctx.policies } as PluginContext, { dataplane: { get: refuse('dataplane') }, view: { get: refuse('view') } });
 }
 
 const NONE: readonly unknown[] = [];

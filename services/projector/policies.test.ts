@@ -97,7 +97,15 @@ describe('policies in the projector', () => {
     const steps: [string, () => void][] = [
       ['mesh-wide timeout', () => apply('MeshTimeout', 'default', 'all', timeout('9s'))],
       ['timeout changed', () => apply('MeshTimeout', 'default', 'all', timeout('11s'))],
+      ['a timeout for web alone', () => apply('MeshTimeout', 'default', 'web', { targetRef: { kind: 'MeshService', name: 'web' }, to: [{ targetRef: { kind: 'MeshService', name: 'backend' }, default: { http: { requestTimeout: '2s' } } }] })],
+      // web's proxies and the others have different outbound rules: neither reuses the other's transitions.
+      ['timeout changed beside it', () => apply('MeshTimeout', 'default', 'all', timeout('10s'))],
+      ['timeout back to an earlier value', () => apply('MeshTimeout', 'default', 'all', timeout('11s'))],
       ['retry for web', () => apply('MeshRetry', 'default', 'web', { targetRef: { kind: 'MeshService', name: 'web' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { numRetries: 4 } } }] })],
+      ['retry and timeout in one window', () => {
+        apply('MeshRetry', 'default', 'web', { targetRef: { kind: 'MeshService', name: 'web' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { numRetries: 5 } } }] });
+        apply('MeshTimeout', 'default', 'web', undefined);
+      }],
       ['an endpoint of backend moves', () => apply('Dataplane', 'default', 'backend-1', http('backend-1', 'backend', '10.0.0.9'))],
       ['circuit breaker to backend', () => apply('MeshCircuitBreaker', 'default', 'cb', { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'MeshService', name: 'backend' }, default: { connectionLimits: { maxConnections: 3 } } }] })],
       ['timeout and endpoint in one window', () => {
@@ -118,6 +126,41 @@ describe('policies in the projector', () => {
       if (step === 'timeout changed') expect(eds('web-1')).toBe(before);
     }
     gen.stop();
+  });
+
+  it('an outboundPure plugin is asked once per distinct outbound part and policies, not once per proxy', async () => {
+    let asked = 0;
+    const counting: TranslationPlugin = { ...connectTimeouts, outboundPure: true, configure: (part, ctx) => (part.origin.kind === 'outbound' && asked++, connectTimeouts.configure(part, ctx)) };
+    const cache = new SnapshotCache({ onFirstWatch: (key) => gen.onWatch(key) });
+    const gen = new SnapshotGenerator(cache, new XdsMetrics(new Registry()), pino({ level: 'silent' }), { debounceMs: 0, plugins: [counting], policyTypes: new Set(POLICY_TYPES.map((d) => d.name)) });
+    const apply = (...args: Parameters<typeof event>) => gen.onEvent(...event(...args));
+    const timeout = (connectionTimeout: string) => ({ targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { connectionTimeout } }] });
+    apply('Mesh', undefined, 'default', {});
+    apply('Dataplane', 'default', 'backend-1', { networking: { address: '10.0.0.9', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'backend' } }] } });
+    const names = Array.from({ length: 20 }, (_, i) => `web-${i}`);
+    names.forEach((n, i) => apply('Dataplane', 'default', n, { ...dp(n, 'web'), networking: { ...dp(n, 'web').networking, address: `10.0.1.${i}` } }));
+    apply('MeshTimeout', 'default', 'all', timeout('4s'));
+    for (const n of names) cache.watch(`default.${n}`, () => undefined);
+    const perProxy = asked / names.length;
+    asked = 0;
+    apply('MeshTimeout', 'default', 'all', timeout('6s'));
+    await new Promise((r) => setTimeout(r, 20));
+    // One proxy's outbound parts for all twenty (and the changed cluster once more, to build it), not twenty times as many.
+    expect(asked).toBeGreaterThan(0);
+    expect(asked).toBeLessThan(2 * perProxy);
+    for (const n of names) expect(timeoutOf(cache.get(`default.${n}`)), n).toBe(6);
+    gen.stop();
+  });
+
+  it('an outboundPure plugin that reads the Dataplane for an outbound part fails loudly', () => {
+    const impure: TranslationPlugin = { ...connectTimeouts, name: 'impure', outboundPure: true, configure: (part, ctx) => (part.origin.kind === 'outbound' ? ctx.dataplane.address : undefined) };
+    const views = new SnapshotGenerator(new SnapshotCache(), new XdsMetrics(new Registry()), pino({ level: 'silent' }), { debounceMs: 0 }).views;
+    views.apply('Mesh', undefined, 'default', event('Mesh', undefined, 'default', {})[1]);
+    views.apply('Dataplane', 'default', 'web-1', event('Dataplane', 'default', 'web-1', dp('web-1', 'web'))[1]);
+    const view = views.get('default')!;
+    expect(() => new Translator(new MapSharedCache(), [impure]).translate('default', view.dataplane('web-1')!, view, new ComputedPolicies(view, view.dataplaneModel('web-1')!))).toThrow(
+      'translation plugin "impure" is outboundPure but read ctx.dataplane for an outbound part',
+    );
   });
 
   it('a plugin that asks for rules of a type it does not declare fails loudly', () => {

@@ -12,6 +12,16 @@ import { traitsOf } from './traits.ts';
 
 const transformed = new WeakMap<object, unknown>();
 
+/** Ids of shared rule objects, by identity (see `outboundKey`). */
+const objectIds = new WeakMap<object, number>();
+let lastObjectId = 0;
+const objectId = (o: object): number => {
+  let id = objectIds.get(o);
+  if (id === undefined) objectIds.set(o, (id = ++lastObjectId));
+  return id;
+};
+const NO_RULE: Rule = { conf: [], origin: [] };
+
 /** Where the engine finds a mesh's policies (the mesh view's MeshState satisfies it). */
 export interface PolicySource {
   policies(type: string): Iterable<PolicyItem>;
@@ -81,6 +91,21 @@ export class ComputedPolicies implements ProxyPolicies {
     }));
   }
 
+  /**
+   * Outbound answers come from the type's `to` rules and single-item rule alone, which proxies
+   * matched by the same policies share (rulesCache, emptied on every policy change, so a later
+   * state of the policies has new objects): their identities are the key.
+   */
+  outboundKey(types: readonly string[]): string | undefined {
+    if (!this.source.rulesCache) return undefined;
+    let key = '';
+    for (const type of types) {
+      const r = this.rules(type);
+      key += `${objectId(r.to)}.${objectId(r.single)},`;
+    }
+    return key;
+  }
+
   private view(type: string, rule: Rule): unknown {
     const conf = rule.conf[0];
     if (conf === undefined) return undefined;
@@ -118,7 +143,7 @@ export class ComputedPolicies implements ProxyPolicies {
     for (const [key, { policies }] of matched.byInbound) {
       from.set(key, this.shared('from', type, policies, () => this.inboundRule(type, policies)));
     }
-    const single = traits.singleItem ? this.shared('single', type, matched.policies, () => buildSingleItemRule(matched.policies, traits.merge)) : { conf: [], origin: [] };
+    const single = traits.singleItem ? this.shared('single', type, matched.policies, () => buildSingleItemRule(matched.policies, traits.merge)) : NO_RULE;
     return { matched, to, from, single };
   }
 

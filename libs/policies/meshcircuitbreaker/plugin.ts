@@ -15,6 +15,7 @@ export const meshCircuitBreakerPlugin: TranslationPlugin = {
   name: 'meshcircuitbreaker',
   order: 1300,
   reads: [TYPE],
+  outboundPure: true,
   configure(part: Part, ctx: PluginContext): MeshCircuitBreakerConf | undefined {
     const o = part.origin;
     if (part.kind === 'inbound' && o.kind === 'inbound') return ctx.policies.fromInbound(TYPE, o.inbound) as MeshCircuitBreakerConf | undefined;

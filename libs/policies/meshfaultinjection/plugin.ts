@@ -45,6 +45,7 @@ export const meshFaultInjectionPlugin: TranslationPlugin = {
   name: MESH_FAULT_INJECTION,
   order: 800,
   reads: [MESH_FAULT_INJECTION],
+  outboundPure: true,
   configure(part, ctx): Applied | undefined {
     if (part.kind === 'inbound' && part.origin.kind === 'inbound') {
       const conf = ctx.policies.fromInbound(MESH_FAULT_INJECTION, part.origin.inbound) as MeshFaultInjectionConf | undefined;

@@ -39,6 +39,7 @@ export const meshRateLimitPlugin: TranslationPlugin = {
   name: MESH_RATE_LIMIT,
   order: 900,
   reads: [MESH_RATE_LIMIT],
+  outboundPure: true,
   configure(part, ctx): Applied | undefined {
     if (part.kind !== 'inbound' || part.origin.kind !== 'inbound') return undefined;
     const conf = ctx.policies.fromInbound(MESH_RATE_LIMIT, part.origin.inbound) as MeshRateLimitConf | undefined;

@@ -18,6 +18,7 @@ export const meshRetryPlugin: TranslationPlugin = {
   name: 'meshretry',
   order: 1400,
   reads: [TYPE],
+  outboundPure: true,
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     const o = part.origin;
     if (o.kind !== 'outbound') return undefined;

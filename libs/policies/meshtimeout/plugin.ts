@@ -34,6 +34,7 @@ export const meshTimeoutPlugin: TranslationPlugin = {
   name: 'meshtimeout',
   order: 1000,
   reads: [TYPE],
+  outboundPure: true,
   configure(part: Part, ctx: PluginContext): Applied | undefined {
     const o = part.origin;
     if (o.kind === 'inbound') {

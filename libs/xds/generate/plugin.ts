@@ -30,6 +30,13 @@ export interface ProxyPolicies {
    * calls); `undefined` when no policy of the type selects the inbound.
    */
   fromInboundRules?(type: string, inbound: InboundModel): ClientRules | undefined;
+  /**
+   * A key that two proxies' policies share exactly when every answer about traffic to services
+   * (`toService`, `toAnyService`, `toRoute`, `proxy`) of these types is the same for both, and
+   * that no later state of the policies shares; `undefined` if there is none. The translator
+   * then reuses what an `outboundPure` plugin configured for one proxy's part for every other.
+   */
+  outboundKey?(types: readonly string[]): string | undefined;
 }
 
 /** A tag of a client subset: `key` is `value`, or (`not`) is not. */
@@ -82,6 +89,13 @@ export interface TranslationPlugin {
    * proxy as it was, so the translator redoes only the plugins that read the changed types.
    */
   readonly reads: readonly string[];
+  /**
+   * For parts of outbound origin, `configure` reads only the part and the answers of
+   * `ctx.policies` (not `ctx.dataplane` or `ctx.view`): proxies whose policies share an
+   * `outboundKey` get the same value, so the translator asks once for all of them (a mesh-wide
+   * change then costs per distinct part, not per proxy). Enforced: those fields throw.
+   */
+  readonly outboundPure?: boolean;
   configure(part: Part, ctx: PluginContext): unknown;
   apply(drafts: Draft[], conf: unknown, part: Part): void;
   /**
