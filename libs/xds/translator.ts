@@ -27,6 +27,8 @@ interface Built {
   readonly namedOnly: readonly boolean[];
   /** Per plugin: the id of what it configured (0: nothing). Shared by every proxy that has this Built; never modified. */
   readonly row: Int32Array;
+  /** The sections its resources are in (see `sectionBit`). */
+  readonly mask: number;
 }
 
 /**
@@ -357,6 +359,7 @@ export class Translator {
       }),
       namedOnly: drafts.map((d) => d.namedOnly),
       row,
+      mask: drafts.reduce((m, d) => m | sectionBit(d.typeUrl, d.namedOnly), 0),
     };
   }
 }
@@ -382,38 +385,57 @@ function assemble(built: readonly Built[]): Snapshot {
  * already pushed. A named-only Listener that moved leaves the served Listeners' map as it was.
  */
 function reassemble(previous: Translation, built: readonly Built[]): Snapshot {
-  const touched = new Set<string>();
-  const mark = (b: Built) => b.resources.forEach((r, i) => touched.add(sectionKey(r.typeUrl, b.namedOnly[i]!)));
-  built.forEach((b, i) => {
+  // The sections whose resources moved; whether every moved part kept its sections (then so did the snapshot).
+  let touched = 0;
+  let sameSections = true;
+  for (let i = 0; i < built.length; i++) {
+    const b = built[i]!;
     const was = previous.built[i]!;
-    if (b === was) return;
-    mark(b);
-    mark(was);
-  });
+    if (b === was) continue;
+    touched |= b.mask | was.mask;
+    if (b.mask !== was.mask) sameSections = false;
+  }
   const resources: XdsResource[] = [];
   const namedOnly: XdsResource[] = [];
-  for (const b of built)
+  for (const b of built) {
+    if ((b.mask & touched) === 0) continue;
     for (let i = 0; i < b.resources.length; i++) {
       const r = b.resources[i]!;
-      if (touched.has(sectionKey(r.typeUrl, b.namedOnly[i]!))) (b.namedOnly[i] ? namedOnly : resources).push(r);
+      if (touched & sectionBit(r.typeUrl, b.namedOnly[i]!)) (b.namedOnly[i] ? namedOnly : resources).push(r);
     }
+  }
   const fresh = buildSnapshot(resources, namedOnly);
-  // Types in the order a whole assembly would have them (their first part's).
+  const pick = (t: TypeUrl, section: 'resources' | 'namedOnly') => (touched & sectionBit(t, section === 'namedOnly') ? fresh : previous.snapshot)[section].get(t)!;
+  // Types in the order a whole assembly would have them (their first part's): the previous order, if the sections are the same.
   const order = (section: 'resources' | 'namedOnly') => {
     const out = new Map<TypeUrl, ReadonlyMap<string, XdsResource>>();
+    if (sameSections) {
+      for (const t of previous.snapshot[section].keys()) out.set(t, pick(t, section));
+      return out;
+    }
     const named = section === 'namedOnly';
-    const from = (t: TypeUrl) => (touched.has(sectionKey(t, named)) ? fresh : previous.snapshot)[section].get(t);
     for (const b of built)
       for (let i = 0; i < b.resources.length; i++) {
         const t = b.resources[i]!.typeUrl;
-        if (b.namedOnly[i] === named && !out.has(t)) out.set(t, from(t)!);
+        if (b.namedOnly[i] === named && !out.has(t)) out.set(t, pick(t, section));
       }
     return out;
   };
   return { resources: order('resources'), namedOnly: order('namedOnly') };
 }
 
-const sectionKey = (typeUrl: string, namedOnly: boolean): string => (namedOnly ? `n${typeUrl}` : typeUrl);
+/** Each type's bit in a Built's `mask`, per section: given out on first sight (a handful of types). */
+const sectionBits = [new Map<string, number>(), new Map<string, number>()] as const;
+let bitsGiven = 0;
+function sectionBit(typeUrl: string, namedOnly: boolean): number {
+  const bits = sectionBits[namedOnly ? 1 : 0];
+  let bit = bits.get(typeUrl);
+  if (bit === undefined) {
+    if (bitsGiven >= 31) throw new Error(`too many xDS types for a section mask: ${typeUrl}`);
+    bits.set(typeUrl, (bit = 1 << bitsGiven++));
+  }
+  return bit;
+}
 
 /** The proxy's policies, of the types a plugin declares it reads: asking about another is a bug in the plugin. */
 class Restricted implements ProxyPolicies {
