@@ -9,6 +9,8 @@ import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type LogFormat } from
 export const STORE_TYPES = ['memory', 'embedded', 'nats', 'postgres', 'kubernetes'] as const;
 export type StoreType = (typeof STORE_TYPES)[number];
 export const ROLES = ['api', 'projector', 'gateway'] as const;
+/** Kuma's store.postgres.tls.mode values. */
+export const PG_TLS_MODES = ['disable', 'verifyNone', 'verifyCa', 'verifyFull'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** kuma-cp configuration. Key names follow Kuma's kuma-cp.defaults.yaml where Kuma has the concept. */
@@ -103,12 +105,26 @@ export interface KumaCpConfig {
       /** Of older checkpoints, keep the first of every this many events (0: none). */
       readonly archiveEvery: number;
     };
+    /** Kuma's store.postgres settings (seconds and durations as Kuma's), plus `maxAge`. */
     readonly postgres: {
       readonly host: string;
       readonly port: number;
       readonly user: string;
       readonly password: string;
       readonly dbName: string;
+      /** Seconds to wait for a connection. */
+      readonly connectionTimeout: number;
+      readonly maxOpenConnections: number;
+      readonly minOpenConnections: number;
+      readonly maxConnectionIdleTime: string;
+      readonly maxConnectionLifetime: string;
+      readonly tls: { readonly mode: string; readonly certPath: string; readonly keyPath: string; readonly caPath: string; readonly disableSSLSNI: boolean };
+      /** Start even when the database's schema is newer than this kuma-cp's. */
+      readonly tolerateNewerDbVersions: boolean;
+      /** Reads of ranges the replica already holds go there, `ratio` percent of them. */
+      readonly readReplica: { readonly host: string; readonly port: number; readonly ratio: number };
+      /** Retention of the event log, as store.nats.maxAge ('0': keep forever, the default). */
+      readonly maxAge: string;
     };
   };
   readonly general: {
@@ -180,7 +196,22 @@ export function defaultConfig(): KumaCpConfig {
       encryption: { keyFile: '' },
       nats: { url: 'nats://127.0.0.1:4222', stream: 'KUMA_EVENTS', replicas: 1, maxAge: '0', contentGcInterval: '10m', contentGcGrace: '1h' },
       checkpoints: { interval: 10_000, keep: 3, archiveEvery: 100_000 },
-      postgres: { host: '127.0.0.1', port: 5432, user: 'kuma', password: 'kuma', dbName: 'kuma' },
+      postgres: {
+        host: '127.0.0.1',
+        port: 15432,
+        user: 'kuma',
+        password: 'kuma',
+        dbName: 'kuma',
+        connectionTimeout: 5,
+        maxOpenConnections: 50,
+        minOpenConnections: 0,
+        maxConnectionIdleTime: '30m',
+        maxConnectionLifetime: '1h',
+        tls: { mode: 'disable', certPath: '', keyPath: '', caPath: '', disableSSLSNI: false },
+        tolerateNewerDbVersions: false,
+        readReplica: { host: '', port: 5432, ratio: 100 },
+        maxAge: '0',
+      },
     },
     general: { workDir: join(homedir(), '.kuma-cp'), tlsCertFile: '', tlsKeyFile: '' },
     xdsServer: { dataplaneDeregistrationDelay: '10s', debounce: '20ms', dataplaneStatusFlushInterval: '10s' },
@@ -243,6 +274,21 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_STORE_POSTGRES_USER: 'store.postgres.user',
   KUMA_STORE_POSTGRES_PASSWORD: 'store.postgres.password',
   KUMA_STORE_POSTGRES_DB_NAME: 'store.postgres.dbName',
+  KUMA_STORE_POSTGRES_CONNECTION_TIMEOUT: 'store.postgres.connectionTimeout',
+  KUMA_STORE_POSTGRES_MAX_OPEN_CONNECTIONS: 'store.postgres.maxOpenConnections',
+  KUMA_STORE_POSTGRES_MIN_OPEN_CONNECTIONS: 'store.postgres.minOpenConnections',
+  KUMA_STORE_POSTGRES_MAX_CONNECTION_IDLE_TIME: 'store.postgres.maxConnectionIdleTime',
+  KUMA_STORE_POSTGRES_MAX_CONNECTION_LIFETIME: 'store.postgres.maxConnectionLifetime',
+  KUMA_STORE_POSTGRES_TLS_MODE: 'store.postgres.tls.mode',
+  KUMA_STORE_POSTGRES_TLS_CERT_PATH: 'store.postgres.tls.certPath',
+  KUMA_STORE_POSTGRES_TLS_KEY_PATH: 'store.postgres.tls.keyPath',
+  KUMA_STORE_POSTGRES_TLS_CA_PATH: 'store.postgres.tls.caPath',
+  KUMA_STORE_POSTGRES_TLS_DISABLE_SSLSNI: 'store.postgres.tls.disableSSLSNI',
+  KUMA_STORE_POSTGRES_TOLERATE_NEWER_DB_VERSIONS: 'store.postgres.tolerateNewerDbVersions',
+  KUMA_STORE_POSTGRES_READ_REPLICA_HOST: 'store.postgres.readReplica.host',
+  KUMA_STORE_POSTGRES_READ_REPLICA_PORT: 'store.postgres.readReplica.port',
+  KUMA_STORE_POSTGRES_READ_REPLICA_RATIO: 'store.postgres.readReplica.ratio',
+  KUMA_STORE_POSTGRES_MAX_AGE: 'store.postgres.maxAge',
   KUMA_MULTIZONE_ZONE_NAME: 'multizone.zone.name',
   KUMA_GENERAL_WORK_DIR: 'general.workDir',
   KUMA_GENERAL_TLS_CERT_FILE: 'general.tlsCertFile',
@@ -312,6 +358,7 @@ function validate(c: KumaCpConfig): void {
     ['dpServer.plaintextPort', c.dpServer.plaintextPort, 0],
     ['diagnostics.serverPort', c.diagnostics.serverPort, 1],
     ['store.postgres.port', c.store.postgres.port, 1],
+    ['store.postgres.readReplica.port', c.store.postgres.readReplica.port, 1],
   ];
   for (const [path, port, min] of ports) {
     if (port < min || port > 65535) throw new ConfigError(`${path}: port must be in the range [${min}, 65535], got ${port}`);
@@ -329,6 +376,9 @@ function validate(c: KumaCpConfig): void {
     ['xdsServer.debounce', c.xdsServer.debounce],
     ['xdsServer.dataplaneStatusFlushInterval', c.xdsServer.dataplaneStatusFlushInterval],
     ['store.nats.maxAge', c.store.nats.maxAge],
+    ['store.postgres.maxConnectionIdleTime', c.store.postgres.maxConnectionIdleTime],
+    ['store.postgres.maxConnectionLifetime', c.store.postgres.maxConnectionLifetime],
+    ['store.postgres.maxAge', c.store.postgres.maxAge],
     ['store.nats.contentGcInterval', c.store.nats.contentGcInterval],
     ['store.nats.contentGcGrace', c.store.nats.contentGcGrace],
   ] as const) {
@@ -356,6 +406,14 @@ function validate(c: KumaCpConfig): void {
   if (cp.keep < 1) throw new ConfigError('store.checkpoints.keep: must be at least 1');
   if (cp.archiveEvery < 0) throw new ConfigError('store.checkpoints.archiveEvery: must be 0 (off) or a number of events');
   if (c.store.nats.replicas < 1 || c.store.nats.replicas > 5) throw new ConfigError('store.nats.replicas: must be between 1 and 5');
+  const pgc = c.store.postgres;
+  if (!(PG_TLS_MODES as readonly string[]).includes(pgc.tls.mode)) throw new ConfigError(`store.postgres.tls.mode: must be one of ${PG_TLS_MODES.join(', ')}, got ${JSON.stringify(pgc.tls.mode)}`);
+  if ((pgc.tls.mode === 'verifyCa' || pgc.tls.mode === 'verifyFull') && !pgc.tls.caPath) throw new ConfigError(`store.postgres.tls.caPath: must be set for store.postgres.tls.mode ${pgc.tls.mode}`);
+  if (Boolean(pgc.tls.certPath) !== Boolean(pgc.tls.keyPath)) throw new ConfigError('store.postgres.tls.certPath and store.postgres.tls.keyPath: set both or neither');
+  if (pgc.connectionTimeout < 1) throw new ConfigError('store.postgres.connectionTimeout: must be at least 1 (seconds)');
+  if (pgc.maxOpenConnections < 1) throw new ConfigError('store.postgres.maxOpenConnections: must be at least 1');
+  if (pgc.minOpenConnections < 0 || pgc.minOpenConnections > pgc.maxOpenConnections) throw new ConfigError('store.postgres.minOpenConnections: must be between 0 and store.postgres.maxOpenConnections');
+  if (pgc.readReplica.ratio < 0 || pgc.readReplica.ratio > 100) throw new ConfigError('store.postgres.readReplica.ratio: must be between 0 and 100');
   if (parseDuration(c.store.nats.contentGcGrace) < 1) throw new ConfigError('store.nats.contentGcGrace: must be at least 1s');
 }
 

@@ -1,6 +1,7 @@
 import { ClassicLevel } from 'classic-level';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectStore } from '@nats-io/obj';
+import type pg from 'pg';
 import type { CheckpointMeta, CheckpointStore } from './checkpoint.ts';
 
 const seqKey = (seq: number) => seq.toString().padStart(16, '0');
@@ -73,5 +74,28 @@ export class NatsCheckpointStore implements CheckpointStore {
   async delete(seq: number): Promise<void> {
     await this.bucket.delete(`state-${seqKey(seq)}`).catch(() => undefined);
   }
+  async close(): Promise<void> {}
+}
+
+/** Checkpoints in the PostgreSQL store's `kuma_checkpoints` table, beside the log, shared by every replica on the database. */
+export class PostgresCheckpointStore implements CheckpointStore {
+  readonly kind = 'postgres';
+  constructor(private readonly db: pg.Pool) {}
+
+  async list(): Promise<CheckpointMeta[]> {
+    const r = await this.db.query<{ meta: CheckpointMeta }>('SELECT meta FROM kuma_checkpoints ORDER BY seq');
+    return r.rows.map((row) => row.meta);
+  }
+  async save(meta: CheckpointMeta, data: Uint8Array): Promise<void> {
+    await this.db.query('INSERT INTO kuma_checkpoints (seq, meta, data) VALUES ($1, $2, $3) ON CONFLICT (seq) DO NOTHING', [meta.seq, JSON.stringify(meta), Buffer.from(data)]);
+  }
+  async load(seq: number): Promise<Uint8Array | undefined> {
+    const r = await this.db.query<{ data: Buffer }>('SELECT data FROM kuma_checkpoints WHERE seq = $1', [seq]);
+    return r.rows[0]?.data;
+  }
+  async delete(seq: number): Promise<void> {
+    await this.db.query('DELETE FROM kuma_checkpoints WHERE seq = $1', [seq]);
+  }
+  /** The pool belongs to the log, which closes it. */
   async close(): Promise<void> {}
 }

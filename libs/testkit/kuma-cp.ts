@@ -84,9 +84,23 @@ export class KumaCpProcess {
       KUMA_DP_SERVER_PORT: String(this.dpPort),
       ...(this.dpPlaintextPort ? { KUMA_DP_SERVER_PLAINTEXT_PORT: String(this.dpPlaintextPort) } : {}),
       KUMA_LOG_LEVEL: 'info',
-      ...(this.env['KUMA_STORE_TYPE'] === 'nats' ? { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() } : {}),
+      ...(this.env['KUMA_STORE_TYPE'] === 'nats' || this.env['KUMA_STORE_TYPE'] === 'postgres' ? { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() } : {}),
       ...this.env,
     };
+  }
+
+  /** Runs a `kuma-cp` command without an instance (e.g. `migrate up`), in a fresh HOME, with `env`. */
+  static command(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const home = mkdtempSync(join(tmpdir(), 'kuma-cp-cmd-'));
+    return new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [...serviceArgs('kuma-cp'), ...args], { cwd: REPO_ROOT, env: { PATH: process.env['PATH'] ?? '', HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.once('error', reject);
+      p.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
   }
 
   /** Runs another `kuma-cp` command (e.g. `encryption rotate-key`) with this instance's settings. */

@@ -4,6 +4,7 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../libs/platform/log
 import { createLogger } from '../../libs/platform/logger.ts';
 import { KUMA_VERSION } from '../api-server/server.ts';
 import { startControlPlane } from './control-plane.ts';
+import { migrateUpCommand } from './migrate.ts';
 import { rotateKey } from './rotate-key.ts';
 
 function parseRoles(value: string): Role[] {
@@ -79,6 +80,21 @@ encryption
           (r.checkpoint !== null ? `checkpoint saved at ${r.checkpoint}\n` : '') +
           'The older keys stay in the keyring: events and checkpoints from before this rotation are sealed under them.\n',
       );
+    } catch (err) {
+      process.stderr.write(`Error: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  });
+
+const migrate = program.command('migrate').description('Manage the PostgreSQL store (KUMA_STORE_TYPE=postgres)');
+migrate
+  .command('up')
+  .description('Apply the schema migrations this kuma-cp needs (kuma-cp run refuses a database that is behind)')
+  .option('-c, --config-file <path>', 'configuration file (YAML)')
+  .action(async (opts: { configFile?: string }) => {
+    try {
+      const { config } = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}) });
+      process.stdout.write(await migrateUpCommand(config));
     } catch (err) {
       process.stderr.write(`Error: ${(err as Error).message}\n`);
       process.exitCode = 1;
