@@ -1,7 +1,7 @@
 import type { JsonObject } from '../resources/validation.ts';
 
 /** Where a change came from. */
-export type ActorSource = 'rest' | 'kumactl' | 'kubernetes' | 'dp-registration' | 'system' | 'restore';
+export type ActorSource = 'rest' | 'kumactl' | 'kubernetes' | 'dp-registration' | 'system' | 'restore' | 'import';
 
 /** Who made a change: recorded on every event for audit. */
 export interface Actor {

@@ -4,6 +4,7 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../libs/platform/log
 import { createLogger } from '../../libs/platform/logger.ts';
 import { KUMA_VERSION } from '../api-server/server.ts';
 import { startControlPlane } from './control-plane.ts';
+import { importKuma } from './import-kuma.ts';
 import { migrateUpCommand } from './migrate.ts';
 import { rotateKey } from './rotate-key.ts';
 
@@ -95,6 +96,29 @@ migrate
     try {
       const { config } = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}) });
       process.stdout.write(await migrateUpCommand(config));
+    } catch (err) {
+      process.stderr.write(`Error: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  });
+
+migrate
+  .command('import-kuma')
+  .description("Append every resource of a Kuma 2.x universal database (its resources table) to this control plane's log, as actor source import")
+  .requiredOption('--from <url>', 'the Kuma database, as postgres://user:password@host:port/db')
+  .option('--allow-non-empty', 'append even when the log already holds events')
+  .option('-c, --config-file <path>', 'configuration file (YAML)')
+  .action(async (opts: { from: string; allowNonEmpty?: boolean; configFile?: string }) => {
+    const logger = createLogger({ level: 'warn' });
+    try {
+      const { config } = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}) });
+      const r = await importKuma(config, opts.from, { allowNonEmpty: opts.allowNonEmpty === true }, logger);
+      const total = Object.values(r.imported).reduce((a, b) => a + b, 0);
+      process.stdout.write(
+        `imported ${total} resource(s); the log is at ${r.head}\n` +
+          Object.entries(r.imported).map(([t, n]) => `  ${t}: ${n}\n`).join('') +
+          Object.entries(r.skipped).map(([t, s]) => `  skipped ${t}: ${s.count} (${s.why})\n`).join(''),
+      );
     } catch (err) {
       process.stderr.write(`Error: ${(err as Error).message}\n`);
       process.exitCode = 1;

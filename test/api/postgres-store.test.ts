@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../libs/testkit/eventually.ts';
 import { http } from '../../libs/testkit/http.ts';
-import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
+import { KumaCpProcess, sharedStoreKeyFile } from '../../libs/testkit/kuma-cp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
 import { PostgresServer } from '../../libs/testkit/postgres-server.ts';
 
@@ -123,5 +123,66 @@ describe('kuma-cp on the PostgreSQL store', () => {
     expect(await failsToStart(env('newer'))).toMatch(/newer than this kuma-cp's .*KUMA_STORE_POSTGRES_TOLERATE_NEWER_DB_VERSIONS=true/);
     const tolerant = await KumaCpProcess.start({ env: env('newer', { KUMA_STORE_POSTGRES_TOLERATE_NEWER_DB_VERSIONS: 'true' }) });
     await tolerant.destroy();
+  }, 90_000);
+
+  it('imports a Kuma database: every resource it serves, Meshes first, as actor source import, readable through the REST API', async () => {
+    pgServer.createDatabase('kumadb');
+    const kuma = new pg.Client({ connectionString: pgServer.url('kumadb') });
+    kuma.on('error', () => undefined);
+    await kuma.connect();
+    // Kuma 2.x's resources table (pkg/plugins/resources/postgres/migrations, as of 1710856785).
+    await kuma.query(`CREATE TABLE resources (
+      name varchar(253) NOT NULL, mesh varchar(100) NOT NULL, type varchar(100) NOT NULL, version integer NOT NULL, spec text,
+      creation_time timestamp NOT NULL DEFAULT now(), modification_time timestamp NOT NULL DEFAULT now(),
+      owner_name varchar(100), owner_mesh varchar(100), owner_type varchar(100), labels jsonb DEFAULT '{}'::jsonb, status jsonb NOT NULL DEFAULT '{}'::jsonb,
+      PRIMARY KEY (name, mesh, type))`);
+    const row = (type: string, mesh: string, name: string, spec: unknown, labels: Record<string, string> = {}) =>
+      kuma.query('INSERT INTO resources (name, mesh, type, version, spec, labels, creation_time) VALUES ($1, $2, $3, 3, $4, $5, $6)', [name, mesh, type, JSON.stringify(spec), JSON.stringify(labels), '2025-06-01 10:00:00']);
+    // Mesh-scoped rows first in the table: the import still writes the Meshes before them.
+    await row('Dataplane', 'payments', 'web-1', { networking: { address: '10.1.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web', 'kuma.io/protocol': 'http' } }] } }, { team: 'pay' });
+    await row('MeshTimeout', 'payments', 'web-timeouts', { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { requestTimeout: '7s' } } }] });
+    // Kuma stores a Secret's google.protobuf.BytesValue as its proto JSON: the base64 string.
+    await row('Secret', 'payments', 'db-password', { data: Buffer.from('hunter2').toString('base64') });
+    await row('Mesh', '', 'payments', {});
+    await row('DataplaneInsight', 'payments', 'web-1', { subscriptions: [] });
+    await row('ZoneIngressInsight', '', 'zi-1', {});
+    pgServer.createDatabase('imported');
+    expect((await migrateUp('imported')).code).toBe(0);
+    const imported = await KumaCpProcess.command(['migrate', 'import-kuma', '--from', pgServer.url('kumadb')], env('imported', { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() }));
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toMatch(/imported 4 resource\(s\); the log is at 4/);
+    expect(imported.stdout).toMatch(/skipped DataplaneInsight: 1 \(computed by the control plane\)/);
+    // Once more: the log is not empty any more.
+    const again = await KumaCpProcess.command(['migrate', 'import-kuma', '--from', pgServer.url('kumadb')], env('imported', { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() }));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds 4 event\(s\).*--allow-non-empty/);
+    // A row Kuma would not have accepted stops the import before anything is written.
+    await row('MeshTimeout', 'payments', 'broken', { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { requestTimeout: 'soon' } } }] });
+    pgServer.createDatabase('refused');
+    await migrateUp('refused');
+    const bad = await KumaCpProcess.command(['migrate', 'import-kuma', '--from', pgServer.url('kumadb')], env('refused', { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() }));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/1 resource\(s\) do not validate; nothing was imported:\n  MeshTimeout payments\/broken: spec\.to\[0\]\.default\.http\.requestTimeout/);
+    await kuma.end();
+
+    const cp = await KumaCpProcess.start({ env: env('imported', { KUMA_DEFAULTS_SKIP_MESH_CREATION: 'true' }) });
+    try {
+      expect((await http(cp.url, 'GET', '/meshes')).body.items.map((m: { name: string }) => m.name)).toEqual(['payments']);
+      const dp = (await http(cp.url, 'GET', '/meshes/payments/dataplanes/web-1')).body;
+      expect(dp).toMatchObject({ type: 'Dataplane', mesh: 'payments', name: 'web-1', labels: { team: 'pay' }, networking: { address: '10.1.0.1' } });
+      expect(dp.creationTime).toMatch(/^2025-06-01T/);
+      expect((await http(cp.url, 'GET', '/meshes/payments/meshtimeouts/web-timeouts')).body.spec.to[0].default.http.requestTimeout).toBe('7s');
+      expect((await http(cp.url, 'GET', '/meshes/payments/secrets/db-password')).body.data).toBe(Buffer.from('hunter2').toString('base64'));
+      const history = (await http(cp.url, 'GET', '/meshes/payments/dataplanes/web-1/_history')).body.items;
+      expect(history.map((h: { actor: { source: string } }) => h.actor.source)).toEqual(['import']);
+      // The secret is sealed in the log like any other write: its plaintext is not in the table.
+      const target = new pg.Client({ connectionString: pgServer.url('imported') });
+      await target.connect();
+      const stored = await target.query("SELECT payload FROM kuma_events WHERE type = 'Secret'");
+      await target.end();
+      expect(stored.rows[0].payload).not.toContain(Buffer.from('hunter2').toString('base64'));
+    } finally {
+      await cp.destroy();
+    }
   }, 90_000);
 });

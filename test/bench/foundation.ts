@@ -34,7 +34,7 @@ const dataplane = (i: number) => ({
   },
 });
 
-async function putLoad(store: string, env: Record<string, string>) {
+export async function putLoad(store: string, env: Record<string, string>) {
   const cp = await KumaCpProcess.start({ env: { ...env, KUMA_LOG_LEVEL: 'warn' } });
   const dispatcher = new Agent({ connections: CONCURRENCY, pipelining: 1 });
   const latencies: number[] = [];
@@ -90,7 +90,7 @@ async function fill(log: EventLog, n: number): Promise<void> {
   );
 }
 
-async function rebuild(store: string, open: () => Promise<EventLog>) {
+export async function rebuild(store: string, open: () => Promise<EventLog>) {
   const writer = await open();
   const fillStart = performance.now();
   await fill(writer, REBUILD_EVENTS);

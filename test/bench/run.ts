@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   policies: () => import('./policies.ts'),
   mtls: () => import('./mtls.ts'),
   reachable: () => import('./reachable.ts'),
+  postgres: () => import('./postgres.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
