@@ -26,6 +26,8 @@ const PAGE = 1000;
 /** Events and bytes per group commit. */
 const GROUP_EVENTS = 2000;
 const GROUP_BYTES = 16 * 1024 * 1024;
+/** Events of this instance's own commits kept for its followers. */
+const RECENT = 10_000;
 
 interface Job {
   readonly items: readonly BatchItem[];
@@ -259,7 +261,31 @@ export class PostgresEventLog implements EventLog {
       if (o.error) o.job.reject(o.error);
       else o.job.resolve(o.stored!);
     }
-    if (outcome.some((o) => o.stored)) this.wake();
+    if (outcome.some((o) => o.stored)) this.committed(outcome.flatMap((o) => o.stored ?? []));
+  }
+
+  /**
+   * Events this instance committed, by sequence, for its own followers: they deliver them without
+   * reading them back (a follower reads the table only for what others committed). Bounded; an
+   * event gone from here is read from the table like any other.
+   */
+  private readonly recent = new Map<number, StoredEvent>();
+  /** The highest sequence known to be committed (by this instance, or another's notification). */
+  private knownHead = 0;
+  /** Bumped when the LISTEN connection (re)starts: notifications may have been missed, so followers read. */
+  private epoch = 0;
+
+  private committed(events: readonly StoredEvent[]): void {
+    for (const e of events) {
+      if (this.recent.has(e.seq)) continue;
+      this.recent.set(e.seq, e);
+      if (e.seq > this.knownHead) this.knownHead = e.seq;
+    }
+    for (const seq of this.recent.keys()) {
+      if (this.recent.size <= RECENT) break;
+      this.recent.delete(seq);
+    }
+    this.wake();
   }
 
   async *read(from: number, to?: number, filter?: EventFilter): AsyncIterable<StoredEvent> {
@@ -302,21 +328,40 @@ export class PostgresEventLog implements EventLog {
     let next = Math.max(1, from);
     let stopped = false;
     let wake: (() => void) | undefined;
+    /** Resolves true when the poll interval passed, false when woken (a commit here, a notification). */
     const waitForMore = () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
+      new Promise<boolean>((resolve) => {
+        const done = (polled: boolean) => {
           clearTimeout(timer);
-          this.wakers.delete(done);
-          resolve();
+          this.wakers.delete(woken);
+          resolve(polled);
         };
-        const timer = setTimeout(done, this.pollMs);
-        wake = done;
-        this.wakers.add(done);
+        const woken = () => done(false);
+        const timer = setTimeout(() => done(true), this.pollMs);
+        wake = woken;
+        this.wakers.add(woken);
       });
     this.listen();
     const loop = (async () => {
       let failures = 0;
+      // Read the table first, after each poll interval, and whenever a commit is known past what was delivered.
+      let read = true;
+      let epoch = this.epoch;
       while (!stopped && !this.closed) {
+        if (epoch !== this.epoch) {
+          epoch = this.epoch;
+          read = true;
+        }
+        // What this instance committed needs no query (see `recent`).
+        for (let e = this.recent.get(next); e && !stopped; e = this.recent.get(next)) {
+          next = e.seq + 1;
+          handler(e);
+        }
+        if (stopped) return;
+        if (!read && next > this.knownHead) {
+          read = await waitForMore();
+          continue;
+        }
         let rows: Row[];
         try {
           rows = (await this.pool.query<Row>(`SELECT seq, payload FROM kuma_events WHERE seq >= $1 ORDER BY seq LIMIT ${PAGE}`, [next])).rows;
@@ -339,7 +384,8 @@ export class PostgresEventLog implements EventLog {
           handler(toStored(r));
         }
         if (rows.length === PAGE && !gap) continue;
-        if (!stopped) await waitForMore();
+        read = gap;
+        if (!stopped && next > this.knownHead) read = (await waitForMore()) || gap;
       }
     })();
     this.followers.add(loop);
@@ -375,11 +421,16 @@ export class PostgresEventLog implements EventLog {
         });
         try {
           await client.connect();
-          client.on('notification', () => this.wake());
+          client.on('notification', (n) => {
+            const head = Number(n.payload);
+            if (Number.isSafeInteger(head) && head > this.knownHead) this.knownHead = head;
+            this.wake();
+          });
           await client.query(`LISTEN ${CHANNEL}`);
           this.listener = client;
           failures = 0;
-          // Whatever was committed while this connection was down: followers look now.
+          // Whatever was committed while this connection was down (its notifications are lost): followers read now.
+          this.epoch++;
           this.wake();
           const err = await lost;
           if (!this.closed) this.opts.onError?.(err, 'listen');
@@ -437,6 +488,8 @@ export class PostgresEventLog implements EventLog {
       `DELETE FROM kuma_events WHERE seq < least((SELECT min(seq) FROM kuma_events WHERE time >= $1), (SELECT max(seq) FROM kuma_events))`,
       [before],
     );
+    const first = await this.first();
+    for (const seq of this.recent.keys()) if (seq < first) this.recent.delete(seq);
     return r.rowCount ?? 0;
   }
 
