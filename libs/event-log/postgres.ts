@@ -482,10 +482,13 @@ export class PostgresEventLog implements EventLog {
    * removed prefix by `first()`). Resource versions survive in kuma_heads, so optimistic
    * concurrency still holds for resources whose events are gone. Returns how many were removed.
    */
-  async removeOlderThan(before: string): Promise<number> {
+  async removeOlderThan(before: string, opts: { readonly keepUncheckpointed?: boolean } = {}): Promise<number> {
+    // The latest event always stays: the head (and so the next sequence) is read from it. With
+    // `keepUncheckpointed`, so does every event after the newest checkpoint (none without one):
+    // a projection must be able to start from a checkpoint and what follows it.
+    const checkpointed = opts.keepUncheckpointed ? ', (SELECT coalesce(max(seq), 0) + 1 FROM kuma_checkpoints)' : '';
     const r = await this.pool.query(
-      // The latest event always stays: the head (and so the next sequence) is read from it.
-      `DELETE FROM kuma_events WHERE seq < least((SELECT min(seq) FROM kuma_events WHERE time >= $1), (SELECT max(seq) FROM kuma_events))`,
+      `DELETE FROM kuma_events WHERE seq < least((SELECT min(seq) FROM kuma_events WHERE time >= $1), (SELECT max(seq) FROM kuma_events)${checkpointed})`,
       [before],
     );
     const first = await this.first();

@@ -71,6 +71,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly singletonLease = new Gauge({
+    name: 'kuma_cp_singleton_lease',
+    help: 'Whether this process holds the lease for the singletons (checkpoints, retention) among the replicas sharing a PostgreSQL store: 1 or 0.',
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

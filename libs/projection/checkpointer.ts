@@ -99,6 +99,11 @@ export class Checkpointer {
     this.onApplied(state);
   }
 
+  /** Stops saving (another process took over: see PostgresLease); a save under way finishes. */
+  deactivate(): void {
+    this.active = false;
+  }
+
   /** Call after each applied event. */
   onApplied(state: CurrentState): void {
     if (!this.active || this.policy.interval <= 0 || this.saving || state.position - this.lastSaved < this.policy.interval) return;
@@ -108,7 +113,7 @@ export class Checkpointer {
   /** Saves the state now unless it is already the newest checkpoint (at shutdown). */
   async flush(state: CurrentState): Promise<void> {
     await this.saving;
-    if (this.policy.interval <= 0 || state.position <= this.lastSaved) return;
+    if (!this.active || this.policy.interval <= 0 || state.position <= this.lastSaved) return;
     await this.save(state);
   }
 

@@ -12,6 +12,10 @@ import { Metrics } from '../../libs/platform/metrics.ts';
 import type { CurrentState } from '../../libs/projection/current-state.ts';
 import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
+import { PostgresEventLog } from '../../libs/event-log/postgres.ts';
+import { parseDuration } from '../../libs/platform/duration.ts';
+import { postgresPoolConfig } from '../../libs/event-log/postgres-connection.ts';
+import { LEASE_KEYS, PostgresLease } from '../../libs/event-log/postgres-lease.ts';
 import { StateHistory } from '../../libs/projection/time-travel.ts';
 import { meshCaSecrets } from '../../libs/ca/mesh-ca-resources.ts';
 import { MESH_IDENTITY, MESH_TRUST } from '../../libs/ca/mesh-identity.ts';
@@ -153,10 +157,14 @@ export async function startControlPlane(
     // Every role reads checkpoints to start fast; only API processes write them, so projectors
     // and gateways spend no CPU on it (in one process the api role is there too).
     const writesCheckpoints = roles.includes('api');
-    if (writesCheckpoints) checkpointer.activate(projection.state);
+    // Replicas sharing a PostgreSQL database hold the singletons one at a time (see PostgresLease).
+    const lease = writesCheckpoints && raw instanceof PostgresEventLog ? singletonLease(config, raw, projection, checkpointer, metrics, logger) : undefined;
+    if (lease) lease.start();
+    else if (writesCheckpoints) checkpointer.activate(projection.state);
     lifecycle.onShutdown('projection', async () => {
       await projection.stop();
       if (writesCheckpoints) await checkpointer.flush(projection.state);
+      await lease?.stop();
     });
     logger.info(
       {
@@ -299,4 +307,38 @@ export async function startControlPlane(
     await lifecycle.shutdown();
     throw err;
   }
+}
+
+/**
+ * The singletons of replicas on one PostgreSQL database: checkpoint writing and retention
+ * (store.postgres.maxAge), run by whichever replica holds the lease.
+ */
+function singletonLease(config: KumaCpConfig, log: PostgresEventLog, projection: LiveProjection, checkpointer: Checkpointer, metrics: Metrics, logger: Logger): PostgresLease {
+  const maxAgeMs = parseDuration(config.store.postgres.maxAge) * 1000;
+  let retention: NodeJS.Timeout | undefined;
+  const applyRetention = () => {
+    const before = new Date(Date.now() - maxAgeMs).toISOString();
+    log
+      .removeOlderThan(before, { keepUncheckpointed: true })
+      .then((removed) => removed > 0 && logger.info({ component: 'retention', removed, before }, 'removed events past store.postgres.maxAge'))
+      .catch((err: Error) => logger.warn({ component: 'retention', err: err.message }, 'retention failed; will retry'));
+  };
+  return new PostgresLease({ ...postgresPoolConfig(config.store.postgres, 'kuma-cp lease'), keepAlive: true }, LEASE_KEYS.singletons, {
+    onAcquired: () => {
+      metrics.singletonLease.set(1);
+      logger.info({ component: 'lease' }, 'this replica holds the singleton lease: it writes checkpoints and applies retention');
+      checkpointer.activate(projection.state);
+      if (maxAgeMs > 0) {
+        applyRetention();
+        retention = setInterval(applyRetention, Math.min(maxAgeMs / 10, 3_600_000));
+        retention.unref();
+      }
+    },
+    onLost: () => {
+      metrics.singletonLease.set(0);
+      logger.warn({ component: 'lease' }, 'lost the singleton lease (its database connection failed); another replica may take it');
+      checkpointer.deactivate();
+      if (retention) clearInterval(retention);
+    },
+  });
 }

@@ -108,6 +108,24 @@ describe('kuma-cp on the PostgreSQL store', () => {
     for (const cp of [a!, b!]) await eventually(async () => expect(await names(cp)).toEqual(expect.arrayContaining(acked)), 20_000);
   }, 90_000);
 
+  it('hands the singletons to another replica within seconds when the one holding the lease is killed', async () => {
+    const lease = async (cp: KumaCpProcess) => {
+      const text = await (await fetch(`http://127.0.0.1:${cp.diagnosticsPort}/metrics`)).text();
+      return Number(/^kuma_cp_singleton_lease (\d)/m.exec(text)?.[1] ?? NaN);
+    };
+    await eventually(async () => expect((await lease(a!)) + (await lease(b!))).toBe(1));
+    const [holder, other] = (await lease(a!)) === 1 ? [a!, b!] : [b!, a!];
+    await holder.stop('SIGKILL');
+    const killed = Date.now();
+    await eventually(async () => expect(await lease(other)).toBe(1), 10_000);
+    expect(Date.now() - killed).toBeLessThan(10_000);
+    await holder.restart();
+    // Back, it waits: the lease stays where it is.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await lease(holder)).toBe(0);
+    expect(await lease(other)).toBe(1);
+  }, 60_000);
+
   it('names the setting when the database cannot be used', async () => {
     expect(await failsToStart(env('kuma', { KUMA_STORE_POSTGRES_USER: 'nobody' }))).toMatch(/store\.postgres\.user \/ store\.postgres\.password .*refused user "nobody"/);
     expect(await failsToStart(env('missing'))).toMatch(/store\.postgres\.dbName \(KUMA_STORE_POSTGRES_DB_NAME\): database "missing" does not exist/);
