@@ -12,7 +12,11 @@ import pg from 'pg';
 import type { NewEvent } from '../../libs/event-log/event.ts';
 import { PostgresEventLog } from '../../libs/event-log/postgres.ts';
 import { migrateUp } from '../../libs/event-log/postgres-schema.ts';
+import { encodeCheckpoint } from '../../libs/projection/checkpoint.ts';
+import { PostgresCheckpointStore } from '../../libs/projection/checkpoint-stores.ts';
+import { CurrentState } from '../../libs/projection/current-state.ts';
 import { LiveProjection } from '../../libs/projection/live-projection.ts';
+import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
 import { NatsServer } from '../../libs/testkit/nats-server.ts';
 import { PostgresServer } from '../../libs/testkit/postgres-server.ts';
 import { putLoad, rebuild } from './foundation.ts';
@@ -52,6 +56,62 @@ async function followLatency(url: string) {
   return { samples: FOLLOW_SAMPLES, p50ms: round(percentile(latencies, 50)), p99ms: round(percentile(latencies, 99)), maxMs: round(latencies[latencies.length - 1]!) };
 }
 
+/** BENCH_POSTGRES_ONLY=puts,follow,rebuild,startup (all by default). */
+const ONLY = new Set((process.env['BENCH_POSTGRES_ONLY'] ?? 'puts,follow,rebuild,startup').split(',').map((p) => p.trim()));
+const STARTUP_EVENTS = Number(process.env['BENCH_STARTUP_EVENTS'] ?? 1_000_000);
+
+/**
+ * `kuma-cp run` on a log of STARTUP_EVENTS events (a Mesh, then 20,000 Dataplanes each updated
+ * in turn) with a checkpoint 1,000 events before the head: time from spawn to ready, against the
+ * same log without a checkpoint.
+ */
+async function startup(server: PostgresServer, env: (db: string) => Record<string, string>) {
+  const url = await database(server, 'startup');
+  const db = new pg.Client({ connectionString: url });
+  db.on('error', () => undefined);
+  await db.connect();
+  const t0 = performance.now();
+  const mesh = event('default');
+  const { mesh: _m, ...meshEvent } = { ...mesh, type: 'Mesh', resource: { labels: {}, creationTime: mesh.time, modificationTime: mesh.time, spec: {} } };
+  void _m;
+  await db.query(`INSERT INTO kuma_events (seq, id, type, mesh, name, op, prev, time, payload) VALUES (1, $1, 'Mesh', '', 'default', 'upsert', 0, now(), $2)`, [meshEvent.id, JSON.stringify(meshEvent)]);
+  // The Dataplanes, in SQL: JSON text built per row, each name's `prev` its previous version.
+  await db.query(
+    `INSERT INTO kuma_events (seq, id, type, mesh, name, op, prev, time, payload)
+     SELECT s, 'bench-' || s, 'Dataplane', 'default', 'dp-' || ((s - 2) % 20000), 'upsert', CASE WHEN s - 20000 >= 2 THEN s - 20000 ELSE 0 END, now(),
+       json_build_object('id', 'bench-' || s, 'time', '2026-12-04T00:00:00.000Z', 'actor', json_build_object('subject', 'bench', 'source', 'system'),
+         'op', 'upsert', 'type', 'Dataplane', 'mesh', 'default', 'name', 'dp-' || ((s - 2) % 20000),
+         'resource', json_build_object('labels', '{}'::json, 'creationTime', '2026-12-04T00:00:00.000Z', 'modificationTime', '2026-12-04T00:00:00.000Z',
+           'spec', json_build_object('networking', json_build_object('address', '10.0.' || ((s / 250) % 250) || '.' || (s % 250),
+             'inbound', json_build_array(json_build_object('port', 8080, 'tags', json_build_object('kuma.io/service', 'svc-' || (s % 1000))))))))::text
+     FROM generate_series(2, $1::bigint) AS s`,
+    [STARTUP_EVENTS],
+  );
+  await db.query(`INSERT INTO kuma_heads (type, mesh, name, seq) SELECT type, mesh, name, max(seq) FROM kuma_events GROUP BY type, mesh, name`);
+  const fillSeconds = (performance.now() - t0) / 1000;
+  await db.end();
+
+  const time = async () => {
+    const t = performance.now();
+    const cp = await KumaCpProcess.start({ env: { ...env('startup'), KUMA_LOG_LEVEL: 'warn', KUMA_STORE_CHECKPOINTS_INTERVAL: '0' } });
+    const seconds = (performance.now() - t) / 1000;
+    await cp.destroy();
+    return round(seconds, 2);
+  };
+  process.stderr.write(`startup: ${STARTUP_EVENTS} events written in ${round(fillSeconds)} s; without a checkpoint...\n`);
+  const withoutCheckpoint = await time();
+  // A checkpoint 1,000 events before the head, as a replica that saved one recently would leave.
+  const log = await PostgresEventLog.open({ pool: { connectionString: url } });
+  const cut = new CurrentState();
+  for await (const e of log.read(1, STARTUP_EVENTS - 1000)) cut.apply(e);
+  const { meta, data } = await encodeCheckpoint(cut, mesh.id);
+  await new PostgresCheckpointStore(log.database).save(meta, data);
+  await log.close();
+  process.stderr.write('startup: from a checkpoint...\n');
+  const fromCheckpoint = await time();
+  return { events: STARTUP_EVENTS, checkpointAt: meta.seq, checkpointBytes: meta.bytes, fillSeconds: round(fillSeconds), withoutCheckpointSeconds: withoutCheckpoint, fromCheckpointSeconds: fromCheckpoint };
+}
+
 export async function run(): Promise<unknown> {
   // fsync on: the figures are those of a durable store.
   const server = await PostgresServer.start({ settings: ['fsync=on', 'synchronous_commit=on'] });
@@ -67,7 +127,7 @@ export async function run(): Promise<unknown> {
       KUMA_STORE_POSTGRES_DB_NAME: 'puts',
     };
     const puts = [];
-    for (const [store, env] of [
+    for (const [store, env] of !ONLY.has('puts') ? [] : [
       ['embedded', { KUMA_STORE_TYPE: 'embedded' }],
       ['nats', { KUMA_STORE_TYPE: 'nats', KUMA_STORE_NATS_URL: nats.url, KUMA_STORE_NATS_STREAM: `BENCH_${randomUUID().slice(0, 8)}` }],
       ['postgres', pgEnv],
@@ -75,17 +135,28 @@ export async function run(): Promise<unknown> {
       process.stderr.write(`PUT load on ${store}...\n`);
       puts.push(await putLoad(store, env));
     }
-    console.table(puts);
+    if (puts.length > 0) console.table(puts);
 
-    process.stderr.write('follow latency to a second replica on postgres...\n');
-    const follow = await followLatency(await database(server, 'follow'));
-    console.log('follow (commit to a second replica’s projection):', follow);
-
-    process.stderr.write('projection rebuild on postgres...\n');
-    const rebuildUrl = await database(server, 'rebuild');
-    const rebuilds = [await rebuild('postgres', () => PostgresEventLog.open({ pool: { connectionString: rebuildUrl } }))];
-    console.table(rebuilds);
-    return { puts, follow, rebuilds };
+    let follow;
+    if (ONLY.has('follow')) {
+      process.stderr.write('follow latency to a second replica on postgres...\n');
+      follow = await followLatency(await database(server, 'follow'));
+      console.log('follow (commit to a second replica’s projection):', follow);
+    }
+    const rebuilds = [];
+    if (ONLY.has('rebuild')) {
+      process.stderr.write('projection rebuild on postgres...\n');
+      const rebuildUrl = await database(server, 'rebuild');
+      rebuilds.push(await rebuild('postgres', () => PostgresEventLog.open({ pool: { connectionString: rebuildUrl } })));
+      console.table(rebuilds);
+    }
+    let start;
+    if (ONLY.has('startup')) {
+      process.stderr.write('start-up on postgres...\n');
+      start = await startup(server, (db) => ({ ...pgEnv, KUMA_STORE_POSTGRES_DB_NAME: db }));
+      console.log('start-up:', start);
+    }
+    return { puts, follow, rebuilds, startup: start };
   } finally {
     await nats.stop();
     await server.stop();
