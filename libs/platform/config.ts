@@ -10,6 +10,8 @@ export const STORE_TYPES = ['memory', 'embedded', 'nats', 'postgres', 'kubernete
 export type StoreType = (typeof STORE_TYPES)[number];
 export const ROLES = ['api', 'projector', 'gateway'] as const;
 /** Kuma's store.postgres.tls.mode values. */
+/** The fabric `kuma-cp` runs with: fabric.type, or its default for the store. */
+export const fabricTypeOf = (c: KumaCpConfig): 'memory' | 'nats' => (c.fabric.type === 'nats' || (c.fabric.type === '' && c.store.type === 'nats') ? 'nats' : 'memory');
 export const PG_TLS_MODES = ['disable', 'verifyNone', 'verifyCa', 'verifyFull'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -145,6 +147,13 @@ export interface KumaCpConfig {
      */
     readonly dataplaneStatusFlushInterval: string;
   };
+  /**
+   * How the projector and gateway roles share content, manifests, membership and status:
+   * `memory` (one process runs both) or `nats` (any split over processes). '' picks nats with
+   * store.type nats and memory otherwise. The NATS fabric's buckets are named after
+   * store.nats.stream and replicated store.nats.replicas times; `nats.url` '' is store.nats.url.
+   */
+  readonly fabric: { readonly type: string; readonly nats: { readonly url: string } };
   readonly multizone: { readonly zone: { readonly name: string } };
   readonly experimental: {
     /**
@@ -215,6 +224,7 @@ export function defaultConfig(): KumaCpConfig {
     },
     general: { workDir: join(homedir(), '.kuma-cp'), tlsCertFile: '', tlsKeyFile: '' },
     xdsServer: { dataplaneDeregistrationDelay: '10s', debounce: '20ms', dataplaneStatusFlushInterval: '10s' },
+    fabric: { type: '', nats: { url: '' } },
     multizone: { zone: { name: 'default' } },
     experimental: { autoReachableServices: false },
     defaults: { skipMeshCreation: false },
@@ -289,6 +299,8 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_STORE_POSTGRES_READ_REPLICA_PORT: 'store.postgres.readReplica.port',
   KUMA_STORE_POSTGRES_READ_REPLICA_RATIO: 'store.postgres.readReplica.ratio',
   KUMA_STORE_POSTGRES_MAX_AGE: 'store.postgres.maxAge',
+  KUMA_FABRIC_TYPE: 'fabric.type',
+  KUMA_FABRIC_NATS_URL: 'fabric.nats.url',
   KUMA_MULTIZONE_ZONE_NAME: 'multizone.zone.name',
   KUMA_GENERAL_WORK_DIR: 'general.workDir',
   KUMA_GENERAL_TLS_CERT_FILE: 'general.tlsCertFile',
@@ -406,6 +418,7 @@ function validate(c: KumaCpConfig): void {
   if (cp.keep < 1) throw new ConfigError('store.checkpoints.keep: must be at least 1');
   if (cp.archiveEvery < 0) throw new ConfigError('store.checkpoints.archiveEvery: must be 0 (off) or a number of events');
   if (c.store.nats.replicas < 1 || c.store.nats.replicas > 5) throw new ConfigError('store.nats.replicas: must be between 1 and 5');
+  if (!['', 'memory', 'nats'].includes(c.fabric.type)) throw new ConfigError(`fabric.type: must be memory or nats (or empty: nats with store.type nats, else memory), got ${JSON.stringify(c.fabric.type)}`);
   const pgc = c.store.postgres;
   if (!(PG_TLS_MODES as readonly string[]).includes(pgc.tls.mode)) throw new ConfigError(`store.postgres.tls.mode: must be one of ${PG_TLS_MODES.join(', ')}, got ${JSON.stringify(pgc.tls.mode)}`);
   if ((pgc.tls.mode === 'verifyCa' || pgc.tls.mode === 'verifyFull') && !pgc.tls.caPath) throw new ConfigError(`store.postgres.tls.caPath: must be set for store.postgres.tls.mode ${pgc.tls.mode}`);

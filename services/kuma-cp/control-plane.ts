@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { InstrumentedEventLog } from '../../libs/event-log/instrumented.ts';
 import type { EventLog } from '../../libs/event-log/port.ts';
-import { checkApiExposure, isLoopbackInterface, type KumaCpConfig, type Role } from '../../libs/platform/config.ts';
+import { checkApiExposure, fabricTypeOf, isLoopbackInterface, type KumaCpConfig, type Role } from '../../libs/platform/config.ts';
+import { connectNatsFabric } from '../../libs/snapshot-store/nats-fabric.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { loadOrCreateTls } from '../xds-gateway/tls.ts';
 import { Lifecycle } from '../../libs/platform/lifecycle.ts';
 import { Metrics } from '../../libs/platform/metrics.ts';
@@ -228,6 +230,17 @@ export async function startControlPlane(
       }
     }
 
+    // The fabric the xDS roles share: the JetStream log's own connection, or one of its own beside another store.
+    let fabric: NatsConnection | undefined;
+    if (fabricTypeOf(config) === 'nats') {
+      const url = config.fabric.nats.url || config.store.nats.url;
+      if (raw instanceof JetStreamEventLog && url === config.store.nats.url) fabric = raw.nc;
+      else {
+        const nc = (fabric = await connectNatsFabric(url, `kuma-cp ${instanceId} fabric`));
+        lifecycle.onShutdown('fabric', () => nc.drain());
+      }
+      logger.info({ component: 'fabric', type: 'nats', url }, 'xDS roles share state over NATS');
+    }
     const xds = await startXdsRoles({
       config,
       roles,
@@ -240,7 +253,7 @@ export async function startControlPlane(
       service,
       tokens,
       followers,
-      ...(raw instanceof JetStreamEventLog ? { nats: raw } : {}),
+      ...(fabric ? { nats: fabric } : {}),
     });
     ports.dpServer = xds.ports.dpServer;
     ports.dpServerPlaintext = xds.ports.dpServerPlaintext;

@@ -1,7 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../../libs/event-log/event.ts';
-import type { JetStreamEventLog } from '../../libs/event-log/jetstream.ts';
 import type { KumaCpConfig, Role } from '../../libs/platform/config.ts';
 import { parseDuration } from '../../libs/platform/duration.ts';
 import type { Lifecycle } from '../../libs/platform/lifecycle.ts';
@@ -61,8 +60,11 @@ export interface XdsRolesContext {
   readonly tokens: DataplaneTokens;
   /** Called after each event the projection applies. */
   readonly followers: ((e: StoredEvent, state: CurrentState) => void)[];
-  /** The JetStream log when `store.type` is nats: the roles then talk only through NATS. */
-  readonly nats?: JetStreamEventLog;
+  /**
+   * The NATS connection of the fabric when `fabric.type` is nats (whatever the log): the roles
+   * then talk only through NATS, so they can run in separate processes.
+   */
+  readonly nats?: NatsConnection;
 }
 
 export interface XdsRoles {
@@ -101,7 +103,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   const gateway = roles.includes('gateway');
   const api = roles.includes('api');
   if (!nats && projector !== gateway) {
-    throw new Error('the projector and gateway roles can run in separate processes only with store.type nats (they talk through NATS); run both, or use the nats store');
+    throw new Error('the projector and gateway roles can run in separate processes only over a NATS fabric (KUMA_FABRIC_TYPE=nats; the default with store.type nats): run both, or use the NATS fabric');
   }
   const result: { ports: XdsRoles['ports'] } & Omit<XdsRoles, 'ports'> = { ports: { dpServer: 0, dpServerPlaintext: 0 } };
   if (!projector && !gateway && !nats) return result;
@@ -121,9 +123,9 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   let board: StatusBoard | undefined;
   if (nats) {
     // A writer renews content it refers to after a quarter of the collector's grace period (see ContentGc).
-    content = await ContentStore.open(nats.nc, bucket('CONTENT'), { replicas, rewriteAfterMs: (parseDuration(config.store.nats.contentGcGrace) * 1000) / 4 });
-    manifests = await ManifestStore.open(nats.nc, bucket('MANIFESTS'), content, { replicas });
-    board = await StatusBoard.open(nats.nc, bucket('STATUS'), logger, {
+    content = await ContentStore.open(nats, bucket('CONTENT'), { replicas, rewriteAfterMs: (parseDuration(config.store.nats.contentGcGrace) * 1000) / 4 });
+    manifests = await ManifestStore.open(nats, bucket('MANIFESTS'), content, { replicas });
+    board = await StatusBoard.open(nats, bucket('STATUS'), logger, {
       replicas,
       flushMs: parseDuration(config.xdsServer.dataplaneStatusFlushInterval) * 1000,
       // Status yields to configuration: a slice of status writes waits while many pushes await their ACKs.
@@ -140,7 +142,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
   if (projector) {
     if (nats) {
       const memberId = ctx.instanceId.replace(/[^A-Za-z0-9_-]/g, '-');
-      const membership = new Membership(nats.nc, memberId, { subject: `kuma.cluster.${config.store.nats.stream}.projectors` }, logger);
+      const membership = new Membership(nats, memberId, { subject: `kuma.cluster.${config.store.nats.stream}.projectors` }, logger);
       const publisher = new ManifestPublisher(content!, manifests!, membership, () => projection.state.position, xdsMetrics, logger);
       const gen = new SnapshotGenerator(publisher, xdsMetrics, logger, generatorOptions);
       generator = gen;
@@ -191,7 +193,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
         (err) => logger.warn({ component: 'projector', err: err.message }, 'stopped following the demands for by-name resources'),
       );
       lifecycle.onShutdown('by-name demands', async () => stopDemand());
-      const stopGc = await startContentGc(nats.nc, content!, manifests!, membership, config, xdsMetrics, logger);
+      const stopGc = await startContentGc(nats, content!, manifests!, membership, config, xdsMetrics, logger);
       lifecycle.onShutdown('snapshot publisher', async () => {
         sweeping = false;
         clearTimeout(sweepTimer);
@@ -234,7 +236,7 @@ export async function startXdsRoles(ctx: XdsRolesContext): Promise<XdsRoles> {
     let natsSource: NatsSnapshotSource | undefined;
     if (nats) {
       natsSource = new NatsSnapshotSource(
-        nats.nc,
+        nats,
         manifests!,
         content!,
         logger,
@@ -367,7 +369,7 @@ const ORPHAN_SWEEP_INTERVAL_MS = 500;
  */
 async function startOrphanSweep(
   ctx: XdsRolesContext,
-  nats: JetStreamEventLog,
+  nats: NatsConnection,
   bucket: string,
   status: StreamStatusRegistry,
   board: StatusBoard,
@@ -375,9 +377,9 @@ async function startOrphanSweep(
 ): Promise<{ claim(proxyKey: string): Promise<void>; release(proxyKey: string): Promise<void>; readonly membership: Membership }> {
   const { config, logger, lifecycle, projection } = ctx;
   const self = memberIdOf(ctx.instanceId);
-  const registrations = await RegistrationBoard.open(nats.nc, bucket, logger, { replicas: config.store.nats.replicas });
+  const registrations = await RegistrationBoard.open(nats, bucket, logger, { replicas: config.store.nats.replicas });
   await registrations.startMirror();
-  const membership = new Membership(nats.nc, self, { subject: `kuma.cluster.${config.store.nats.stream}.gateways`, role: 'gateway' }, logger);
+  const membership = new Membership(nats, self, { subject: `kuma.cluster.${config.store.nats.stream}.gateways`, role: 'gateway' }, logger);
   await membership.start();
   const sweeper = new OrphanedRegistrations({
     registrations,

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
+import { httpDataplane } from '../../libs/testkit/dataplanes.ts';
+import { http } from '../../libs/testkit/http.ts';
+import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
+import { NatsServer } from '../../libs/testkit/nats-server.ts';
+import { PostgresServer } from '../../libs/testkit/postgres-server.ts';
+import { TypeUrl } from '../../libs/xds/protos.ts';
+import { decodeToObject } from '../../libs/xds/resource.ts';
+
+/**
+ * The log in PostgreSQL, the xDS roles over a NATS fabric: api, projector and two gateways as
+ * separate processes, as the JetStream store runs them; proxies are fake Envoys.
+ */
+let pgServer: PostgresServer;
+let nats: NatsServer;
+const processes: KumaCpProcess[] = [];
+const proxies: FakeEnvoy[] = [];
+
+const env = () => ({
+  KUMA_STORE_TYPE: 'postgres',
+  KUMA_STORE_POSTGRES_PORT: String(pgServer.port),
+  KUMA_STORE_POSTGRES_USER: 'postgres',
+  KUMA_STORE_POSTGRES_PASSWORD: '',
+  KUMA_STORE_POSTGRES_DB_NAME: 'kuma',
+  KUMA_FABRIC_TYPE: 'nats',
+  KUMA_FABRIC_NATS_URL: nats.url,
+  KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none',
+  KUMA_XDS_SERVER_DEBOUNCE: '10ms',
+});
+const start = async (roles: string, plaintext = false, extra: Record<string, string> = {}) => {
+  const cp = await KumaCpProcess.start({ env: { ...env(), ...extra }, args: ['--roles', roles], plaintext });
+  processes.push(cp);
+  return cp;
+};
+
+function backendPorts(c: FakeEnvoy): number[] {
+  const r = c.resources.get(TypeUrl.ClusterLoadAssignment)?.get('backend');
+  if (!r) return [];
+  const cla = decodeToObject(TypeUrl.ClusterLoadAssignment, r.bytes) as { endpoints?: { lb_endpoints?: { endpoint?: { address?: { socket_address?: { port_value?: number } } } }[] }[] };
+  return (cla.endpoints ?? []).flatMap((l) => (l.lb_endpoints ?? []).map((e) => e.endpoint?.address?.socket_address?.port_value ?? 0)).sort();
+}
+
+beforeAll(async () => {
+  [pgServer, nats] = await Promise.all([PostgresServer.start(), NatsServer.start()]);
+  pgServer.createDatabase('kuma');
+  const migrated = await KumaCpProcess.command(['migrate', 'up'], env());
+  if (migrated.code !== 0) throw new Error(migrated.stderr);
+}, 60_000);
+afterAll(async () => {
+  for (const p of proxies) p.close();
+  await Promise.all(processes.map((p) => p.destroy()));
+  await Promise.all([pgServer?.stop(), nats?.stop()]);
+});
+
+describe('PostgreSQL store with a NATS fabric', () => {
+  it('runs api, projector and gateways as separate processes and serves proxies from either gateway', async () => {
+    const api = await start('api');
+    const [, g1, g2] = await Promise.all([start('projector'), start('gateway', true), start('gateway', true)]);
+    const put = async (name: string, body: object) => expect((await http(api.url, 'PUT', `/meshes/default/dataplanes/${name}`, body)).status).toBeLessThan(300);
+    await put('backend-9001', httpDataplane('backend-9001', 9001, 'backend'));
+    for (const i of [1, 2]) await put(`web-${i}`, httpDataplane(`web-${i}`, 8000 + i, 'web', { outbound: [{ port: 10001, tags: { 'kuma.io/service': 'backend' } }] }));
+    const web1 = new FakeEnvoy({ target: `127.0.0.1:${g1!.dpPlaintextPort}`, nodeId: 'default.web-1', mode: 'delta' });
+    const web2 = new FakeEnvoy({ target: `127.0.0.1:${g2!.dpPlaintextPort}`, nodeId: 'default.web-2', mode: 'sotw' });
+    proxies.push(web1, web2);
+    for (const c of [web1, web2]) await c.waitFor((p) => JSON.stringify(backendPorts(p)) === '[9001]', 20_000);
+    // An endpoint change written to PostgreSQL reaches both through the projector and the fabric.
+    await put('backend-9002', httpDataplane('backend-9002', 9002, 'backend'));
+    for (const c of [web1, web2]) await c.waitFor((p) => JSON.stringify(backendPorts(p)) === '[9001,9002]', 20_000);
+  }, 90_000);
+
+  it('refuses to split the roles over the memory fabric, saying how to', async () => {
+    const err = await start('gateway', true, { KUMA_FABRIC_TYPE: 'memory' }).then(
+      () => 'started',
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(/separate processes only over a NATS fabric \(KUMA_FABRIC_TYPE=nats/);
+  }, 30_000);
+});
