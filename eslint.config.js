@@ -2,6 +2,8 @@
 import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
+const SERVICES = ['api-server', 'kuma-cp', 'kuma-dp', 'kumactl', 'projector', 'xds-gateway'];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '**/*.mjs', 'eslint.config.js', 'vitest.config.ts', '.bench-results/**'] },
   ...tseslint.configs.recommended,
@@ -23,6 +25,21 @@ export default tseslint.config(
       'import-x/no-cycle': 'error',
     },
   },
+  // Services import libs and never each other; kuma-cp alone composes them into one process.
+  ...SERVICES.filter((s) => s !== 'kuma-cp').map((service) => ({
+    files: [`services/${service}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: SERVICES.filter((other) => other !== service).map((other) => ({
+            group: [`../${other}/**`, `**/services/${other}/**`],
+            message: `services/${service} must not import services/${other}: move what they share to libs/ (services/kuma-cp composes services)`,
+          })),
+        },
+      ],
+    },
+  })),
   {
     // Dependency direction: services -> libs, never the reverse.
     files: ['libs/**/*.ts'],

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { GROUPS } from '../../libs/tokens/user-token.ts';
 import { principalOf, type Principal } from './authn.ts';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 
 /** Who may do one thing: by user name or by group (Kuma's static access, `KUMA_ACCESS_STATIC_*`). */
 export interface AccessRule {

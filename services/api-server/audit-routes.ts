@@ -16,8 +16,8 @@ import type { Resource } from '../../libs/resources/resource.ts';
 import { encodeResource } from '../../libs/resources/wire.ts';
 import type { SecretRedactor } from '../../libs/secrets/redactor.ts';
 import { isObject, type JsonObject } from '../../libs/resources/validation.ts';
-import { parseJsonBody } from './body.ts';
-import { ApiError } from './errors.ts';
+import { parseJsonBody } from '../../libs/platform/request-body.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 import { resourceDiff } from './history.ts';
 import { planRestore, restoreEvents } from './restore.ts';
 

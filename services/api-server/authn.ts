@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { InvalidTokenError } from '../../libs/tokens/dataplane-token.ts';
 import { ADMIN_USER, GROUPS } from '../../libs/tokens/user-token.ts';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 
 /** Who sent a request, once user authentication exists (Kuma's user tokens). */
 export interface Principal {

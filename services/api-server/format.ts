@@ -2,7 +2,7 @@ import type { ResourceTypeDescriptor } from '../../libs/resources/descriptor.ts'
 import type { Resource } from '../../libs/resources/resource.ts';
 import type { JsonObject } from '../../libs/resources/validation.ts';
 import { encodeResource } from '../../libs/resources/wire.ts';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 
 /** Kuma's default system namespace (KUMA_STORE_KUBERNETES_SYSTEM_NAMESPACE), where inferred objects live. */
 export const SYSTEM_NAMESPACE = 'kuma-system';

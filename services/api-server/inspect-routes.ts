@@ -22,9 +22,9 @@ import type { TranslationPlugin } from '../../libs/xds/generate/plugin.ts';
 import type { OutboundTrim } from '../../libs/xds/generate/context.ts';
 import { Translator } from '../../libs/xds/translator.ts';
 import { stateForRead } from './audit-routes.ts';
-import { parseBody } from './body.ts';
+import { parseBody } from '../../libs/platform/request-body.ts';
 import { decideUpsert } from './commands.ts';
-import { ApiError, meshNotFound, notFound } from './errors.ts';
+import { ApiError, meshNotFound, notFound } from '../../libs/platform/api-errors.ts';
 import { paginate, parsePage } from './listing.ts';
 
 type Params = { mesh?: string; plural?: string; name?: string };

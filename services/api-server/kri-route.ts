@@ -4,7 +4,7 @@ import { pathIdentifierError } from '../../libs/resources/names.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
 import type { LiveProjection } from '../../libs/projection/live-projection.ts';
-import { ApiError, notFound } from './errors.ts';
+import { ApiError, notFound } from '../../libs/platform/api-errors.ts';
 import { formatResource } from './format.ts';
 import { encodeDataplaneOverview } from './overview.ts';
 

@@ -1,6 +1,6 @@
 import type { Resource } from '../../libs/resources/resource.ts';
 import { isObject } from '../../libs/resources/validation.ts';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { pathIdentifierError } from '../../libs/resources/names.ts';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 
 /**
  * Kuma rejects a `mesh` or `name` path parameter outside its character set (a NUL byte, an

@@ -2,7 +2,7 @@ import type { AccessAction, AccessRoleBindingSubject, AccessRoleRule } from '../
 import type { Resource } from '../../libs/resources/resource.ts';
 import { principalOf, type Principal } from './authn.ts';
 import { redactSecretsOf, type AccessControl, type WriteTarget } from './access.ts';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 
 /** Where the roles and bindings are read from (the projected state, at each request). */
 export interface RbacSource {

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 import { allowedHostNames, hostnameOf, makeRequestGuard } from './request-guard.ts';
 
 const req = (method: string, headers: Record<string, string>) => ({ method, headers }) as unknown as FastifyRequest;

@@ -1,6 +1,6 @@
 import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 
 /** Media types a write may carry: JSON (and `+json`) and YAML. */
 const WRITE_MEDIA_TYPES = /^(application\/(?:[\w.+-]+\+)?json|application\/(?:x-)?yaml|text\/(?:x-)?yaml|application\/[\w.+-]+\+yaml)\s*(?:;.*)?$/i;

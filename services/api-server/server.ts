@@ -1,3 +1,4 @@
+import { KUMA_VERSION } from '../../libs/platform/version.ts';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -23,10 +24,10 @@ import { SecretRedactor } from '../../libs/secrets/redactor.ts';
 import { addAuditRoutes, stateForRead } from './audit-routes.ts';
 import { DEFAULT_ACCESS, mustRedactSecrets, staticAccessControl, type AccessControl } from './access.ts';
 import { isLoopback, noApiAuthentication, principalOf, type ApiAuthenticator } from './authn.ts';
-import { parseBody } from './body.ts';
+import { parseBody } from '../../libs/platform/request-body.ts';
 import { historyOf } from './history.ts';
 import { ResourceNotFoundError } from './commands.ts';
-import { ApiError, errorBody, meshNotFound, meshNotFoundForRead, notFound } from './errors.ts';
+import { ApiError, errorBody, meshNotFound, meshNotFoundForRead, notFound } from '../../libs/platform/api-errors.ts';
 import { addInspectRoutes } from './inspect-routes.ts';
 import { addKriRoutes } from './kri-route.ts';
 import { formatResource } from './format.ts';
@@ -36,7 +37,7 @@ import { checkPathParams } from './path-params.ts';
 import { makeRequestGuard, type RequestGuardOptions } from './request-guard.ts';
 import type { ResourceService } from './resource-service.ts';
 
-export const KUMA_VERSION = '2.14.0';
+export { KUMA_VERSION };
 
 /** Digests under a random key of this process: never plaintext, but not comparable across processes. */
 function ephemeralRedactor(registry: TypeRegistry): SecretRedactor {

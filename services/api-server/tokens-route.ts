@@ -5,8 +5,8 @@ import type { CurrentState } from '../../libs/projection/current-state.ts';
 import { isObject, Violations } from '../../libs/resources/validation.ts';
 import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
 import type { UserTokens } from '../../libs/tokens/user-token.ts';
-import { parseJsonBody } from './body.ts';
-import { ApiError } from './errors.ts';
+import { parseJsonBody } from '../../libs/platform/request-body.ts';
+import { ApiError } from '../../libs/platform/api-errors.ts';
 
 const FIELDS = ['name', 'mesh', 'tags', 'type', 'validFor'];
 const DEFAULT_VALID_FOR = 365 * 24 * 3600;

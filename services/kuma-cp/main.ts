@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, ROLES, type Role } from '../../libs/platform/config.ts';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../libs/platform/log-options.ts';
 import { createLogger } from '../../libs/platform/logger.ts';
-import { KUMA_VERSION } from '../api-server/server.ts';
+import { KUMA_VERSION } from '../../libs/platform/version.ts';
 import { startControlPlane } from './control-plane.ts';
 import { importKuma } from './import-kuma.ts';
 import { migrateUpCommand } from './migrate.ts';

@@ -1,5 +1,5 @@
 import { request } from 'node:https';
-import { KUMA_VERSION } from '../api-server/server.ts';
+import { KUMA_VERSION } from '../../libs/platform/version.ts';
 
 /** Who kuma-dp speaks for, and where: what every request to the data plane server carries. */
 export interface DpIdentity {

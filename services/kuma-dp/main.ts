@@ -6,7 +6,7 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../libs/platform/log
 import { createLogger } from '../../libs/platform/logger.ts';
 import { GRPC_CERTIFICATE_PROVIDER } from '../../libs/xds/generate/tls.ts';
 import { PROXYLESS_SERVER_TEMPLATE } from '../../libs/xds/names.ts';
-import { KUMA_VERSION } from '../api-server/server.ts';
+import { KUMA_VERSION } from '../../libs/platform/version.ts';
 import { BootstrapError, fetchBootstrap } from './bootstrap-client.ts';
 import { FILE_WATCHER_REFRESH_MS, WorkloadIdentity } from './identity.ts';
 import { startRelay } from './relay.ts';

@@ -1,4 +1,4 @@
-import { KUMA_VERSION } from '../api-server/server.ts';
+import { KUMA_VERSION } from '../../libs/platform/version.ts';
 
 /** An error answer of the control plane, with Kuma's field-level reasons. */
 export class ApiResponseError extends Error {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { KUMA_VERSION } from '../api-server/server.ts';
+import { KUMA_VERSION } from '../../libs/platform/version.ts';
 import { ApiResponseError } from './client.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerAudit } from './commands/audit.ts';

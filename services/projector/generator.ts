@@ -12,7 +12,7 @@ import { Translator, type Translation } from '../../libs/xds/translator.ts';
 import { PluginError } from '../../libs/xds/plugin-error.ts';
 import { ComputedPolicies, rulesAffectedBy } from '../../libs/policies/engine/proxy-policies.ts';
 import type { MeshChange } from '../../libs/mesh-view/mesh-view.ts';
-import type { XdsMetrics } from '../xds-gateway/metrics.ts';
+import type { XdsMetrics } from '../../libs/xds/metrics.ts';
 
 export interface GeneratorOptions {
   /** Changes within this window are coalesced into one regeneration. */

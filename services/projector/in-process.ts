@@ -5,7 +5,7 @@ import { POLICY_TYPES } from '../../libs/policies/register.ts';
 import { projectorEvent } from '../../libs/testkit/projector-events.ts';
 import type { OutboundTrim } from '../../libs/xds/generate/context.ts';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
-import { XdsMetrics } from '../xds-gateway/metrics.ts';
+import { XdsMetrics } from '../../libs/xds/metrics.ts';
 import { SnapshotGenerator } from './generator.ts';
 
 /**

@@ -6,7 +6,7 @@ import { POLICY_TYPES } from '../../libs/policies/register.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import { projectorEvent as event } from '../../libs/testkit/projector-events.ts';
-import { XdsMetrics } from '../xds-gateway/metrics.ts';
+import { XdsMetrics } from '../../libs/xds/metrics.ts';
 import { SnapshotGenerator } from './generator.ts';
 
 const patch = (jsonPatches: unknown[]) => ({

@@ -7,7 +7,7 @@ import { TypeUrl } from '../../libs/xds/protos.ts';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
 import { projectorEvent as event } from '../../libs/testkit/projector-events.ts';
-import { XdsMetrics } from '../xds-gateway/metrics.ts';
+import { XdsMetrics } from '../../libs/xds/metrics.ts';
 import { SnapshotGenerator } from './generator.ts';
 import { policyPlugins } from '../../libs/policies/plugins.ts';
 import { ComputedPolicies } from '../../libs/policies/engine/proxy-policies.ts';

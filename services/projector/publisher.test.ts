@@ -6,8 +6,8 @@ import type { Manifest, ManifestStore } from '../../libs/snapshot-store/manifest
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { makeResource } from '../../libs/xds/resource.ts';
 import { buildSnapshot } from '../../libs/xds/snapshot.ts';
-import { XdsMetrics } from '../xds-gateway/metrics.ts';
-import type { Membership } from './membership.ts';
+import { XdsMetrics } from '../../libs/xds/metrics.ts';
+import type { Membership } from '../../libs/snapshot-store/membership.ts';
 import { ManifestPublisher } from './publisher.ts';
 
 /** Stores that fail while "NATS is down", recording what was written once it is back. */

@@ -5,8 +5,8 @@ import { manifestOf, type ManifestStore } from '../../libs/snapshot-store/manife
 import type { XdsResource } from '../../libs/xds/resource.ts';
 import type { SnapshotSink } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
-import type { XdsMetrics } from '../xds-gateway/metrics.ts';
-import type { Membership } from './membership.ts';
+import type { XdsMetrics } from '../../libs/xds/metrics.ts';
+import type { Membership } from '../../libs/snapshot-store/membership.ts';
 
 const MAX_IN_FLIGHT = 128;
 /** Backoff between attempts of a failed publication (NATS down, a KV timeout). */

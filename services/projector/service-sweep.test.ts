@@ -8,8 +8,8 @@ import { useNatsServer } from '../../libs/testkit/nats-per-file.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { makeResource } from '../../libs/xds/resource.ts';
 import { buildSnapshot } from '../../libs/xds/snapshot.ts';
-import { XdsMetrics } from '../xds-gateway/metrics.ts';
-import type { Membership } from './membership.ts';
+import { XdsMetrics } from '../../libs/xds/metrics.ts';
+import type { Membership } from '../../libs/snapshot-store/membership.ts';
 import { ManifestPublisher } from './publisher.ts';
 
 /** Services' by-name resources stored on a real nats-server, and the projector's sweep of those whose service is gone. */

@@ -5,8 +5,8 @@ import { DecodeError, decodeJson, DEFAULT_DECODE_LIMITS } from '../../libs/resou
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { SERVICE_TAG } from '../../libs/resources/tags.ts';
 import { isObject, type JsonObject } from '../../libs/resources/validation.ts';
-import { decodeFailure } from '../api-server/body.ts';
-import { ApiError, errorBody } from '../api-server/errors.ts';
+import { decodeFailure } from '../../libs/platform/request-body.ts';
+import { ApiError, errorBody } from '../../libs/platform/api-errors.ts';
 import { addAdsService, createGrpcServer } from './ads-server.ts';
 import { IssueError, type WorkloadIssuer } from '../../libs/ca/issuer.ts';
 import { envoyBootstrap } from './bootstrap.ts';

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { DemandRecord } from '../../libs/snapshot-store/demands.ts';
-import { ownerOf } from '../projector/membership.ts';
+import { ownerOf } from '../../libs/snapshot-store/membership.ts';
 import { OrphanedDemands, type DemandRecords } from './orphaned-demands.ts';
 
 /** The in-memory twin of DemandBoard: `stored` is the bucket, `records` the mirror. */

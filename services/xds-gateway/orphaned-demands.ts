@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DemandRecord } from '../../libs/snapshot-store/demands.ts';
-import { ownerOf } from '../projector/membership.ts';
+import { ownerOf } from '../../libs/snapshot-store/membership.ts';
 import { OrphanGrace } from './orphan-grace.ts';
 
 /** The demand keys as the sweep needs them (DemandBoard in production). */

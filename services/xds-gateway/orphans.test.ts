@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { RegistrationRecord } from '../../libs/snapshot-store/registrations.ts';
-import { ownerOf } from '../projector/membership.ts';
+import { ownerOf } from '../../libs/snapshot-store/membership.ts';
 import { OrphanedRegistrations, type RegistrationRecords } from './orphans.ts';
 
 /** The in-memory twin of RegistrationBoard: `stored` is the bucket, `records` the mirror. */

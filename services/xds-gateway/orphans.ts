@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RegistrationRecord } from '../../libs/snapshot-store/registrations.ts';
-import { ownerOf } from '../projector/membership.ts';
+import { ownerOf } from '../../libs/snapshot-store/membership.ts';
 import { OrphanGrace } from './orphan-grace.ts';
 
 /** The registration records as the sweep needs them (RegistrationBoard in production). */

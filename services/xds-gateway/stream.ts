@@ -7,7 +7,7 @@ import type { SnapshotSource } from '../../libs/xds/snapshot-cache.ts';
 import { withNamedOnly, type Snapshot } from '../../libs/xds/snapshot.ts';
 import { isServiceListenerName } from '../../libs/xds/generate/by-name.ts';
 import type { Node } from '../../libs/xds/ads-codec.ts';
-import type { XdsMetrics } from './metrics.ts';
+import type { XdsMetrics } from '../../libs/xds/metrics.ts';
 import { InvalidNodeIdError, parseNodeId, proxyKey, type ProxyId } from './proxy-id.ts';
 import type { ByNameBudget } from './by-name-budget.ts';
 import { Subscription, type StreamStatusRegistry } from './status.ts';

@@ -15,7 +15,7 @@ import type { StoredEvent } from '../../libs/event-log/event.ts';
 import type { Resource } from '../../libs/resources/resource.ts';
 import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import { SnapshotGenerator } from '../../services/projector/generator.ts';
-import { XdsMetrics } from '../../services/xds-gateway/metrics.ts';
+import { XdsMetrics } from '../../libs/xds/metrics.ts';
 import { cpuMsSince, median, round } from './stats.ts';
 import { dataplaneBody, type Topology } from './topology.ts';
 

@@ -5,7 +5,7 @@ import { SnapshotCache } from '../../libs/xds/snapshot-cache.ts';
 import type { Snapshot } from '../../libs/xds/snapshot.ts';
 import { addAdsService, createGrpcServer } from '../../services/xds-gateway/ads-server.ts';
 import { ByNameBudget } from '../../services/xds-gateway/by-name-budget.ts';
-import { XdsMetrics } from '../../services/xds-gateway/metrics.ts';
+import { XdsMetrics } from '../../libs/xds/metrics.ts';
 import { StreamStatusRegistry } from '../../services/xds-gateway/status.ts';
 
 /** Per type URL short name (as in DataplaneInsight): responses sent, acknowledged, rejected, and the last NACK. */

@@ -1,5 +1,5 @@
-import { DecodeError, decodeJson, decodeYamlDocuments, DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../../libs/resources/decode.ts';
-import { ApiError } from './errors.ts';
+import { DecodeError, decodeJson, decodeYamlDocuments, DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../resources/decode.ts';
+import { ApiError } from './api-errors.ts';
 
 const JSON_TYPES = /^application\/(.+\+)?json\b/i;
 

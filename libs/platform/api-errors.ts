@@ -1,4 +1,4 @@
-import type { FieldViolation } from '../../libs/resources/validation.ts';
+import type { FieldViolation } from '../resources/validation.ts';
 
 /** An error answered with Kuma's REST error body (pkg/core/rest/errors). */
 export class ApiError extends Error {
