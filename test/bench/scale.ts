@@ -18,6 +18,7 @@ import { Agent } from 'undici';
 import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
 import { NatsServer } from '../../libs/testkit/nats-server.ts';
+import { PostgresServer } from '../../libs/testkit/postgres-server.ts';
 import { freePort, waitForPort } from '../../libs/testkit/ports.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { propagation as propagationOver } from './ads-load.ts';
@@ -36,7 +37,7 @@ const WINDOW = 250;
 const MODE = 'delta' as const;
 /** `lean` (default): LeanEnvoy on raw HTTP/2; `grpc`: FakeEnvoy on the grpc-js client, which costs the shared cores more. */
 const CLIENT = process.env['BENCH_SCALE_CLIENT'] === 'grpc' ? 'grpc' : 'lean';
-/** Which targets to run (comma-separated): cluster, single, floor. */
+/** Which targets to run (comma-separated): cluster, cluster-pg (log in PostgreSQL, NATS fabric; not by default), single, floor. */
 const ONLY = new Set((process.env['BENCH_SCALE_ONLY'] ?? 'cluster,single,floor').split(',').map((s) => s.trim()));
 /** BENCH_SCALE_SKIP_BURST=1 leaves out the burst of 1,000 changes (its settle time is then NaN). */
 const SKIP_BURST = Boolean(process.env['BENCH_SCALE_SKIP_BURST']);
@@ -176,9 +177,28 @@ async function burst(api: string, clients: LoadClient[]): Promise<number> {
   return (lastChange - t0) / 1000;
 }
 
-async function benchCluster() {
+/** The cluster on the JetStream store, or (`postgres`) with its log in PostgreSQL and the xDS roles over a NATS fabric. */
+async function benchCluster(store: 'nats' | 'postgres' = 'nats') {
   const nats = await NatsServer.start();
-  const env = { KUMA_STORE_TYPE: 'nats', KUMA_STORE_NATS_URL: nats.url, KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none', KUMA_LOG_LEVEL: 'warn' };
+  const pg = store === 'postgres' ? await PostgresServer.start({ settings: ['fsync=on'] }) : undefined;
+  const common = { KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none', KUMA_LOG_LEVEL: 'warn' };
+  const env = pg
+    ? {
+        ...common,
+        KUMA_STORE_TYPE: 'postgres',
+        KUMA_STORE_POSTGRES_PORT: String(pg.port),
+        KUMA_STORE_POSTGRES_USER: 'postgres',
+        KUMA_STORE_POSTGRES_PASSWORD: '',
+        KUMA_STORE_POSTGRES_DB_NAME: 'kuma',
+        KUMA_FABRIC_TYPE: 'nats',
+        KUMA_FABRIC_NATS_URL: nats.url,
+      }
+    : { ...common, KUMA_STORE_TYPE: 'nats', KUMA_STORE_NATS_URL: nats.url };
+  if (pg) {
+    pg.createDatabase('kuma');
+    const migrated = await KumaCpProcess.command(['migrate', 'up'], env);
+    if (migrated.code !== 0) throw new Error(migrated.stderr);
+  }
   const api = await KumaCpProcess.start({ env, args: ['--roles', 'api'] });
   // For profiling, e.g. BENCH_SCALE_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (written at the graceful stop).
   const nodeArgs = (role: string) => (process.env[`BENCH_SCALE_${role.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
@@ -208,7 +228,7 @@ async function benchCluster() {
     for (const c of clients) c.close();
     const streamsPerGateway = T.proxies / gateways.length;
     return {
-      server: 'cluster (2 projectors, 2 gateways)',
+      server: pg ? 'cluster on postgres, NATS fabric (2 projectors, 2 gateways)' : 'cluster (2 projectors, 2 gateways)',
       initialConfigSeconds: round(seconds),
       propagation: summary(times),
       loadCpuSecondsPerChange,
@@ -232,6 +252,7 @@ async function benchCluster() {
     await Promise.all([...projectors, ...gateways].map((p) => p.stop('SIGTERM')));
     await Promise.all([api, ...projectors, ...gateways].map((p) => p.destroy()));
     await nats.stop();
+    await pg?.stop();
   }
 }
 
@@ -280,9 +301,10 @@ export async function benchFloor() {
 
 export async function run(): Promise<unknown> {
   const cluster = ONLY.has('cluster') ? await benchCluster() : undefined;
+  const clusterPostgres = ONLY.has('cluster-pg') ? await benchCluster('postgres') : undefined;
   const single = ONLY.has('single') ? await benchSingle() : undefined;
   const floor = ONLY.has('floor') ? await benchFloor() : undefined;
-  const rows = [cluster, single, floor].filter((r) => r !== undefined);
+  const rows = [cluster, clusterPostgres, single, floor].filter((r) => r !== undefined);
   const vsFloor = (x: number, f: number | undefined) => (f ? round(x / f) : '-');
   console.table(
     rows.map((r) => ({
@@ -311,5 +333,5 @@ export async function run(): Promise<unknown> {
     projectorSettleSeconds: cluster?.projectorSettleSeconds,
     contentCacheHitRate: cluster?.contentCacheHitRate,
   });
-  return { topology: T, repetitions: REPS, mode: MODE, client: CLIENT, cluster, single, floor };
+  return { topology: T, repetitions: REPS, mode: MODE, client: CLIENT, cluster, clusterPostgres, single, floor };
 }
