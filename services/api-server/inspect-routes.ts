@@ -48,7 +48,7 @@ export interface InspectRouteDeps {
 
 /**
  * Kuma's inspection endpoints (`_rules`, `_policies`, `_resources/dataplanes`), `_config`, and
- * ours beyond Kuma: `?at=` on `_config` and `_rules` (the proxy as of a point of the log) and
+ * ours beyond Kuma: `?at=` on `_config`, `_rules` and `_policies` (the proxy as of a point of the log) and
  * `POST .../_preview` (what a PUT would change, per proxy, writing nothing). Everything is
  * computed from a state (live, past or hypothetical) with the projector's own engine.
  */
@@ -56,9 +56,10 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
   const { registry, projection } = deps;
   /** In registration order: Kuma's plugin order (libs/policies/register.ts), which `_rules` lists types in. */
   const policyTypes = registry.policyTypeNames();
-  const kri = (type: string, mesh: string, name: string): string => {
+  /** A policy's KRI as of `state` (its labels then name its origin). */
+  const kriIn = (state: CurrentState) => (type: string, mesh: string, name: string): string => {
     const d = registry.get(type);
-    const r = projection.state.get({ type, mesh, name });
+    const r = state.get({ type, mesh, name });
     return kriOf(r?.meta ?? { type, mesh, name, labels: {}, creationTime: '', modificationTime: '', version: 0 }, d) ?? `${type}/${name}`;
   };
 
@@ -79,9 +80,10 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
     return inspectRules(source, policyTypes, model, resource, (type, m, name) => state.get({ type, mesh: m, name })?.meta.labels);
   });
 
-  app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_policies', async (req) => {
-    const { source, model } = dataplaneSource(projection.state, req.params.mesh!, req.params.name!, 'Could not retrieve a resource');
-    return proxyPolicies(source, policyTypes, model, kri);
+  app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_policies', async (req, reply) => {
+    const { state } = await stateForRead(req, reply, projection, deps.history);
+    const { source, model } = dataplaneSource(state, req.params.mesh!, req.params.name!, 'Could not retrieve a resource');
+    return proxyPolicies(source, policyTypes, model, kriIn(state));
   });
 
   app.get<{ Params: Params }>('/meshes/:mesh/dataplanes/:name/_config', async (req, reply) => {

@@ -142,7 +142,7 @@ describe('GET /meshes/{mesh}/{policy}/{name}/_resources/dataplanes', () => {
   });
 });
 
-describe('?at= on _config and _rules (time travel)', () => {
+describe('?at= on _config, _rules and _policies (time travel)', () => {
   it('computes the configuration a proxy had at a past position, and its rules then', async () => {
     const before = await api('GET', '/meshes/default/dataplanes/web-1/_config');
     expect(before.status).toBe(200);
@@ -167,11 +167,20 @@ describe('?at= on _config and _rules (time travel)', () => {
       r.body.rules.find((x) => x.type === 'MeshTimeout')!.toRules.flatMap((t) => t.origin.map((o) => o.name));
     expect(origins(rulesThen)).not.toContain('web-timeout');
     expect(origins(rulesNow)).toContain('web-timeout');
+    // Proxy-level policies then and now: a MeshTrace written after `seq` is not in the past answer.
+    const trace = { type: 'MeshTrace', mesh: 'default', name: 'trace-later', spec: { targetRef: { kind: 'Mesh' }, default: { backends: [{ type: 'Zipkin', zipkin: { url: 'http://zipkin:9411/api/v2/spans' } }] } } };
+    expect((await api('PUT', '/meshes/default/meshtraces/trace-later', trace)).status).toBe(201);
+    const policiesThen = await api('GET', `/meshes/default/dataplanes/web-1/_policies?at=${seq}`);
+    expect(policiesThen.status).toBe(200);
+    expect(policiesThen.headers.get('x-kuma-at')).toBe(String(seq));
+    expect(policiesThen.body).toEqual({ policies: [] });
+    expect((await api('GET', '/meshes/default/dataplanes/web-1/_policies')).body.policies[0].origins).toEqual([{ kri: 'kri_mtr_default_default__trace-later_' }]);
+    expect((await api('DELETE', '/meshes/default/meshtraces/trace-later')).status).toBe(200);
     expect((await api('DELETE', '/meshes/default/meshtimeouts/web-timeout')).status).toBe(200);
   });
 
   it('refuses a malformed or future point with a 400 naming `at`, and a proxy that did not exist then with 404', async () => {
-    for (const path of ['_config', '_rules']) {
+    for (const path of ['_config', '_rules', '_policies']) {
       const bad = await api('GET', `/meshes/default/dataplanes/web-1/${path}?at=yesterday`);
       expect(bad.status).toBe(400);
       expect(bad.body.invalid_parameters[0].field).toBe('at');

@@ -60,15 +60,14 @@ export function registerInspect(program: Command): void {
     .argument('<name>', 'name of the Dataplane')
     .option('-m, --mesh <mesh>', 'mesh of the Dataplane', 'default')
     .addOption(new Option('--type <type>', 'inspection type').choices(['policies', 'rules', 'config']).default('policies'))
-    .option('--at <point>', 'with --type rules or config: as of a log position or RFC 3339 time (from the log, beyond Kuma)')
+    .option('--at <point>', 'as of a log position or RFC 3339 time (from the log, beyond Kuma)')
     .addOption(new Option('-o, --output <format>', 'output format of --type policies').choices(['table', 'yaml', 'json']).default('table'))
     .action(async (name: string, opts: { mesh: string; type: string; at?: string; output: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      if (opts.at !== undefined && opts.type === 'policies') throw new Error("flag '--at' can be used only when '--type=rules' or '--type=config'");
       const base = `/meshes/${encodeURIComponent(opts.mesh)}/dataplanes/${encodeURIComponent(name)}`;
       const at = opts.at !== undefined ? `?at=${encodeURIComponent(opts.at)}` : '';
       if (opts.type === 'policies') {
-        const answer = await ctx.client.request<{ policies: { kind: string; origins: { kri: string }[] }[] }>('GET', `${base}/_policies`);
+        const answer = await ctx.client.request<{ policies: { kind: string; origins: { kri: string }[] }[] }>('GET', `${base}/_policies${at}`);
         if (opts.output !== 'table') return output(opts.output, answer);
         process.stdout.write(renderTable(['Kind', 'Origins'], answer.policies.map((p) => [p.kind, p.origins.map((o) => o.kri).join(',')])));
         return;
