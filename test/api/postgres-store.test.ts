@@ -79,6 +79,25 @@ describe('kuma-cp on the PostgreSQL store', () => {
     expect(await names(b!)).toEqual(['from-a', 'from-b']);
   }, 60_000);
 
+  it('takes 50 concurrent writers of one resource spread over both replicas: one creation, each acknowledged write one version, the rest 409', async () => {
+    const history = async () => (await http(a!.url, 'GET', '/meshes/default/dataplanes/contended/_history')).body.items as { version: number }[];
+    for (const round of [0, 1]) {
+      const before = round === 0 ? 0 : (await history()).length;
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => http((i % 2 ? a : b)!.url, 'PUT', '/meshes/default/dataplanes/contended', { ...dataplane('contended'), networking: { ...dataplane('contended').networking, address: `10.9.${round}.${i}` } })),
+      );
+      const won = answers.filter((r) => r.status === 200 || r.status === 201);
+      for (const r of answers) expect([200, 201, 409], JSON.stringify(r.body)).toContain(r.status);
+      // One creation; then each version once, won by a writer whose replica had seen the one before.
+      if (round === 0) expect(answers.filter((r) => r.status === 201)).toHaveLength(1);
+      expect(won.length).toBeGreaterThanOrEqual(1);
+      await eventually(async () => expect((await history()).length).toBe(before + won.length));
+      const versions = (await history()).map((h) => h.version);
+      expect([...versions].sort((x, y) => x - y)).toEqual(versions);
+      expect(new Set(versions).size).toBe(versions.length);
+    }
+  }, 60_000);
+
   it('keeps every acknowledged write across a PostgreSQL restart, answers 503 meanwhile, and recovers by itself', async () => {
     const acked: string[] = [];
     const answers: number[] = [];
