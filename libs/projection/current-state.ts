@@ -43,10 +43,26 @@ export class CurrentState {
     return this.positionTime_;
   }
 
+  /** Types this state keeps; every type unless `retain` narrowed it. */
+  private keep: ReadonlySet<string> | undefined;
+
+  /**
+   * Keeps only resources of `types` from now on, dropping the others (a gateway needs Meshes,
+   * Dataplanes, secrets and identities, not policies): events of other types still move the
+   * position, so read-your-writes and lag work as before. Such a state is no checkpoint.
+   */
+  retain(types: ReadonlySet<string>): void {
+    this.keep = types;
+    for (const type of [...this.byType.keys()]) if (!types.has(type)) this.byType.delete(type);
+    // Versions are by subject, `<mesh>.<type>.<name>` (type names need no escaping), tombstones too.
+    for (const subject of [...this.versions.keys()]) if (!types.has(subject.split('.')[1]!)) this.versions.delete(subject);
+  }
+
   apply(e: StoredEvent): void {
     if (e.seq <= this.position_) return;
     this.position_ = e.seq;
     this.positionTime_ = e.time;
+    if (this.keep && !this.keep.has(e.type)) return;
     const subject = resourceSubject(e);
     this.versions.set(subject, e.seq);
     const resources = this.typeMap(e.type);

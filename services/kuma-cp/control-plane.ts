@@ -11,7 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { loadOrCreateTls } from '../xds-gateway/tls.ts';
 import { Lifecycle } from '../../libs/platform/lifecycle.ts';
 import { Metrics } from '../../libs/platform/metrics.ts';
-import type { CurrentState } from '../../libs/projection/current-state.ts';
+import { CurrentState } from '../../libs/projection/current-state.ts';
 import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { PostgresEventLog } from '../../libs/event-log/postgres.ts';
@@ -145,7 +145,11 @@ export async function startControlPlane(
       { active: false },
     );
     const followers: ((e: StoredEvent, state: CurrentState) => void)[] = [];
-    const projection = new LiveProjection(log, restored?.state, {
+    // A gateway alone (over the NATS fabric) keeps only what it reads: proxies' Dataplanes, Meshes,
+    // token keys and revocations, CA secrets and identities. Its memory then does not grow with policies.
+    const state = restored?.state ?? new CurrentState();
+    if (roles.includes('gateway') && !roles.includes('api') && !roles.includes('projector')) state.retain(GATEWAY_TYPES);
+    const projection = new LiveProjection(log, state, {
       onApplied: (e, state) => {
         if (clusterId === '') clusterId = e.id;
         metrics.projectionPosition.set({ projection: 'current-state' }, e.seq);
@@ -355,3 +359,6 @@ function singletonLease(config: KumaCpConfig, log: PostgresEventLog, projection:
     },
   });
 }
+
+/** What a process that runs only the gateway role keeps of the log's state (see CurrentState.retain). */
+const GATEWAY_TYPES: ReadonlySet<string> = new Set(['Mesh', 'Dataplane', 'Secret', 'GlobalSecret', MESH_IDENTITY, MESH_TRUST]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
 import { httpDataplane } from '../../libs/testkit/dataplanes.ts';
+import { eventually } from '../../libs/testkit/eventually.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
 import { NatsServer } from '../../libs/testkit/nats-server.ts';
@@ -68,6 +69,24 @@ describe('PostgreSQL store with a NATS fabric', () => {
     await put('backend-9002', httpDataplane('backend-9002', 9002, 'backend'));
     for (const c of [web1, web2]) await c.waitFor((p) => JSON.stringify(backendPorts(p)) === '[9001,9002]', 20_000);
   }, 90_000);
+
+  it("keeps a gateway's state to what it serves: policies written meanwhile do not grow it", async () => {
+    const [api, , g1] = processes as [KumaCpProcess, KumaCpProcess, KumaCpProcess];
+    const gauge = async (cp: KumaCpProcess, name: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${cp.diagnosticsPort}/metrics`)).text();
+      return Number(new RegExp(`^${name}\\{projection="current-state"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    const [apiBefore, gatewayBefore] = [await gauge(api, 'kuma_projection_resources'), await gauge(g1, 'kuma_projection_resources')];
+    for (let i = 0; i < 100; i++) {
+      const timeout = { type: 'MeshTimeout', mesh: 'default', name: `t-${i}`, spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { connectionTimeout: `${i + 1}s` } }] } };
+      expect((await http(api.url, 'PUT', `/meshes/default/meshtimeouts/t-${i}`, timeout)).status).toBe(201);
+    }
+    const head = await gauge(api, 'kuma_projection_position');
+    await eventually(async () => expect(await gauge(g1, 'kuma_projection_position')).toBe(head));
+    expect(await gauge(api, 'kuma_projection_resources')).toBe(apiBefore + 100);
+    expect(await gauge(g1, 'kuma_projection_resources')).toBe(gatewayBefore);
+    expect(gatewayBefore).toBeLessThan(apiBefore);
+  }, 60_000);
 
   it('refuses to split the roles over the memory fabric, saying how to', async () => {
     const err = await start('gateway', true, { KUMA_FABRIC_TYPE: 'memory' }).then(
