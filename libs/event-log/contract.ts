@@ -30,7 +30,8 @@ async function collect(it: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> {
   return out;
 }
 
-function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+/** Resolves once `cond()` holds (polled every 10 ms); rejects after `timeoutMs`. */
+export function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const tick = () => {

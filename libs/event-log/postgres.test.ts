@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresServer } from '../testkit/postgres-server.ts';
-import { describeEventLog, upsert } from './contract.ts';
+import { describeEventLog, until, upsert } from './contract.ts';
 import { EventLogUnavailableError, VersionConflictError } from './errors.ts';
 import type { NewEvent, StoredEvent } from './event.ts';
 import { PostgresEventLog } from './postgres.ts';
@@ -197,15 +197,3 @@ describe('PostgreSQL schema', () => {
     }
   });
 });
-
-function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (cond()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}

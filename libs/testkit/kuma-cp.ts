@@ -90,30 +90,13 @@ export class KumaCpProcess {
   }
 
   /** Runs a `kuma-cp` command without an instance (e.g. `migrate up`), in a fresh HOME, with `env`. */
-  static command(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const home = mkdtempSync(join(tmpdir(), 'kuma-cp-cmd-'));
-    return new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [...serviceArgs('kuma-cp'), ...args], { cwd: REPO_ROOT, env: { PATH: process.env['PATH'] ?? '', HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-      p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-      p.once('error', reject);
-      p.once('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+  static command(args: readonly string[], env: Record<string, string>): Promise<CommandResult> {
+    return runKumaCp(args, { PATH: process.env['PATH'] ?? '', HOME: mkdtempSync(join(tmpdir(), 'kuma-cp-cmd-')), ...env });
   }
 
   /** Runs another `kuma-cp` command (e.g. `encryption rotate-key`) with this instance's settings. */
-  exec(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [...serviceArgs('kuma-cp'), ...args], { cwd: REPO_ROOT, env: this.childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-      p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-      p.once('error', reject);
-      p.once('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+  exec(args: readonly string[]): Promise<CommandResult> {
+    return runKumaCp(args, this.childEnv());
   }
 
   async restart(): Promise<void> {
@@ -163,4 +146,23 @@ export class KumaCpProcess {
     await this.stop('SIGKILL');
     rmSync(this.dataDir, { recursive: true, force: true });
   }
+}
+
+export interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** One `kuma-cp` command to its end, with its output. */
+function runKumaCp(args: readonly string[], env: Record<string, string>): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...serviceArgs('kuma-cp'), ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.once('error', reject);
+    p.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
 }
