@@ -118,6 +118,76 @@ describe('PostgreSQL event log across replicas', () => {
   });
 });
 
+describe('PostgreSQL event log on a hostile database', () => {
+  it('reads the head under READ COMMITTED even where the database defaults to REPEATABLE READ', async () => {
+    const config = await freshDatabase();
+    const admin = new pg.Client({ connectionString: (config as { connectionString: string }).connectionString });
+    await admin.connect();
+    await admin.query(`ALTER DATABASE ${`log_${databases}`} SET default_transaction_isolation TO 'repeatable read'`);
+    await admin.end();
+    const [a, b] = [await open(config), await open(config)];
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).append(upsert(`rr-${i}`))));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(await a.head()).toBe(40);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("fails only the job whose data the database refuses, not the others committed with it", async () => {
+    const config = await freshDatabase();
+    const log = await open(config);
+    try {
+      const r1 = await log.append(upsert('r'));
+      // A row written behind the log's back: r's version 1 has a successor that kuma_heads does not know.
+      const rogue = upsert('r');
+      await log.database.query(`INSERT INTO kuma_events (seq, id, type, mesh, name, op, prev, time, payload) VALUES (2, $1, 'Dataplane', 'default', 'r', 'upsert', $2, now(), $3)`, [rogue.id, r1.seq, JSON.stringify(rogue)]);
+      // Both in one group commit: r collides on the successor index, s is fine.
+      const [r, s2] = await Promise.allSettled([log.append(upsert('r')), log.append(upsert('s'))]);
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
+      expect(s2.status).toBe('fulfilled');
+      expect((s2 as PromiseFulfilledResult<StoredEvent>).value.seq).toBe(3);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('closes at once even while its LISTEN connection is still being made', async () => {
+    const config = await freshDatabase();
+    const log = await open(config);
+    const sub = log.follow(1, () => undefined);
+    await sub.stop();
+    const started = Date.now();
+    await log.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('does not spin on a notified head that is not there', async () => {
+    const config = await freshDatabase();
+    const log = await PostgresEventLog.open({ pool: config, pollMs: 60_000 });
+    const sub = log.follow(1, () => undefined);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const raw = new pg.Client({ connectionString: (config as { connectionString: string }).connectionString });
+      await raw.connect();
+      const scans = async () => Number((await raw.query<{ n: string }>(`SELECT (coalesce(seq_scan, 0) + coalesce(idx_scan, 0))::text AS n FROM pg_stat_user_tables WHERE relname = 'kuma_events'`)).rows[0]!.n);
+      const before = await scans();
+      await raw.query(`NOTIFY kuma_events, '1000'`);
+      // The server publishes a backend's statistics at most every second: wait past that.
+      await new Promise((r) => setTimeout(r, 2500));
+      const after = await scans();
+      await raw.end();
+      // One read for the notification (statistics lag a little; a spin would be thousands).
+      expect(after - before).toBeLessThan(20);
+    } finally {
+      await sub.stop();
+      await log.close();
+    }
+  });
+});
+
 describe('PostgreSQL stopped and restarted under writes', () => {
   it('keeps every acknowledged write, fails the others with EventLogUnavailableError, and recovers by itself', async () => {
     const own = await PostgresServer.start();

@@ -161,9 +161,11 @@ export class PostgresEventLog implements EventLog {
     const onError = (err: Error) => this.opts.onError?.(err, 'append connection');
     client.on('error', onError);
     let broken: unknown;
+    let retryAlone = false;
     let outcome: { job: Job; stored?: StoredEvent[]; error?: Error }[] = [];
     try {
-      await client.query('BEGIN');
+      // READ COMMITTED whatever the database's default: the head read after the lock must see the previous holder's commit.
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
       const headRow = await client.query<{ seq: string }>('SELECT seq FROM kuma_events ORDER BY seq DESC LIMIT 1');
       let head = Number(headRow.rows[0]?.seq ?? 0);
@@ -215,7 +217,8 @@ export class PostgresEventLog implements EventLog {
           const again = known.get(e.id);
           if (again) return stored.push(again);
           const key = keyOf(e);
-          const s = { ...e, seq: ++head } as StoredEvent;
+          // What every follower gets is what the table holds: the payload read back, not the caller's object.
+          const s = { ...(JSON.parse(job.payloads[i]!) as NewEvent), seq: ++head } as StoredEvent;
           // The time column serves retention only (the payload keeps the writer's text): never a reason to fail a group.
           const time = new Date(Date.parse(e.time) || Date.now()).toISOString();
           rows.push({ seq: head, id: e.id, type: e.type, mesh: meshCol(e), name: e.name, op: e.op, prev: versions.get(key) ?? 0, time, payload: job.payloads[i]! });
@@ -248,14 +251,22 @@ export class PostgresEventLog implements EventLog {
     } catch (err) {
       broken = err;
       await client.query('ROLLBACK').catch(() => undefined);
-      // A unique violation on the successor index: a writer that bypassed the lock won the version.
-      const code = (err as { code?: string }).code;
+      const code = (err as { code?: string }).code ?? '';
+      // A job's own data failed the transaction (a unique violation: a writer that bypassed the
+      // lock won the version; a value the database refused): each job is tried alone, so one
+      // cannot fail the others.
+      if (jobs.length > 1 && (code === '23505' || code.startsWith('22'))) retryAlone = true;
       const conflict = code === '23505' ? new VersionConflictError('a resource in the batch', 0, undefined, { cause: err }) : undefined;
       outcome = jobs.map((job) => ({ job, error: conflict ?? unavailable(err, 'append') }));
     } finally {
       // A client whose connection failed is discarded, not returned to the pool.
       client.off('error', onError);
-      client.release(broken !== undefined && (broken as { code?: string }).code !== '23505' ? (broken as Error) : undefined);
+      const code = (broken as { code?: string } | undefined)?.code ?? '';
+      client.release(broken !== undefined && code !== '23505' && !code.startsWith('22') ? (broken as Error) : undefined);
+    }
+    if (retryAlone) {
+      for (const job of jobs) await this.writeGroup([job]);
+      return;
     }
     for (const o of outcome) {
       if (o.error) o.job.reject(o.error);
@@ -384,12 +395,21 @@ export class PostgresEventLog implements EventLog {
           handler(toStored(r));
         }
         if (rows.length === PAGE && !gap) continue;
-        read = gap;
-        if (!stopped && next > this.knownHead) read = (await waitForMore()) || gap;
+        if (gap) {
+          // Not final yet: look again after a poll interval, not at once.
+          await sleep(this.pollMs);
+          read = true;
+          continue;
+        }
+        // A notified head is a hint (another control plane on the same database notifies too): a
+        // read that found nothing new waits for the next wake or poll rather than reading again.
+        read = false;
+        if (!stopped && (rows.length === 0 || next > this.knownHead)) read = await waitForMore();
       }
     })();
     this.followers.add(loop);
-    void loop.finally(() => this.followers.delete(loop));
+    // The handler must not throw (port.ts); if it does, or a row does not parse, the follower stops and says so.
+    void loop.catch((err: Error) => this.opts.onError?.(err, 'follow handler')).finally(() => this.followers.delete(loop));
     return {
       stop: async () => {
         stopped = true;
@@ -415,6 +435,8 @@ export class PostgresEventLog implements EventLog {
       let failures = 0;
       while (!this.closed) {
         const client = new pg.Client(this.opts.pool);
+        // Held before it connects, so close() can end it while it connects or LISTENs.
+        this.listener = client;
         const lost = new Promise<Error>((resolve) => {
           client.on('error', resolve);
           client.on('end', () => resolve(new Error('connection ended')));
@@ -427,7 +449,7 @@ export class PostgresEventLog implements EventLog {
             this.wake();
           });
           await client.query(`LISTEN ${CHANNEL}`);
-          this.listener = client;
+          if (this.closed) break;
           failures = 0;
           // Whatever was committed while this connection was down (its notifications are lost): followers read now.
           this.epoch++;
