@@ -37,8 +37,10 @@ export class PostgresLease {
     this.schedule(0);
   }
 
+  /** One timer at a time: a failure noticed twice (a query error, then the connection's end) schedules one attempt. */
   private schedule(ms: number): void {
     if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => (this.trying = this.attempt().finally(() => (this.trying = undefined))), ms);
     this.timer.unref();
   }
@@ -61,14 +63,44 @@ export class PostgresLease {
       if (r.rows[0]?.locked) {
         this.held = true;
         this.listener.onAcquired();
+        this.probe(this.client);
         return; // held until the connection goes
       }
     } catch {
-      if (this.client) await this.client.end().catch(() => undefined);
+      // Forgotten before it ends, so its 'end' does not count as a second loss.
+      const client = this.client;
       this.client = undefined;
+      await client?.end().catch(() => undefined);
     }
     this.schedule(this.retryMs);
   }
+
+  /**
+   * While held, asks the server every `retryMs` x 5 whether the connection lives (a half-open
+   * connection would otherwise keep this process thinking it holds the lease while the server
+   * gave the lock away): a failed or slow answer loses it.
+   */
+  private probe(client: pg.Client): void {
+    const every = this.retryMs * 5;
+    const tick = () => {
+      if (this.client !== client || !this.held) return;
+      const timeout = setTimeout(() => this.lose(client), every);
+      client.query('SELECT 1').then(
+        () => {
+          clearTimeout(timeout);
+          this.probeTimer = setTimeout(tick, every);
+          this.probeTimer.unref();
+        },
+        () => {
+          clearTimeout(timeout);
+          this.lose(client);
+        },
+      );
+    };
+    this.probeTimer = setTimeout(tick, every);
+    this.probeTimer.unref();
+  }
+  private probeTimer: NodeJS.Timeout | undefined;
 
   /** The lease's connection failed: whatever it held is gone; try again. */
   private lose(client: pg.Client): void {
@@ -86,6 +118,7 @@ export class PostgresLease {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     await this.trying;
     const client = this.client;
     this.client = undefined;
