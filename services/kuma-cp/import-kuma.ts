@@ -44,7 +44,9 @@ const COMPUTED = /Insight$|^ZoneEgress$|^ZoneIngress$|^Zone$|^ServiceInsight$|^D
  * `kuma-cp migrate import-kuma --from <url>`: reads a Kuma 2.x universal database's `resources`
  * table and appends every resource it can serve as an event of actor source `import`, in an
  * order that keeps references valid (Meshes first, then other global types, then mesh-scoped
- * ones, each by name), in one `appendAll`: all of them or none. Each resource passes the same
+ * ones, each by name), in one `appendAll`: all of them or none on the embedded and postgres stores
+ * (one transaction); JetStream before 2.12 writes a batch event by event, so an import cut short
+ * there says which events it stored (BatchInterruptedError). Each resource passes the same
  * validation as the REST API; one that does not stops the import before anything is written.
  * Refuses a log that is not empty unless `allowNonEmpty`. Secrets are sealed by the store
  * encryption like any other write.
@@ -135,6 +137,7 @@ function redact(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
     return u.toString();
   } catch {
     return '(the --from URL)';

@@ -105,14 +105,16 @@ migrate
 migrate
   .command('import-kuma')
   .description("Append every resource of a Kuma 2.x universal database (its resources table) to this control plane's log, as actor source import")
-  .requiredOption('--from <url>', 'the Kuma database, as postgres://user:password@host:port/db')
+  .option('--from <url>', 'the Kuma database, as postgres://user:password@host:port/db (or KUMA_MIGRATE_IMPORT_FROM, which keeps the password out of the process list)')
   .option('--allow-non-empty', 'append even when the log already holds events')
   .option('-c, --config-file <path>', 'configuration file (YAML)')
-  .action(async (opts: { from: string; allowNonEmpty?: boolean; configFile?: string }) => {
+  .action(async (opts: { from?: string; allowNonEmpty?: boolean; configFile?: string }) => {
     const logger = createLogger({ level: 'warn' });
     try {
+      const from = opts.from ?? process.env['KUMA_MIGRATE_IMPORT_FROM'];
+      if (!from) throw new Error('--from (or KUMA_MIGRATE_IMPORT_FROM) is required: the Kuma database to import, as postgres://user:password@host:port/db');
       const { config } = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}) });
-      const r = await importKuma(config, opts.from, { allowNonEmpty: opts.allowNonEmpty === true }, logger);
+      const r = await importKuma(config, from, { allowNonEmpty: opts.allowNonEmpty === true }, logger);
       const total = Object.values(r.imported).reduce((a, b) => a + b, 0);
       process.stdout.write(
         `imported ${total} resource(s); the log is at ${r.head}\n` +
