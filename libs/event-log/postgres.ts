@@ -460,7 +460,7 @@ export class PostgresEventLog implements EventLog {
           if (!this.closed) this.opts.onError?.(err as Error, 'listen');
         } finally {
           this.listener = undefined;
-          await client.end().catch(() => undefined);
+          await endClient(client);
         }
         if (!this.closed) await sleep(Math.min(5000, 100 * 2 ** failures++));
       }
@@ -529,9 +529,26 @@ export class PostgresEventLog implements EventLog {
     await this.writing;
     this.wake();
     await Promise.all([...this.followers].map((f) => f.catch(() => undefined)));
-    await this.listener?.end().catch(() => undefined);
+    if (this.listener) await endClient(this.listener);
     await this.listening?.catch(() => undefined);
     await this.pool.end().catch(() => undefined);
     await this.replica?.end().catch(() => undefined);
   }
+}
+
+/**
+ * Ends a client, bounded: pg's end() on a client still connecting can wait for an 'end' that
+ * never comes, so after a second its socket is destroyed.
+ */
+async function endClient(client: pg.Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = client.end().catch(() => undefined);
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      resolve();
+    }, 1000);
+  });
+  await Promise.race([ended, late]);
+  clearTimeout(timer);
 }
