@@ -17,6 +17,8 @@ let pgServer: PostgresServer;
 let nats: NatsServer;
 const processes: KumaCpProcess[] = [];
 const proxies: FakeEnvoy[] = [];
+/** The api and one gateway of the first test (processes[] is in the order they became ready). */
+let roles: { api: KumaCpProcess; gateway: KumaCpProcess } | undefined;
 
 const env = () => ({
   KUMA_STORE_TYPE: 'postgres',
@@ -58,6 +60,7 @@ describe('PostgreSQL store with a NATS fabric', () => {
   it('runs api, projector and gateways as separate processes and serves proxies from either gateway', async () => {
     const api = await start('api');
     const [, g1, g2] = await Promise.all([start('projector'), start('gateway', true), start('gateway', true)]);
+    roles = { api, gateway: g1! };
     const put = async (name: string, body: object) => expect((await http(api.url, 'PUT', `/meshes/default/dataplanes/${name}`, body)).status).toBeLessThan(300);
     await put('backend-9001', httpDataplane('backend-9001', 9001, 'backend'));
     for (const i of [1, 2]) await put(`web-${i}`, httpDataplane(`web-${i}`, 8000 + i, 'web', { outbound: [{ port: 10001, tags: { 'kuma.io/service': 'backend' } }] }));
@@ -71,7 +74,7 @@ describe('PostgreSQL store with a NATS fabric', () => {
   }, 90_000);
 
   it("keeps a gateway's state to what it serves: policies written meanwhile do not grow it", async () => {
-    const [api, , g1] = processes as [KumaCpProcess, KumaCpProcess, KumaCpProcess];
+    const { api, gateway: g1 } = roles!;
     const gauge = async (cp: KumaCpProcess, name: string) => {
       const text = await (await fetch(`http://127.0.0.1:${cp.diagnosticsPort}/metrics`)).text();
       return Number(new RegExp(`^${name}\\{projection="current-state"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
