@@ -21,6 +21,8 @@ export interface PostgresLogOptions {
 const CHANNEL = 'kuma_events';
 /** pg_advisory_xact_lock key that serialises appends ('kuma' 'evts'). */
 const APPEND_LOCK = 0x6b756d61_65767473n.toString();
+/** The log's head: its latest event (the primary key's last entry). */
+const HEAD_SQL = 'SELECT seq FROM kuma_events ORDER BY seq DESC LIMIT 1';
 /** Events per read query. */
 const PAGE = 1000;
 /** Events and bytes per group commit. */
@@ -167,7 +169,7 @@ export class PostgresEventLog implements EventLog {
       // READ COMMITTED whatever the database's default: the head read after the lock must see the previous holder's commit.
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
-      const headRow = await client.query<{ seq: string }>('SELECT seq FROM kuma_events ORDER BY seq DESC LIMIT 1');
+      const headRow = await client.query<{ seq: string }>(HEAD_SQL);
       let head = Number(headRow.rows[0]?.seq ?? 0);
 
       const all = jobs.flatMap((j) => j.items.map((i) => i.event));
@@ -311,12 +313,7 @@ export class PostgresEventLog implements EventLog {
     if (filter?.name !== undefined) where.push(`name = $${3 + args.push(filter.name) - 1}`);
     const sql = `SELECT seq, payload FROM kuma_events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${PAGE}`;
     for (;;) {
-      let rows: Row[];
-      try {
-        rows = (await db.query<Row>(sql, [next, end, ...args])).rows;
-      } catch (err) {
-        throw unavailable(err, 'read');
-      }
+      const rows = await this.query<Row>('read', db, sql, [next, end, ...args]);
       for (const r of rows) yield toStored(r);
       if (rows.length < PAGE) return;
       next = Number(rows[rows.length - 1]!.seq) + 1;
@@ -472,29 +469,24 @@ export class PostgresEventLog implements EventLog {
   }
 
   async history(key: { readonly type: string; readonly mesh?: string; readonly name: string }): Promise<StoredEvent[]> {
-    try {
-      const r = await this.pool.query<Row>('SELECT seq, payload FROM kuma_events WHERE type = $1 AND mesh = $2 AND name = $3 ORDER BY seq', [key.type, meshCol(key), key.name]);
-      return r.rows.map(toStored);
-    } catch (err) {
-      throw unavailable(err, 'history');
-    }
+    const rows = await this.query<Row>('history', this.pool, 'SELECT seq, payload FROM kuma_events WHERE type = $1 AND mesh = $2 AND name = $3 ORDER BY seq', [key.type, meshCol(key), key.name]);
+    return rows.map(toStored);
   }
 
   async head(): Promise<number> {
-    try {
-      const r = await this.pool.query<{ seq: string }>('SELECT seq FROM kuma_events ORDER BY seq DESC LIMIT 1');
-      return Number(r.rows[0]?.seq ?? 0);
-    } catch (err) {
-      throw unavailable(err, 'head');
-    }
+    return Number((await this.query<{ seq: string }>('head', this.pool, HEAD_SQL))[0]?.seq ?? 0);
   }
 
   async first(): Promise<number> {
+    return Number((await this.query<{ seq: string }>('first', this.pool, 'SELECT seq FROM kuma_events ORDER BY seq LIMIT 1'))[0]?.seq ?? 1);
+  }
+
+  /** A read's rows; a failure to reach the database is EventLogUnavailableError naming `what`. */
+  private async query<R extends object>(what: string, db: pg.Pool, sql: string, args: unknown[] = []): Promise<R[]> {
     try {
-      const r = await this.pool.query<{ seq: string }>('SELECT seq FROM kuma_events ORDER BY seq LIMIT 1');
-      return Number(r.rows[0]?.seq ?? 1);
+      return (await db.query<R>(sql, args)).rows;
     } catch (err) {
-      throw unavailable(err, 'first');
+      throw unavailable(err, what);
     }
   }
 
