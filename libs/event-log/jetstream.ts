@@ -34,6 +34,24 @@ export interface JetStreamLogOptions {
 }
 
 
+/**
+ * A NATS connection as the control plane uses them (the JetStream log's, and the fabric's beside
+ * another store): reconnecting forever, waiting for the first connect.
+ */
+export async function connectNats(servers: string, name: string): Promise<NatsConnection> {
+  avoidRequestCancelCost();
+  return connect({
+    servers: servers.split(',').map((s) => s.trim()),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+    // Each request would otherwise capture a stack trace up front, in case it fails: at
+    // thousands of KV reads and writes a second that was a large share of a gateway's CPU.
+    noAsyncTraces: true,
+  });
+}
+
 /** Consumer notifications after which `follow` replaces its consumer instead of trusting the library's recovery. */
 const RECREATE_ON: ReadonlySet<string> = new Set(['reset', 'consumer_not_found', 'consumer_deleted', 'stream_not_found', 'no_responders', 'heartbeats_missed']);
 
@@ -74,18 +92,7 @@ export class JetStreamEventLog implements EventLog {
 
   static async open(opts: JetStreamLogOptions, existing?: NatsConnection): Promise<JetStreamEventLog> {
     avoidRequestCancelCost();
-    const nc =
-      existing ??
-      (await connect({
-        servers: opts.servers.split(',').map((s) => s.trim()),
-        name: opts.name ?? 'kuma-cp',
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 250,
-        waitOnFirstConnect: true,
-        // Each request would otherwise capture a stack trace up front, in case it fails: at
-        // thousands of KV reads and writes a second that was a large share of a gateway's CPU.
-        noAsyncTraces: true,
-      }));
+    const nc = existing ?? (await connectNats(opts.servers, opts.name ?? 'kuma-cp'));
     const stream = opts.stream ?? 'KUMA_EVENTS';
     const prefix = opts.subjectPrefix ?? 'kuma.events';
     const jsm = await jetstreamManager(nc, { timeout: 5000 });

@@ -6,7 +6,6 @@ import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { InstrumentedEventLog } from '../../libs/event-log/instrumented.ts';
 import type { EventLog } from '../../libs/event-log/port.ts';
 import { checkApiExposure, fabricTypeOf, isLoopbackInterface, type KumaCpConfig, type Role } from '../../libs/platform/config.ts';
-import { connectNatsFabric } from '../../libs/snapshot-store/nats-fabric.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadOrCreateTls } from '../xds-gateway/tls.ts';
 import { Lifecycle } from '../../libs/platform/lifecycle.ts';
@@ -44,7 +43,7 @@ import { EncryptingEventLog } from '../../libs/secrets/encrypting-log.ts';
 import { SealingCheckpointStore } from '../../libs/secrets/sealing-checkpoints.ts';
 import { SecretDecryptionError } from '../../libs/secrets/sealer.ts';
 import { startXdsRoles } from './xds-roles.ts';
-import { JetStreamEventLog } from '../../libs/event-log/jetstream.ts';
+import { connectNats, JetStreamEventLog } from '../../libs/event-log/jetstream.ts';
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter((x) => x !== '');
 /** Kuma's static access from the configuration. */
@@ -240,7 +239,7 @@ export async function startControlPlane(
       const url = config.fabric.nats.url || config.store.nats.url;
       if (raw instanceof JetStreamEventLog && url === config.store.nats.url) fabric = raw.nc;
       else {
-        const nc = (fabric = await connectNatsFabric(url, `kuma-cp ${instanceId} fabric`));
+        const nc = (fabric = await connectNats(url, `kuma-cp ${instanceId} fabric`));
         lifecycle.onShutdown('fabric', () => nc.drain());
       }
       logger.info({ component: 'fabric', type: 'nats', url }, 'xDS roles share state over NATS');
