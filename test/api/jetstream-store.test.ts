@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../libs/testkit/eventually.ts';
+import { dataplaneNames, plainDataplane } from '../../libs/testkit/dataplanes.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
 import { NatsServer } from '../../libs/testkit/nats-server.ts';
@@ -8,17 +9,9 @@ let nats: NatsServer;
 let a: KumaCpProcess;
 let b: KumaCpProcess;
 
-const dataplane = (name: string) => ({
-  type: 'Dataplane',
-  mesh: 'default',
-  name,
-  networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'svc' } }] },
-});
+const dataplane = plainDataplane;
 
-async function names(cp: KumaCpProcess): Promise<string[]> {
-  const res = await http(cp.url, 'GET', '/meshes/default/dataplanes?size=1000');
-  return res.body.items.map((i: { name: string }) => i.name).sort();
-}
+const names = (cp: KumaCpProcess) => dataplaneNames(cp.url);
 
 beforeAll(async () => {
   nats = await NatsServer.start();

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../libs/testkit/eventually.ts';
+import { dataplaneNames, plainDataplane } from '../../libs/testkit/dataplanes.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess, sharedStoreKeyFile } from '../../libs/testkit/kuma-cp.ts';
 import { freePort } from '../../libs/testkit/ports.ts';
@@ -21,17 +22,9 @@ const env = (db: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-const dataplane = (name: string) => ({
-  type: 'Dataplane',
-  mesh: 'default',
-  name,
-  networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'svc' } }] },
-});
+const dataplane = plainDataplane;
 
-async function names(cp: KumaCpProcess): Promise<string[]> {
-  const res = await http(cp.url, 'GET', '/meshes/default/dataplanes?size=1000');
-  return res.body.items.map((i: { name: string }) => i.name).sort();
-}
+const names = (cp: KumaCpProcess) => dataplaneNames(cp.url);
 
 /** `kuma-cp run` with these settings fails to start: its output. */
 async function failsToStart(settings: Record<string, string>): Promise<string> {
