@@ -193,6 +193,10 @@ describe('kuma-cp on the PostgreSQL store', () => {
     const bad = await KumaCpProcess.command(['migrate', 'import-kuma', '--from', pgServer.url('kumadb')], env('refused', { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() }));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/1 resource\(s\) do not validate; nothing was imported:\n  MeshTimeout payments\/broken: spec\.to\[0\]\.default\.http\.requestTimeout/);
+    const refused = new pg.Client({ connectionString: pgServer.url('refused') });
+    await refused.connect();
+    expect((await refused.query('SELECT count(*)::int AS n FROM kuma_events')).rows[0].n).toBe(0);
+    await refused.end();
     await kuma.end();
 
     const cp = await KumaCpProcess.start({ env: env('imported', { KUMA_DEFAULTS_SKIP_MESH_CREATION: 'true' }) });
