@@ -10,8 +10,10 @@ export const STORE_TYPES = ['memory', 'embedded', 'nats', 'postgres', 'kubernete
 export type StoreType = (typeof STORE_TYPES)[number];
 export const ROLES = ['api', 'projector', 'gateway'] as const;
 /** Kuma's store.postgres.tls.mode values. */
-/** The fabric `kuma-cp` runs with: fabric.type, or its default for the store. */
-export const fabricTypeOf = (c: KumaCpConfig): 'memory' | 'nats' => (c.fabric.type === 'nats' || (c.fabric.type === '' && c.store.type === 'nats') ? 'nats' : 'memory');
+export const FABRIC_TYPES = ['none', 'memory', 'nats'] as const;
+/** The fabric `kuma-cp` runs with: fabric.type, or its default for the store (nats with the nats store, else none). */
+export const fabricTypeOf = (c: KumaCpConfig): (typeof FABRIC_TYPES)[number] =>
+  c.fabric.type === '' ? (c.store.type === 'nats' ? 'nats' : 'none') : (c.fabric.type as (typeof FABRIC_TYPES)[number]);
 export const PG_TLS_MODES = ['disable', 'verifyNone', 'verifyCa', 'verifyFull'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -149,8 +151,10 @@ export interface KumaCpConfig {
   };
   /**
    * How the projector and gateway roles share content, manifests, membership and status:
-   * `memory` (one process runs both) or `nats` (any split over processes). '' picks nats with
-   * store.type nats and memory otherwise. The NATS fabric's buckets are named after
+   * `none` (one process runs both; the projector hands snapshots to the gateway directly),
+   * `memory` (one process, the roles talking through the in-memory fabric exactly as they do
+   * over NATS: the seam, tested) or `nats` (any split over processes). '' picks nats with
+   * store.type nats and none otherwise. The NATS fabric's buckets are named after
    * store.nats.stream and replicated store.nats.replicas times; `nats.url` '' is store.nats.url.
    */
   readonly fabric: { readonly type: string; readonly nats: { readonly url: string } };
@@ -418,7 +422,9 @@ function validate(c: KumaCpConfig): void {
   if (cp.keep < 1) throw new ConfigError('store.checkpoints.keep: must be at least 1');
   if (cp.archiveEvery < 0) throw new ConfigError('store.checkpoints.archiveEvery: must be 0 (off) or a number of events');
   if (c.store.nats.replicas < 1 || c.store.nats.replicas > 5) throw new ConfigError('store.nats.replicas: must be between 1 and 5');
-  if (!['', 'memory', 'nats'].includes(c.fabric.type)) throw new ConfigError(`fabric.type: must be memory or nats (or empty: nats with store.type nats, else memory), got ${JSON.stringify(c.fabric.type)}`);
+  if (c.fabric.type !== '' && !(FABRIC_TYPES as readonly string[]).includes(c.fabric.type)) {
+    throw new ConfigError(`fabric.type: must be one of ${FABRIC_TYPES.join(', ')} (or empty: nats with store.type nats, else none), got ${JSON.stringify(c.fabric.type)}`);
+  }
   const pgc = c.store.postgres;
   if (!(PG_TLS_MODES as readonly string[]).includes(pgc.tls.mode)) throw new ConfigError(`store.postgres.tls.mode: must be one of ${PG_TLS_MODES.join(', ')}, got ${JSON.stringify(pgc.tls.mode)}`);
   if ((pgc.tls.mode === 'verifyCa' || pgc.tls.mode === 'verifyFull') && !pgc.tls.caPath) throw new ConfigError(`store.postgres.tls.caPath: must be set for store.postgres.tls.mode ${pgc.tls.mode}`);

@@ -1,6 +1,4 @@
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { KV, KvEntry } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { FabricBucket, FabricEntry } from '../fabric/port.ts';
 import { chunksOf, type ContentStore } from './content-store.ts';
 import { isDemandKey, SHARED, type ManifestStore } from './manifest.ts';
 import { decodeManifestsValue } from './manifest-codec.ts';
@@ -15,9 +13,6 @@ export interface SweepResult {
   /** Tombstone manifests (of deleted Dataplanes) removed. */
   readonly tombstones: number;
 }
-
-/** A scan that waits this long for the next entry gives up (the sweep is abandoned, nothing deleted on its account). */
-const SCAN_IDLE_MS = 10_000;
 
 /**
  * Collects content nothing refers to any more (old versions of resources after changes), and
@@ -36,22 +31,17 @@ const SCAN_IDLE_MS = 10_000;
  * incomplete mark deletes nothing.
  */
 export class ContentGc {
-  private constructor(
-    private readonly jsm: JetStreamManager,
+  constructor(
     private readonly content: ContentStore,
     private readonly manifests: ManifestStore,
   ) {}
-
-  static async open(nc: NatsConnection, content: ContentStore, manifests: ManifestStore): Promise<ContentGc> {
-    return new ContentGc(await jetstreamManager(nc, { timeout: 10_000 }), content, manifests);
-  }
 
   async sweep(graceMs: number): Promise<SweepResult> {
     const start = Date.now();
     const cutoff = start - graceMs;
     const live = new Set<string>();
     let tombstones = 0;
-    for await (const e of lastValues(this.manifests.kv)) {
+    for await (const e of this.manifests.kv.scan()) {
       if (e.operation !== 'PUT' || e.value.length === 0 || isDemandKey(e.key)) continue;
       const parsed = decodeManifestsValue(e.value);
       if (parsed.kind === 'pointer') {
@@ -62,7 +52,7 @@ export class ContentGc {
       if (parsed.kind === 'ref') live.add(parsed.ref);
       const m = parsed.kind === 'ref' ? await this.manifests.decode(e.value) : parsed.manifest;
       if (m.deleted) {
-        if (e.created.getTime() < cutoff && (await this.purge(this.manifests.bucket, e))) tombstones++;
+        if (e.created.getTime() < cutoff && (await this.purge(this.manifests.kv, e))) tombstones++;
         continue;
       }
       for (const refs of [m.resources, m.namedOnly]) for (const byName of Object.values(refs)) for (const h of Object.values(byName)) if (!h.startsWith(SHARED)) live.add(h);
@@ -70,8 +60,8 @@ export class ContentGc {
     const referenced = live.size;
 
     // Content keys are c.<hash> (blob), i.<hash> (index of a chunked blob), k.<hash> (chunk).
-    const entries: KvEntry[] = [];
-    for await (const e of lastValues(this.content.kv, true)) if (e.operation === 'PUT') entries.push(e);
+    const entries: FabricEntry[] = [];
+    for await (const e of this.content.kv.scan({ headersOnly: true })) if (e.operation === 'PUT') entries.push(e);
     const liveChunks = new Set<string>();
     for (const e of entries) {
       if (!e.key.startsWith('i.') || !live.has(e.key.slice(2))) continue;
@@ -84,46 +74,17 @@ export class ContentGc {
     for (const e of entries) {
       const hash = e.key.slice(2);
       if (e.key.startsWith('k.') ? liveChunks.has(hash) : live.has(hash)) continue;
-      if (e.created.getTime() >= cutoff || !(await this.purge(this.content.bucket, e))) kept++;
+      if (e.created.getTime() >= cutoff || !(await this.purge(this.content.kv, e))) kept++;
       else deleted++;
     }
     return { referenced, deleted, kept, tombstones };
   }
 
   /**
-   * Removes the key's messages up to the revision seen, leaving no marker; a newer revision
-   * (written since) survives. Whether the seen revision was removed.
+   * Removes the key up to the revision seen, leaving no marker; a newer revision (written
+   * since) survives. Whether the seen revision was removed.
    */
-  private async purge(bucket: string, e: KvEntry): Promise<boolean> {
-    const r = await this.jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${e.key}`, seq: e.revision + 1 });
-    return r.purged > 0;
-  }
-}
-
-/** The current entry of every key (values, or headers only), read through one ordered consumer. */
-async function* lastValues(kv: KV, headersOnly = false): AsyncGenerator<KvEntry> {
-  if ((await kv.status()).values === 0) return;
-  const iter = await kv.watch({ key: '>', headers_only: headersOnly });
-  let idle: NodeJS.Timeout | undefined;
-  let timedOut = false;
-  const arm = () => {
-    clearTimeout(idle);
-    idle = setTimeout(() => {
-      timedOut = true;
-      iter.stop();
-    }, SCAN_IDLE_MS);
-  };
-  arm();
-  try {
-    for await (const e of iter) {
-      arm();
-      yield e;
-      if (e.delta === 0) return;
-    }
-    // Ended before the last current entry: an incomplete mark must not lead to deletions.
-    throw new Error(timedOut ? `reading a bucket stalled for ${SCAN_IDLE_MS} ms` : 'reading a bucket ended early');
-  } finally {
-    clearTimeout(idle);
-    iter.stop();
+  private purge(kv: FabricBucket, e: FabricEntry): Promise<boolean> {
+    return kv.purge(e.key, e.revision);
   }
 }

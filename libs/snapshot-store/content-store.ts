@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Fabric, FabricBucket, FabricEntry } from '../fabric/port.ts';
 import { LRUCache } from 'lru-cache';
 
 /** Content that should exist is not in the store (yet, or any more). */
@@ -19,10 +18,10 @@ const CHUNKED = 1;
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * Content-addressed blobs in a JetStream KV bucket. Keys say what an entry is, so the
+ * Content-addressed blobs in a fabric bucket. Keys say what an entry is, so the
  * collector (ContentGc) can tell from keys alone:
  * - `c.<sha256>`: a blob, the value its bytes;
- * - `i.<sha256>`: a blob larger than one NATS message, the value an index of its chunks;
+ * - `i.<sha256>`: a blob larger than one fabric value, the value an index of its chunks;
  * - `k.<sha256>`: one chunk (itself content-addressed), reachable only through an index.
  * `get` checks the hash of what it reads. A blob is written at most once per process within
  * `rewriteAfterMs`: after that a `put` writes it again, which renews its age, so the collector
@@ -33,7 +32,7 @@ export class ContentStore {
   private readonly written: LRUCache<string, true>;
 
   private constructor(
-    readonly kv: KV,
+    readonly kv: FabricBucket,
     readonly bucket: string,
     private readonly chunkSize: number,
     rewriteAfterMs: number,
@@ -41,9 +40,9 @@ export class ContentStore {
     this.written = new LRUCache<string, true>({ max: 200_000, ttl: rewriteAfterMs });
   }
 
-  static async open(nc: NatsConnection, bucket: string, opts: { replicas?: number; chunkSize?: number; rewriteAfterMs?: number } = {}): Promise<ContentStore> {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma xDS content by sha256' });
-    const limit = (nc.info?.max_payload ?? 1024 * 1024) - 4096;
+  static async open(fabric: Fabric, bucket: string, opts: { replicas?: number; chunkSize?: number; rewriteAfterMs?: number } = {}): Promise<ContentStore> {
+    const kv = await fabric.bucket(bucket, { replicas: opts.replicas ?? 1, description: 'kuma xDS content by sha256' });
+    const limit = fabric.maxValueBytes;
     return new ContentStore(kv, bucket, Math.min(opts.chunkSize ?? limit, limit), opts.rewriteAfterMs ?? 15 * 60_000);
   }
 
@@ -93,7 +92,7 @@ export class ContentStore {
   }
 }
 
-const live = (e: KvEntry | null): KvEntry | undefined => (e && e.operation === 'PUT' && e.value.length > 0 ? e : undefined);
+const live = (e: FabricEntry | undefined): FabricEntry | undefined => (e && e.operation === 'PUT' && e.value.length > 0 ? e : undefined);
 
 /** The chunk hashes of an index entry's value. */
 export function chunksOf(value: Uint8Array): string[] {

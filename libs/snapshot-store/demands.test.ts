@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { useNatsServer } from '../testkit/nats-per-file.ts';
+import type { Fabric } from '../fabric/port.ts';
+import { useFabrics } from '../testkit/fabrics.ts';
 import { ContentStore } from './content-store.ts';
 import { DemandBoard } from './demands.ts';
 import { ManifestStore } from './manifest.ts';
-import { NatsSnapshotSource } from './nats-source.ts';
+import { FabricSnapshotSource } from './fabric-source.ts';
 
-/** Demand keys for by-name resources as the sweep of dead gateways sees them, on a real nats-server. */
+/** Demand keys for by-name resources as the sweep of dead gateways sees them, on both fabrics. */
 const logger = pino({ level: 'silent' });
-const nats = useNatsServer();
 
-async function stores() {
+async function storesOn(fabric: Fabric) {
   const id = randomUUID().slice(0, 8);
-  const content = await ContentStore.open(nats.nc, `C_${id}`);
-  const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content);
+  const content = await ContentStore.open(fabric, `C_${id}`);
+  const manifests = await ManifestStore.open(fabric, `M_${id}`, content);
   return { content, manifests };
 }
 
-describe('DemandBoard', () => {
+describe.each(useFabrics())('DemandBoard on the $name fabric', (fx) => {
+  const stores = () => storesOn(fx.fabric);
   it('mirrors every gateway\'s demands, and removes one only at the revision it read', async () => {
     const { manifests } = await stores();
     const board = new DemandBoard(manifests, logger);
@@ -49,7 +50,7 @@ describe('DemandBoard', () => {
 
   it('lets a gateway write its demand again when it disappears while a stream still follows the service', async () => {
     const { content, manifests } = await stores();
-    const source = new NatsSnapshotSource(nats.nc, manifests, content, logger, {}, { demandAs: 'gw-a' });
+    const source = new FabricSnapshotSource(fx.fabric, manifests, content, logger, {}, { demandAs: 'gw-a' });
     const board = new DemandBoard(manifests, logger);
     await board.start((_k, r) => {
       if (r.gateway === 'gw-a') source.reassert(r.serviceKey);

@@ -44,7 +44,7 @@ export class DemandBoard {
         }
       },
       (err) => this.logger.warn({ component: 'xds-gateway', err: err.message }, 'stopped mirroring the demands for by-name resources; dead gateways\' demands are no longer swept'),
-      { key: '_want.>', readyMs: 0 },
+      { prefix: '_want.', readyMs: 0 },
     );
   }
 
@@ -63,7 +63,7 @@ export class DemandBoard {
   /** Removes the demand only at `revision`; false when it changed (or went) meanwhile. */
   async remove(key: string, revision: number): Promise<boolean> {
     try {
-      await this.manifests.kv.delete(key, { previousSeq: revision });
+      await this.manifests.kv.delete(key, { previousRevision: revision });
       return true;
     } catch {
       return false;

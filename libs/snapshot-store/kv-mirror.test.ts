@@ -1,23 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Kvm } from '@nats-io/kv';
 import { describe, expect, it } from 'vitest';
-import { useNatsServer } from '../testkit/nats-per-file.ts';
+import { useFabrics } from '../testkit/fabrics.ts';
 import { Waiters } from '../testkit/waiters.ts';
 import { mirrorKv } from './kv-mirror.ts';
 
-/** The one KV mirror loop the status board and the registration board share, on a real nats-server. */
-const nats = useNatsServer();
-
-describe('mirrorKv', () => {
+/** The one mirror loop the status board, the registration board and the demand board share, on both fabrics. */
+describe.each(useFabrics())('mirrorKv on the $name fabric', (fx) => {
   it('copies the current entries and every change, deletes included', async () => {
-    const kv = await new Kvm(nats.nc).create(`MIRROR_${randomUUID().slice(0, 8)}`, { history: 1 });
+    const kv = await fx.fabric.bucket(`MIRROR_${randomUUID().slice(0, 8)}`);
     await kv.put('a', '1');
     const copy = new Map<string, string>();
     const waiters = new Waiters(() => undefined);
     const m = await mirrorKv(
       kv,
       (e) => {
-        if (e.operation === 'PUT') copy.set(e.key, e.string());
+        if (e.operation === 'PUT') copy.set(e.key, Buffer.from(e.value).toString());
         else copy.delete(e.key);
         waiters.notify();
       },
@@ -32,7 +29,7 @@ describe('mirrorKv', () => {
   });
 
   it('tells its owner when the copy stops on a failure, and stops applying', async () => {
-    const kv = await new Kvm(nats.nc).create(`MIRROR_${randomUUID().slice(0, 8)}`, { history: 1 });
+    const kv = await fx.fabric.bucket(`MIRROR_${randomUUID().slice(0, 8)}`);
     await kv.put('a', '1');
     const failures: string[] = [];
     const applied: string[] = [];
@@ -49,6 +46,7 @@ describe('mirrorKv', () => {
     expect(failures).toEqual(['cannot apply bad']);
     await kv.put('later', 'y');
     await kv.get('later');
+    await new Promise((r) => setTimeout(r, 20));
     expect(applied).toEqual(['a', 'bad']);
     m.stop();
   });

@@ -1,4 +1,4 @@
-import type { KV, KvEntry } from '@nats-io/kv';
+import type { FabricBucket, FabricEntry } from '../fabric/port.ts';
 
 /** A running copy of a KV bucket: `stop` ends it; `done` settles when its watch ends (rejects on a failure, after `onFailure` heard of it). */
 export interface KvMirror {
@@ -7,28 +7,39 @@ export interface KvMirror {
 }
 
 /**
- * Hands every current entry of `kv` (or of the keys `key` matches), then every change, to
+ * Hands every current entry of `kv` (or of the keys under `prefix`), then every change, to
  * `apply` (deletes included: check `operation`). Resolves once the current entries are applied,
  * or after `readyMs` at most, so a slow bucket delays a start-up by a bounded time (with a
- * `key` filter that matches nothing yet, it always waits `readyMs`: pass 0 if nothing needs the
+ * `prefix` that matches nothing yet, it always waits `readyMs`: pass 0 if nothing needs the
  * copy complete at once). A failure of the watch (or of `apply`) ends the copy, which then stays
  * as it was: `onFailure` is told, so the owner can log it.
  */
-export async function mirrorKv(kv: KV, apply: (e: KvEntry) => void, onFailure: (err: Error) => void, opts: { key?: string; readyMs?: number } = {}): Promise<KvMirror> {
+export async function mirrorKv(kv: FabricBucket, apply: (e: FabricEntry) => void, onFailure: (err: Error) => void, opts: { prefix?: string; readyMs?: number } = {}): Promise<KvMirror> {
   const readyMs = opts.readyMs ?? 5000;
-  const iter = await kv.watch({ key: opts.key ?? '>' });
-  let loaded!: () => void;
-  const ready = new Promise<void>((r) => (loaded = r));
-  const done = (async () => {
-    for await (const e of iter) {
-      apply(e);
-      if (e.delta === 0) loaded();
-    }
-  })();
+  let failed: (err: Error) => void = () => undefined;
+  let dead = false;
+  const w = await kv.watch(
+    (e) => {
+      if (dead) return;
+      try {
+        apply(e);
+      } catch (err) {
+        failed(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    opts.prefix !== undefined ? { prefix: opts.prefix } : {},
+  );
+  const done = new Promise<void>((resolve, reject) => {
+    failed = (err) => {
+      dead = true;
+      w.stop();
+      reject(err);
+    };
+    w.done.then(resolve, reject);
+  });
   done.catch((err: unknown) => onFailure(err instanceof Error ? err : new Error(String(err))));
-  if ((await kv.status()).values === 0) loaded();
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([ready, new Promise((r) => (timer = setTimeout(r, readyMs)))]);
+  await Promise.race([w.loaded, new Promise((r) => (timer = setTimeout(r, readyMs)))]);
   clearTimeout(timer);
-  return { stop: () => iter.stop(), done };
+  return { stop: () => w.stop(), done };
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { FabricConflictError, type Fabric, type FabricBucket, type FabricSubscription } from '../fabric/port.ts';
 import type { Snapshot } from '../xds/snapshot.ts';
 import { sha256, type ContentStore } from './content-store.ts';
 import { decodeManifestsValue, positionOfValue } from './manifest-codec.ts';
@@ -78,10 +77,10 @@ export function manifestContentHash(m: Manifest): string {
 export const manifestKey = (proxy: string): string => proxy;
 
 /**
- * Manifests in a KV bucket, one key per proxy. Writers are the proxy's projector (and, while
+ * Manifests in a fabric bucket, one key per proxy. Writers are the proxy's projector (and, while
  * shares move, possibly a second one): a write is compare-and-set on the revision it last saw,
  * and a write whose position is older than the stored one is dropped, so the stored manifest
- * only moves forward. A manifest larger than a NATS message is stored in the content store
+ * only moves forward. A manifest larger than one fabric value is stored in the content store
  * and the key holds a reference to it.
  */
 export class ManifestStore {
@@ -90,20 +89,20 @@ export class ManifestStore {
   private readonly pointerWrites = new Map<string, { hash: string; done: Promise<boolean> }>();
 
   private constructor(
-    readonly kv: KV,
+    readonly kv: FabricBucket,
     readonly bucket: string,
     private readonly content: ContentStore,
     private readonly limit: number,
   ) {}
 
-  static async open(nc: NatsConnection, bucket: string, content: ContentStore, opts: { replicas?: number; limit?: number } = {}): Promise<ManifestStore> {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma xDS manifests by proxy' });
-    return new ManifestStore(kv, bucket, content, Math.min(opts.limit ?? Infinity, (nc.info?.max_payload ?? 1024 * 1024) - 4096));
+  static async open(fabric: Fabric, bucket: string, content: ContentStore, opts: { replicas?: number; limit?: number } = {}): Promise<ManifestStore> {
+    const kv = await fabric.bucket(bucket, { replicas: opts.replicas ?? 1, description: 'kuma xDS manifests by proxy' });
+    return new ManifestStore(kv, bucket, content, Math.min(opts.limit ?? Infinity, fabric.maxValueBytes));
   }
 
-  /** The core NATS subject on which every stored write of a proxy's manifest is also delivered. */
-  subject(proxy: string): string {
-    return `$KV.${this.bucket}.${manifestKey(proxy)}`;
+  /** Every later write of a proxy's (or a service key's) manifest, raw (see `decode`; empty for a deletion), with no history (see FabricBucket.onWrite). */
+  onManifest(proxy: string, fn: (value: Uint8Array) => void): FabricSubscription {
+    return this.kv.onWrite(manifestKey(proxy), fn);
   }
 
   /**
@@ -121,7 +120,7 @@ export class ManifestStore {
   /** Every proxy that has a manifest in the bucket (shared pointers', services' and demands' keys start with '_'). */
   async proxies(): Promise<string[]> {
     const out: string[] = [];
-    for await (const key of await this.kv.keys()) if (!key.startsWith('_')) out.push(key);
+    for await (const key of this.kv.keys()) if (!key.startsWith('_')) out.push(key);
     return out;
   }
 
@@ -168,12 +167,11 @@ export class ManifestStore {
    * `false` when the last one stops. Current demands are delivered first. Returns a stop function.
    */
   async watchDemand(onChange: (serviceKey: string, demanded: boolean) => void, onError: (err: Error) => void): Promise<() => void> {
-    const iter = await this.kv.watch({ key: '_want.>' });
     const byService = new Map<string, Set<string>>();
-    void (async () => {
-      for await (const e of iter) {
+    const w = await this.kv.watch(
+      (e) => {
         const [, mesh, service, gateway] = e.key.split('.');
-        if (mesh === undefined || service === undefined || gateway === undefined) continue;
+        if (mesh === undefined || service === undefined || gateway === undefined) return;
         const key = `_svc.${mesh}.${service}`;
         let gateways = byService.get(key);
         if (e.operation === 'PUT') {
@@ -185,15 +183,17 @@ export class ManifestStore {
           byService.delete(key);
           onChange(key, false);
         }
-      }
-    })().catch(onError);
-    return () => iter.stop();
+      },
+      { prefix: '_want.' },
+    );
+    w.done.catch(onError);
+    return () => w.stop();
   }
 
   /** Every service with by-name resources stored in the bucket (see `serviceKey`). */
   async services(): Promise<{ readonly key: string; readonly mesh: string; readonly service: string }[]> {
     const out: { key: string; mesh: string; service: string }[] = [];
-    for await (const key of await this.kv.keys('_svc.>')) {
+    for await (const key of this.kv.keys('_svc.')) {
       const [, mesh, service] = key.split('.');
       if (mesh !== undefined && service !== undefined) out.push({ key, mesh: unb64(mesh), service: unb64(service) });
     }
@@ -204,8 +204,9 @@ export class ManifestStore {
     return `_eds.${b64(mesh)}.${b64(slot)}`;
   }
 
-  pointerSubject(mesh: string, slot: string): string {
-    return `$KV.${this.bucket}.${this.pointerKey(mesh, slot)}`;
+  /** Every later write of the pointer of (mesh, slot), raw (see `decodeManifestsValue`; empty for a deletion), with no history. */
+  onPointer(mesh: string, slot: string, fn: (value: Uint8Array) => void): FabricSubscription {
+    return this.kv.onWrite(this.pointerKey(mesh, slot), fn);
   }
 
   /** Points the slot (mesh, slot) (see XdsResource.shareKey) at `hash`, with the same forward-only rule as manifests. */
@@ -251,7 +252,7 @@ export class ManifestStore {
         this.revisions.set(key, next);
         return true;
       } catch (err) {
-        if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw err;
+        if (!(err instanceof FabricConflictError)) throw err;
         this.revisions.delete(key); // someone else wrote: read theirs and compare positions
       }
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Fabric, FabricSubscription } from '../fabric/port.ts';
 import type { Logger } from 'pino';
 
 /**
@@ -31,7 +31,7 @@ export interface MembershipOptions {
 }
 
 /**
- * Live projector membership over core NATS: every member publishes a heartbeat, and every
+ * Live projector (or gateway) membership over the fabric's messages: every member publishes a heartbeat, and every
  * member keeps the set of those heard from within the timeout. When a member stops cleanly it
  * says goodbye, so its share moves at once; when it dies, its share moves after the timeout.
  * Shares are `ownerOf(key, members)`. While the sets of two members differ (for up to one
@@ -41,12 +41,12 @@ export interface MembershipOptions {
 export class Membership {
   private readonly seen = new Map<string, number>();
   private members_: string[] = [];
-  private sub: Subscription | undefined;
+  private sub: FabricSubscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(members: readonly string[]) => void>();
 
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly fabric: Fabric,
     readonly self: string,
     private readonly opts: MembershipOptions,
     private readonly logger: Logger,
@@ -67,17 +67,15 @@ export class Membership {
   /** Joins, and waits long enough to have heard the current members. */
   async start(): Promise<void> {
     const hb = this.opts.heartbeatMs ?? 1000;
-    this.sub = this.nc.subscribe(`${this.opts.subject}.>`, {
-      callback: (_err, msg) => {
-        const [kind, id] = [msg.subject.split('.').at(-2), msg.subject.split('.').at(-1)];
-        if (!id) return;
-        if (kind === 'bye') this.seen.delete(id);
-        else this.seen.set(id, Date.now());
-        this.recompute();
-      },
+    this.sub = this.fabric.subscribe(this.opts.subject, (subject) => {
+      const [kind, id] = [subject.split('.').at(-2), subject.split('.').at(-1)];
+      if (!id) return;
+      if (kind === 'bye') this.seen.delete(id);
+      else this.seen.set(id, Date.now());
+      this.recompute();
     });
     this.seen.set(this.self, Date.now());
-    const beat = () => this.nc.publish(`${this.opts.subject}.hb.${this.self}`);
+    const beat = () => this.fabric.publish(`${this.opts.subject}.hb.${this.self}`);
     beat();
     this.timer = setInterval(() => {
       beat();
@@ -104,8 +102,8 @@ export class Membership {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.nc.publish(`${this.opts.subject}.bye.${this.self}`);
-    await this.nc.flush().catch(() => undefined);
+    this.fabric.publish(`${this.opts.subject}.bye.${this.self}`);
+    await this.fabric.flush().catch(() => undefined);
     this.sub?.unsubscribe();
   }
 }

@@ -1,5 +1,4 @@
-import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Fabric, FabricBucket } from '../fabric/port.ts';
 import type { Logger } from 'pino';
 import { mirrorKv, type KvMirror } from './kv-mirror.ts';
 
@@ -11,7 +10,7 @@ export interface RegistrationRecord {
 }
 
 /**
- * Registered Dataplanes and the gateway that registered each, in a KV bucket every gateway
+ * Registered Dataplanes and the gateway that registered each, in a fabric bucket every gateway
  * mirrors. A gateway claims a proxy when it registers its Dataplane (a reconnect to another
  * gateway claims it again) and releases it when it deregisters; when a gateway dies, its
  * claims stay behind, and the survivors use them to deregister what it can no longer.
@@ -21,12 +20,12 @@ export class RegistrationBoard {
   private mirror: KvMirror | undefined;
 
   private constructor(
-    private readonly kv: KV,
+    private readonly kv: FabricBucket,
     private readonly logger: Logger,
   ) {}
 
-  static async open(nc: NatsConnection, bucket: string, logger: Logger, opts: { replicas?: number } = {}): Promise<RegistrationBoard> {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma registered dataplanes by gateway' });
+  static async open(fabric: Fabric, bucket: string, logger: Logger, opts: { replicas?: number } = {}): Promise<RegistrationBoard> {
+    const kv = await fabric.bucket(bucket, { replicas: opts.replicas ?? 1, description: 'kuma registered dataplanes by gateway' });
     return new RegistrationBoard(kv, logger);
   }
 
@@ -38,22 +37,22 @@ export class RegistrationBoard {
   /** Drops the record if `gateway` still holds it (a reconnect elsewhere has claimed it since). */
   async release(proxyKey: string, gateway: string): Promise<void> {
     const e = await this.kv.get(proxyKey);
-    if (!e || e.operation !== 'PUT' || parse(e.string())?.gateway !== gateway) return;
-    await this.kv.delete(proxyKey, { previousSeq: e.revision }).catch(() => undefined);
+    if (!e || e.operation !== 'PUT' || parse(e.value)?.gateway !== gateway) return;
+    await this.kv.delete(proxyKey, { previousRevision: e.revision }).catch(() => undefined);
   }
 
   /** The record as stored now (not the mirror): the check before a removal. */
   async read(proxyKey: string): Promise<RegistrationRecord | undefined> {
     const e = await this.kv.get(proxyKey);
     if (!e || e.operation !== 'PUT') return undefined;
-    const v = parse(e.string());
+    const v = parse(e.value);
     return v && { gateway: v.gateway, revision: e.revision };
   }
 
   /** Removes the record only at `revision`; false when it changed meanwhile. */
   async remove(proxyKey: string, revision: number): Promise<boolean> {
     try {
-      await this.kv.delete(proxyKey, { previousSeq: revision });
+      await this.kv.delete(proxyKey, { previousRevision: revision });
       return true;
     } catch {
       return false;
@@ -65,7 +64,7 @@ export class RegistrationBoard {
     this.mirror = await mirrorKv(
       this.kv,
       (e) => {
-        const v = e.operation === 'PUT' ? parse(e.string()) : undefined;
+        const v = e.operation === 'PUT' ? parse(e.value) : undefined;
         if (v) this.mirror_.set(e.key, { gateway: v.gateway, revision: e.revision });
         else this.mirror_.delete(e.key);
       },
@@ -84,9 +83,9 @@ export class RegistrationBoard {
   }
 }
 
-function parse(s: string): { gateway: string } | undefined {
+function parse(value: Uint8Array): { gateway: string } | undefined {
   try {
-    const v = JSON.parse(s) as unknown;
+    const v = JSON.parse(Buffer.from(value).toString('utf8')) as unknown;
     return typeof v === 'object' && v !== null && typeof (v as { gateway?: unknown }).gateway === 'string' ? (v as { gateway: string }) : undefined;
   } catch {
     return undefined;

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { useNatsServer } from '../testkit/nats-per-file.ts';
+import { useFabrics } from '../testkit/fabrics.ts';
 import { Waiters } from '../testkit/waiters.ts';
 import { TypeUrl } from '../xds/protos.ts';
 import { decodeToObject, makeResource } from '../xds/resource.ts';
 import { buildSnapshot, type Snapshot } from '../xds/snapshot.ts';
 import { ContentStore } from './content-store.ts';
 import { manifestOf, ManifestStore } from './manifest.ts';
-import { NatsSnapshotSource } from './nats-source.ts';
+import { FabricSnapshotSource } from './fabric-source.ts';
 
-/** A gateway following a service's by-name resources (proxyless clients asking by name) through NATS. */
+/** A gateway following a service's by-name resources (proxyless clients asking by name) through the fabric. */
 const logger = pino({ level: 'silent' });
-const nats = useNatsServer();
 
 const cla = (name: string, port: number) =>
   makeResource(TypeUrl.ClusterLoadAssignment, name, { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] }, name);
@@ -23,12 +22,12 @@ const port = (s: Snapshot | undefined): number | undefined => {
   return r && (decodeToObject(TypeUrl.ClusterLoadAssignment, r.bytes) as Cla).endpoints[0]!.lb_endpoints[0]!.endpoint.address.socket_address.port_value;
 };
 
-describe('NatsSnapshotSource.watchService', () => {
+describe.each(useFabrics())('FabricSnapshotSource.watchService on the $name fabric', (fx) => {
   it('tells the watchers of a service nothing publishes that it is absent once the demand grace has passed, then serves it when published, follows its endpoints, and keeps meshes apart', async () => {
     const id = randomUUID().slice(0, 8);
-    const content = await ContentStore.open(nats.nc, `C_${id}`);
-    const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content);
-    const source = new NatsSnapshotSource(nats.nc, manifests, content, logger);
+    const content = await ContentStore.open(fx.fabric, `C_${id}`);
+    const manifests = await ManifestStore.open(fx.fabric, `M_${id}`, content);
+    const source = new FabricSnapshotSource(fx.fabric, manifests, content, logger);
     const waiters = new Waiters(() => undefined);
     const waitUntil = (holds: () => boolean, ms: number) => waiters.waitFor(holds, ms);
     const seen: (Snapshot | undefined)[] = [];

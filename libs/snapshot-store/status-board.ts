@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Fabric, FabricBucket } from '../fabric/port.ts';
 import type { Logger } from 'pino';
 import { decodeProxyStatus } from './status-codec.ts';
 import { mirrorKv, type KvMirror } from './kv-mirror.ts';
@@ -17,7 +16,7 @@ const TICK_MS = 50;
 const MAX_DEFER_MS = 1000;
 
 /**
- * Proxy connection status shared through a KV bucket: gateways publish each proxy's insight
+ * Proxy connection status shared through a fabric bucket: gateways publish each proxy's insight
  * (its streams, with the gateway's instance id, ACK/NACK state); API servers mirror the bucket,
  * so `inspect dataplanes` shows which gateway a proxy is on. A proxy that moves to another
  * gateway is published by the new one; its old streams show as disconnected because the old
@@ -40,7 +39,7 @@ export class StatusBoard {
   private mirror: KvMirror | undefined;
 
   private constructor(
-    private readonly kv: KV,
+    private readonly kv: FabricBucket,
     private readonly logger: Logger,
     private readonly urgentMs: number,
     private readonly flushMs: number,
@@ -49,7 +48,7 @@ export class StatusBoard {
   ) {}
 
   static async open(
-    nc: NatsConnection,
+    fabric: Fabric,
     bucket: string,
     logger: Logger,
     opts: {
@@ -61,7 +60,7 @@ export class StatusBoard {
       deferWhile?: () => boolean;
     } = {},
   ): Promise<StatusBoard> {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'kuma proxy connection status by gateway' });
+    const kv = await fabric.bucket(bucket, { replicas: opts.replicas ?? 1, description: 'kuma proxy connection status by gateway' });
     return new StatusBoard(kv, logger, opts.urgentMs ?? 500, opts.flushMs ?? 10_000, opts.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND, opts.deferWhile ?? (() => false));
   }
 

@@ -14,7 +14,8 @@ import { ContentStore } from './content-store.ts';
 import { ContentGc } from './content-gc.ts';
 import { decodeManifestsValue, encodeManifest, encodeManifestRef, encodePointer } from './manifest-codec.ts';
 import { ManifestStore, type Manifest } from './manifest.ts';
-import { NatsSnapshotSource } from './nats-source.ts';
+import { FabricSnapshotSource } from './fabric-source.ts';
+import { NatsFabric } from '../fabric/nats.ts';
 import { StatusBoard } from './status-board.ts';
 import { decodeProxyStatus, encodeProxyStatus } from './status-codec.ts';
 import { realisticEvent, realisticManifest, realisticStatus } from '../../test/bench/wire.ts';
@@ -78,8 +79,8 @@ describe('proto values in the NATS buckets', () => {
 
   it('a gateway serves a proto manifest and follows a proto pointer; writers and the collector respect them', async () => {
     const id = randomUUID().slice(0, 8);
-    const content = await ContentStore.open(nats.nc, `C_${id}`);
-    const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content);
+    const content = await ContentStore.open(new NatsFabric(nats.nc), `C_${id}`);
+    const manifests = await ManifestStore.open(new NatsFabric(nats.nc), `M_${id}`, content);
     const cluster = makeResource(TypeUrl.Cluster, 'backend', { name: 'backend', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } } });
     const cla = (port: number) => makeResource(TypeUrl.ClusterLoadAssignment, 'backend', { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] }, 'backend');
     const [v1, v2, unused] = [cla(1), cla(2), cla(3)];
@@ -90,7 +91,7 @@ describe('proto values in the NATS buckets', () => {
 
     expect((await manifests.read('default.web-1'))?.manifest).toEqual(manifest);
     expect(await manifests.readPointer('default', 'backend')).toEqual({ hash: v1.hash, position: 5 });
-    const source = new NatsSnapshotSource(nats.nc, manifests, content, logger);
+    const source = new FabricSnapshotSource(new NatsFabric(nats.nc), manifests, content, logger);
     const seen: string[] = [];
     const stop = source.watch('default.web-1', (s) => {
       const h = s?.resources.get(TypeUrl.ClusterLoadAssignment)?.get('backend')?.hash;
@@ -104,13 +105,13 @@ describe('proto values in the NATS buckets', () => {
     await until(v2.hash);
 
     // A writer (here one still writing JSON) compares positions with the stored proto value.
-    const older = await ManifestStore.open(nats.nc, manifests.bucket, content);
+    const older = await ManifestStore.open(new NatsFabric(nats.nc), manifests.bucket, content);
     expect(await older.publish({ ...manifest, position: 4, generatedBy: 'older' })).toBe(false);
     expect(await older.publishPointer('default', 'backend', v1.hash, 3)).toBe(false);
     expect((await manifests.read('default.web-1'))?.manifest.generatedBy).toBe('newer-projector');
 
     // The collector reads proto manifests and pointers: what they name stays, the rest goes.
-    const result = await (await ContentGc.open(nats.nc, content, manifests)).sweep(0);
+    const result = await new ContentGc(content, manifests).sweep(0);
     expect(result.referenced).toBe(2);
     const kept = async (h: string) => (await content.kv.get(`c.${h}`))?.operation === 'PUT';
     expect([await kept(cluster.hash), await kept(v2.hash), await kept(unused.hash)]).toEqual([true, true, false]);
@@ -120,7 +121,7 @@ describe('proto values in the NATS buckets', () => {
 
   it('the status board reads proto and JSON records, directly and in its mirror', async () => {
     const bucket = `S_${randomUUID().slice(0, 8)}`;
-    const board = await StatusBoard.open(nats.nc, bucket, logger);
+    const board = await StatusBoard.open(new NatsFabric(nats.nc), bucket, logger);
     await board.startMirror();
     const status = realisticStatus();
     const kv = await new Kvm(nats.nc).open(bucket);

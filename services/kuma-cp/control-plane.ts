@@ -6,7 +6,9 @@ import type { StoredEvent } from '../../libs/event-log/event.ts';
 import { InstrumentedEventLog } from '../../libs/event-log/instrumented.ts';
 import type { EventLog } from '../../libs/event-log/port.ts';
 import { checkApiExposure, fabricTypeOf, isLoopbackInterface, type KumaCpConfig, type Role } from '../../libs/platform/config.ts';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Fabric } from '../../libs/fabric/port.ts';
+import { MemoryFabric } from '../../libs/fabric/memory.ts';
+import { NatsFabric } from '../../libs/fabric/nats.ts';
 import { loadOrCreateTls } from '../xds-gateway/tls.ts';
 import { Lifecycle } from '../../libs/platform/lifecycle.ts';
 import { Metrics } from '../../libs/platform/metrics.ts';
@@ -82,6 +84,8 @@ export async function startControlPlane(
   logger: Logger,
   /** Called once the process has shut itself down after an error it cannot serve through (the owner exits non-zero). */
   onFatal: (err: Error) => void = () => (process.exitCode = 1),
+  /** Roles in this one process share this fabric instead of the configured one (tests: the in-memory twin). */
+  opts: { readonly fabric?: Fabric } = {},
 ): Promise<ControlPlane> {
   const instanceId = `${hostname()}-${randomUUID().slice(0, 4)}`;
   const lifecycle = new Lifecycle(logger);
@@ -234,13 +238,18 @@ export async function startControlPlane(
     }
 
     // The fabric the xDS roles share: the JetStream log's own connection, or one of its own beside another store.
-    let fabric: NatsConnection | undefined;
-    if (fabricTypeOf(config) === 'nats') {
+    let fabric: Fabric | undefined = opts.fabric;
+    if (fabric) logger.info({ component: 'fabric', type: fabric.kind }, 'xDS roles share state over the fabric given');
+    else if (fabricTypeOf(config) === 'memory') {
+      fabric = new MemoryFabric();
+      logger.info({ component: 'fabric', type: 'memory' }, 'xDS roles share state over the in-memory fabric (one process)');
+    } else if (fabricTypeOf(config) === 'nats') {
       const url = config.fabric.nats.url || config.store.nats.url;
-      if (raw instanceof JetStreamEventLog && url === config.store.nats.url) fabric = raw.nc;
+      if (raw instanceof JetStreamEventLog && url === config.store.nats.url) fabric = new NatsFabric(raw.nc);
       else {
-        const nc = (fabric = await connectNats(url, `kuma-cp ${instanceId} fabric`));
+        const nc = await connectNats(url, `kuma-cp ${instanceId} fabric`);
         lifecycle.onShutdown('fabric', () => nc.drain());
+        fabric = new NatsFabric(nc);
       }
       logger.info({ component: 'fabric', type: 'nats', url }, 'xDS roles share state over NATS');
     }
@@ -256,7 +265,7 @@ export async function startControlPlane(
       service,
       tokens,
       followers,
-      ...(fabric ? { nats: fabric } : {}),
+      ...(fabric ? { fabric } : {}),
     });
     ports.dpServer = xds.ports.dpServer;
     ports.dpServerPlaintext = xds.ports.dpServerPlaintext;

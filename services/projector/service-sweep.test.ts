@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ContentStore } from '../../libs/snapshot-store/content-store.ts';
 import { manifestOf, ManifestStore } from '../../libs/snapshot-store/manifest.ts';
-import { useNatsServer } from '../../libs/testkit/nats-per-file.ts';
+import { useFabrics } from '../../libs/testkit/fabrics.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 import { makeResource } from '../../libs/xds/resource.ts';
 import { buildSnapshot } from '../../libs/xds/snapshot.ts';
@@ -12,16 +12,15 @@ import { XdsMetrics } from '../../libs/xds/metrics.ts';
 import type { Membership } from '../../libs/snapshot-store/membership.ts';
 import { ManifestPublisher } from './publisher.ts';
 
-/** Services' by-name resources stored on a real nats-server, and the projector's sweep of those whose service is gone. */
+/** Services' by-name resources stored in the fabric (in memory and on a real nats-server), and the projector's sweep of those whose service is gone. */
 const logger = pino({ level: 'silent' });
-const nats = useNatsServer();
 const listener = (name: string) => makeResource(TypeUrl.Listener, name, { name, address: { socket_address: { address: '0.0.0.0', port_value: 1 } } });
 
-describe('ManifestPublisher.sweepServiceOrphans', () => {
+describe.each(useFabrics())('ManifestPublisher.sweepServiceOrphans on the $name fabric', (fx) => {
   it('a projector publishes deletions for stored services of its share that no longer exist, and only those', async () => {
     const id = randomUUID().slice(0, 8);
-    const content = await ContentStore.open(nats.nc, `C_${id}`);
-    const manifests = await ManifestStore.open(nats.nc, `M_${id}`, content);
+    const content = await ContentStore.open(fx.fabric, `C_${id}`);
+    const manifests = await ManifestStore.open(fx.fabric, `M_${id}`, content);
     const byName = buildSnapshot([], [listener('greeter')]);
     await content.put(listener('greeter').hash, listener('greeter').bytes);
     for (const [mesh, svc] of [['a', 'gone'], ['a', 'alive'], ['b', 'gone'], ['a', 'other-share']]) await manifests.publish(manifestOf(manifests.serviceKey(mesh!, svc!), byName, 1, 'test'));

@@ -34,7 +34,7 @@ export interface DemandSweepDeps {
  * reconnecting), after reading the key again, and bounded by the revision read: a demand
  * written again meanwhile (a gateway that came back under the same id) survives. A gateway
  * whose own demand disappears while it still follows the service writes it again (see
- * `NatsSnapshotSource.reassert`), so a sweep that was wrong costs one KV write.
+ * `FabricSnapshotSource.reassert`), so a sweep that was wrong costs one fabric write.
  */
 export class OrphanedDemands {
   private readonly grace: OrphanGrace;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import type { Fabric, FabricSubscription } from '../fabric/port.ts';
 import { TypeUrl } from '../xds/protos.ts';
 import type { XdsResource } from '../xds/resource.ts';
 import type { SnapshotSource } from '../xds/snapshot-cache.ts';
@@ -34,7 +34,7 @@ interface Entry {
   /** A service nothing has published yet: when its watchers are told it does not exist. */
   absentTimer?: NodeJS.Timeout;
   readonly watchers: Set<(s: Snapshot | undefined) => void>;
-  readonly sub: Subscription;
+  readonly sub: FabricSubscription;
   /** Position of the manifest being served (or loading): older ones are ignored. */
   position: number;
   /**
@@ -58,7 +58,7 @@ interface SharedPointer {
   /** The slot (see XdsResource.shareKey) and the name of the resource it holds. */
   readonly slot: string;
   readonly name: string;
-  readonly sub: Subscription;
+  readonly sub: FabricSubscription;
   readonly refs: Set<string>;
   value: Pointer | undefined;
   loaded: Promise<void>;
@@ -70,22 +70,22 @@ const followed = (e: Entry): string[] => (e.sharedNamedOnly ? [...e.shared, ...e
 
 
 /**
- * A gateway's view of the projectors' output: for each watched proxy, a core NATS subscription
- * to its manifest key (every stored write is delivered there too) plus a read of the current
- * value; content by hash from a bounded LRU in front of the content store. A manifest older
+ * A gateway's view of the projectors' output: for each watched proxy, a subscription to the
+ * writes of its manifest key (ManifestStore.onManifest) plus a read of the current value; content by hash from a bounded LRU in front of the content store. A manifest older
  * than the one served is ignored, so a proxy never goes back to an older configuration. A
  * corrupt or missing content object is logged, counted and refetched, and never served.
  */
-export class NatsSnapshotSource implements SnapshotSource {
+export class FabricSnapshotSource implements SnapshotSource {
   private readonly entries = new Map<string, Entry>();
   private readonly pointers = new Map<string, SharedPointer>();
   private readonly cache: LRUCache<string, XdsResource>;
   private closed = false;
+  private readonly stopReconnects: () => void;
   /** This gateway's name in the demands it registers for services (ManifestStore.demand). */
   private readonly demandAs: string;
 
   constructor(
-    private readonly nc: NatsConnection,
+    fabric: Fabric,
     private readonly manifests: ManifestStore,
     private readonly content: ContentStore,
     private readonly logger: Logger,
@@ -98,7 +98,7 @@ export class NatsSnapshotSource implements SnapshotSource {
       // The bytes, plus the response encodings made from them once served (about the same again).
       sizeCalculation: (r) => 2 * r.bytes.length + r.name.length + 256,
     });
-    void this.watchReconnects();
+    this.stopReconnects = fabric.onReconnect(() => this.reload());
   }
 
   /** Bytes held by the content cache (for the cache-memory metric). */
@@ -121,13 +121,11 @@ export class NatsSnapshotSource implements SnapshotSource {
   private watchKey(proxyKey: string, mesh: string, announceAbsent: boolean, onSnapshot: (s: Snapshot | undefined) => void): () => void {
     let entry = this.entries.get(proxyKey);
     if (!entry) {
-      const sub = this.nc.subscribe(this.manifests.subject(proxyKey), {
-        callback: (err, msg) => {
-          if (err || msg.data.length === 0) return;
-          const e = this.entries.get(proxyKey);
-          if (!e) return;
-          this.enqueue(proxyKey, e, async () => this.apply(proxyKey, e, await this.manifests.decode(msg.data)));
-        },
+      const sub = this.manifests.onManifest(proxyKey, (data) => {
+        if (data.length === 0) return;
+        const e = this.entries.get(proxyKey);
+        if (!e) return;
+        this.enqueue(proxyKey, e, async () => this.apply(proxyKey, e, await this.manifests.decode(data)));
       });
       entry = { mesh, announceAbsent, known: false, watchers: new Set(), sub, position: -1, shared: [], sharedNamedOnly: undefined, snapshot: undefined, chain: Promise.resolve(), queued: 0 };
       this.entries.set(proxyKey, entry);
@@ -284,13 +282,11 @@ export class NatsSnapshotSource implements SnapshotSource {
     const key = this.pointerKey(mesh, slot);
     let p = this.pointers.get(key);
     if (!p) {
-      const sub = this.nc.subscribe(this.manifests.pointerSubject(mesh, slot), {
-        callback: (err, msg) => {
-          if (err || msg.data.length === 0) return;
-          const ptr = this.pointers.get(key);
-          const v = ptr && decodeManifestsValue(msg.data);
-          if (ptr && v && v.kind === 'pointer') this.update(ptr, v.pointer);
-        },
+      const sub = this.manifests.onPointer(mesh, slot, (data) => {
+        if (data.length === 0) return;
+        const ptr = this.pointers.get(key);
+        const v = ptr && decodeManifestsValue(data);
+        if (ptr && v && v.kind === 'pointer') this.update(ptr, v.pointer);
       });
       const created: SharedPointer = { key, mesh, slot, name, sub, refs: new Set(), value: undefined, loaded: Promise.resolve(), chain: Promise.resolve() };
       created.loaded = this.manifests
@@ -383,28 +379,25 @@ export class NatsSnapshotSource implements SnapshotSource {
     }
   }
 
-  private async watchReconnects(): Promise<void> {
-    for await (const s of this.nc.status()) {
-      if (this.closed) return;
-      if (s.type === 'reconnect') {
-        // Core messages sent while disconnected are lost: read every watched manifest again.
-        for (const p of this.pointers.values()) {
-          p.loaded = this.manifests
-            .readPointer(p.mesh, p.slot)
-            .then((v) => v && this.update(p, v))
-            .catch((err) => this.failed(`${p.mesh}/${p.slot}`, err));
-        }
-        for (const [key, entry] of this.entries) {
-          // A gateway gone from NATS long enough may have had its demands swept as a dead one's.
-          if (entry.announceAbsent) this.reassert(key);
-          this.refresh(key, entry);
-        }
-      }
+  /** The connection came back: writes delivered while it was down are lost, so every watched manifest and pointer is read again. */
+  private reload(): void {
+    if (this.closed) return;
+    for (const p of this.pointers.values()) {
+      p.loaded = this.manifests
+        .readPointer(p.mesh, p.slot)
+        .then((v) => v && this.update(p, v))
+        .catch((err) => this.failed(`${p.mesh}/${p.slot}`, err));
+    }
+    for (const [key, entry] of this.entries) {
+      // A gateway gone from the fabric long enough may have had its demands swept as a dead one's.
+      if (entry.announceAbsent) this.reassert(key);
+      this.refresh(key, entry);
     }
   }
 
   close(): void {
     this.closed = true;
+    this.stopReconnects();
     for (const e of this.entries.values()) e.sub.unsubscribe();
     for (const p of this.pointers.values()) p.sub.unsubscribe();
     this.entries.clear();
