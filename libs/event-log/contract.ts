@@ -132,6 +132,28 @@ export function describeEventLog(name: string, fixture: EventLogFixture): void {
       expect(seen).toHaveLength(23);
     }));
 
+    it('follows and reads only the types asked for, stored then live, in order', withLog(async (log) => {
+      const kinds = ['Mesh', 'MeshTimeout', 'Dataplane', 'MeshRetry', 'GlobalSecret'];
+      const write = (i: number) => {
+        const type = kinds[i % kinds.length]!;
+        const global = type === 'Mesh' || type === 'GlobalSecret';
+        return log.append(upsert(`r${i}`, { type, ...(global ? { mesh: undefined } : {}) } as Partial<NewEvent>));
+      };
+      for (let i = 0; i < 10; i++) await write(i);
+      const types = ['Mesh', 'Dataplane', 'GlobalSecret'];
+      const seen: StoredEvent[] = [];
+      const sub = log.follow(2, (e) => seen.push(e), { types });
+      for (let i = 10; i < 25; i++) await write(i);
+      // Events of the types asked for, from 2 on: seqs 3 (Dataplane), 5 (GlobalSecret), 6 (Mesh), ...
+      const expected = Array.from({ length: 25 }, (_, i) => ({ seq: i + 1, type: kinds[i % kinds.length]! })).filter((e) => e.seq >= 2 && types.includes(e.type));
+      await until(() => seen.length === expected.length);
+      expect(seen.map((e) => ({ seq: e.seq, type: e.type }))).toEqual(expected);
+      await sub.stop();
+      expect((await collect(log.read(1, undefined, { types: ['MeshRetry'] }))).map((e) => e.seq)).toEqual([4, 9, 14, 19, 24]);
+      expect((await collect(log.read(1, 12, { types: ['MeshRetry', 'Mesh'] }))).map((e) => e.seq)).toEqual([1, 4, 6, 9, 11]);
+      expect(await collect(log.read(1, undefined, { types: [] }))).toEqual([]);
+    }));
+
     it('returns the history of one resource, deletions included, and nothing of others', withLog(async (log) => {
       const a1 = await log.append(upsert('a.b'));
       await log.append(upsert('a_b'));

@@ -1,6 +1,6 @@
 import type { NewEvent, StoredEvent } from './event.ts';
 import { VersionConflictError } from './errors.ts';
-import type { AppendOptions, BatchItem, EventFilter, EventLog, Subscription } from './port.ts';
+import type { AppendOptions, BatchItem, EventFilter, EventLog, FollowFilter, Subscription } from './port.ts';
 
 export type AppendOutcome = 'ok' | 'conflict' | 'error';
 
@@ -46,8 +46,8 @@ export class InstrumentedEventLog implements EventLog {
     return this.inner.first();
   }
 
-  follow(from: number, handler: (event: StoredEvent) => void): Subscription {
-    return this.inner.follow(from, handler);
+  follow(from: number, handler: (event: StoredEvent) => void, filter?: FollowFilter): Subscription {
+    return this.inner.follow(from, handler, filter);
   }
 
   history(key: { type: string; mesh?: string; name: string }): Promise<StoredEvent[]> {

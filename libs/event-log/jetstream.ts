@@ -13,8 +13,8 @@ import {
 import type { NewEvent, StoredEvent } from './event.ts';
 import { decodeEvent } from './event-codec.ts';
 import { BatchInterruptedError, EventLogUnavailableError, EventTooLargeError, VersionConflictError } from './errors.ts';
-import { DEDUP_WINDOW_MS, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type Subscription } from './port.ts';
-import { escapeToken, resourceSubject } from './subject.ts';
+import { DEDUP_WINDOW_MS, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type FollowFilter, type Subscription } from './port.ts';
+import { escapeToken, GLOBAL_MESH_TOKEN, resourceSubject } from './subject.ts';
 import { avoidRequestCancelCost } from './nats-request-cost.ts';
 
 export interface JetStreamLogOptions {
@@ -182,11 +182,26 @@ export class JetStreamEventLog implements EventLog {
     return decode(m);
   }
 
-  /** The subject filter for an event filter (the server does the filtering); undefined: every event. */
-  private subjectFilter(f: EventFilter | undefined): string | undefined {
-    if (!f || (f.mesh === undefined && f.type === undefined && f.name === undefined)) return undefined;
+  /** The subject filters for an event filter (the server does the filtering); undefined: every event. */
+  private subjectFilter(f: EventFilter | undefined): string[] | undefined {
+    if (!f || (f.mesh === undefined && f.type === undefined && f.name === undefined && f.types === undefined)) return undefined;
     const tok = (v: string | undefined) => (v === undefined ? '*' : escapeToken(v));
-    return `${this.prefix}.${f.mesh === undefined ? '*' : escapeToken(f.mesh)}.${tok(f.type)}.${tok(f.name)}`;
+    const types = f.types === undefined ? [f.type] : f.types.filter((t) => f.type === undefined || t === f.type);
+    // No type can match (types and type disjoint): a subject no event has.
+    if (types.length === 0) return [`${this.prefix}.${GLOBAL_MESH_TOKEN}.%00.%00`];
+    return types.map((type) => `${this.prefix}.${f.mesh === undefined ? '*' : escapeToken(f.mesh)}.${tok(type)}.${tok(f.name)}`);
+  }
+
+  /**
+   * A consumer's filter for subject filters: the server filters one subject, or several from
+   * nats-server 2.10 on; before that the consumer reads every event and `clientSide` says the
+   * caller must drop what does not match (a follower of few types then still reads every event).
+   */
+  private consumerFilter(subjects: string[] | undefined): { readonly config: { filter_subjects?: string | string[] }; readonly clientSide: boolean } {
+    if (subjects === undefined) return { config: {}, clientSide: false };
+    if (subjects.length === 1) return { config: { filter_subjects: subjects[0]! }, clientSide: false };
+    const [major = 0, minor = 0] = (this.nc.info?.version ?? '0.0').split('.').map(Number);
+    return major > 2 || (major === 2 && minor >= 10) ? { config: { filter_subjects: subjects }, clientSide: false } : { config: {}, clientSide: true };
   }
 
   async *read(from: number, to?: number, filter?: EventFilter): AsyncIterable<StoredEvent> {
@@ -198,21 +213,18 @@ export class JetStreamEventLog implements EventLog {
     if (start === end) {
       // One event (time lookups probe the log one sequence at a time): a direct get.
       const m = await this.jsm.streams.getMessage(this.stream, { seq: start }).catch(() => null);
-      if (m && (subject === undefined || subjectMatches(subject, m.subject))) yield decode(m);
+      if (m && (subject === undefined || subject.some((s) => subjectMatches(s, m.subject)))) yield decode(m);
       return;
     }
-    const consumer = await this.js.consumers.get(this.stream, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: start,
-      ...(subject !== undefined ? { filter_subjects: subject } : {}),
-    });
+    const { config, clientSide } = this.consumerFilter(subject);
+    const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start, ...config });
     // With a filter the last match may be before `end`: stop when nothing more is pending.
     if ((await consumer.info(true)).num_pending === 0) return;
     const messages = await consumer.consume({ max_messages: 1000 });
     try {
       for await (const m of messages) {
         if (m.seq > end) break;
-        yield decode(m);
+        if (!clientSide || subject!.some((s) => subjectMatches(s, m.subject))) yield decode(m);
         if (m.seq >= end || m.info.pending === 0) break;
       }
     } finally {
@@ -229,8 +241,10 @@ export class JetStreamEventLog implements EventLog {
    * trouble (a reconnect, a missing or deleted consumer, missed heartbeats, a reset) this closes
    * the consumer and creates a fresh one from the next sequence it has not delivered.
    */
-  follow(from: number, handler: (event: StoredEvent) => void): Subscription {
+  follow(from: number, handler: (event: StoredEvent) => void, filter?: FollowFilter): Subscription {
     let next = Math.max(1, from);
+    const subjects = filter?.types !== undefined ? this.subjectFilter({ types: filter.types }) : undefined;
+    const { config, clientSide } = this.consumerFilter(subjects);
     let stopped = false;
     let current: { close(): Promise<void | Error> } | undefined;
     const recreate = () => void current?.close().catch(() => undefined);
@@ -244,6 +258,7 @@ export class JetStreamEventLog implements EventLog {
           const consumer = await this.js.consumers.get(this.stream, {
             deliver_policy: DeliverPolicy.StartSequence,
             opt_start_seq: next,
+            ...config,
           });
           const messages = await consumer.consume({ max_messages: 1000 });
           current = messages;
@@ -261,7 +276,7 @@ export class JetStreamEventLog implements EventLog {
             if (m.seq < next) continue;
             next = m.seq + 1;
             attempt = 0;
-            handler(decode(m));
+            if (!clientSide || subjects!.some((s) => subjectMatches(s, m.subject))) handler(decode(m));
           }
         } catch {
           // The consumer could not be (re)created, e.g. while NATS restarts: retry from `next`.

@@ -1,6 +1,6 @@
 import type { NewEvent, StoredEvent } from './event.ts';
 import { EventLogUnavailableError, VersionConflictError } from './errors.ts';
-import { DEDUP_WINDOW_MS, matchesFilter, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type Subscription } from './port.ts';
+import { DEDUP_WINDOW_MS, matchesFilter, type AppendOptions, type BatchItem, type EventFilter, type EventLog, type FollowFilter, type Subscription } from './port.ts';
 import { resourceSubject } from './subject.ts';
 
 /** What a single-process log persists. Implementations need not be safe for concurrent writes. */
@@ -145,15 +145,16 @@ export class LocalEventLog implements EventLog {
     for await (const e of this.storage.readRange(Math.max(1, from), end)) if (matchesFilter(e, filter)) yield e;
   }
 
-  follow(from: number, handler: (event: StoredEvent) => void): Subscription {
+  follow(from: number, handler: (event: StoredEvent) => void, filter?: FollowFilter): Subscription {
     let next = Math.max(1, from);
     let live = false;
     let stopped = false;
     const buffered: StoredEvent[] = [];
+    const types = filter?.types;
     const deliver = (e: StoredEvent): void => {
       if (stopped || e.seq < next) return;
       next = e.seq + 1;
-      handler(e);
+      if (types === undefined || types.includes(e.type)) handler(e);
     };
     const listener = (e: StoredEvent): void => {
       if (live) deliver(e);

@@ -14,6 +14,13 @@ export interface EventFilter {
   readonly mesh?: string;
   readonly type?: string;
   readonly name?: string;
+  /** Any of these types (with `type`, both must hold). */
+  readonly types?: readonly string[];
+}
+
+/** What a follower reads: only events of `types` (adapters filter where the events are stored, so a follower of few types reads few). */
+export interface FollowFilter {
+  readonly types?: readonly string[];
 }
 
 /** One event of an `appendAll` batch, with its own optimistic-concurrency check. */
@@ -47,7 +54,9 @@ export interface Subscription {
  *   BatchInterruptedError, which names the events already stored.
  * - `follow(from, handler)` calls `handler` once per event with `seq >= from`, in order and
  *   without gaps, first the stored ones and then new ones as they are appended, until stopped.
- *   It survives reconnects of the underlying transport. The handler must not throw.
+ *   It survives reconnects of the underlying transport. The handler must not throw. With
+ *   `filter.types` it delivers only those events, in order; the sequences between them are
+ *   events of other types, never lost ones.
  * - `history(key)` returns the events of one resource in order, including after it was deleted.
  * - `head()` is the sequence of the latest event, 0 for an empty log.
  * - `first()` is the oldest sequence still stored: 1, unless a retention limit removed older events.
@@ -70,7 +79,7 @@ export interface EventLog {
   append(event: NewEvent, options?: AppendOptions): Promise<StoredEvent>;
   appendAll(items: readonly BatchItem[]): Promise<StoredEvent[]>;
   read(from: number, to?: number, filter?: EventFilter): AsyncIterable<StoredEvent>;
-  follow(from: number, handler: (event: StoredEvent) => void): Subscription;
+  follow(from: number, handler: (event: StoredEvent) => void, filter?: FollowFilter): Subscription;
   /** Every event of one resource (deletions included), oldest first. */
   history(key: { readonly type: string; readonly mesh?: string; readonly name: string }): Promise<StoredEvent[]>;
   head(): Promise<number>;
@@ -84,5 +93,10 @@ export const DEDUP_WINDOW_MS = 2 * 60 * 1000;
 /** Whether an event is about a resource the filter selects. */
 export function matchesFilter(e: { readonly type: string; readonly mesh?: string; readonly name: string }, f: EventFilter | undefined): boolean {
   if (!f) return true;
-  return (f.type === undefined || e.type === f.type) && (f.mesh === undefined || e.mesh === f.mesh) && (f.name === undefined || e.name === f.name);
+  return (
+    (f.type === undefined || e.type === f.type) &&
+    (f.types === undefined || f.types.includes(e.type)) &&
+    (f.mesh === undefined || e.mesh === f.mesh) &&
+    (f.name === undefined || e.name === f.name)
+  );
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { NewEvent, StoredEvent } from './event.ts';
 import { EventLogUnavailableError, VersionConflictError } from './errors.ts';
-import type { AppendOptions, BatchItem, EventFilter, EventLog, Subscription } from './port.ts';
+import type { AppendOptions, BatchItem, EventFilter, EventLog, FollowFilter, Subscription } from './port.ts';
 import { resourceSubject } from './subject.ts';
 
 /** Where the log's events live, and how the connections to it behave. */
@@ -311,6 +311,7 @@ export class PostgresEventLog implements EventLog {
     if (filter?.mesh !== undefined) where.push(`mesh = $${3 + args.push(filter.mesh) - 1}`);
     if (filter?.type !== undefined) where.push(`type = $${3 + args.push(filter.type) - 1}`);
     if (filter?.name !== undefined) where.push(`name = $${3 + args.push(filter.name) - 1}`);
+    if (filter?.types !== undefined) where.push(`type = ANY($${3 + args.push(filter.types) - 1})`);
     const sql = `SELECT seq, payload FROM kuma_events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${PAGE}`;
     for (;;) {
       const rows = await this.query<Row>('read', db, sql, [next, end, ...args]);
@@ -332,9 +333,10 @@ export class PostgresEventLog implements EventLog {
     }
   }
 
-  follow(from: number, handler: (event: StoredEvent) => void): Subscription {
+  follow(from: number, handler: (event: StoredEvent) => void, filter?: FollowFilter): Subscription {
     let next = Math.max(1, from);
     let stopped = false;
+    const types = filter?.types;
     let wake: (() => void) | undefined;
     /** Resolves true when the poll interval passed, false when woken (a commit here, a notification). */
     const waitForMore = () =>
@@ -363,7 +365,7 @@ export class PostgresEventLog implements EventLog {
         // What this instance committed needs no query (see `recent`).
         for (let e = this.recent.get(next); e && !stopped; e = this.recent.get(next)) {
           next = e.seq + 1;
-          handler(e);
+          if (types === undefined || types.includes(e.type)) handler(e);
         }
         if (stopped) return;
         if (!read && next > this.knownHead) {
@@ -371,8 +373,16 @@ export class PostgresEventLog implements EventLog {
           continue;
         }
         let rows: Row[];
+        /** With `types`: the head when the rows were read; every event up to it was read or is of another type. */
+        let upTo = 0;
         try {
-          rows = (await this.pool.query<Row>(`SELECT seq, payload FROM kuma_events WHERE seq >= $1 ORDER BY seq LIMIT ${PAGE}`, [next])).rows;
+          if (types === undefined) rows = (await this.pool.query<Row>(`SELECT seq, payload FROM kuma_events WHERE seq >= $1 ORDER BY seq LIMIT ${PAGE}`, [next])).rows;
+          else {
+            // Sequences become visible in order (they are assigned under the commit lock), so what
+            // a filtered read skips below the head it saw is of other types, never uncommitted.
+            upTo = await this.head();
+            rows = (await this.pool.query<Row>(`SELECT seq, payload FROM kuma_events WHERE seq >= $1 AND seq <= $2 AND type = ANY($3) ORDER BY seq LIMIT ${PAGE}`, [next, upTo, types])).rows;
+          }
           failures = 0;
         } catch (err) {
           if (stopped) return;
@@ -383,7 +393,7 @@ export class PostgresEventLog implements EventLog {
         let gap = false;
         for (const r of rows) {
           const seq = Number(r.seq);
-          if (seq !== next && !(await this.gapIsFinal(seq))) {
+          if (types === undefined && seq !== next && !(await this.gapIsFinal(seq))) {
             gap = true;
             break;
           }
@@ -392,6 +402,7 @@ export class PostgresEventLog implements EventLog {
           handler(toStored(r));
         }
         if (rows.length === PAGE && !gap) continue;
+        if (types !== undefined && upTo >= next) next = upTo + 1;
         if (gap) {
           // Not final yet: look again after a poll interval, not at once.
           await sleep(this.pollMs);

@@ -44,6 +44,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly projectionEvents = new Counter({
+    name: 'kuma_projection_events_total',
+    help: 'Events the projection read and applied (a gateway alone reads only the types it serves from).',
+    labelNames: ['projection'] as const,
+    registers: [this.registry],
+  });
+
   readonly projectionResources = new Gauge({
     name: 'kuma_projection_resources',
     help: 'Resources in the current-state projection.',

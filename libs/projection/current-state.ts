@@ -58,6 +58,11 @@ export class CurrentState {
     for (const subject of [...this.versions.keys()]) if (!types.has(subject.split('.')[1]!)) this.versions.delete(subject);
   }
 
+  /** Moves the position to `seq` without an event: a filtered follow knows every event up to it is of a type this state does not keep. */
+  skipTo(seq: number): void {
+    if (seq > this.position_) this.position_ = seq;
+  }
+
   apply(e: StoredEvent): void {
     if (e.seq <= this.position_) return;
     this.position_ = e.seq;

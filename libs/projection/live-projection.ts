@@ -26,14 +26,30 @@ export class LiveProjection {
     private readonly log: EventLog,
     readonly state: CurrentState = new CurrentState(),
     private readonly observer: ProjectionObserver = {},
+    /**
+     * Follow only events of `types` (the log filters them where they are stored): a gateway needs
+     * Meshes, Dataplanes, secrets and identities, not policies. The state should `retain` the
+     * same types. Its position then moves with those events only, past the head at start, so
+     * `waitFor` a sequence of another type times out, and `lag` counts only what was waited for.
+     */
+    private readonly filter: { readonly types?: readonly string[] } = {},
   ) {}
 
   /** Resolves once the state has caught up with the log's head at the time of the call. */
   async start(): Promise<void> {
     const head = await this.log.head();
     this.knownHead = Math.max(this.knownHead, head);
-    this.sub = this.log.follow(this.state.position + 1, (e) => this.apply(e));
-    await this.waitFor(head, Number.POSITIVE_INFINITY);
+    const types = this.filter.types;
+    if (types === undefined) {
+      this.sub = this.log.follow(this.state.position + 1, (e) => this.apply(e));
+      await this.waitFor(head, Number.POSITIVE_INFINITY);
+      return;
+    }
+    // A filtered follow cannot tell when it has passed the head (the last events may be of other
+    // types): read up to it, then follow what comes after.
+    for await (const e of this.log.read(this.state.position + 1, head, { types })) this.apply(e);
+    this.state.skipTo(head);
+    this.sub = this.log.follow(head + 1, (e) => this.apply(e), { types });
   }
 
   private apply(e: StoredEvent): void {
@@ -77,8 +93,9 @@ export class LiveProjection {
     return Math.max(0, this.knownHead - this.state.position);
   }
 
-  /** Refreshes the known head from the log (for the lag metric). */
+  /** Refreshes the known head from the log (for the lag metric; a filtered projection does not, see the constructor). */
   async refreshHead(): Promise<void> {
+    if (this.filter.types !== undefined) return;
     this.knownHead = Math.max(this.knownHead, await this.log.head());
   }
 

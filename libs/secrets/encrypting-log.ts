@@ -1,5 +1,5 @@
 import type { NewEvent, StoredEvent } from '../event-log/event.ts';
-import type { AppendOptions, BatchItem, EventFilter, EventLog, Subscription } from '../event-log/port.ts';
+import type { AppendOptions, BatchItem, EventFilter, EventLog, FollowFilter, Subscription } from '../event-log/port.ts';
 import type { SpecSealer } from './sealer.ts';
 
 /**
@@ -40,7 +40,7 @@ export class EncryptingEventLog implements EventLog {
     for await (const e of this.inner.read(from, to, filter)) yield this.sealer.openEvent(e);
   }
 
-  follow(from: number, handler: (event: StoredEvent) => void): Subscription {
+  follow(from: number, handler: (event: StoredEvent) => void, filter?: FollowFilter): Subscription {
     let failed = false;
     return this.inner.follow(from, (e) => {
       if (failed) return;
@@ -53,7 +53,7 @@ export class EncryptingEventLog implements EventLog {
         return;
       }
       handler(opened);
-    });
+    }, filter);
   }
 
   async history(key: { readonly type: string; readonly mesh?: string; readonly name: string }): Promise<StoredEvent[]> {

@@ -148,19 +148,22 @@ export async function startControlPlane(
       { active: false },
     );
     const followers: ((e: StoredEvent, state: CurrentState) => void)[] = [];
-    // A gateway alone (over the NATS fabric) keeps only what it reads: proxies' Dataplanes, Meshes,
-    // token keys and revocations, CA secrets and identities. Its memory then does not grow with policies.
+    // A gateway alone (over the NATS fabric) follows and keeps only what it reads: proxies'
+    // Dataplanes, Meshes, token keys and revocations, CA secrets and identities. The log filters
+    // the rest out where it is stored, so its memory and CPU do not grow with policies.
     const state = restored?.state ?? new CurrentState();
-    if (roles.includes('gateway') && !roles.includes('api') && !roles.includes('projector')) state.retain(GATEWAY_TYPES);
+    const gatewayOnly = roles.includes('gateway') && !roles.includes('api') && !roles.includes('projector');
+    if (gatewayOnly) state.retain(GATEWAY_TYPES);
     const projection = new LiveProjection(log, state, {
       onApplied: (e, state) => {
         if (clusterId === '') clusterId = e.id;
         metrics.projectionPosition.set({ projection: 'current-state' }, e.seq);
+        metrics.projectionEvents.inc({ projection: 'current-state' });
         metrics.projectionResources.set({ projection: 'current-state' }, state.count());
         checkpointer.onApplied(state);
         for (const f of followers) f(e, state);
       },
-    });
+    }, gatewayOnly ? { types: [...GATEWAY_TYPES] } : {});
     await Promise.race([projection.start(), startFailed]);
     projectionStarted = true;
     // Every role reads checkpoints to start fast; only API processes write them, so projectors

@@ -73,22 +73,29 @@ describe('PostgreSQL store with a NATS fabric', () => {
     for (const c of [web1, web2]) await c.waitFor((p) => JSON.stringify(backendPorts(p)) === '[9001,9002]', 20_000);
   }, 90_000);
 
-  it("keeps a gateway's state to what it serves: policies written meanwhile do not grow it", async () => {
+  it("keeps a gateway to what it serves: it neither reads nor keeps the policies written meanwhile", async () => {
     const { api, gateway: g1 } = roles!;
     const gauge = async (cp: KumaCpProcess, name: string) => {
       const text = await (await fetch(`http://127.0.0.1:${cp.diagnosticsPort}/metrics`)).text();
       return Number(new RegExp(`^${name}\\{projection="current-state"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
     };
     const [apiBefore, gatewayBefore] = [await gauge(api, 'kuma_projection_resources'), await gauge(g1, 'kuma_projection_resources')];
+    const [apiRead, gatewayRead] = [await gauge(api, 'kuma_projection_events_total'), await gauge(g1, 'kuma_projection_events_total')];
     for (let i = 0; i < 100; i++) {
       const timeout = { type: 'MeshTimeout', mesh: 'default', name: `t-${i}`, spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { connectionTimeout: `${i + 1}s` } }] } };
       expect((await http(api.url, 'PUT', `/meshes/default/meshtimeouts/t-${i}`, timeout)).status).toBe(201);
     }
+    // Then a Dataplane, which the gateway does follow: once it has it, it has passed the policies.
+    expect((await http(api.url, 'PUT', '/meshes/default/dataplanes/after-policies', httpDataplane('after-policies', 7001, 'after'))).status).toBe(201);
     const head = await gauge(api, 'kuma_projection_position');
     await eventually(async () => expect(await gauge(g1, 'kuma_projection_position')).toBe(head));
-    expect(await gauge(api, 'kuma_projection_resources')).toBe(apiBefore + 100);
-    expect(await gauge(g1, 'kuma_projection_resources')).toBe(gatewayBefore);
+    expect(await gauge(api, 'kuma_projection_resources')).toBe(apiBefore + 101);
+    expect(await gauge(g1, 'kuma_projection_resources')).toBe(gatewayBefore + 1);
     expect(gatewayBefore).toBeLessThan(apiBefore);
+    // The log filtered the policies out where they are stored: the gateway read one event, the API 101.
+    expect(await gauge(api, 'kuma_projection_events_total')).toBe(apiRead + 101);
+    expect(await gauge(g1, 'kuma_projection_events_total')).toBe(gatewayRead + 1);
+    expect((await http(api.url, 'DELETE', '/meshes/default/dataplanes/after-policies')).status).toBe(200);
   }, 60_000);
 
   it('refuses to split the roles over the memory fabric, saying how to', async () => {
