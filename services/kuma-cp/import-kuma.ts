@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import stringify from 'safe-stable-stringify';
 import type { Logger } from 'pino';
 import type { NewEvent } from '../../libs/event-log/event.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
@@ -8,6 +9,7 @@ import { decodeResource } from '../../libs/resources/wire.ts';
 import { UnknownTypeError } from '../../libs/resources/registry.ts';
 import { ValidationError } from '../../libs/resources/validation.ts';
 import { EncryptingEventLog } from '../../libs/secrets/encrypting-log.ts';
+import { CurrentState } from '../../libs/projection/current-state.ts';
 import { openEventLog } from './store.ts';
 import { openStoreEncryption } from './store-encryption.ts';
 
@@ -15,6 +17,8 @@ import { openStoreEncryption } from './store-encryption.ts';
 export interface ImportReport {
   /** Resources appended, per type. */
   readonly imported: Readonly<Record<string, number>>;
+  /** Resources the log already held exactly so (an import run again with `allowNonEmpty`), per type: not appended again. */
+  readonly unchanged: Readonly<Record<string, number>>;
   /** Rows left out, per type, with why (status types Kuma computes, types this control plane does not serve). */
   readonly skipped: Readonly<Record<string, { readonly count: number; readonly why: string }>>;
   /** The log's head after the import. */
@@ -48,8 +52,9 @@ const COMPUTED = /Insight$|^ZoneEgress$|^ZoneIngress$|^Zone$|^ServiceInsight$|^D
  * (one transaction); JetStream before 2.12 writes a batch event by event, so an import cut short
  * there says which events it stored (BatchInterruptedError). Each resource passes the same
  * validation as the REST API; one that does not stops the import before anything is written.
- * Refuses a log that is not empty unless `allowNonEmpty`. Secrets are sealed by the store
- * encryption like any other write.
+ * Refuses a log that is not empty unless `allowNonEmpty`; then a resource the log already holds
+ * with the same labels and spec is left alone, so running the import again appends only what
+ * changed in Kuma's database since. Secrets are sealed by the store encryption like any other write.
  */
 export async function importKuma(config: KumaCpConfig, from: string, opts: { readonly allowNonEmpty: boolean }, logger: Logger): Promise<ImportReport> {
   const registry = fullRegistry();
@@ -122,9 +127,29 @@ export async function importKuma(config: KumaCpConfig, from: string, opts: { rea
     if (head > 0 && !opts.allowNonEmpty) throw new ImportError(`the ${raw.kind} log already holds ${head} event(s): import into an empty store, or pass --allow-non-empty to append on top of them`);
     let undecryptable: Error | undefined;
     const log = new EncryptingEventLog(raw, encryption.sealer, (err) => (undecryptable = err));
-    const stored = events.length > 0 ? await log.appendAll(events.map((event) => ({ event }))) : [];
+    const unchanged: Record<string, number> = {};
+    let todo = events;
+    if (head > 0) {
+      // What the log holds now (secrets opened), to leave alone what is already there as it is.
+      const state = new CurrentState();
+      for await (const e of log.read(1, head)) state.apply(e);
+      if (undecryptable) throw undecryptable;
+      const same = (e: NewEvent) => {
+        if (e.op !== 'upsert') return false;
+        const r = state.get(e);
+        return r !== undefined && stringify(r.spec) === stringify(e.resource.spec) && stringify(r.meta.labels) === stringify(e.resource.labels);
+      };
+      todo = events.filter((e) => {
+        if (!same(e)) return true;
+        unchanged[e.type] = (unchanged[e.type] ?? 0) + 1;
+        imported[e.type]! -= 1;
+        if (imported[e.type] === 0) delete imported[e.type];
+        return false;
+      });
+    }
+    const stored = todo.length > 0 ? await log.appendAll(todo.map((event) => ({ event }))) : [];
     if (undecryptable) throw undecryptable;
-    return { imported, skipped, head: stored.at(-1)?.seq ?? head };
+    return { imported, unchanged, skipped, head: stored.at(-1)?.seq ?? head };
   } finally {
     await raw.close();
   }

@@ -186,6 +186,12 @@ describe('kuma-cp on the PostgreSQL store', () => {
     const again = await KumaCpProcess.command(['migrate', 'import-kuma', '--from', pgServer.url('kumadb')], env('imported', { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() }));
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds 4 event\(s\).*--allow-non-empty/);
+    // Told to, it appends only what changed in Kuma's database since: here one label.
+    await kuma.query("UPDATE resources SET labels = '{\"team\":\"payments\"}' WHERE type = 'Dataplane' AND name = 'web-1'");
+    const rerun = await KumaCpProcess.command(['migrate', 'import-kuma', '--allow-non-empty', '--from', pgServer.url('kumadb')], env('imported', { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() }));
+    expect(rerun.stderr).toBe('');
+    expect(rerun.stdout).toMatch(/imported 1 resource\(s\); the log is at 5\n  Dataplane: 1\n/);
+    expect(rerun.stdout).toMatch(/unchanged Secret: 1 \(already in the log as it is\)/);
     // A row Kuma would not have accepted stops the import before anything is written.
     await row('MeshTimeout', 'payments', 'broken', { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { requestTimeout: 'soon' } } }] });
     pgServer.createDatabase('refused');
@@ -203,12 +209,12 @@ describe('kuma-cp on the PostgreSQL store', () => {
     try {
       expect((await http(cp.url, 'GET', '/meshes')).body.items.map((m: { name: string }) => m.name)).toEqual(['payments']);
       const dp = (await http(cp.url, 'GET', '/meshes/payments/dataplanes/web-1')).body;
-      expect(dp).toMatchObject({ type: 'Dataplane', mesh: 'payments', name: 'web-1', labels: { team: 'pay' }, networking: { address: '10.1.0.1' } });
+      expect(dp).toMatchObject({ type: 'Dataplane', mesh: 'payments', name: 'web-1', labels: { team: 'payments' }, networking: { address: '10.1.0.1' } });
       expect(dp.creationTime).toMatch(/^2025-06-01T/);
       expect((await http(cp.url, 'GET', '/meshes/payments/meshtimeouts/web-timeouts')).body.spec.to[0].default.http.requestTimeout).toBe('7s');
       expect((await http(cp.url, 'GET', '/meshes/payments/secrets/db-password')).body.data).toBe(Buffer.from('hunter2').toString('base64'));
       const history = (await http(cp.url, 'GET', '/meshes/payments/dataplanes/web-1/_history')).body.items;
-      expect(history.map((h: { actor: { source: string } }) => h.actor.source)).toEqual(['import']);
+      expect(history.map((h: { actor: { source: string } }) => h.actor.source)).toEqual(['import', 'import']);
       // The secret is sealed in the log like any other write: its plaintext is not in the table.
       const target = new pg.Client({ connectionString: pgServer.url('imported') });
       await target.connect();
