@@ -1,5 +1,7 @@
+import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { isIP } from 'node:net';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import type pg from 'pg';
 import type { KumaCpConfig } from '../platform/config.ts';
 import { ConfigError } from '../platform/config.ts';
@@ -9,8 +11,12 @@ type PostgresConfig = KumaCpConfig['store']['postgres'];
 
 const ENV = (setting: string) => `KUMA_STORE_POSTGRES_${setting}`;
 
-/** TLS as Kuma's store.postgres.tls.mode: disable, verifyNone (encrypt, trust anything), verifyCa, verifyFull (CA and host name). */
-function tlsOf(c: PostgresConfig, host: string): pg.PoolConfig['ssl'] {
+/**
+ * TLS as Kuma's store.postgres.tls.mode: disable, verifyNone (encrypt, trust anything), verifyCa,
+ * verifyFull (CA and host name). `connectTo` is the address dialled instead of `host` (see
+ * `postgresConnection`): the certificate is still checked against `host`.
+ */
+function tlsOf(c: PostgresConfig, host: string, connectTo: string): pg.PoolConfig['ssl'] {
   const t = c.tls;
   if (t.mode === 'disable') return false;
   const read = (path: string, setting: string) => {
@@ -31,14 +37,38 @@ function tlsOf(c: PostgresConfig, host: string): pg.PoolConfig['ssl'] {
       // The chain must lead to the CA; the host name is not checked.
       return { ...opts, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     default:
-      return { ...opts, rejectUnauthorized: true, ...(t.disableSSLSNI ? {} : { servername: host }) };
+      return { ...opts, rejectUnauthorized: true, ...(connectTo !== host ? { checkServerIdentity: (_servername: string, cert: Parameters<typeof checkServerIdentity>[1]) => checkServerIdentity(host, cert) } : {}) };
   }
 }
 
+/**
+ * The addresses to dial. node-postgres sends the host name as TLS SNI whenever it dials a name;
+ * with `tls.disableSSLSNI` (Kuma's `sslsni=0`, for servers and proxies that refuse SNI) the name is
+ * resolved here, at start-up, and its address dialled, so no SNI is sent, while verifyFull still
+ * checks the certificate against the name.
+ */
+export async function postgresAddresses(c: PostgresConfig): Promise<PostgresAddresses> {
+  const resolve = async (host: string, setting: string) => {
+    if (!c.tls.disableSSLSNI || c.tls.mode === 'disable' || isIP(host) !== 0) return host;
+    try {
+      return (await lookup(host)).address;
+    } catch (err) {
+      throw new ConfigError(`${setting} (${ENV(setting === 'store.postgres.host' ? 'HOST' : 'READ_REPLICA_HOST')}): cannot resolve ${host} (tls.disableSSLSNI dials its address): ${(err as Error).message}`);
+    }
+  };
+  return { host: await resolve(c.host, 'store.postgres.host'), replicaHost: c.readReplica.host ? await resolve(c.readReplica.host, 'store.postgres.readReplica.host') : '' };
+}
+
+/** Where `postgresPoolConfig` dials: the configured hosts, or their addresses (see `postgresAddresses`). */
+export interface PostgresAddresses {
+  readonly host: string;
+  readonly replicaHost: string;
+}
+
 /** The primary's pool settings from Kuma's store.postgres settings. */
-export function postgresPoolConfig(c: PostgresConfig, applicationName: string): pg.PoolConfig {
+export function postgresPoolConfig(c: PostgresConfig, applicationName: string, dial: PostgresAddresses = { host: c.host, replicaHost: c.readReplica.host }): pg.PoolConfig {
   return {
-    host: c.host,
+    host: dial.host,
     port: c.port,
     user: c.user,
     password: c.password,
@@ -48,16 +78,16 @@ export function postgresPoolConfig(c: PostgresConfig, applicationName: string): 
     min: c.minOpenConnections,
     idleTimeoutMillis: parseDuration(c.maxConnectionIdleTime) * 1000,
     maxLifetimeSeconds: parseDuration(c.maxConnectionLifetime),
-    ssl: tlsOf(c, c.host),
+    ssl: tlsOf(c, c.host, dial.host),
     application_name: applicationName,
   };
 }
 
 /** The read replica's pool settings (the primary's, another host), or undefined when none is set. */
-export function replicaPoolConfig(c: PostgresConfig, applicationName: string): { pool: pg.PoolConfig; ratio: number } | undefined {
+export function replicaPoolConfig(c: PostgresConfig, applicationName: string, dial: PostgresAddresses = { host: c.host, replicaHost: c.readReplica.host }): { pool: pg.PoolConfig; ratio: number } | undefined {
   if (!c.readReplica.host) return undefined;
   const host = c.readReplica.host;
-  return { pool: { ...postgresPoolConfig(c, applicationName), host, port: c.readReplica.port, ssl: tlsOf(c, host) }, ratio: c.readReplica.ratio };
+  return { pool: { ...postgresPoolConfig(c, applicationName, dial), host: dial.replicaHost, port: c.readReplica.port, ssl: tlsOf(c, host, dial.replicaHost) }, ratio: c.readReplica.ratio };
 }
 
 /**

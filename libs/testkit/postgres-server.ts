@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
@@ -49,8 +49,8 @@ export class PostgresServer {
     return `postgres://postgres@127.0.0.1:${this.port}/${db}`;
   }
 
-  /** `settings`: extra `-c name=value` server settings (e.g. `ssl=on`). */
-  static async start(opts: { settings?: readonly string[] } = {}): Promise<PostgresServer> {
+  /** `settings`: extra `-c name=value` server settings; `tls`: a certificate and key to offer TLS with (clients may still connect without). */
+  static async start(opts: { settings?: readonly string[]; tls?: { readonly certPem: string; readonly keyPem: string } } = {}): Promise<PostgresServer> {
     const bin = binDir();
     const user = serverUser();
     const dataDir = mkdtempSync(join(tmpdir(), 'kuma-pg-'));
@@ -59,7 +59,17 @@ export class PostgresServer {
       stdio: ['ignore', 'ignore', 'pipe'],
       ...(user ?? {}),
     });
-    const s = new PostgresServer(await freePort(), dataDir, bin, user, opts.settings ?? []);
+    const settings = [...(opts.settings ?? [])];
+    if (opts.tls) {
+      // The server refuses a key others can read.
+      for (const [file, pem, mode] of [['server.crt', opts.tls.certPem, 0o644], ['server.key', opts.tls.keyPem, 0o600]] as const) {
+        writeFileSync(join(dataDir, file), pem, { mode });
+        chmodSync(join(dataDir, file), mode);
+        if (user) chownSync(join(dataDir, file), user.uid, user.gid);
+      }
+      settings.push('ssl=on', `ssl_cert_file=${join(dataDir, 'server.crt')}`, `ssl_key_file=${join(dataDir, 'server.key')}`);
+    }
+    const s = new PostgresServer(await freePort(), dataDir, bin, user, settings);
     await s.restart();
     return s;
   }

@@ -17,7 +17,7 @@ import { LiveProjection } from '../../libs/projection/live-projection.ts';
 import { Checkpointer, loadLatestCheckpoint } from '../../libs/projection/checkpointer.ts';
 import { PostgresEventLog } from '../../libs/event-log/postgres.ts';
 import { parseDuration } from '../../libs/platform/duration.ts';
-import { postgresPoolConfig } from '../../libs/event-log/postgres-connection.ts';
+import { postgresAddresses, postgresPoolConfig, type PostgresAddresses } from '../../libs/event-log/postgres-connection.ts';
 import { LEASE_KEYS, PostgresLease } from '../../libs/event-log/postgres-lease.ts';
 import { StateHistory } from '../../libs/projection/time-travel.ts';
 import { meshCaSecrets } from '../../libs/ca/mesh-ca-resources.ts';
@@ -170,7 +170,7 @@ export async function startControlPlane(
     // and gateways spend no CPU on it (in one process the api role is there too).
     const writesCheckpoints = roles.includes('api');
     // Replicas sharing a PostgreSQL database hold the singletons one at a time (see PostgresLease).
-    const lease = writesCheckpoints && raw instanceof PostgresEventLog ? singletonLease(config, raw, projection, checkpointer, metrics, logger) : undefined;
+    const lease = writesCheckpoints && raw instanceof PostgresEventLog ? singletonLease(config, await postgresAddresses(config.store.postgres), raw, projection, checkpointer, metrics, logger) : undefined;
     if (lease) lease.start();
     else if (writesCheckpoints) checkpointer.activate(projection.state);
     lifecycle.onShutdown('projection', async () => {
@@ -341,7 +341,7 @@ export async function startControlPlane(
  * The singletons of replicas on one PostgreSQL database: checkpoint writing and retention
  * (store.postgres.maxAge), run by whichever replica holds the lease.
  */
-function singletonLease(config: KumaCpConfig, log: PostgresEventLog, projection: LiveProjection, checkpointer: Checkpointer, metrics: Metrics, logger: Logger): PostgresLease {
+function singletonLease(config: KumaCpConfig, dial: PostgresAddresses, log: PostgresEventLog, projection: LiveProjection, checkpointer: Checkpointer, metrics: Metrics, logger: Logger): PostgresLease {
   const maxAgeMs = parseDuration(config.store.postgres.maxAge) * 1000;
   let retention: NodeJS.Timeout | undefined;
   const applyRetention = () => {
@@ -351,7 +351,7 @@ function singletonLease(config: KumaCpConfig, log: PostgresEventLog, projection:
       .then((removed) => removed > 0 && logger.info({ component: 'retention', removed, before }, 'removed events past store.postgres.maxAge'))
       .catch((err: Error) => logger.warn({ component: 'retention', err: err.message }, 'retention failed; will retry'));
   };
-  return new PostgresLease({ ...postgresPoolConfig(config.store.postgres, 'kuma-cp lease'), keepAlive: true }, LEASE_KEYS.singletons, {
+  return new PostgresLease({ ...postgresPoolConfig(config.store.postgres, 'kuma-cp lease', dial), keepAlive: true }, LEASE_KEYS.singletons, {
     onAcquired: () => {
       metrics.singletonLease.set(1);
       logger.info({ component: 'lease' }, 'this replica holds the singleton lease: it writes checkpoints and applies retention');

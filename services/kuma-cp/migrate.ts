@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { explainConnectError, postgresPoolConfig } from '../../libs/event-log/postgres-connection.ts';
+import { explainConnectError, postgresAddresses, postgresPoolConfig } from '../../libs/event-log/postgres-connection.ts';
 import { LATEST_VERSION, migrateUp } from '../../libs/event-log/postgres-schema.ts';
 import { ConfigError, type KumaCpConfig } from '../../libs/platform/config.ts';
 
@@ -7,7 +7,7 @@ import { ConfigError, type KumaCpConfig } from '../../libs/platform/config.ts';
 export async function migrateUpCommand(config: KumaCpConfig): Promise<string> {
   if (config.store.type !== 'postgres') throw new ConfigError(`store.type (KUMA_STORE_TYPE): migrations apply to the postgres store, not "${config.store.type}"`);
   const c = config.store.postgres;
-  const pool = new pg.Pool({ ...postgresPoolConfig(c, 'kuma-cp migrate'), max: 1, min: 0 });
+  const pool = new pg.Pool({ ...postgresPoolConfig(c, 'kuma-cp migrate', await postgresAddresses(c)), max: 1, min: 0 });
   pool.on('error', () => undefined);
   try {
     const applied = await migrateUp(pool).catch((err: unknown) => {

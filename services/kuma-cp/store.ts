@@ -4,7 +4,7 @@ import { openEmbeddedEventLog } from '../../libs/event-log/embedded.ts';
 import { JetStreamEventLog } from '../../libs/event-log/jetstream.ts';
 import { openMemoryEventLog } from '../../libs/event-log/memory.ts';
 import { PostgresEventLog } from '../../libs/event-log/postgres.ts';
-import { explainConnectError, postgresPoolConfig, replicaPoolConfig } from '../../libs/event-log/postgres-connection.ts';
+import { explainConnectError, postgresAddresses, postgresPoolConfig, replicaPoolConfig } from '../../libs/event-log/postgres-connection.ts';
 import { checkSchema, SchemaError } from '../../libs/event-log/postgres-schema.ts';
 import { ConfigError, type KumaCpConfig } from '../../libs/platform/config.ts';
 import { parseDuration } from '../../libs/platform/duration.ts';
@@ -43,7 +43,8 @@ export async function openEventLog(config: KumaCpConfig, instanceId: string): Pr
  */
 export async function openPostgresEventLog(config: KumaCpConfig, applicationName: string, onError?: (err: Error, what: string) => void): Promise<PostgresEventLog> {
   const c = config.store.postgres;
-  const poolConfig = postgresPoolConfig(c, applicationName);
+  const dial = await postgresAddresses(c);
+  const poolConfig = postgresPoolConfig(c, applicationName, dial);
   const probe = new pg.Pool({ ...poolConfig, max: 1, min: 0 });
   probe.on('error', () => undefined);
   try {
@@ -55,7 +56,7 @@ export async function openPostgresEventLog(config: KumaCpConfig, applicationName
   } finally {
     await probe.end().catch(() => undefined);
   }
-  const replica = replicaPoolConfig(c, applicationName);
+  const replica = replicaPoolConfig(c, applicationName, dial);
   return PostgresEventLog.open({ pool: poolConfig, ...(replica ? { replica } : {}), ...(onError ? { onError } : {}) });
 }
 
