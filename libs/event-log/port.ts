@@ -47,7 +47,9 @@ export interface Subscription {
  * - `read(from, to, filter)` yields stored events with `from <= seq <= to` (to defaults to the
  *   head when the call is made) that match `filter`, in order, and ends.
  * - `appendAll(items)` appends a batch in order, with consecutive sequences and no other event
- *   between them. Every expected version is checked before anything is stored; when one fails
+ *   between them. An item whose id was appended before is not appended again: the batch's
+ *   result carries its original stored event there (a retried batch gets back what it stored
+ *   the first time), and the new items keep consecutive sequences among themselves. Every expected version is checked before anything is stored; when one fails
  *   the batch fails with VersionConflictError and the log is unchanged. Adapters without an
  *   atomic multi-message write (JetStream before 2.12) chain each append on the previous one's
  *   sequence: a write that slips in between two of them stops the batch with
