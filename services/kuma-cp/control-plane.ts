@@ -84,8 +84,6 @@ export async function startControlPlane(
   logger: Logger,
   /** Called once the process has shut itself down after an error it cannot serve through (the owner exits non-zero). */
   onFatal: (err: Error) => void = () => (process.exitCode = 1),
-  /** Roles in this one process share this fabric instead of the configured one (tests: the in-memory twin). */
-  opts: { readonly fabric?: Fabric } = {},
 ): Promise<ControlPlane> {
   const instanceId = `${hostname()}-${randomUUID().slice(0, 4)}`;
   const lifecycle = new Lifecycle(logger);
@@ -241,9 +239,8 @@ export async function startControlPlane(
     }
 
     // The fabric the xDS roles share: the JetStream log's own connection, or one of its own beside another store.
-    let fabric: Fabric | undefined = opts.fabric;
-    if (fabric) logger.info({ component: 'fabric', type: fabric.kind }, 'xDS roles share state over the fabric given');
-    else if (fabricTypeOf(config) === 'memory') {
+    let fabric: Fabric | undefined;
+    if (fabricTypeOf(config) === 'memory') {
       fabric = new MemoryFabric();
       logger.info({ component: 'fabric', type: 'memory' }, 'xDS roles share state over the in-memory fabric (one process)');
     } else if (fabricTypeOf(config) === 'nats') {
