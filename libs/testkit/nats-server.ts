@@ -11,6 +11,11 @@ import { freePort, waitForPort } from './ports.ts';
 export class NatsServer {
   private proc: ChildProcess | undefined;
 
+  /** The running server's process id (benchmarks read its CPU). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   private constructor(
     readonly port: number,
     readonly storeDir: string,

@@ -41,6 +41,8 @@ const CLIENT = process.env['BENCH_SCALE_CLIENT'] === 'grpc' ? 'grpc' : 'lean';
 const ONLY = new Set((process.env['BENCH_SCALE_ONLY'] ?? 'cluster,single,floor').split(',').map((s) => s.trim()));
 /** BENCH_SCALE_SKIP_BURST=1 leaves out the burst of 1,000 changes (its settle time is then NaN). */
 const SKIP_BURST = Boolean(process.env['BENCH_SCALE_SKIP_BURST']);
+/** BENCH_PROFILE_DIR=<dir> BENCH_PROFILE_PHASE=burst: CPU profiles of the cluster's projectors and gateways during the burst alone. */
+const PROFILE_BURST = process.env['BENCH_PROFILE_DIR'] !== undefined && process.env['BENCH_PROFILE_PHASE'] === 'burst';
 const newClient = (target: string, nodeId: string): LoadClient =>
   CLIENT === 'lean' ? new LeanEnvoy(target, nodeId) : new FakeEnvoy({ target, nodeId, mode: MODE });
 
@@ -98,15 +100,19 @@ export async function putAll(api: string, indexes: Iterable<number>, port: (i: n
  * Polls `read` every 100 ms until its value has not changed for `quietMs`; resolves with the
  * time (performance.now()) of the last change. `onChange` sees each change as it is found.
  */
-async function untilQuiet(read: () => number | Promise<number>, quietMs: number, onChange?: (delta: number) => void): Promise<number> {
+async function untilQuiet(read: () => number | Promise<number>, quietMs: number, onChange?: (delta: number) => void, opts: { firstChangeWithinMs?: number } = {}): Promise<number> {
   let last = await read();
   let lastChange = performance.now();
-  while (performance.now() - lastChange < quietMs) {
+  // Quiet only counts after the first change, when one is expected (within the bound given).
+  let changed = opts.firstChangeWithinMs === undefined;
+  const firstBy = lastChange + (opts.firstChangeWithinMs ?? 0);
+  while (!changed ? performance.now() < firstBy : performance.now() - lastChange < quietMs) {
     await new Promise((r) => setTimeout(r, 100));
     const now = await read();
     if (now !== last) {
       onChange?.(now - last);
       [last, lastChange] = [now, performance.now()];
+      changed = true;
     }
   }
   return lastChange;
@@ -160,8 +166,11 @@ export async function connectAll<S>(targets: string[], servers: number[], sample
 }
 
 
-/** 1,000 endpoint changes within one second, then the time until no proxy receives anything for 2 s. */
-async function burst(api: string, clients: LoadClient[]): Promise<number> {
+/**
+ * 1,000 endpoint changes within one second (as fast as the API takes them, if slower), then the
+ * time until no proxy receives anything for 2 s; and how long the writes themselves took.
+ */
+async function burst(api: string, clients: LoadClient[]): Promise<{ settle: number; writes: number }> {
   const t0 = performance.now();
   const total = () => clients.reduce((n, c) => n + c.responses.length, 0);
   const per = Math.ceil(BURST / 10);
@@ -171,10 +180,11 @@ async function burst(api: string, clients: LoadClient[]): Promise<number> {
     const wait = t0 + (step + 1) * 100 - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
-  const timeline: string[] = [];
-  const lastChange = await untilQuiet(total, 2000, (delta) => timeline.push(`${round((performance.now() - t0) / 1000, 1)}s:+${delta}`));
+  const writes = (performance.now() - t0) / 1000;
+  const timeline: string[] = [`writes done ${round(writes, 1)}s`];
+  const lastChange = await untilQuiet(total, 2000, (delta) => timeline.push(`${round((performance.now() - t0) / 1000, 1)}s:+${delta}`), { firstChangeWithinMs: 60_000 });
   if (process.env['BENCH_VERBOSE']) process.stderr.write(`  burst responses: ${timeline.join(' ')}\n`);
-  return (lastChange - t0) / 1000;
+  return { settle: (lastChange - t0) / 1000, writes };
 }
 
 /** The cluster on the JetStream store, or (`postgres`) with its log in PostgreSQL and the xDS roles over a NATS fabric. */
@@ -202,8 +212,9 @@ async function benchCluster(store: 'nats' | 'postgres' = 'nats') {
   const api = await KumaCpProcess.start({ env, args: ['--roles', 'api'] });
   // For profiling, e.g. BENCH_SCALE_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (written at the graceful stop).
   const nodeArgs = (role: string) => (process.env[`BENCH_SCALE_${role.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
-  const projectors = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, nodeArgs: nodeArgs('projector'), args: ['--roles', 'projector'] })));
-  const gateways = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, nodeArgs: [...GC_ARGS, ...nodeArgs('gateway')], args: ['--roles', 'gateway'], plaintext: true })));
+  const profile = PROFILE_BURST ? ['--import', pathToFileURL(join(REPO_ROOT, 'test/bench/profile-on-signal.mjs')).href] : [];
+  const projectors = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, nodeArgs: [...profile, ...nodeArgs('projector')], args: ['--roles', 'projector'] })));
+  const gateways = await Promise.all([0, 1].map(() => KumaCpProcess.start({ env, nodeArgs: [...GC_ARGS, ...profile, ...nodeArgs('gateway')], args: ['--roles', 'gateway'], plaintext: true })));
   try {
     process.stderr.write(`cluster: writing ${T.proxies} dataplanes...\n`);
     await putAll(api.url, Array.from({ length: T.proxies }, (_, i) => i));
@@ -221,7 +232,18 @@ async function benchCluster(store: 'nats' | 'postgres' = 'nats') {
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(api.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     const cpu1 = projectors.reduce((s, p) => s + procStats(pidOf(p)).cpuSeconds, 0);
     const gwCpu1 = gateways.reduce((s, g) => s + procStats(pidOf(g)).cpuSeconds, 0);
-    const settle = SKIP_BURST ? NaN : await burst(api.url, clients);
+    // Who spends the cores during the burst (the load generator is this process).
+    const burstPids = { api: [pidOf(api)], projectors: projectors.map(pidOf), gateways: gateways.map(pidOf), nats: [nats.pid] };
+    const cpuOf = () => Object.fromEntries(Object.entries(burstPids).map(([k, pids]) => [k, pids.reduce((s: number, pid) => s + (pid ? procStats(pid).cpuSeconds : 0), 0)]));
+    const [burstCpu0, load0] = [cpuOf(), process.cpuUsage()];
+    if (PROFILE_BURST) for (const pid of [...burstPids.projectors, ...burstPids.gateways]) process.kill(pid, 'SIGPWR');
+    const { settle, writes: burstWrites } = SKIP_BURST ? { settle: NaN, writes: NaN } : await burst(api.url, clients);
+    if (PROFILE_BURST) {
+      for (const pid of [...burstPids.projectors, ...burstPids.gateways]) process.kill(pid, 'SIGPWR');
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    const [burstCpu1, load1] = [cpuOf(), process.cpuUsage(load0)];
+    const burstCpuSeconds = { ...Object.fromEntries(Object.keys(burstCpu0).map((k) => [k, round(burstCpu1[k]! - burstCpu0[k]!, 2)])), load: round((load1.user + load1.system) / 1e6, 2) };
     const hits = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="hit"}')));
     const misses = await Promise.all(gateways.map((g) => metric(g.diagnosticsPort, 'kuma_xds_content_lookups_total{outcome="miss"}')));
     const writes = await Promise.all(projectors.map((p) => metric(p.diagnosticsPort, 'kuma_projector_manifest_writes_total{outcome="written"}')));
@@ -233,6 +255,8 @@ async function benchCluster(store: 'nats' | 'postgres' = 'nats') {
       propagation: summary(times),
       loadCpuSecondsPerChange,
       burstSettleSeconds: round(settle),
+      burstWritesSeconds: round(burstWrites),
+      burstCpuSeconds,
       gatewayRssPerStreamKB: round(gwAfter.reduce((s, a, i) => s + (a.rssBytes - gwBefore[i]!.rssBytes), 0) / gateways.length / streamsPerGateway / 1024, 1),
       gatewayMarginalRssPerStreamKB: marginalKB(gwHalf, gwAfter, streamsPerGateway),
       gatewayRssMB: gwAfter.map((a) => round(a.rssBytes / 2 ** 20)),
@@ -266,7 +290,7 @@ async function benchSingle() {
     const cpu0 = procStats(pidOf(cp)).cpuSeconds;
     const { times, loadCpuSecondsPerChange } = await propagationWithCost(clients, (rep) => putAll(cp.url, [0], () => (rep % 2 === 0 ? 8081 : 8080)));
     const cpu1 = procStats(pidOf(cp)).cpuSeconds;
-    const settle = SKIP_BURST ? NaN : await burst(cp.url, clients);
+    const { settle, writes: burstWrites } = SKIP_BURST ? { settle: NaN, writes: NaN } : await burst(cp.url, clients);
     for (const c of clients) c.close();
     return {
       server: 'single process',
@@ -274,6 +298,7 @@ async function benchSingle() {
       propagation: summary(times),
       loadCpuSecondsPerChange,
       burstSettleSeconds: round(settle),
+      burstWritesSeconds: round(burstWrites),
       rssPerStreamKB: round((after.rssBytes - before.rssBytes) / T.proxies / 1024, 1),
       marginalRssPerStreamKB: marginalKB([half], [after], T.proxies),
       cpuSecondsPerChange: round((cpu1 - cpu0) / REPS, 3),
@@ -314,6 +339,7 @@ export async function run(): Promise<unknown> {
       'p99 ms': r.propagation.p99ms,
       'max ms': r.propagation.maxMs,
       'burst settle s': 'burstSettleSeconds' in r ? r.burstSettleSeconds : '-',
+      'burst writes s': 'burstWritesSeconds' in r ? r.burstWritesSeconds : '-',
       'p99/floor': vsFloor(r.propagation.p99ms, floor?.propagation.p99ms),
       'initial/floor': vsFloor(r.initialConfigSeconds, floor?.initialConfigSeconds),
       'load CPU s/change': r.loadCpuSecondsPerChange,
