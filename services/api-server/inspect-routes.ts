@@ -23,7 +23,7 @@ import type { OutboundTrim } from '../../libs/xds/generate/context.ts';
 import { Translator } from '../../libs/xds/translator.ts';
 import { stateForRead } from './audit-routes.ts';
 import { parseBody } from '../../libs/platform/request-body.ts';
-import { decideUpsert } from './commands.ts';
+import { decideDelete, decideUpsert } from './commands.ts';
 import { ApiError, meshNotFound, notFound } from '../../libs/platform/api-errors.ts';
 import { paginate, parsePage } from './listing.ts';
 
@@ -153,5 +153,26 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
       changed: proxies.filter((p) => p.changed).length,
       proxies,
     };
+  });
+
+  /**
+   * The impact of a DELETE, without the DELETE: the same refusals (404 for what does not exist),
+   * then each proxy the resource selects (a policy), or the Dataplane and its services' consumers,
+   * translated with and without it. A deleted Dataplane's own configuration shows as removed.
+   */
+  app.delete<{ Params: Params }>('/meshes/:mesh/:plural/:name/_preview', async (req, reply) => {
+    const plural = req.params.plural;
+    const d = plural ? registry.findByPlural(plural) : undefined;
+    if (!d || d.scope !== 'Mesh') throw new ApiError(404, 'Not Found', 'Page Not Found');
+    const mesh = req.params.mesh!;
+    const name = req.params.name!;
+    const state = projection.state;
+    if (!state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
+    const key = { type: d.name, mesh, name };
+    decideDelete(state, key, { actor: deps.actorOf(req), now: new Date(), newId: randomUUID, zone: deps.zone }, { unsafeDelete: false });
+    const views = meshViewsOf(state, mesh, policyTypes);
+    const proxies = previewImpact(views, { ...key, before: state.get(key), after: undefined }, new Translator(undefined, deps.plugins, undefined, deps.outboundTrim));
+    void reply.header('x-kuma-at', String(state.position));
+    return { resource: key, operation: 'delete', basedOn: state.position, total: proxies.length, changed: proxies.filter((p) => p.changed).length, proxies };
   });
 }

@@ -99,3 +99,30 @@ describe('kumactl apply --dry-run', () => {
     expect((await api('GET', '/_events?size=1000')).body).toEqual(events);
   });
 });
+
+describe('kumactl delete --dry-run', () => {
+  it('shows what deleting a policy or a Dataplane would change, and deletes nothing', async () => {
+    const events = (await api('GET', '/_events?size=1000')).body;
+    const res = await kumactl(['delete', 'meshratelimit', 'rl-backend', '--dry-run']);
+    expect(res.code).toBe(0);
+    expect(res.stdout.split('\n')[0]).toMatch(/^MeshRateLimit "rl-backend" in mesh "default" would be deleted \(at log position \d+\): 2 of 2 selected data plane proxies would change$/);
+    expect(res.stdout).toMatch(/~ Listener inbound:127\.0\.0\.1:8081\n\s+remove \//);
+    // A Dataplane: its own configuration goes, and its service's consumers lose an endpoint.
+    const dp = JSON.parse((await kumactl(['delete', 'dataplane', 'backend-1', '--dry-run', '-o', 'json'])).stdout);
+    expect(dp.operation).toBe('delete');
+    const own = dp.proxies.find((p: { name: string }) => p.name === 'backend-1');
+    expect(own.changes.length).toBeGreaterThan(0);
+    expect(own.changes.every((c: { op: string }) => c.op === 'removed')).toBe(true);
+    expect(dp.proxies.find((p: { name: string }) => p.name === 'web-1')?.changed).toBe(true);
+    expect((await api('GET', '/_events?size=1000')).body).toEqual(events);
+    expect((await api('GET', '/meshes/default/meshratelimits/rl-backend')).status).toBe(200);
+    // What does not exist is refused as a DELETE refuses it; a global type has no preview.
+    const missing = await api('DELETE', '/meshes/default/meshratelimits/nope/_preview');
+    expect(missing.status).toBe(404);
+    expect((await api('DELETE', '/meshes/nope/meshratelimits/rl-backend/_preview')).status).toBe(404);
+    const global = await kumactl(['delete', 'mesh', 'default', '--dry-run']);
+    expect(global.code).not.toBe(0);
+    expect(global.stderr).toContain('--dry-run previews mesh-scoped resources');
+    expect((await api('GET', '/_events?size=1000')).body).toEqual(events);
+  });
+});

@@ -1,7 +1,7 @@
 /** The answer of `POST /meshes/{mesh}/{plural}/{name}/_preview` (services/api-server/inspect-routes.ts). */
 export interface PreviewAnswer {
   resource: { type: string; mesh: string; name: string };
-  operation: 'create' | 'update';
+  operation: 'create' | 'update' | 'delete';
   basedOn: number;
   total: number;
   changed: number;
@@ -20,7 +20,7 @@ const short = (typeUrl: string) => typeUrl.slice(typeUrl.lastIndexOf('.') + 1);
 export function renderPreview(p: PreviewAnswer): string {
   const r = p.resource;
   const lines = [
-    `${r.type} "${r.name}" in mesh "${r.mesh}" would be ${p.operation === 'create' ? 'created' : 'updated'} (at log position ${p.basedOn}): ${p.changed} of ${p.total} selected data plane proxies would change`,
+    `${r.type} "${r.name}" in mesh "${r.mesh}" would be ${{ create: 'created', update: 'updated', delete: 'deleted' }[p.operation]} (at log position ${p.basedOn}): ${p.changed} of ${p.total} selected data plane proxies would change`,
   ];
   for (const proxy of p.proxies) {
     if (proxy.error) {
