@@ -88,7 +88,9 @@ export function routePart(svc: ServiceView): Part {
   return {
     kind: 'rds',
     origin: outbound(svc),
-    inputs: [svc.name],
+    // The protocol too: plugins (MeshTimeout, MeshRetry) configure by the origin's protocol, and a
+    // part's Built is shared and memoised by its inputs (see Translator).
+    inputs: [svc.name, svc.protocol],
     build: () => {
       const name = Names.outboundRoute(svc.name);
       return [draft(TypeUrl.RouteConfiguration, name, singleClusterRoutes(name, svc.name, Names.outboundCluster(svc.name)))];
@@ -101,7 +103,7 @@ export function proxylessClientListenerPart(svc: ServiceView): Part {
   return {
     kind: 'lds-api',
     origin: outbound(svc),
-    inputs: [svc.name],
+    inputs: [svc.name, svc.protocol],
     build: () => {
       const name = Names.proxylessClientListener(svc.name);
       const routeConfig: JsonObject = {
