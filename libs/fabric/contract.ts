@@ -89,6 +89,8 @@ export function describeFabric(name: string, fixture: FabricFixture): void {
       await kv.put('w.a', '1');
       await kv.put('o.b', 'x');
       await kv.put('w.c', '2');
+      await kv.put('w.gone', 'x');
+      await kv.delete('w.gone');
       const seen: FabricEntry[] = [];
       const w = await kv.watch((e) => seen.push(e), { prefix: 'w.' });
       await w.loaded;
@@ -110,6 +112,22 @@ export function describeFabric(name: string, fixture: FabricFixture): void {
       await kv.put('w.e', 'late');
       await new Promise((r) => setTimeout(r, 50));
       expect(seen).toHaveLength(4);
+    });
+
+    it('ends a watch whose handler throws, with its error', async () => {
+      const kv = await f.fabric.bucket(fresh());
+      await kv.put('a', '1');
+      const seen: string[] = [];
+      const w = await kv.watch((e) => {
+        seen.push(e.key);
+        if (e.key === 'b') throw new Error('cannot take b');
+      });
+      await w.loaded;
+      await kv.put('b', '2');
+      await expect(w.done).rejects.toThrow('cannot take b');
+      await kv.put('c', '3');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(seen).toEqual(['a', 'b']);
     });
 
     it('says a watch of an empty bucket is loaded at once', async () => {
@@ -136,6 +154,19 @@ export function describeFabric(name: string, fixture: FabricFixture): void {
       await other.put('mesh.dp', 'c');
       await new Promise((r) => setTimeout(r, 50));
       expect(got).toHaveLength(3);
+    });
+
+    it('delivers to key listeners a write that lost its compare-and-set too (a hint, not the stored value)', async () => {
+      const kv = await f.fabric.bucket(fresh());
+      const got: string[] = [];
+      kv.onWrite('k', (v) => got.push(text(v)));
+      await f.fabric.flush();
+      const r = await kv.put('k', 'stored');
+      await expect(kv.update('k', 'lost-update', r + 100)).rejects.toBeInstanceOf(FabricConflictError);
+      await expect(kv.create('k', 'lost-create')).rejects.toBeInstanceOf(FabricConflictError);
+      await until(() => got.length >= 3);
+      expect(got).toEqual(['stored', 'lost-update', 'lost-create']);
+      expect(text((await kv.get('k'))!.value)).toBe('stored');
     });
 
     it('scans the current entry of every key and ends', async () => {
@@ -181,9 +212,9 @@ export function describeFabric(name: string, fixture: FabricFixture): void {
       await until(() => reconnected > 0, 30_000);
       stop();
       // Still usable afterwards (a restarted server may take a moment before it stores again).
-      const peer = await f.peer.bucket(name);
       for (let i = 0; ; i++) {
         try {
+          const peer = await f.peer.bucket(name);
           await peer.put('k', `after-${i}`);
           await until(() => got.includes(`after-${i}`), 1000);
           break;
@@ -191,6 +222,6 @@ export function describeFabric(name: string, fixture: FabricFixture): void {
           if (i >= 20) throw err;
         }
       }
-    }, 40_000);
+    }, 90_000);
   });
 }

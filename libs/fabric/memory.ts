@@ -75,7 +75,7 @@ interface Watcher {
   readonly prefix: string;
   readonly fn: (e: FabricEntry) => void;
   stopped: boolean;
-  end: () => void;
+  end: (err?: Error) => void;
 }
 
 class MemoryBucket implements FabricBucket {
@@ -98,13 +98,23 @@ class MemoryBucket implements FabricBucket {
   }
 
   async create(key: string, value: Uint8Array | string): Promise<number> {
-    if (live(this.entries.get(key))) throw new FabricConflictError(`${this.name}: key ${key} exists`);
+    if (live(this.entries.get(key))) throw this.refused(key, bytesOf(value), 'exists');
     return this.write(key, bytesOf(value), 'PUT');
   }
 
   async update(key: string, value: Uint8Array | string, revision: number): Promise<number> {
-    this.expect(key, revision);
+    const current = this.entries.get(key)?.revision ?? 0;
+    if (current !== revision) throw this.refused(key, bytesOf(value), `is at revision ${current}, not ${revision}`);
     return this.write(key, bytesOf(value), 'PUT');
+  }
+
+  /**
+   * A write that lost its compare-and-set: nothing is stored, but, as on NATS (the message
+   * reaches the key's subject before the server refuses to store it), `onWrite` listeners hear it.
+   */
+  private refused(key: string, value: Uint8Array, why: string): FabricConflictError {
+    this.notifyKey(key, value);
+    return new FabricConflictError(`${this.name}: key ${key} ${why}`);
   }
 
   async delete(key: string, opts: { readonly previousRevision?: number } = {}): Promise<void> {
@@ -128,14 +138,25 @@ class MemoryBucket implements FabricBucket {
   }
 
   async watch(onEntry: (e: FabricEntry) => void, opts: { readonly prefix?: string } = {}): Promise<FabricWatch> {
-    let end!: () => void;
-    const done = new Promise<void>((r) => (end = r));
-    const w: Watcher = { prefix: opts.prefix ?? '', fn: onEntry, stopped: false, end };
+    let end!: (err?: Error) => void;
+    const done = new Promise<void>((resolve, reject) => (end = (err) => (err ? reject(err) : resolve())));
+    // A handler that throws ends the watch with its error (as the NATS adapter's does), never the process.
+    const deliver = (e: FabricEntry) => {
+      if (w.stopped) return;
+      try {
+        onEntry(e);
+      } catch (err) {
+        w.stopped = true;
+        this.watchers.delete(w);
+        w.end(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    const w: Watcher = { prefix: opts.prefix ?? '', fn: deliver, stopped: false, end };
     const current = [...this.entries.values()].filter((e) => live(e) && e.key.startsWith(w.prefix)).sort((a, b) => a.revision - b.revision);
     this.watchers.add(w);
     const loaded = new Promise<void>((resolve) =>
       queueMicrotask(() => {
-        for (const e of current) if (!w.stopped) onEntry(e);
+        for (const e of current) deliver(e);
         resolve();
       }),
     );
@@ -177,9 +198,13 @@ class MemoryBucket implements FabricBucket {
   private write(key: string, value: Uint8Array, operation: 'PUT' | 'DEL'): number {
     const e: FabricEntry = { key, value, revision: ++this.revision, created: new Date(), operation };
     this.entries.set(key, e);
-    for (const w of this.watchers) if (key.startsWith(w.prefix)) queueMicrotask(() => !w.stopped && w.fn(e));
+    for (const w of this.watchers) if (key.startsWith(w.prefix)) queueMicrotask(() => w.fn(e));
+    this.notifyKey(key, value);
+    return e.revision;
+  }
+
+  private notifyKey(key: string, value: Uint8Array): void {
     const listeners = this.keyListeners.get(key);
     if (listeners && this.fabric.connected) for (const fn of listeners) queueMicrotask(() => listeners.has(fn) && fn(value));
-    return e.revision;
   }
 }

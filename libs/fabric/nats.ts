@@ -59,16 +59,11 @@ export class NatsFabric implements Fabric {
   }
 
   onReconnect(fn: () => void): () => void {
-    let stopped = false;
+    const status = this.nc.status();
     void (async () => {
-      for await (const s of this.nc.status()) {
-        if (stopped) return;
-        if (s.type === 'reconnect') fn();
-      }
-    })();
-    return () => {
-      stopped = true;
-    };
+      for await (const s of status) if (s.type === 'reconnect') fn();
+    })().catch(() => undefined);
+    return () => (status as { stop?(): void }).stop?.();
   }
 }
 
@@ -118,15 +113,23 @@ class NatsBucket implements FabricBucket {
     const iter = await this.kv.watch({ key: `${opts.prefix ?? ''}>` });
     let loadedNow!: () => void;
     const loaded = new Promise<void>((r) => (loadedNow = r));
+    // The initial load (up to the first entry with nothing pending behind it) carries deletion
+    // markers too: the contract, and the twin, give live entries only there.
+    let loading = true;
     const done = (async () => {
       for await (const e of iter) {
-        onEntry(entryOf(e));
+        const initial = loading;
+        if (e.delta === 0) loading = false;
+        if (!initial || e.operation === 'PUT') onEntry(entryOf(e));
         if (e.delta === 0) loadedNow();
       }
     })();
     done.catch(() => undefined);
     // An empty bucket delivers nothing to say it is loaded (with a prefix that matches nothing, neither: callers bound the wait).
-    if ((await this.kv.status()).values === 0) loadedNow();
+    if ((await this.kv.status()).values === 0) {
+      loading = false;
+      loadedNow();
+    }
     return { loaded, done, stop: () => iter.stop() };
   }
 

@@ -52,10 +52,14 @@ export interface FabricSubscription {
  * - `purge(key, revision)` removes the key's entries up to `revision`, leaving no marker, and
  *   reports whether it removed the entry at `revision` (a newer write survives and is kept);
  * - `watch` delivers the current entry of every selected key (live ones, oldest revision first),
- *   then every write as it happens, deletions included, in revision order, until stopped;
+ *   then every write as it happens, deletions included, in revision order, until stopped; a
+ *   handler that throws ends the watch (`done` rejects with its error). `loaded` may not resolve
+ *   on NATS when a prefix matches nothing in a bucket that is not empty: bound the wait;
  * - `onWrite` delivers the value of each later write to one key (empty for a deletion), with no
  *   history and at most once: a client that is disconnected misses what was written meanwhile
- *   and is expected to read again on `Fabric.onReconnect`;
+ *   and is expected to read again on `Fabric.onReconnect`. It also delivers writes that lost
+ *   their compare-and-set (on NATS the message reaches the key's subject before the server
+ *   refuses to store it): a delivery is a hint, and listeners check what they get (positions);
  * - `scan` yields the current entry of every key and ends, or throws when it cannot see them all
  *   (so that a caller never acts on a partial view).
  */

@@ -50,4 +50,26 @@ describe.each(useFabrics())('mirrorKv on the $name fabric', (fx) => {
     expect(applied).toEqual(['a', 'bad']);
     m.stop();
   });
+
+  it('tells its owner when an entry of the initial load cannot be applied, and stops there', async () => {
+    const kv = await fx.fabric.bucket(`MIRROR_${randomUUID().slice(0, 8)}`);
+    await kv.put('bad', 'x');
+    const failures: string[] = [];
+    const applied: string[] = [];
+    const m = await mirrorKv(
+      kv,
+      (e) => {
+        applied.push(e.key);
+        if (e.key === 'bad') throw new Error('cannot apply bad');
+      },
+      (err) => failures.push(err.message),
+      { readyMs: 500 },
+    );
+    await expect(m.done).rejects.toThrow('cannot apply bad');
+    expect(failures).toEqual(['cannot apply bad']);
+    await kv.put('later', 'y');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(applied).toEqual(['bad']);
+    m.stop();
+  });
 });

@@ -1,4 +1,4 @@
-import type { FabricBucket, FabricEntry } from '../fabric/port.ts';
+import type { FabricBucket, FabricEntry, FabricWatch } from '../fabric/port.ts';
 
 /** A running copy of a KV bucket: `stop` ends it; `done` settles when its watch ends (rejects on a failure, after `onFailure` heard of it). */
 export interface KvMirror {
@@ -16,9 +16,19 @@ export interface KvMirror {
  */
 export async function mirrorKv(kv: FabricBucket, apply: (e: FabricEntry) => void, onFailure: (err: Error) => void, opts: { prefix?: string; readyMs?: number } = {}): Promise<KvMirror> {
   const readyMs = opts.readyMs ?? 5000;
-  let failed: (err: Error) => void = () => undefined;
+  // Settled before the watch starts: an entry of the initial load may already fail.
+  let settle!: { resolve: () => void; reject: (err: Error) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch((err: unknown) => onFailure(err instanceof Error ? err : new Error(String(err))));
   let dead = false;
-  const w = await kv.watch(
+  const held: { watch?: FabricWatch } = {};
+  const failed = (err: Error) => {
+    if (dead) return;
+    dead = true;
+    held.watch?.stop();
+    settle.reject(err);
+  };
+  const w = (held.watch = await kv.watch(
     (e) => {
       if (dead) return;
       try {
@@ -28,16 +38,9 @@ export async function mirrorKv(kv: FabricBucket, apply: (e: FabricEntry) => void
       }
     },
     opts.prefix !== undefined ? { prefix: opts.prefix } : {},
-  );
-  const done = new Promise<void>((resolve, reject) => {
-    failed = (err) => {
-      dead = true;
-      w.stop();
-      reject(err);
-    };
-    w.done.then(resolve, reject);
-  });
-  done.catch((err: unknown) => onFailure(err instanceof Error ? err : new Error(String(err))));
+  ));
+  if (dead) w.stop();
+  w.done.then(settle.resolve, (err: unknown) => failed(err instanceof Error ? err : new Error(String(err))));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([w.loaded, new Promise((r) => (timer = setTimeout(r, readyMs)))]);
   clearTimeout(timer);
