@@ -10,6 +10,7 @@ import { UnknownTypeError } from '../../libs/resources/registry.ts';
 import { ValidationError } from '../../libs/resources/validation.ts';
 import { EncryptingEventLog } from '../../libs/secrets/encrypting-log.ts';
 import { CurrentState } from '../../libs/projection/current-state.ts';
+import { resourceSubject } from '../../libs/event-log/subject.ts';
 import { openEventLog } from './store.ts';
 import { openStoreEncryption } from './store-encryption.ts';
 
@@ -19,6 +20,8 @@ export interface ImportReport {
   readonly imported: Readonly<Record<string, number>>;
   /** Resources the log already held exactly so (an import run again with `allowNonEmpty`), per type: not appended again. */
   readonly unchanged: Readonly<Record<string, number>>;
+  /** Resources changed in this control plane since they were imported (their latest write is not an import), per type: left as they are. */
+  readonly kept: Readonly<Record<string, number>>;
   /** Rows left out, per type, with why (status types Kuma computes, types this control plane does not serve). */
   readonly skipped: Readonly<Record<string, { readonly count: number; readonly why: string }>>;
   /** The log's head after the import. */
@@ -52,9 +55,12 @@ const COMPUTED = /Insight$|^ZoneEgress$|^ZoneIngress$|^Zone$|^ServiceInsight$|^D
  * (one transaction); JetStream before 2.12 writes a batch event by event, so an import cut short
  * there says which events it stored (BatchInterruptedError). Each resource passes the same
  * validation as the REST API; one that does not stops the import before anything is written.
- * Refuses a log that is not empty unless `allowNonEmpty`; then a resource the log already holds
- * with the same labels and spec is left alone, so running the import again appends only what
- * changed in Kuma's database since. Secrets are sealed by the store encryption like any other write.
+ * Refuses a log that is not empty unless `allowNonEmpty`. Run again so, it catches up with Kuma's
+ * database: a resource the log holds with the same labels and spec is left alone, and so is one
+ * whose latest write here was not an import (edited in this control plane since: Kuma's copy does
+ * not overwrite it); each append expects the version it compared against, so a write that slips in
+ * meanwhile fails the import instead of being overwritten. Resources deleted in Kuma are not
+ * deleted here. Secrets are sealed by the store encryption like any other write.
  */
 export async function importKuma(config: KumaCpConfig, from: string, opts: { readonly allowNonEmpty: boolean }, logger: Logger): Promise<ImportReport> {
   const registry = fullRegistry();
@@ -128,28 +134,40 @@ export async function importKuma(config: KumaCpConfig, from: string, opts: { rea
     let undecryptable: Error | undefined;
     const log = new EncryptingEventLog(raw, encryption.sealer, (err) => (undecryptable = err));
     const unchanged: Record<string, number> = {};
+    const kept: Record<string, number> = {};
+    const state = new CurrentState();
     let todo = events;
     if (head > 0) {
-      // What the log holds now (secrets opened), to leave alone what is already there as it is.
-      const state = new CurrentState();
-      for await (const e of log.read(1, head)) state.apply(e);
+      // What the log holds now (secrets opened), and who wrote each resource last.
+      const lastSource = new Map<string, string>();
+      for await (const e of log.read(1, head)) {
+        state.apply(e);
+        lastSource.set(resourceSubject(e), e.actor.source);
+      }
       if (undecryptable) throw undecryptable;
-      const same = (e: NewEvent) => {
-        if (e.op !== 'upsert') return false;
-        const r = state.get(e);
-        return r !== undefined && stringify(r.spec) === stringify(e.resource.spec) && stringify(r.meta.labels) === stringify(e.resource.labels);
+      const count = (into: Record<string, number>, type: string) => {
+        into[type] = (into[type] ?? 0) + 1;
+        imported[type]! -= 1;
+        if (imported[type] === 0) delete imported[type];
       };
       todo = events.filter((e) => {
-        if (!same(e)) return true;
-        unchanged[e.type] = (unchanged[e.type] ?? 0) + 1;
-        imported[e.type]! -= 1;
-        if (imported[e.type] === 0) delete imported[e.type];
-        return false;
+        if (e.op !== 'upsert') return true;
+        const r = state.get(e);
+        if (r && stringify(r.spec) === stringify(e.resource.spec) && stringify(r.meta.labels) === stringify(e.resource.labels)) {
+          count(unchanged, e.type);
+          return false;
+        }
+        const source = lastSource.get(resourceSubject(e));
+        if (source !== undefined && source !== 'import') {
+          count(kept, e.type);
+          return false;
+        }
+        return true;
       });
     }
-    const stored = todo.length > 0 ? await log.appendAll(todo.map((event) => ({ event }))) : [];
+    const stored = todo.length > 0 ? await log.appendAll(todo.map((event) => ({ event, expectedVersion: state.version(event) }))) : [];
     if (undecryptable) throw undecryptable;
-    return { imported, unchanged, skipped, head: stored.at(-1)?.seq ?? head };
+    return { imported, unchanged, kept, skipped, head: stored.at(-1)?.seq ?? head };
   } finally {
     await raw.close();
   }

@@ -120,6 +120,7 @@ migrate
         `imported ${total} resource(s); the log is at ${r.head}\n` +
           Object.entries(r.imported).map(([t, n]) => `  ${t}: ${n}\n`).join('') +
           Object.entries(r.unchanged).map(([t, n]) => `  unchanged ${t}: ${n} (already in the log as it is)\n`).join('') +
+          Object.entries(r.kept).map(([t, n]) => `  kept ${t}: ${n} (changed in this control plane since it was imported; Kuma's copy not applied)\n`).join('') +
           Object.entries(r.skipped).map(([t, s]) => `  skipped ${t}: ${s.count} (${s.why})\n`).join(''),
       );
     } catch (err) {

@@ -221,6 +221,23 @@ describe('kuma-cp on the PostgreSQL store', () => {
       const stored = await target.query("SELECT payload FROM kuma_events WHERE type = 'Secret'");
       await target.end();
       expect(stored.rows[0].payload).not.toContain(Buffer.from('hunter2').toString('base64'));
+
+      // Edited here since the import, then changed in Kuma too: a catch-up import keeps this
+      // control plane's version, and still takes what changed in Kuma alone.
+      const edited = { type: 'MeshTimeout', mesh: 'payments', name: 'web-timeouts', spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { requestTimeout: '9s' } } }] } };
+      expect((await http(cp.url, 'PUT', '/meshes/payments/meshtimeouts/web-timeouts', edited)).status).toBe(200);
+      const source = new pg.Client({ connectionString: pgServer.url('kumadb') });
+      await source.connect();
+      await source.query("DELETE FROM resources WHERE name = 'broken'");
+      await source.query(`UPDATE resources SET spec = $1 WHERE type = 'MeshTimeout' AND name = 'web-timeouts'`, [JSON.stringify({ targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { requestTimeout: '8s' } } }] })]);
+      await source.query("UPDATE resources SET labels = '{\"team\":\"pay-2\"}' WHERE type = 'Dataplane' AND name = 'web-1'");
+      await source.end();
+      const catchUp = await KumaCpProcess.command(['migrate', 'import-kuma', '--allow-non-empty', '--from', pgServer.url('kumadb')], env('imported', { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() }));
+      expect(catchUp.stderr).toBe('');
+      expect(catchUp.stdout).toMatch(/imported 1 resource\(s\)[^\n]*\n  Dataplane: 1\n/);
+      expect(catchUp.stdout).toMatch(/kept MeshTimeout: 1 \(changed in this control plane since it was imported/);
+      await eventually(async () => expect((await http(cp.url, 'GET', '/meshes/payments/dataplanes/web-1')).body.labels.team).toBe('pay-2'));
+      expect((await http(cp.url, 'GET', '/meshes/payments/meshtimeouts/web-timeouts')).body.spec.to[0].default.http.requestTimeout).toBe('9s');
     } finally {
       await cp.destroy();
     }
