@@ -77,15 +77,20 @@ export interface ResourceChangeInput {
  * and the two configurations are diffed. One set of views serves both sides: the change is applied
  * and then undone.
  */
-export function previewImpact(views: MeshViews, change: ResourceChangeInput, translator: Translator): ProxyImpact[] {
-  const { type, mesh, name } = change;
-  const applied = views.apply(type, mesh, name, change.after);
-  const view = views.get(mesh);
-  const candidates = applied && view ? view.affected(applied) : new Set<string>();
-  if (type === 'Dataplane') candidates.add(name);
+export function previewImpact(views: MeshViews, change: ResourceChangeInput | readonly ResourceChangeInput[], translator: Translator): ProxyImpact[] {
+  // Several changes (a deletion and what goes with it) apply in order and are undone in reverse.
+  const changes = Array.isArray(change) ? (change as readonly ResourceChangeInput[]) : [change as ResourceChangeInput];
+  const mesh = changes[0]?.mesh ?? '';
+  const candidates = new Set<string>();
+  for (const c of changes) {
+    const applied = views.apply(c.type, c.mesh, c.name, c.after);
+    const view = views.get(c.mesh);
+    if (applied && view) for (const n of view.affected(applied)) candidates.add(n);
+    if (c.type === 'Dataplane') candidates.add(c.name);
+  }
   const names = [...candidates].sort();
   const after = new Map(names.map((n) => [n, attempt(() => proxyConfig(views, mesh, n, translator))]));
-  views.apply(type, mesh, name, change.before);
+  for (const c of [...changes].reverse()) views.apply(c.type, c.mesh, c.name, c.before);
   return names.map((n) => {
     const a = after.get(n)!;
     const b = attempt(() => proxyConfig(views, mesh, n, translator));

@@ -48,8 +48,9 @@ export class CurrentState {
 
   /**
    * Keeps only resources of `types` from now on, dropping the others (a gateway needs Meshes,
-   * Dataplanes, secrets and identities, not policies): events of other types still move the
-   * position, so read-your-writes and lag work as before. Such a state is no checkpoint.
+   * Dataplanes, secrets and identities, not policies): events of other types applied still move
+   * the position (a projection that follows only `types` moves it with `skipTo` instead). Such a
+   * state is no checkpoint.
    */
   retain(types: ReadonlySet<string>): void {
     this.keep = types;

@@ -47,10 +47,16 @@ export class LiveProjection {
     }
     // A filtered follow cannot tell when it has passed the head (the last events may be of other
     // types): read up to it, then follow what comes after.
-    for await (const e of this.log.read(this.state.position + 1, head, { types })) this.apply(e);
+    for await (const e of this.log.read(this.state.position + 1, head, { types })) {
+      if (this.stopped) return;
+      this.apply(e);
+    }
     this.state.skipTo(head);
-    this.sub = this.log.follow(head + 1, (e) => this.apply(e), { types });
+    if (!this.stopped) this.sub = this.log.follow(head + 1, (e) => this.apply(e), { types });
   }
+
+  /** Stopped (a stop during a filtered start's read must not leave a follow behind). */
+  private stopped = false;
 
   private apply(e: StoredEvent): void {
     this.state.apply(e);
@@ -100,6 +106,7 @@ export class LiveProjection {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.sub?.stop();
   }
 }

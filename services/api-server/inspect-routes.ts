@@ -1,3 +1,4 @@
+import type { ResourceKey } from '../../libs/resources/resource.ts';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../../libs/event-log/event.ts';
@@ -44,6 +45,8 @@ export interface InspectRouteDeps {
   /** The projector's outbound trimming (automatic reachable services), if on. */
   readonly outboundTrim?: OutboundTrim;
   readonly actorOf: (req: FastifyRequest) => Actor;
+  /** What deleting a resource also deletes (ResourceService.dependentsOf), for deletion previews. */
+  readonly dependentsOf?: (key: ResourceKey) => readonly ResourceKey[];
 }
 
 /**
@@ -170,9 +173,20 @@ export function addInspectRoutes(app: FastifyInstance, deps: InspectRouteDeps): 
     if (!state.get({ type: 'Mesh', name: mesh })) throw meshNotFound(mesh);
     const key = { type: d.name, mesh, name };
     decideDelete(state, key, { actor: deps.actorOf(req), now: new Date(), newId: randomUUID, zone: deps.zone }, { unsafeDelete: false });
+    // What the DELETE removes with it (a MeshIdentity's MeshTrust) goes first, as there.
+    const also = (deps.dependentsOf?.(key) ?? []).filter((k) => k.mesh === mesh);
     const views = meshViewsOf(state, mesh, policyTypes);
-    const proxies = previewImpact(views, { ...key, before: state.get(key), after: undefined }, new Translator(undefined, deps.plugins, undefined, deps.outboundTrim));
+    const removals = [...also, key].map((k) => ({ type: k.type, mesh, name: k.name, before: state.get(k), after: undefined }));
+    const proxies = previewImpact(views, removals, new Translator(undefined, deps.plugins, undefined, deps.outboundTrim));
     void reply.header('x-kuma-at', String(state.position));
-    return { resource: key, operation: 'delete', basedOn: state.position, total: proxies.length, changed: proxies.filter((p) => p.changed).length, proxies };
+    return {
+      resource: key,
+      operation: 'delete',
+      ...(also.length > 0 ? { alsoDeletes: also.map((k) => ({ type: k.type, mesh, name: k.name })) } : {}),
+      basedOn: state.position,
+      total: proxies.length,
+      changed: proxies.filter((p) => p.changed).length,
+      proxies,
+    };
   });
 }

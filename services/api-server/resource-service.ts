@@ -52,6 +52,11 @@ export class ResourceService {
     return this.opts.zone;
   }
 
+  /** What deleting `key` also deletes (see `dependents`), of what exists now: previews show it too. */
+  dependentsOf(key: ResourceKey): ResourceKey[] {
+    return (this.opts.dependents?.(key) ?? []).filter((k) => this.projection.state.get(k));
+  }
+
   private context(actor: Actor): DecideContext {
     return { actor, now: new Date(), newId: randomUUID, zone: this.opts.zone };
   }
@@ -102,7 +107,7 @@ export class ResourceService {
 
   async delete(key: ResourceKey, actor: Actor, ifMatch?: number): Promise<void> {
     const ctx = this.context(actor);
-    const dependents = (this.opts.dependents?.(key) ?? []).filter((k) => this.projection.state.get(k)).flatMap((k) => decideDelete(this.projection.state, k, ctx, { unsafeDelete: this.opts.unsafeDelete }));
+    const dependents = this.dependentsOf(key).flatMap((k) => decideDelete(this.projection.state, k, ctx, { unsafeDelete: this.opts.unsafeDelete }));
     const commands = [...dependents, ...decideDelete(this.projection.state, key, ctx, { unsafeDelete: this.opts.unsafeDelete })];
     let last = 0;
     for (const c of commands) {

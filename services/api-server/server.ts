@@ -293,6 +293,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     plugins: deps.plugins ?? [],
     ...(deps.outboundTrim ? { outboundTrim: deps.outboundTrim } : {}),
     actorOf,
+    dependentsOf: (key) => service.dependentsOf(key),
     ...(deps.audit ? { history: deps.audit.history } : {}),
     ...(deps.configOf ? { configOf: deps.configOf } : {}),
   });

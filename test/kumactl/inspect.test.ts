@@ -125,4 +125,24 @@ describe('kumactl delete --dry-run', () => {
     expect(global.stderr).toContain('--dry-run previews mesh-scoped resources');
     expect((await api('GET', '/_events?size=1000')).body).toEqual(events);
   });
+
+  it('previews a MeshIdentity deletion together with the MeshTrust that goes with it', async () => {
+    const identity = { type: 'MeshIdentity', mesh: 'default', name: 'all', spec: { selector: { dataplane: { matchLabels: {} } }, provider: { type: 'Bundled', bundled: { autogenerate: { enabled: true } } } } };
+    expect((await api('PUT', '/meshes/default/meshidentities/all', identity)).status).toBe(201);
+    const events = (await api('GET', '/_events?size=1000')).body;
+    const preview = await api('DELETE', '/meshes/default/meshidentities/all/_preview');
+    expect(preview.status).toBe(200);
+    // What the DELETE removes with it: the identity's CA secrets and its MeshTrust.
+    expect(preview.body.alsoDeletes).toEqual(
+      expect.arrayContaining([
+        { type: 'MeshTrust', mesh: 'default', name: 'all' },
+        { type: 'Secret', mesh: 'default', name: 'all-root-ca' },
+        { type: 'Secret', mesh: 'default', name: 'all-private-key' },
+      ]),
+    );
+    const text = await kumactl(['delete', 'meshidentity', 'all', '--dry-run']);
+    expect(text.stdout).toContain('  with it: MeshTrust "all"');
+    expect((await api('GET', '/_events?size=1000')).body).toEqual(events);
+    expect((await api('DELETE', '/meshes/default/meshidentities/all')).status).toBe(200);
+  });
 });

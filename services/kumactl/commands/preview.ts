@@ -2,6 +2,8 @@
 export interface PreviewAnswer {
   resource: { type: string; mesh: string; name: string };
   operation: 'create' | 'update' | 'delete';
+  /** A deletion's companions that go with it (a MeshIdentity's MeshTrust). */
+  alsoDeletes?: { type: string; mesh: string; name: string }[];
   basedOn: number;
   total: number;
   changed: number;
@@ -21,6 +23,7 @@ export function renderPreview(p: PreviewAnswer): string {
   const r = p.resource;
   const lines = [
     `${r.type} "${r.name}" in mesh "${r.mesh}" would be ${{ create: 'created', update: 'updated', delete: 'deleted' }[p.operation]} (at log position ${p.basedOn}): ${p.changed} of ${p.total} selected data plane proxies would change`,
+    ...(p.alsoDeletes ?? []).map((d) => `  with it: ${d.type} "${d.name}"`),
   ];
   for (const proxy of p.proxies) {
     if (proxy.error) {
