@@ -32,6 +32,9 @@ export interface GenerationError {
   readonly time: string;
 }
 
+/** How long one slice of a flush generates before the event loop runs (see `generateSome`). */
+const SLICE_MS = 25;
+
 const splitKey = (key: string): [string, string] => {
   const dot = key.indexOf('.');
   return [key.slice(0, dot), key.slice(dot + 1)];
@@ -208,17 +211,38 @@ export class SnapshotGenerator {
     }
     const keys = [...this.dirty];
     this.dirty.clear();
-    for (const [key, reason] of keys) {
+    const changedAt = this.oldestPendingChange;
+    this.oldestPendingChange = undefined;
+    this.generateSome(keys, 0, changedAt);
+  }
+
+  /**
+   * Generates `keys` from `from` on, handing each snapshot to the sink, for at most SLICE_MS
+   * before it lets the event loop run (the rest follows at once after): a change that reaches
+   * every proxy is then pushed to the first ones while the others are still being generated,
+   * instead of after all of them. What arrives meanwhile is generated against the views as they
+   * are then, never older ones; a key dirtied again meanwhile is generated again by the next flush.
+   */
+  private generateSome(keys: readonly (readonly [string, ReadonlySet<string> | null])[], from: number, changedAt: number | undefined): void {
+    if (this.stopped) return;
+    const started = performance.now();
+    let i = from;
+    for (; i < keys.length; i++) {
+      if (i > from && (i & 31) === 0 && performance.now() - started > SLICE_MS) break;
+      const [key, reason] = keys[i]!;
       if (!this.sink.wants(key)) {
         this.translations.delete(key);
         continue;
       }
       const s = this.generate(key, reason ?? undefined);
       if (s === null) continue;
-      this.sink.set(key, s && this.oldestPendingChange !== undefined ? { ...s, changedAt: this.oldestPendingChange } : s);
+      this.sink.set(key, s && changedAt !== undefined ? { ...s, changedAt } : s);
     }
-    if (this.oldestPendingChange !== undefined) this.metrics.propagationSeconds.observe((Date.now() - this.oldestPendingChange) / 1000);
-    this.oldestPendingChange = undefined;
+    if (i < keys.length) {
+      setImmediate(() => this.generateSome(keys, i, changedAt));
+      return;
+    }
+    if (changedAt !== undefined) this.metrics.propagationSeconds.observe((Date.now() - changedAt) / 1000);
   }
 
   /**
@@ -256,7 +280,10 @@ export class SnapshotGenerator {
     }
   }
 
+  private stopped = false;
+
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
   }
 }
