@@ -235,13 +235,26 @@ export class Translator {
 
   /**
    * The resources of parts that no particular proxy consumes (what a proxyless client asking for
-   * a service by name gets), all served by name only. Plugins configure them for no proxy: they
-   * carry only what holds for every consumer (nothing, until mesh-wide rules exist).
+   * a service by name gets), all served by name only. They carry only what holds for every
+   * consumer: with `consumer` (the policies of a proxy that every policy selecting all proxies
+   * selects, see serviceByName), what the `outboundPure` plugins configure for outbound parts
+   * from those policies; other plugins configure nothing here.
    */
-  translateParts(mesh: string, parts: readonly Part[]): Snapshot {
-    const confs = this.plugins.length === 0 ? NONE : this.plugins.map(() => undefined);
-    const nothing = new Int32Array(this.plugins.length);
-    return buildSnapshot([], parts.flatMap((part) => this.build(mesh, part, this.prefixOf(part), nothing, () => confs).resources));
+  translateParts(mesh: string, parts: readonly Part[], consumer?: { readonly model: DataplaneModel; readonly view: MeshState; readonly policies: ProxyPolicies }): Snapshot {
+    const P = this.plugins.length;
+    const nothing = new Int32Array(P);
+    const none = P === 0 ? NONE : this.plugins.map(() => undefined);
+    const pctx = consumer && this.contexts(mesh, consumer.model, consumer.view, consumer.policies);
+    return buildSnapshot(
+      [],
+      parts.flatMap((part) => {
+        if (!pctx || part.origin.kind !== 'outbound') return this.build(mesh, part, this.prefixOf(part), nothing, () => none).resources;
+        const confs = this.plugins.map((p, j) => (p.outboundPure ? p.configure(part, pctx(j, true)) : undefined));
+        const row = new Int32Array(P);
+        for (let j = 0; j < P; j++) row[j] = this.idOf(confs[j]);
+        return this.build(mesh, part, this.prefixOf(part), row, () => confs).resources;
+      }),
+    );
   }
 
   /**

@@ -99,7 +99,9 @@ export class SnapshotGenerator {
       // Where by-name resources follow the shared pointer (NATS), a service whose endpoints alone
       // changed keeps its by-name Listener and Cluster: the pointer moved above is all it needs.
       // Re-publishing them for every endpoint change cost a third of the PUT throughput on NATS.
-      const services = change.meshChanged ? (mesh?.serviceNames() ?? []) : this.sink.servicesShareLoadAssignments ? effective.services : change.services;
+      // A policy change may change what holds for every consumer (see serviceByName): every
+      // demanded service of the mesh is rebuilt (a few: only those some client dials by name).
+      const services = change.meshChanged || change.policy ? (mesh?.serviceNames() ?? []) : this.sink.servicesShareLoadAssignments ? effective.services : change.services;
       for (const svc of services) {
         if (!this.sink.wantsService(change.mesh, svc)) continue;
         this.servicesDirty.add(`${change.mesh}\u0000${svc}`);
@@ -139,7 +141,8 @@ export class SnapshotGenerator {
 
   /** The by-name resources of a service (see `SnapshotSource.watchService`); `undefined` if it does not exist. */
   byName(mesh: string, service: string): Snapshot | undefined {
-    return serviceByName(mesh, this.views.get(mesh), service, this.translator);
+    const view = this.views.get(mesh);
+    return serviceByName(mesh, view, service, this.translator, view && ((model) => new ComputedPolicies(view, model)));
   }
 
   /** Whether the service exists in the mesh's view. */

@@ -175,3 +175,39 @@ describe('policies in the projector', () => {
     );
   });
 });
+
+describe('by-name resources (a proxyless client dialling a service it has no outbound for)', () => {
+  it('carry the policies that select every proxy, not those of a subset, and follow their changes', async () => {
+    const cache = new SnapshotCache({ onFirstWatch: (key) => gen.onWatch(key), onFirstServiceWatch: (mesh, svc) => gen.onServiceWatch(mesh, svc) });
+    const gen = new SnapshotGenerator(cache, new XdsMetrics(new Registry()), pino({ level: 'silent' }), { debounceMs: 0, plugins: policyPlugins(), policyTypes: new Set(POLICY_TYPES.map((d) => d.name)) });
+    const apply = (...args: Parameters<typeof event>) => gen.onEvent(...event(...args));
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    const grpc = (name: string, svc: string, port: number, outbound: string[] = []) => ({
+      networking: { address: '10.0.0.1', inbound: [{ port, tags: { 'kuma.io/service': svc, 'kuma.io/protocol': 'grpc' } }], outbound: outbound.map((s, i) => ({ port: 10001 + i, tags: { 'kuma.io/service': s } })) },
+    });
+    apply('Mesh', undefined, 'default', {});
+    apply('MeshTimeout', 'default', 'mesh-wide', { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { connectionTimeout: '7s' } }] });
+    apply('Dataplane', 'default', 'greeter-1', grpc('greeter-1', 'greeter', 8080));
+    apply('Dataplane', 'default', 'client-1', grpc('client-1', 'client', 8081, ['greeter']));
+    const byName: (Snapshot | undefined)[] = [];
+    cache.watchService('default', 'greeter', (s) => byName.push(s));
+    await settle();
+    const namedCluster = () => byName.at(-1)?.namedOnly.get(TypeUrl.Cluster)?.get('greeter');
+    const seconds = (r: { body: Record<string, unknown> } | undefined) => (r?.body['connect_timeout'] as { seconds?: number } | undefined)?.seconds;
+    expect(seconds(namedCluster())).toBe(7);
+    // What a consumer selected by the same policies gets: the very same object.
+    const clientCluster = () => gen.generate('default.client-1')!.resources.get(TypeUrl.Cluster)!.get('greeter');
+    expect(namedCluster()!.hash).toBe(clientCluster()!.hash);
+
+    // A policy of a subset is the client's alone.
+    apply('MeshTimeout', 'default', 'client-only', { targetRef: { kind: 'MeshSubset', tags: { 'kuma.io/service': 'client' } }, to: [{ targetRef: { kind: 'Mesh' }, default: { connectionTimeout: '2s' } }] });
+    await settle();
+    expect(seconds(clientCluster())).toBe(2);
+    expect(seconds(namedCluster())).toBe(7);
+    // A mesh-wide change reaches the by-name resources too.
+    apply('MeshTimeout', 'default', 'mesh-wide', { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { connectionTimeout: '9s' } }] });
+    await settle();
+    expect(seconds(namedCluster())).toBe(9);
+    gen.stop();
+  });
+});
