@@ -78,7 +78,6 @@ export async function importKuma(config: KumaCpConfig, from: string, opts: { rea
   }
 
   const events: NewEvent[] = [];
-  const imported: Record<string, number> = {};
   const skipped: Record<string, { count: number; why: string }> = {};
   const skip = (type: string, why: string) => (skipped[type] = { count: (skipped[type]?.count ?? 0) + 1, why });
   const invalid: string[] = [];
@@ -117,7 +116,6 @@ export async function importKuma(config: KumaCpConfig, from: string, opts: { rea
         name: input.name,
         resource: { labels: input.labels, creationTime: iso(row.creation_time), modificationTime: iso(row.modification_time), spec: input.spec },
       });
-      imported[input.type] = (imported[input.type] ?? 0) + 1;
     } catch (err) {
       if (err instanceof ValidationError) invalid.push(`${row.type} ${row.mesh ? `${row.mesh}/` : ''}${row.name}: ${err.violations.map((v) => `${v.field}: ${v.reason}`).join('; ')}`);
       else if (err instanceof UnknownTypeError) skip(row.type, 'not a type this control plane serves');
@@ -145,11 +143,6 @@ export async function importKuma(config: KumaCpConfig, from: string, opts: { rea
         lastSource.set(resourceSubject(e), e.actor.source);
       }
       if (undecryptable) throw undecryptable;
-      const count = (into: Record<string, number>, type: string) => {
-        into[type] = (into[type] ?? 0) + 1;
-        imported[type]! -= 1;
-        if (imported[type] === 0) delete imported[type];
-      };
       todo = events.filter((e) => {
         if (e.op !== 'upsert') return true;
         const r = state.get(e);
@@ -167,11 +160,16 @@ export async function importKuma(config: KumaCpConfig, from: string, opts: { rea
     }
     const stored = todo.length > 0 ? await log.appendAll(todo.map((event) => ({ event, expectedVersion: state.version(event) }))) : [];
     if (undecryptable) throw undecryptable;
+    const imported: Record<string, number> = {};
+    for (const e of todo) count(imported, e.type);
     return { imported, unchanged, kept, skipped, head: stored.at(-1)?.seq ?? head };
   } finally {
     await raw.close();
   }
 }
+
+/** One more of `type` in a per-type tally. */
+const count = (into: Record<string, number>, type: string): void => void (into[type] = (into[type] ?? 0) + 1);
 
 const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
 
