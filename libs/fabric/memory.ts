@@ -98,23 +98,15 @@ class MemoryBucket implements FabricBucket {
   }
 
   async create(key: string, value: Uint8Array | string): Promise<number> {
-    if (live(this.entries.get(key))) throw this.refused(key, bytesOf(value), 'exists');
-    return this.write(key, bytesOf(value), 'PUT');
+    const bytes = bytesOf(value);
+    if (live(this.entries.get(key))) throw this.refused(key, bytes, 'exists');
+    return this.write(key, bytes, 'PUT');
   }
 
   async update(key: string, value: Uint8Array | string, revision: number): Promise<number> {
-    const current = this.entries.get(key)?.revision ?? 0;
-    if (current !== revision) throw this.refused(key, bytesOf(value), `is at revision ${current}, not ${revision}`);
-    return this.write(key, bytesOf(value), 'PUT');
-  }
-
-  /**
-   * A write that lost its compare-and-set: nothing is stored, but, as on NATS (the message
-   * reaches the key's subject before the server refuses to store it), `onWrite` listeners hear it.
-   */
-  private refused(key: string, value: Uint8Array, why: string): FabricConflictError {
-    this.notifyKey(key, value);
-    return new FabricConflictError(`${this.name}: key ${key} ${why}`);
+    const bytes = bytesOf(value);
+    this.expect(key, revision, bytes);
+    return this.write(key, bytes, 'PUT');
   }
 
   async delete(key: string, opts: { readonly previousRevision?: number } = {}): Promise<void> {
@@ -190,9 +182,20 @@ class MemoryBucket implements FabricBucket {
     for (const e of [...this.entries.values()].sort((a, b) => a.revision - b.revision)) yield opts.headersOnly ? { ...e, value: EMPTY } : e;
   }
 
-  private expect(key: string, revision: number): void {
+  /** The key's latest revision must be `revision`; else the write (`attempted`, its value) lost its compare-and-set. */
+  private expect(key: string, revision: number, attempted?: Uint8Array): void {
     const current = this.entries.get(key)?.revision ?? 0;
-    if (current !== revision) throw new FabricConflictError(`${this.name}: key ${key} is at revision ${current}, not ${revision}`);
+    if (current !== revision) throw this.refused(key, attempted, `is at revision ${current}, not ${revision}`);
+  }
+
+  /**
+   * A write that lost its compare-and-set: nothing is stored, but, as on NATS (the message
+   * reaches the key's subject before the server refuses to store it), `onWrite` listeners hear a
+   * refused put.
+   */
+  private refused(key: string, attempted: Uint8Array | undefined, why: string): FabricConflictError {
+    if (attempted) this.notifyKey(key, attempted);
+    return new FabricConflictError(`${this.name}: key ${key} ${why}`);
   }
 
   private write(key: string, value: Uint8Array, operation: 'PUT' | 'DEL'): number {
