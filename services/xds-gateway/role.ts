@@ -238,12 +238,9 @@ async function startOrphanSweep(
       await ctx.writer.delete(ref, { subject: key, source: 'dp-registration' }, state().version(ref));
     },
   });
-  const sweep = () => void sweeper.sweep();
-  const timer = setInterval(sweep, ORPHAN_SWEEP_INTERVAL_MS);
-  timer.unref();
-  membership.onChange(sweep);
+  const stopSweeps = sweepOften(() => void sweeper.sweep(), membership);
   lifecycle.onShutdown('gateway membership', async () => {
-    clearInterval(timer);
+    stopSweeps();
     await membership.stop();
     await registrations.close();
   });
@@ -264,14 +261,19 @@ async function startDemandSweep(ctx: GatewayRoleContext, fabric: FabricStores, s
     if (record.gateway === self) source.reassert(record.serviceKey);
   });
   const sweeper = new OrphanedDemands({ demands, self, members: () => membership.members, wants: (key) => source.demands(key), graceMs, logger });
-  const sweep = () => void sweeper.sweep();
+  const stopSweeps = sweepOften(() => void sweeper.sweep(), membership);
+  lifecycle.onShutdown('by-name demand sweep', async () => {
+    stopSweeps();
+    await demands.close();
+  });
+}
+
+/** Runs `sweep` every ORPHAN_SWEEP_INTERVAL_MS and on every membership change; returns what stops the timer. */
+function sweepOften(sweep: () => void, membership: Membership): () => void {
   const timer = setInterval(sweep, ORPHAN_SWEEP_INTERVAL_MS);
   timer.unref();
   membership.onChange(sweep);
-  lifecycle.onShutdown('by-name demand sweep', async () => {
-    clearInterval(timer);
-    await demands.close();
-  });
+  return () => clearInterval(timer);
 }
 
 /** A control plane instance id as a member id (a token of `[A-Za-z0-9_-]`). */
