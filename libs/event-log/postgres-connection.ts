@@ -14,7 +14,7 @@ const ENV = (setting: string) => `KUMA_STORE_POSTGRES_${setting}`;
 /**
  * TLS as Kuma's store.postgres.tls.mode: disable, verifyNone (encrypt, trust anything), verifyCa,
  * verifyFull (CA and host name). `connectTo` is the address dialled instead of `host` (see
- * `postgresConnection`): the certificate is still checked against `host`.
+ * `postgresAddresses`): the certificate is still checked against `host`.
  */
 function tlsOf(c: PostgresConfig, host: string, connectTo: string): pg.PoolConfig['ssl'] {
   const t = c.tls;

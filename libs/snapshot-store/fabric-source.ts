@@ -68,10 +68,10 @@ interface SharedPointer {
 /** The shared pointers an entry follows (kept as small arrays: a map per proxy cost ~1 KB). */
 const followed = (e: Entry): string[] => (e.sharedNamedOnly ? [...e.shared, ...e.sharedNamedOnly] : e.shared);
 
-
 /**
  * A gateway's view of the projectors' output: for each watched proxy, a subscription to the
- * writes of its manifest key (ManifestStore.onManifest) plus a read of the current value; content by hash from a bounded LRU in front of the content store. A manifest older
+ * writes of its manifest key (ManifestStore.onManifest) plus a read of the current value;
+ * content by hash from a bounded LRU in front of the content store. A manifest older
  * than the one served is ignored, so a proxy never goes back to an older configuration. A
  * corrupt or missing content object is logged, counted and refetched, and never served.
  */

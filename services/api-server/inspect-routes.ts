@@ -1,7 +1,7 @@
-import type { ResourceKey } from '../../libs/resources/resource.ts';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../../libs/event-log/event.ts';
+import type { ResourceKey } from '../../libs/resources/resource.ts';
 import { redactConfig, type ConfigJson } from '../../libs/inspect/config-json.ts';
 import { policySourceOf } from '../../libs/inspect/policy-source.ts';
 import { previewImpact, proxyConfig } from '../../libs/inspect/preview.ts';
