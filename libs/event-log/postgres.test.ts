@@ -10,12 +10,22 @@ import { checkSchema, LATEST_VERSION, migrateUp, SchemaError } from './postgres-
 let server: PostgresServer;
 let databases = 0;
 
+/**
+ * A pool for the test's own queries. pg's pool.end() returns before its clients' sockets close,
+ * and a server stopping then makes the pool emit 'error': with no listener, that is a crash.
+ */
+function testPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 /** A fresh database with the current schema. */
 async function freshDatabase(): Promise<pg.PoolConfig> {
   const name = `log_${++databases}`;
   server.createDatabase(name);
   const config = { connectionString: server.url(name), max: 10 };
-  const pool = new pg.Pool(config);
+  const pool = testPool(config);
   await migrateUp(pool);
   await pool.end();
   return config;
@@ -191,7 +201,7 @@ describe('PostgreSQL event log on a hostile database', () => {
 describe('PostgreSQL stopped and restarted under writes', () => {
   it('keeps every acknowledged write, fails the others with EventLogUnavailableError, and recovers by itself', async () => {
     const own = await PostgresServer.start();
-    const pool = new pg.Pool({ connectionString: own.url() });
+    const pool = testPool({ connectionString: own.url() });
     await migrateUp(pool);
     await pool.end();
     const log = await PostgresEventLog.open({ pool: { connectionString: own.url(), connectionTimeoutMillis: 1000 }, pollMs: 100 });
@@ -237,7 +247,7 @@ describe('PostgreSQL schema', () => {
   it('refuses a database that is empty, behind, ahead or half-migrated, and Kuma’s own, naming what to do', async () => {
     const name = `schema_${++databases}`;
     server.createDatabase(name);
-    const pool = new pg.Pool({ connectionString: server.url(name) });
+    const pool = testPool({ connectionString: server.url(name) });
     try {
       await expect(checkSchema(pool, { tolerateNewer: false })).rejects.toThrow(/no kuma-cp schema: run "kuma-cp migrate up"/);
       expect(await migrateUp(pool)).toEqual([LATEST_VERSION]);
@@ -255,7 +265,7 @@ describe('PostgreSQL schema', () => {
     }
     const kuma = `kuma_${++databases}`;
     server.createDatabase(kuma);
-    const k = new pg.Pool({ connectionString: server.url(kuma) });
+    const k = testPool({ connectionString: server.url(kuma) });
     try {
       await k.query('CREATE TABLE resources (name varchar(253), mesh varchar(100), type varchar(100), version integer, spec text)');
       await k.query('CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)');

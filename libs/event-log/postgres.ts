@@ -450,7 +450,11 @@ export class PostgresEventLog implements EventLog {
           client.on('end', () => resolve(new Error('connection ended')));
         });
         try {
-          await client.connect();
+          // pg's connect() never settles when end() is called while it connects (close() does):
+          // the connection's end settles it instead.
+          const connecting = client.connect();
+          connecting.catch(() => undefined);
+          await Promise.race([connecting, lost.then((err) => Promise.reject(err))]);
           client.on('notification', (n) => {
             const head = Number(n.payload);
             if (Number.isSafeInteger(head) && head > this.knownHead) this.knownHead = head;

@@ -27,6 +27,7 @@ const FOLLOW_SAMPLES = Number(process.env['BENCH_FOLLOW_SAMPLES'] ?? 500);
 async function database(server: PostgresServer, name: string): Promise<string> {
   server.createDatabase(name);
   const pool = new pg.Pool({ connectionString: server.url(name) });
+  pool.on('error', () => undefined);
   await migrateUp(pool);
   await pool.end();
   return server.url(name);
