@@ -11,8 +11,8 @@ import { translationCases } from '../testkit/translation-cases.ts';
 import { strictDiff } from './resource.ts';
 import { ResourceCollisionError } from './snapshot.ts';
 import { MapSharedCache } from './generate/context.ts';
-import type { TranslationPlugin } from './generate/plugin.ts';
-import { Translator, translateDataplane } from './translator.ts';
+import { NO_POLICIES, type TranslationPlugin } from './generate/plugin.ts';
+import { DEFAULT_CONFIGURERS, Translator, translateDataplane, type Configurer } from './translator.ts';
 import { TypeUrl } from './protos.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
@@ -130,6 +130,31 @@ describe('translation plugins', () => {
     }
     shared.dropSlots(mesh, 'backend');
     expect([...shared.slotsOf(mesh, 'backend')]).toEqual([]);
+  });
+
+  it('rebuild after a policy change only the load assignments whose service view was replaced', () => {
+    const { mesh, views, byName } = load('http-outbound.input.yaml');
+    const view = views.get(mesh)!;
+    // Counts, per service, how often a load assignment part is made anew from a service view.
+    const refreshed = new Map<string, number>();
+    const counted = (configurer: Configurer): Configurer => (ctx) =>
+      configurer(ctx).map(function count(part): typeof part {
+        const slot = part.slot;
+        if (!slot) return part;
+        return { ...part, slot: { service: slot.service, of: (svc) => (refreshed.set(svc.name, (refreshed.get(svc.name) ?? 0) + 1), count(slot.of(svc))) } };
+      });
+    const reader: TranslationPlugin = { name: 'reader', order: 1, reads: ['MeshTimeout'], configure: () => undefined, apply: () => undefined };
+    const t = new Translator(new MapSharedCache(), [reader], DEFAULT_CONFIGURERS.map(counted));
+    const dp = byName.get('web-1')!;
+    const first = t.retranslate(mesh, dp, view, NO_POLICIES);
+    const changed = new Set(['MeshTimeout']);
+    const second = t.retranslate(mesh, dp, view, NO_POLICIES, first.translation, changed);
+    expect(second.incremental).toBe(true);
+    expect(refreshed.size).toBe(0);
+    view.setDataplane('backend-2', undefined);
+    const third = t.retranslate(mesh, dp, view, NO_POLICIES, second.translation, changed);
+    expect(Object.fromEntries(refreshed)).toEqual({ backend: 1 });
+    expect((third.translation.snapshot.resources.get(TypeUrl.ClusterLoadAssignment)!.get('backend')!.body['endpoints'] as unknown[]).length).toBe(1);
   });
 });
 

@@ -120,9 +120,10 @@ export class Translator {
       const slot = part.slot;
       if (slot) {
         // A load assignment as the service's endpoints are now (they move without the proxy).
+        // (A service missing then and now keeps its empty assignment; one that went away is a whole translation.)
         const svc = view.service(slot.service);
-        if (!svc) return { translation: this.full(mesh, dataplane, view, policies), changed: true, incremental: false };
         if (svc !== slotViews[i]) {
+          if (!svc) return { translation: this.full(mesh, dataplane, view, policies), changed: true, incremental: false };
           if (slotViews === previous.slotViews) slotViews = [...slotViews];
           (slotViews as (ServiceView | undefined)[])[i] = svc;
           const fresh = slot.of(svc);
@@ -229,8 +230,10 @@ export class Translator {
       for (let j = 0; j < P; j++) row[j] = this.idOf(confs[j]);
       return this.build(mesh, part, (prefixes[i] = this.prefixOf(part)), row, () => confs);
     });
-    // Which view a slot part was built from is not known here: the first retranslation refreshes them all.
-    return { snapshot: assemble(built), dataplane, meshResource: view.mesh, parts, prefixes, built, slotViews: [] };
+    // A slot part is built from its service's current view (configurers and plugins read it from
+    // `view`): the next retranslation refreshes only those whose view was replaced since.
+    const slotViews = parts.map((part) => (part.slot ? view.service(part.slot.service) : undefined));
+    return { snapshot: assemble(built), dataplane, meshResource: view.mesh, parts, prefixes, built, slotViews };
   }
 
   /**
