@@ -242,7 +242,11 @@ export class SnapshotGenerator {
       this.sink.set(key, s && changedAt !== undefined ? { ...s, changedAt } : s);
     }
     if (i < keys.length) {
-      setImmediate(() => this.generateSome(keys, i, changedAt));
+      this.slicing++;
+      setImmediate(() => {
+        this.slicing--;
+        this.generateSome(keys, i, changedAt);
+      });
       return;
     }
     if (changedAt !== undefined) this.metrics.propagationSeconds.observe((Date.now() - changedAt) / 1000);
@@ -284,6 +288,13 @@ export class SnapshotGenerator {
   }
 
   private stopped = false;
+  /** Flushes whose slices are still to run (see generateSome). */
+  private slicing = 0;
+
+  /** Resolves once no change waits for a flush and no flush has slices left to run (benchmarks, tests). */
+  async idle(): Promise<void> {
+    while (!this.stopped && (this.timer !== undefined || this.slicing > 0)) await new Promise((r) => setImmediate(r));
+  }
 
   stop(): void {
     this.stopped = true;

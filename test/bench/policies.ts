@@ -82,7 +82,11 @@ function meshTimeout(requestTimeout: string): Record<string, unknown> {
 
 async function inProcess() {
   const { cache, gen, apply } = policyProjector();
-  const settle = () => new Promise((r) => setTimeout(r, 5));
+  // The generator flushes after its debounce, in slices: settled when it is idle.
+  const settle = async () => {
+    await new Promise((r) => setTimeout(r, 1));
+    await gen.idle();
+  };
   apply('Mesh', undefined, 'default', {});
   for (const p of defaultPoliciesFor('default', {})) apply(p.type, 'default', p.name, p.spec as Record<string, unknown>);
   for (const p of benchPolicies()) apply(p.type, 'default', p.name, p.spec);

@@ -37,7 +37,11 @@ const permission = (s: number, extra: number[] = []) => ({
 async function generate(trim: boolean, watched: number) {
   let pushes = 0;
   const { cache, gen, apply } = policyProjector(trim ? { outboundTrim: new ReachableServices() } : {});
-  const settle = () => new Promise((r) => setTimeout(r, 5));
+  // The generator flushes after its debounce, in slices: settled when it is idle.
+  const settle = async () => {
+    await new Promise((r) => setTimeout(r, 1));
+    await gen.idle();
+  };
   apply('Mesh', undefined, 'default', { mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } });
   for (let s = 0; s < T.services; s++) apply('MeshTrafficPermission', 'default', `svc-${s}`, permission(s));
   for (let i = 0; i < T.proxies; i++) {
