@@ -8,12 +8,27 @@ import { serviceArgs } from './services.ts';
 
 export type KumaDpProcess = ChildProcess & { output: () => string; exited: Promise<number | null> };
 
-/** `kuma-dp run --cp-address https://localhost:<dp port> ...args`, as a user would run it, with HOME (and TMPDIR) at `home`. */
+/**
+ * `kuma-dp run --cp-address https://localhost:<dp port> ...args`, as a user would run it, with HOME (and TMPDIR) at `home`.
+ * In a process group of its own: SIGKILL goes to the group, so the application kuma-dp runs
+ * (`-- <command>`), which a killed kuma-dp cannot stop, dies with it instead of outliving the test.
+ */
 export function spawnKumaDp(cp: KumaCpProcess, home: string, args: string[], env: Record<string, string> = {}): KumaDpProcess {
   const p = spawn(process.execPath, [...serviceArgs('kuma-dp'), 'run', '--cp-address', `https://localhost:${cp.dpPort}`, ...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  const kill = p.kill.bind(p);
+  p.kill = (signal?: NodeJS.Signals | number) => {
+    if (signal !== 'SIGKILL' || p.pid === undefined) return kill(signal);
+    try {
+      process.kill(-p.pid, 'SIGKILL');
+      return true;
+    } catch {
+      return kill(signal);
+    }
+  };
   let out = '';
   p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
