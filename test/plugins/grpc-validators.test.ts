@@ -22,6 +22,7 @@ const cases = [
   'meshhttproute/testdata/grpc-proxyless',
   'meshhttproute/testdata/split-and-matches',
   'meshhttproute/testdata/filters',
+  'meshtcproute/testdata/grpc-proxyless',
   'meshfaultinjection/testdata/proxyless-client',
   'meshfaultinjection/testdata/inbound-faults',
   'meshratelimit/testdata/inbound-limits',

@@ -52,6 +52,20 @@ const policiesOf: Record<string, Parameters<typeof casePolicies>[0]> = {
       },
     },
   },
+  'tcp-split-client': {
+    toService: {
+      MeshTCPRoute: {
+        greeter: {
+          default: {
+            backendRefs: [
+              { kind: 'MeshServiceSubset', name: 'greeter', tags: { version: 'a' }, weight: 90 },
+              { kind: 'MeshServiceSubset', name: 'greeter', tags: { version: 'b' }, weight: 10 },
+            ],
+          },
+        },
+      },
+    },
+  },
   'fault-client': {
     toService: { MeshFaultInjection: { greeter: { http: [{ abort: { httpStatus: 503, percentage: 100 } }] } } },
   },
@@ -141,6 +155,24 @@ describe('proxyless gRPC clients honour the policy plugins (real grpc-js-xds, in
     expect(a).toBeLessThanOrEqual(196);
     expect(b).toBeGreaterThanOrEqual(4);
     expect(nacks('split-client')).toEqual([]);
+  });
+
+  it('MeshTCPRoute: a 90/10 split of a gRPC destination, which no MeshHTTPRoute configures, holds for the proxyless client too', async () => {
+    const c = client('tcp-split-client');
+    await eventually(() => c.hello(2000));
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < 200; i++) {
+      const r = await c.hello();
+      seen[r] = (seen[r] ?? 0) + 1;
+    }
+    const a = seen['hello from greeter-a'] ?? 0;
+    const b = seen['hello from greeter-b'] ?? 0;
+    console.log(`MeshTCPRoute 90/10 split over 200 calls: greeter-a ${a}, greeter-b ${b}`);
+    expect(a + b).toBe(200);
+    expect(a).toBeGreaterThanOrEqual(160);
+    expect(a).toBeLessThanOrEqual(196);
+    expect(b).toBeGreaterThanOrEqual(4);
+    expect(nacks('tcp-split-client')).toEqual([]);
   });
 
   it("MeshHTTPRoute: a new endpoint of a subset reaches the client through the subset's slot alone, as the projector pushes it", async () => {

@@ -4,6 +4,7 @@ import type { Part } from '../../xds/generate/part.ts';
 import type { PluginContext, TranslationPlugin } from '../../xds/generate/plugin.ts';
 import { TypeUrl } from '../../xds/protos.ts';
 import { makeSplit, splitParts, type Split, type SplitCluster } from '../core/split.ts';
+import { clusterSpecifier } from '../meshhttproute/envoy-routes.ts';
 import type { MeshTCPRouteConf } from './conf.ts';
 
 export const MESH_TCP_ROUTE = 'MeshTCPRoute';
@@ -22,7 +23,7 @@ const isHttp = (protocol: string): boolean => protocol === 'http' || protocol ==
  * listener becomes a TCP proxy); any other destination whenever a MeshTCPRoute does.
  */
 function splitOf(part: Part, ctx: PluginContext): { splits: Split[]; clusters: SplitCluster[] } | undefined {
-  if (part.kind !== 'out-lds' || part.origin.kind !== 'outbound') return undefined;
+  if ((part.kind !== 'out-lds' && part.kind !== 'lds-api') || part.origin.kind !== 'outbound') return undefined;
   const { service, protocol } = part.origin;
   const conf = ctx.policies.toService(MESH_TCP_ROUTE, service) as MeshTCPRouteConf | undefined;
   if (!conf) return undefined;
@@ -41,9 +42,16 @@ function tcpProxy(service: string, splits: readonly Split[]): JsonObject {
   return { name: 'envoy.filters.network.tcp_proxy', typed_config: config };
 }
 
+/** The one virtual host of a proxyless client's Listener (its api_listener's inline route configuration). */
+function proxylessVirtualHost(listener: JsonObject): JsonObject | undefined {
+  const hcm = (listener.api_listener as JsonObject | undefined)?.api_listener as JsonObject | undefined;
+  return ((hcm?.route_config as JsonObject | undefined)?.virtual_hosts as JsonObject[] | undefined)?.[0];
+}
+
 /**
  * MeshTCPRoute (Kuma order 200): weighted backendRefs of TCP outbounds (the tcp_proxy's
- * weighted_clusters), with the clusters and load assignments the split needs.
+ * weighted_clusters), with the clusters and load assignments the split needs. A proxyless gRPC
+ * client has no TCP proxy: its destination's one route sends to the same weighted clusters.
  */
 export const meshTcpRoutePlugin: TranslationPlugin = {
   name: MESH_TCP_ROUTE,
@@ -53,10 +61,15 @@ export const meshTcpRoutePlugin: TranslationPlugin = {
     const split = splitOf(part, ctx);
     return split && part.origin.kind === 'outbound' ? { service: part.origin.service, splits: split.splits } : undefined;
   },
-  apply(drafts, conf) {
+  apply(drafts, conf, part) {
     const { service, splits } = conf as Applied;
     for (const d of drafts) {
       if (d.typeUrl !== TypeUrl.Listener) continue;
+      if (part.kind === 'lds-api') {
+        const vh = proxylessVirtualHost(d.body);
+        if (vh) vh.routes = [{ match: { prefix: '' }, route: clusterSpecifier(splits) }];
+        continue;
+      }
       for (const chain of (d.body.filter_chains as JsonObject[] | undefined) ?? []) chain.filters = [tcpProxy(service, splits)];
     }
   },
