@@ -151,6 +151,9 @@ export class SnapshotCache implements SnapshotSource, SnapshotSink {
 
   /** Moves the proxy in the holders index from the slots of `before` to those of `after`. */
   private index(proxyKey: string, before: Snapshot | undefined, after: Snapshot | undefined): void {
+    // The same load assignment maps (a policy change that left them alone): the same slots.
+    const cla = TypeUrl.ClusterLoadAssignment;
+    if (before && after && before.resources.get(cla) === after.resources.get(cla) && before.namedOnly.get(cla) === after.namedOnly.get(cla)) return;
     const mesh = proxyKey.slice(0, proxyKey.indexOf('.'));
     const now = new Set(slotsOf(after));
     const then = before ? new Set(slotsOf(before)) : EMPTY;
