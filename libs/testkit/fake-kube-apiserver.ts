@@ -132,6 +132,12 @@ export class FakeKubeApiServer {
   }
 
   private paused = false;
+  private failing = 0;
+
+  /** The next `n` requests answer 500 InternalError (a server in trouble). */
+  failNext(n: number): void {
+    this.failing = n;
+  }
 
   private expired(from: number) {
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.compactedTo})`, reason: 'Expired', code: 410 };
@@ -177,6 +183,10 @@ export class FakeKubeApiServer {
     const url = new URL(req.url ?? '/', 'http://fake');
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
     try {
+      if (this.failing > 0) {
+        this.failing--;
+        throw new HttpError(500, 'InternalError', 'the fake API server was told to fail this request');
+      }
       const route = this.route(url.pathname);
       const method = req.method ?? 'GET';
       if (method === 'GET' && route.name === undefined) {

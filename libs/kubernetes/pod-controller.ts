@@ -1,0 +1,263 @@
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { convertPod, meshOf, type ConvertedDataplane } from './pod-converter.ts';
+
+/**
+ * Kuma's PodReconciler (pkg/plugins/runtime/k8s/controllers/pod_controller.go): keeps one
+ * `kuma.io/v1alpha1` Dataplane object per injected Pod, named and namespaced like the Pod and
+ * owned by it, as convertPod says. It watches Pods, Services, Namespaces, ReplicaSets and
+ * Meshes through informers and reconciles a Pod whenever anything it is converted from changes,
+ * so changes in any order converge to the same Dataplanes. What Kuma reports rather than drops
+ * (a Pod in a Mesh that does not exist, a Service port with no container port, an unknown
+ * protocol) becomes a Kubernetes Event on the Pod, once per distinct message.
+ */
+
+export const KUMA_GROUP = 'kuma.io';
+export const KUMA_VERSION = 'v1alpha1';
+
+export interface PodControllerOptions {
+  readonly logger: Logger;
+  readonly zone?: string;
+  readonly workloadLabels?: readonly string[];
+  /** A failed reconcile or informer is retried after this, doubling up to 30 s (default 200 ms). */
+  readonly retryMs?: number;
+}
+
+/** A Dataplane object as Kuma's CRD has it: `mesh` beside `spec`. */
+interface DataplaneObject {
+  apiVersion: string;
+  kind: 'Dataplane';
+  metadata: k8s.V1ObjectMeta;
+  mesh: string;
+  spec: { networking: Record<string, unknown> };
+}
+
+type Informer<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
+
+export class PodController {
+  private readonly custom: k8s.CustomObjectsApi;
+  private readonly core: k8s.CoreV1Api;
+  private readonly informers: Informer<k8s.KubernetesObject>[] = [];
+  private pods!: Informer<k8s.V1Pod>;
+  private services!: Informer<k8s.V1Service>;
+  private namespaces!: Informer<k8s.V1Namespace>;
+  private replicaSets!: Informer<k8s.V1ReplicaSet>;
+  private meshes!: Informer<k8s.KubernetesObject>;
+  private readonly queue = new Set<string>();
+  private draining: Promise<void> | undefined;
+  private readonly failures = new Map<string, number>();
+  /** Per Pod (`ns/name`): the Event messages already reported, so each is reported once. */
+  private readonly reported = new Map<string, Set<string>>();
+  private stopped = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Reconciles done, and Dataplane writes made (for tests and metrics). */
+  readonly counts = { reconciles: 0, writes: 0, deletes: 0, events: 0, watchRestarts: 0 };
+
+  constructor(
+    private readonly kc: k8s.KubeConfig,
+    private readonly opts: PodControllerOptions,
+  ) {
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+  }
+
+  async start(): Promise<void> {
+    const apps = this.kc.makeApiClient(k8s.AppsV1Api);
+    this.pods = this.informer('/api/v1/pods', () => this.core.listPodForAllNamespaces(), (p) => this.enqueue(p));
+    this.services = this.informer('/api/v1/services', () => this.core.listServiceForAllNamespaces(), (s) => this.enqueueNamespace(s.metadata?.namespace));
+    this.namespaces = this.informer('/api/v1/namespaces', () => this.core.listNamespace(), (n) => this.enqueueNamespace(n.metadata?.name));
+    this.replicaSets = this.informer('/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces(), (r) => this.enqueueNamespace(r.metadata?.namespace));
+    this.meshes = this.informer(`/apis/${KUMA_GROUP}/${KUMA_VERSION}/meshes`, () => this.custom.listClusterCustomObject({ group: KUMA_GROUP, version: KUMA_VERSION, plural: 'meshes' }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>, () => this.enqueueAll());
+    await Promise.all(this.informers.map((i) => i.start()));
+    this.enqueueAll();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.draining;
+  }
+
+  /** Resolves once no Pod waits to be reconciled (tests). */
+  async idle(): Promise<void> {
+    while (!this.stopped && (this.queue.size > 0 || this.draining)) await (this.draining ?? new Promise((r) => setImmediate(r)));
+  }
+
+  private informer<T extends k8s.KubernetesObject>(path: string, list: () => Promise<k8s.KubernetesListObject<T>>, changed: (o: T) => void): Informer<T> {
+    const informer = k8s.makeInformer<T>(this.kc, path, list);
+    informer.on('add', changed);
+    informer.on('update', changed);
+    informer.on('delete', changed);
+    // client-node's informer stops on an error other than 410 Gone: start it again, with backoff.
+    let failures = 0;
+    informer.on('error', (err) => {
+      this.opts.logger.warn({ component: 'k8s-pod-controller', path, err: (err as Error).message }, 'watch failed; restarting it');
+      this.counts.watchRestarts++;
+      this.later(() => void informer.start().then(() => (failures = 0), () => undefined), this.backoff(failures++));
+    });
+    informer.on('connect', () => (failures = 0));
+    this.informers.push(informer as unknown as Informer<k8s.KubernetesObject>);
+    return informer;
+  }
+
+  private enqueue(pod: k8s.KubernetesObject): void {
+    this.queue.add(`${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name}`);
+    this.drainSoon();
+  }
+
+  private enqueueNamespace(namespace: string | undefined): void {
+    for (const p of this.pods?.list(namespace) ?? []) this.enqueue(p);
+  }
+
+  private enqueueAll(): void {
+    for (const p of this.pods?.list() ?? []) this.enqueue(p);
+  }
+
+  private drainSoon(): void {
+    if (this.draining || this.stopped) return;
+    this.draining = (async () => {
+      await new Promise((r) => setImmediate(r));
+      while (this.queue.size > 0 && !this.stopped) {
+        const key = this.queue.values().next().value!;
+        this.queue.delete(key);
+        try {
+          await this.reconcile(key);
+          this.failures.delete(key);
+        } catch (err) {
+          const n = this.failures.get(key) ?? 0;
+          this.failures.set(key, n + 1);
+          this.opts.logger.warn({ component: 'k8s-pod-controller', pod: key, err: (err as Error).message }, 'reconcile failed; retrying');
+          this.later(() => {
+            this.queue.add(key);
+            this.drainSoon();
+          }, this.backoff(n));
+        }
+      }
+    })().finally(() => {
+      this.draining = undefined;
+      if (this.queue.size > 0) this.drainSoon();
+    });
+  }
+
+  private backoff(n: number): number {
+    return Math.min(30_000, (this.opts.retryMs ?? 200) * 2 ** n);
+  }
+
+  private later(fn: () => void, ms: number): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    this.counts.reconciles++;
+    const [namespace, name] = key.split('/') as [string, string];
+    const pod = this.pods.get(name, namespace);
+    if (!pod) {
+      this.reported.delete(key);
+      return this.deleteDataplane(namespace, name);
+    }
+    const ns = this.namespaces.get(namespace);
+    const out = convertPod({
+      pod,
+      services: this.services.list(namespace),
+      ...(ns ? { namespace: ns } : {}),
+      owners: (kind, n, owner) => (kind === 'ReplicaSet' ? this.replicaSets.get(owner, n) : undefined),
+      ...(this.opts.zone ? { zone: this.opts.zone } : {}),
+      ...(this.opts.workloadLabels ? { workloadLabels: this.opts.workloadLabels } : {}),
+    });
+    if ('skipped' in out) {
+      // Not injected (any more): no Dataplane. No IP yet: the Pod is reconciled again when it has one.
+      if (pod.metadata?.annotations?.['kuma.io/sidecar-injected'] !== 'true') await this.deleteDataplane(namespace, name);
+      return;
+    }
+    const mesh = meshOf(pod, ns);
+    if (!this.meshes.get(mesh)) {
+      await this.report(pod, 'MeshNotFound', `mesh "${mesh}" does not exist: no Dataplane until it does`);
+      return;
+    }
+    for (const w of out.warnings) await this.report(pod, 'DataplaneConversion', w);
+    await this.writeDataplane(pod, out.dataplane);
+  }
+
+  private async writeDataplane(pod: k8s.V1Pod, dp: ConvertedDataplane): Promise<void> {
+    const namespace = pod.metadata!.namespace ?? 'default';
+    const want: DataplaneObject = {
+      apiVersion: `${KUMA_GROUP}/${KUMA_VERSION}`,
+      kind: 'Dataplane',
+      metadata: {
+        name: dp.name,
+        namespace,
+        labels: dp.labels,
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, uid: pod.metadata!.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      },
+      mesh: dp.mesh,
+      spec: { networking: dp.networking },
+    };
+    const ref = { group: KUMA_GROUP, version: KUMA_VERSION, namespace, plural: 'dataplanes', name: dp.name };
+    const have = (await this.custom.getNamespacedCustomObject(ref).catch(notFoundAsUndefined)) as DataplaneObject | undefined;
+    if (!have) {
+      await this.custom.createNamespacedCustomObject({ ...ref, body: want });
+      this.counts.writes++;
+      return;
+    }
+    if (have.mesh === want.mesh && same(have.spec, want.spec) && same(have.metadata.labels ?? {}, want.metadata.labels ?? {})) return;
+    // Optimistic concurrency: the version read; a conflict is retried with what is there then.
+    await this.custom.replaceNamespacedCustomObject({ ...ref, body: { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata.resourceVersion } } });
+    this.counts.writes++;
+  }
+
+  private async deleteDataplane(namespace: string, name: string): Promise<void> {
+    const ref = { group: KUMA_GROUP, version: KUMA_VERSION, namespace, plural: 'dataplanes', name };
+    const have = (await this.custom.getNamespacedCustomObject(ref).catch(notFoundAsUndefined)) as DataplaneObject | undefined;
+    // Only what this controller made for the Pod: a Dataplane someone else wrote is theirs.
+    if (!have || !have.metadata.ownerReferences?.some((o) => o.kind === 'Pod' && o.name === name)) return;
+    await this.custom.deleteNamespacedCustomObject(ref).catch(notFoundAsUndefined);
+    this.counts.deletes++;
+  }
+
+  /** A Warning Event on the Pod, once per distinct message while the Pod lives. */
+  private async report(pod: k8s.V1Pod, reason: string, message: string): Promise<void> {
+    const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    let seen = this.reported.get(key);
+    if (!seen) this.reported.set(key, (seen = new Set()));
+    if (seen.has(message)) return;
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const now = new Date();
+    await this.core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { name: `${pod.metadata?.name}.${now.getTime().toString(16)}${Math.random().toString(16).slice(2, 8)}`, namespace },
+        involvedObject: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata?.name, namespace, uid: pod.metadata?.uid },
+        reason,
+        message,
+        type: 'Warning',
+        source: { component: 'kuma-cp' },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+    seen.add(message);
+    this.counts.events++;
+    this.opts.logger.warn({ component: 'k8s-pod-controller', pod: key, reason }, message);
+  }
+}
+
+function notFoundAsUndefined(err: unknown): undefined {
+  if ((err as { code?: number }).code === 404) return undefined;
+  throw err;
+}
+
+/** Structural equality of JSON values, key order aside. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
