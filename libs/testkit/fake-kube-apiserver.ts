@@ -153,6 +153,7 @@ export class FakeKubeApiServer {
 
   /** Creates or replaces an object as a controller writing to the API would; returns it stored. */
   put(kind: ResourceKind, object: KubeObject): KubeObject {
+    this.manager = undefined;
     const k = this.kindOf(kind);
     const key = objectKey(object.metadata?.namespace, object.metadata?.name ?? '');
     const exists = this.store(k).has(key);
@@ -194,6 +195,8 @@ export class FakeKubeApiServer {
         return send(res, 200, this.listBody(route, url));
       }
       if (method === 'GET') return send(res, 200, this.getOne(route));
+      // Who writes: `?fieldManager=`, else the client's User-Agent up to its first `/` (as the real server).
+      this.manager = url.searchParams.get('fieldManager') ?? (req.headers['user-agent'] ?? 'unknown').split('/')[0]!;
       if (method === 'POST' && route.name === undefined) return send(res, 201, this.create(route, await body(req)));
       if (method === 'PUT' && route.name !== undefined) return send(res, 200, this.update(route, await body(req)));
       if (method === 'PATCH' && route.name !== undefined) {
@@ -326,6 +329,17 @@ export class FakeKubeApiServer {
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: route.name, kind: route.kind.plural, uid: old.metadata?.['uid'] } };
   }
 
+  /** The field manager of the request being handled (undefined for direct writes, whose managedFields are kept as given). */
+  private manager: string | undefined;
+
+  /** The object's managedFields with `manager`'s entry now the latest. */
+  private managedFields(kind: ResourceKind, o: KubeObject, old: KubeObject | undefined): unknown[] | undefined {
+    const given = (old?.metadata?.['managedFields'] ?? o.metadata?.['managedFields']) as { manager?: string }[] | undefined;
+    if (this.manager === undefined) return (o.metadata?.['managedFields'] as unknown[] | undefined) ?? given;
+    const others = (given ?? []).filter((f) => f.manager !== this.manager);
+    return [...others, { manager: this.manager, operation: 'Update', apiVersion: kind.group ? `${kind.group}/${kind.version}` : kind.version, time: `${new Date().toISOString().slice(0, 19)}Z`, fieldsType: 'FieldsV1' }];
+  }
+
   private write(kind: ResourceKind, o: KubeObject, type: 'ADDED' | 'MODIFIED'): KubeObject {
     const name = o.metadata?.name ?? '';
     const key = objectKey(kind.namespaced ? o.metadata?.namespace : undefined, name);
@@ -343,6 +357,9 @@ export class FakeKubeApiServer {
         resourceVersion: String(++this.rv),
       },
     };
+    const managed = this.managedFields(kind, o, old);
+    if (managed) stored.metadata!['managedFields'] = managed;
+    this.manager = undefined;
     this.store(kind).set(key, stored);
     this.emit(kind, type, stored);
     return structuredClone(stored);

@@ -27,6 +27,8 @@ export function policyDescriptor(p: PolicyTypeSpec): ResourceTypeDescriptor {
     shortName: p.shortName,
     isPolicy: true,
     specLayout: 'nested',
+    // Kuma's policy CRDs are namespaced (the system namespace, or the workload's).
+    kubernetesScope: 'Namespaced',
     validate: p.validate,
     columns: [],
   });
