@@ -84,6 +84,12 @@ export interface KumaCpConfig {
     readonly unsafeDelete: boolean;
     readonly embedded: { readonly dataDir: string };
     /**
+     * `store.type: kubernetes`: the kuma.io custom resources of the cluster (KUBECONFIG, else the
+     * in-cluster service account) are the source of truth; the log they feed is kept in the
+     * embedded store (`embedded.dataDir`). `systemNamespace` holds the control plane's own objects.
+     */
+    readonly kubernetes: { readonly systemNamespace: string };
+    /**
      * Envelope encryption of secrets in the log and checkpoints. `keyFile`: the key-encryption
      * keyring (one base64 key per line, the first seals new writes). '' = `<general.workDir>/store-encryption.key`,
      * generated (0600) on first start for the memory and embedded stores; the nats store needs it set.
@@ -206,6 +212,7 @@ export function defaultConfig(): KumaCpConfig {
       type: 'embedded',
       unsafeDelete: false,
       embedded: { dataDir: join(homedir(), '.kuma-cp', 'data') },
+      kubernetes: { systemNamespace: 'kuma-system' },
       encryption: { keyFile: '' },
       nats: { url: 'nats://127.0.0.1:4222', stream: 'KUMA_EVENTS', replicas: 1, maxAge: '0', contentGcInterval: '10m', contentGcGrace: '1h' },
       checkpoints: { interval: 10_000, keep: 3, archiveEvery: 100_000 },
@@ -271,6 +278,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_DIAGNOSTICS_SERVER_PORT: 'diagnostics.serverPort',
   KUMA_DIAGNOSTICS_SERVER_INTERFACE: 'diagnostics.interface',
   KUMA_STORE_TYPE: 'store.type',
+  KUMA_STORE_KUBERNETES_SYSTEM_NAMESPACE: 'store.kubernetes.systemNamespace',
   KUMA_STORE_UNSAFE_DELETE: 'store.unsafeDelete',
   KUMA_STORE_EMBEDDED_DATA_DIR: 'store.embedded.dataDir',
   KUMA_STORE_NATS_URL: 'store.nats.url',

@@ -56,6 +56,8 @@ export interface ApiServerDeps {
   readonly metrics?: Metrics;
   readonly bodyLimit: number;
   readonly readOnly?: boolean;
+  /** What a refused write is told (Kubernetes mode names kubectl). */
+  readonly readOnlyReason?: string;
   readonly instanceId: string;
   /** Stable id of the cluster (the log), shared by every replica. */
   readonly clusterId: () => string;
@@ -191,7 +193,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
     if (!state.get({ type: 'Mesh', name: mesh })) throw meshNotFoundForRead();
   };
   const writable = () => {
-    if (deps.readOnly) throw new ApiError(405, 'Method not allowed', 'the API server is in read-only mode');
+    if (deps.readOnly) throw new ApiError(405, 'Method not allowed', deps.readOnlyReason ?? 'the API server is in read-only mode');
   };
   /** One page of a type's resources (in a mesh, or all), filtered as the query says; `plural` names the route in errors. */
   const pageOf = (

@@ -40,6 +40,7 @@ import { addTokenRoutes, addUserTokenRoute } from '../api-server/tokens-route.ts
 import { ensureAdminUserToken, ensureDefaultMesh, ensureRbacDefaults, ensureSigningKey, ensureUserTokenSigningKey } from './cluster-defaults.ts';
 import { buildDiagnosticsServer } from './diagnostics.ts';
 import { openCheckpointStore, openEventLog } from './store.ts';
+import { KUBERNETES_READ_ONLY, kubernetesMode } from './kubernetes-mode.ts';
 import { openStoreEncryption } from './store-encryption.ts';
 import { EncryptingEventLog } from '../../libs/secrets/encrypting-log.ts';
 import { SealingCheckpointStore } from '../../libs/secrets/sealing-checkpoints.ts';
@@ -228,8 +229,11 @@ export async function startControlPlane(
         .filter((n): n is string => n !== undefined)
         .map(Number),
     );
+    // Kubernetes mode: the cluster's custom resources feed the log, and Pods get Dataplanes.
+    const kubernetes = config.store.type === 'kubernetes' && roles.includes('api') ? kubernetesMode(config, log, registry, logger, lifecycle) : undefined;
     if (roles.includes('api')) {
-      if (!config.defaults.skipMeshCreation) await ensureDefaultMesh(log, projection, logger, meshInitialResources);
+      if (kubernetes) await kubernetes.start();
+      else if (!config.defaults.skipMeshCreation) await ensureDefaultMesh(log, projection, logger, meshInitialResources);
       await ensureSigningKey(log, projection, logger);
       if (config.access.type === 'rbac') await ensureRbacDefaults(log, projection, logger);
       if (authnEnabled) {
@@ -282,7 +286,8 @@ export async function startControlPlane(
         logger,
         metrics,
         bodyLimit: config.apiServer.bodyLimit,
-        readOnly: config.apiServer.readOnly,
+        readOnly: config.apiServer.readOnly || config.store.type === 'kubernetes',
+        ...(config.store.type === 'kubernetes' ? { readOnlyReason: KUBERNETES_READ_ONLY } : {}),
         instanceId,
         clusterId: () => clusterId,
         ...(xds.insightOf ? { insightOf: xds.insightOf } : {}),

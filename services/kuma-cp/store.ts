@@ -32,7 +32,9 @@ export async function openEventLog(config: KumaCpConfig, instanceId: string): Pr
     case 'postgres':
       return openPostgresEventLog(config, `kuma-cp ${instanceId}`);
     case 'kubernetes':
-      throw new ConfigError(`store.type: "${store.type}" is not available in this version; use memory, embedded, nats or postgres`);
+      // The cluster's custom resources feed this log (libs/kubernetes/log-source.ts); it lives beside the process.
+      mkdirSync(store.embedded.dataDir, { recursive: true });
+      return openEmbeddedEventLog(store.embedded.dataDir);
   }
 }
 
@@ -65,6 +67,7 @@ export async function openCheckpointStore(config: KumaCpConfig, log: EventLog): 
   const store = config.store;
   switch (store.type) {
     case 'embedded':
+    case 'kubernetes':
       return LevelCheckpointStore.open(`${store.embedded.dataDir.replace(/\/+$/, '')}-checkpoints`);
     case 'nats':
       if (!(log instanceof JetStreamEventLog)) throw new Error('store.type nats needs the JetStream log');
