@@ -64,7 +64,8 @@ export class FakeKubeApiServer {
   private rv = 100;
   /** Watches from a resourceVersion at or below this get 410 Gone. */
   private compactedTo = 0;
-  private readonly open = new Set<ServerResponse>();
+  /** Open watches, and what stops each (unsubscribes it before its response ends). */
+  private readonly open = new Map<ServerResponse, () => void>();
   /** Every request, as `METHOD path?query` (tests read what a client asked). */
   readonly requests: string[] = [];
 
@@ -110,7 +111,10 @@ export class FakeKubeApiServer {
 
   /** Ends every open watch, as a server restart or a load balancer does. */
   dropWatches(): void {
-    for (const res of this.open) res.end();
+    for (const [res, stop] of [...this.open]) {
+      stop();
+      res.end();
+    }
   }
 
   /** Open watches receive nothing until `expireWatches` (a watcher fallen behind, a partition). */
@@ -124,9 +128,9 @@ export class FakeKubeApiServer {
    */
   expireWatches(): void {
     this.compact();
-    for (const res of this.open) {
-      res.write(`${JSON.stringify({ type: 'ERROR', object: this.expired(0) })}\n`);
-      res.end();
+    for (const [res, stop] of [...this.open]) {
+      stop();
+      res.end(`${JSON.stringify({ type: 'ERROR', object: this.expired(0) })}\n`);
     }
     this.paused = false;
   }
@@ -254,12 +258,12 @@ export class FakeKubeApiServer {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     // As a real server: the headers go out at once, not with the first event (a client waits for them).
     res.flushHeaders();
-    this.open.add(res);
     const matches = (o: KubeObject) => (route.namespace === undefined || o.metadata?.namespace === route.namespace) && selector.every(([key, v]) => o.metadata?.labels?.[key] === v);
-    const line = (v: unknown) => res.write(`${JSON.stringify(v)}\n`);
+    const line = (v: unknown) => {
+      if (!res.writableEnded) res.write(`${JSON.stringify(v)}\n`);
+    };
     if (from < this.compactedTo) {
       line({ type: 'ERROR', object: this.expired(from) });
-      this.open.delete(res);
       res.end();
       return;
     }
@@ -274,13 +278,14 @@ export class FakeKubeApiServer {
       ? setInterval(() => line({ type: 'BOOKMARK', object: { kind: k.kind, apiVersion: k.group ? `${k.group}/${k.version}` : k.version, metadata: { resourceVersion: String(this.rv) } } }), 200)
       : undefined;
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
-    const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
+    const timer = timeout > 0 ? setTimeout(() => (stop(), res.end()), timeout * 1000) : undefined;
     const stop = () => {
       this.watchers.get(key)?.delete(onEvent);
       this.open.delete(res);
       clearInterval(bookmarks);
       clearTimeout(timer);
     };
+    this.open.set(res, stop);
     res.on('close', stop);
     res.on('finish', stop);
   }
