@@ -37,7 +37,7 @@ async function events(log: EventLog): Promise<StoredEvent[]> {
   return out;
 }
 const summary = (es: StoredEvent[]) => es.map((e) => `${e.op} ${e.type} ${e.mesh ?? '-'} ${e.name}`);
-const source = (log: EventLog) => new KubernetesLogSource(kc, log, registry, { logger: pino({ level: 'silent' }), types: TYPES, retryMs: 50 });
+const source = (log: EventLog) => new KubernetesLogSource(kc, log, registry, { logger: pino({ level: process.env['DEBUG_K8S'] ? 'debug' : 'silent' }), types: TYPES, retryMs: 50 });
 
 beforeAll(async () => {
   fake = await FakeKubeApiServer.start([...CORE_KINDS, MESHES, DATAPLANES, TIMEOUTS]);
@@ -75,8 +75,9 @@ describe('Kubernetes as the source of the log (against the fake API server)', ()
       fake.put(TIMEOUTS, timeout('timeout-1', 'soon'));
       fake.put(DATAPLANES, dataplane('web-1', 'shop'));
       await eventually(async () => expect(summary(await events(log)).at(-1)).toBe('upsert Dataplane default web-1.shop'));
+      // Watches of different types are different streams: the invalid MeshTimeout may come after the Dataplane.
+      await eventually(async () => expect(s.counts.invalid).toBe(1));
       await s.idle();
-      expect(s.counts.invalid).toBe(1);
       expect(s.counts.unchanged).toBeGreaterThanOrEqual(1);
       expect((await events(log)).length).toBe(4);
 
@@ -84,6 +85,30 @@ describe('Kubernetes as the source of the log (against the fake API server)', ()
       await eventually(async () => expect(summary(await events(log)).at(-1)).toBe('delete Dataplane default web-1.shop'));
     } finally {
       await s.stop();
+    }
+  });
+
+  it('deletes nothing when a list fails at start (an empty cache is no picture of the cluster), and moves a resource whose mesh changed', async () => {
+    fake.put(TIMEOUTS, timeout('timeout-1', '20s', 'helm'));
+    const log = await openMemoryEventLog();
+    const first = source(log);
+    await first.start();
+    await first.stop();
+    const before = await events(log);
+    // The first list requests fail: the source waits for lists that succeed, and then finds nothing to do.
+    fake.failNext(2);
+    const again = source(log);
+    await again.start();
+    try {
+      expect(again.watchRestarts).toBeGreaterThan(0);
+      expect((await events(log)).length).toBe(before.length);
+      const moved = timeout('timeout-1', '20s', 'helm');
+      fake.put(TIMEOUTS, { ...moved, metadata: { ...moved.metadata, labels: { 'kuma.io/mesh': 'other' } } });
+      await eventually(async () => expect(summary((await events(log)).slice(before.length))).toEqual(['delete MeshTimeout default timeout-1.kuma-system', 'upsert MeshTimeout other timeout-1.kuma-system']));
+      fake.put(TIMEOUTS, timeout('timeout-1', '20s', 'helm'));
+      await eventually(async () => expect(summary((await events(log)).slice(before.length + 2))).toEqual(['delete MeshTimeout other timeout-1.kuma-system', 'upsert MeshTimeout default timeout-1.kuma-system']));
+    } finally {
+      await again.stop();
     }
   });
 

@@ -8,6 +8,7 @@ import type { ResourceTypeDescriptor } from '../resources/descriptor.ts';
 import type { TypeRegistry } from '../resources/registry.ts';
 import { ValidationError, type JsonObject } from '../resources/validation.ts';
 import { decodeResource } from '../resources/wire.ts';
+import { Informers, type Informer } from './informers.ts';
 import { KUMA_GROUP, KUMA_VERSION } from './pod-controller.ts';
 
 /**
@@ -19,10 +20,15 @@ import { KUMA_GROUP, KUMA_VERSION } from './pod-controller.ts';
  *
  * Nothing is missed or duplicated across restarts and expired watches:
  * - an event is appended only where the object differs from what the log holds;
- * - its id is derived from the object's uid and resourceVersion, so two observers (replicas,
- *   or one before and after a restart) append it once (the log de-duplicates ids);
- * - once every informer has listed, resources the log holds from Kubernetes that the cluster
- *   no longer has are deleted (what was deleted while no watch was open);
+ * - its id is derived from the object's uid and resourceVersion, so two observers of one log
+ *   (one before and after a restart, or replicas sharing a JetStream or PostgreSQL log) append
+ *   it once (the log de-duplicates ids); an id the log had from an earlier incarnation is noticed
+ *   and the change decided again;
+ * - what is appended for an object is what the informer's cache holds when its turn comes, so a
+ *   retry never writes an older version over a newer one, and a mesh change deletes the
+ *   resource under its old identity;
+ * - once every informer has listed successfully, resources the log holds from Kubernetes that
+ *   the cluster no longer has are deleted (what was deleted while no watch was open);
  * - client-node's informers relist by themselves after 410 Gone.
  *
  * A custom resource that does not validate (from a cluster without the validating webhook) is
@@ -38,19 +44,25 @@ export interface LogSourceOptions {
 }
 
 type KumaObject = k8s.KubernetesObject & { mesh?: string; spec?: JsonObject };
-type Informer = k8s.Informer<KumaObject> & k8s.ObjectCache<KumaObject>;
+type Identity = { readonly type: string; readonly mesh?: string; readonly name: string };
 
 export class KubernetesLogSource {
   private readonly custom: k8s.CustomObjectsApi;
   private readonly descriptors: readonly ResourceTypeDescriptor[];
-  private readonly informers = new Map<string, Informer>();
+  private readonly informers: Informers;
+  private readonly caches = new Map<string, Informer<KumaObject>>();
   private readonly state = new CurrentState();
   /** Per resource key: whether its last event came from here (only those are deleted by a resync). */
   private readonly fromKubernetes = new Set<string>();
-  private chain: Promise<void> = Promise.resolve();
+  /** Per object (`type/namespace/name`): the identity its last event was appended under (a mesh change moves it). */
+  private readonly identities = new Map<string, Identity>();
+  /** Objects whose state is to be brought into the log, in the order their changes were observed. */
+  private dirty = new Set<string>();
+  private draining: Promise<void> | undefined;
+  private failures = 0;
   private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
-  readonly counts = { upserts: 0, deletes: 0, unchanged: 0, invalid: 0, watchRestarts: 0 };
+  readonly counts = { upserts: 0, deletes: 0, unchanged: 0, invalid: 0 };
 
   constructor(
     private readonly kc: k8s.KubeConfig,
@@ -60,73 +72,129 @@ export class KubernetesLogSource {
   ) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.descriptors = (opts.types ?? registry.all().map((d) => d.name)).map((t) => registry.get(t)).filter((d) => d.kubernetesScope !== undefined);
+    this.informers = new Informers(kc, { logger: opts.logger, component: 'k8s-store', ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}) });
   }
 
-  /** Reads the log, lists every type, reconciles the log with the cluster, then follows the watches. */
+  /** Informers restarted after a failure (tests). */
+  get watchRestarts(): number {
+    return this.informers.restarts;
+  }
+
+  /**
+   * Reads the log, lists every type (until each list has succeeded: an empty cache after a failed
+   * list is no picture of the cluster), reconciles the log with the cluster, then follows the watches.
+   */
   async start(): Promise<void> {
     for await (const e of this.log.read(1)) this.observe(e);
-    for (const d of this.descriptors) this.informers.set(d.name, this.informer(d));
-    await Promise.all([...this.informers.values()].map((i) => i.start()));
-    // Everything listed is queued: what the log holds from Kubernetes and the cluster lacks is gone.
-    this.enqueue(async () => {
-      for (const d of this.descriptors) {
-        const present = new Set(this.informers.get(d.name)!.list().flatMap((o) => (this.identity(d, o) ? [keyOf(this.identity(d, o)!)] : [])));
-        for (const r of this.state.list(d.name)) {
-          const key = keyOf({ type: d.name, ...(r.meta.mesh !== undefined ? { mesh: r.meta.mesh } : {}), name: r.meta.name });
-          if (!present.has(key) && this.fromKubernetes.has(key)) await this.append({ type: d.name, ...(r.meta.mesh !== undefined ? { mesh: r.meta.mesh } : {}), name: r.meta.name }, undefined, undefined);
-        }
+    for (const d of this.descriptors) this.caches.set(d.name, this.informer(d));
+    await this.informers.start();
+    if (this.stopped) return;
+    // What the log holds from Kubernetes and the cluster lacks was deleted while no watch was open.
+    for (const d of this.descriptors) {
+      const present = new Set(this.caches.get(d.name)!.list().flatMap((o) => (this.identity(d, o) ? [keyOf(this.identity(d, o)!)] : [])));
+      for (const r of this.state.list(d.name)) {
+        const id: Identity = { type: d.name, ...(r.meta.mesh !== undefined ? { mesh: r.meta.mesh } : {}), name: r.meta.name };
+        if (!present.has(keyOf(id)) && this.fromKubernetes.has(keyOf(id))) this.markDirty(`gone\u0000${keyOf(id)}`);
       }
-    });
+      for (const o of this.caches.get(d.name)!.list()) this.markDirty(objectKey(d, o));
+    }
     await this.idle();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
-    await Promise.all([...this.informers.values()].map((i) => i.stop()));
-    await this.chain;
+    await this.informers.stop();
+    await this.draining;
   }
 
-  /** Resolves once every change observed so far is in the log. */
+  /** Resolves once every change observed so far is in the log (or waits for a retry). */
   async idle(): Promise<void> {
-    let seen: Promise<void> | undefined;
-    while (seen !== this.chain) await (seen = this.chain);
+    while (!this.stopped && (this.draining || (this.dirty.size > 0 && this.timers.size === 0))) await (this.draining ?? new Promise((r) => setTimeout(r, 10)));
   }
 
-  private informer(d: ResourceTypeDescriptor): Informer {
+  private informer(d: ResourceTypeDescriptor): Informer<KumaObject> {
     const plural = d.plural;
-    const path = `/apis/${KUMA_GROUP}/${KUMA_VERSION}/${plural}`;
-    const list = () => this.custom.listClusterCustomObject({ group: KUMA_GROUP, version: KUMA_VERSION, plural }) as Promise<k8s.KubernetesListObject<KumaObject>>;
-    const informer = k8s.makeInformer<KumaObject>(this.kc, path, list);
-    const changed = (o: KumaObject) => this.enqueue(() => this.upsert(d, o));
+    const { informer } = this.informers.add<KumaObject>(`/apis/${KUMA_GROUP}/${KUMA_VERSION}/${plural}`, () =>
+      this.custom.listClusterCustomObject({ group: KUMA_GROUP, version: KUMA_VERSION, plural }) as Promise<k8s.KubernetesListObject<KumaObject>>,
+    );
+    const changed = (o: KumaObject) => {
+      if (!this.identities.has(objectKey(d, o))) {
+        const id = this.identity(d, o);
+        if (id) this.identities.set(objectKey(d, o), id);
+      }
+      this.markDirty(objectKey(d, o));
+    };
     informer.on('add', changed);
     informer.on('update', changed);
-    informer.on('delete', (o) => {
-      const id = this.identity(d, o);
-      if (id) this.enqueue(() => this.append(id, undefined, o));
-    });
-    let failures = 0;
-    informer.on('error', (err) => {
-      this.counts.watchRestarts++;
-      this.opts.logger.warn({ component: 'k8s-store', type: d.name, err: (err as Error).message }, 'watch failed; restarting it');
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        if (!this.stopped) void informer.start().then(() => (failures = 0), () => undefined);
-      }, Math.min(30_000, (this.opts.retryMs ?? 200) * 2 ** failures++));
-      this.timers.add(t);
-    });
+    informer.on('delete', changed);
     return informer;
   }
 
-  /** Changes are appended one at a time, in the order observed. */
-  private enqueue(job: () => Promise<void>): void {
-    this.chain = this.chain.then(job).catch((err: unknown) => {
-      this.opts.logger.error({ component: 'k8s-store', err: (err as Error).message }, 'cannot append a change observed in Kubernetes');
+  /**
+   * Level-triggered: what is appended for an object is what the informer's cache holds when its
+   * turn comes (or its deletion), so a retry never writes an older version over a newer one.
+   */
+  private markDirty(key: string): void {
+    this.dirty.delete(key);
+    this.dirty.add(key);
+    this.drainSoon();
+  }
+
+  private drainSoon(): void {
+    if (this.draining || this.stopped || !this.informers.synced() || this.timers.size > 0) return;
+    this.draining = (async () => {
+      while (this.dirty.size > 0 && !this.stopped) {
+        // Taken out first: a change observed while it is brought in marks it again.
+        const key = this.dirty.values().next().value!;
+        this.dirty.delete(key);
+        try {
+          await this.bring(key);
+          this.failures = 0;
+        } catch (err) {
+          // First again, so that what follows it still follows it.
+          if (!this.dirty.has(key)) this.dirty = new Set([key, ...this.dirty]);
+          // The log refused (unavailable, or conflicts that kept coming): the same object again, later, in order.
+          this.opts.logger.error({ component: 'k8s-store', object: key.replaceAll('\u0000', '/'), err: (err as Error).message }, 'cannot append a change observed in Kubernetes; retrying');
+          const t = setTimeout(() => {
+            this.timers.delete(t);
+            this.drainSoon();
+          }, Math.min(30_000, (this.opts.retryMs ?? 200) * 2 ** this.failures++));
+          this.timers.add(t);
+          return;
+        }
+      }
+    })().finally(() => {
+      this.draining = undefined;
+      if (this.dirty.size > 0) this.drainSoon();
     });
   }
 
+  /** Brings one object's current state (or its absence) into the log. */
+  private async bring(key: string): Promise<void> {
+    if (key.startsWith('gone\u0000')) {
+      const [, type, mesh, name] = key.split('\u0000') as [string, string, string, string];
+      return this.append({ type, ...(mesh !== '' ? { mesh } : {}), name }, undefined, undefined);
+    }
+    const [type, namespace, name] = key.split('\u0000') as [string, string, string];
+    const d = this.registry.get(type);
+    const o = this.caches.get(type)!.get(name, namespace || undefined);
+    const before = this.identities.get(key);
+    if (!o) {
+      this.identities.delete(key);
+      if (before) await this.append(before, undefined, undefined);
+      return;
+    }
+    const id = this.identity(d, o);
+    if (!id) return;
+    // Its mesh changed: the resource under the old identity is gone.
+    if (before && keyOf(before) !== keyOf(id)) await this.append(before, undefined, undefined);
+    this.identities.set(key, id);
+    await this.upsert(d, id, o);
+  }
+
   /** The log's identity of a custom resource: its type, mesh (the `mesh` field, else the `kuma.io/mesh` label, else default) and Kuma's core name. */
-  private identity(d: ResourceTypeDescriptor, o: KumaObject): { type: string; mesh?: string; name: string } | undefined {
+  private identity(d: ResourceTypeDescriptor, o: KumaObject): Identity | undefined {
     const name = o.metadata?.name;
     if (!name) return undefined;
     const namespace = o.metadata?.namespace;
@@ -136,9 +204,7 @@ export class KubernetesLogSource {
     return { type: d.name, mesh: o.mesh ?? o.metadata?.labels?.['kuma.io/mesh'] ?? 'default', name: core };
   }
 
-  private async upsert(d: ResourceTypeDescriptor, o: KumaObject): Promise<void> {
-    const id = this.identity(d, o);
-    if (!id) return;
+  private async upsert(d: ResourceTypeDescriptor, id: Identity, o: KumaObject): Promise<void> {
     const labels = o.metadata?.labels ?? {};
     const spec = o.spec ?? {};
     const body = d.specLayout === 'inline' ? { ...spec, ...id, labels } : { ...id, labels, spec };
@@ -154,8 +220,7 @@ export class KubernetesLogSource {
       );
       return;
     }
-    const have = this.state.get(id);
-    if (have && stable(have.spec) === stable(input.spec) && stable(have.meta.labels) === stable(input.labels)) {
+    if (this.holds(id, { labels: input.labels, spec: input.spec })) {
       this.counts.unchanged++;
       this.fromKubernetes.add(keyOf(id));
       return;
@@ -163,45 +228,62 @@ export class KubernetesLogSource {
     await this.append(id, { labels: input.labels, spec: input.spec, creationTime: o.metadata?.creationTimestamp }, o);
   }
 
-  /** Appends an upsert (`resource`) or a delete, checked against the version the log holds; a conflict re-reads the log and tries again. */
-  private async append(id: { type: string; mesh?: string; name: string }, resource: { labels: Record<string, string>; spec: JsonObject; creationTime: Date | string | undefined } | undefined, o: KumaObject | undefined): Promise<void> {
-    if (!resource && this.state.get(id) === undefined) return;
-    const now = new Date().toISOString();
-    const rv = o?.metadata?.resourceVersion;
-    const uid = o?.metadata?.uid ?? `${id.type}/${id.mesh ?? ''}/${id.name}`;
-    const actor: Actor = { subject: managerOf(o), source: 'kubernetes', ...(rv ? { requestId: `resourceVersion ${rv}` } : {}) };
-    const common = { id: `k8s:${uid}:${resource ? (rv ?? now) : 'deleted'}`, time: now, actor, type: id.type, ...(id.mesh !== undefined ? { mesh: id.mesh } : {}), name: id.name };
-    const previous = this.state.get(id);
-    const event: NewEvent = resource
-      ? {
-          ...common,
-          op: 'upsert',
-          resource: {
-            labels: resource.labels,
-            spec: resource.spec,
-            creationTime: previous?.meta.creationTime ?? (resource.creationTime ? new Date(resource.creationTime).toISOString() : now),
-            modificationTime: now,
-          },
-        }
-      : { ...common, op: 'delete' };
+  /** Whether the log holds the resource with this content (`undefined`: holds none). */
+  private holds(id: Identity, want: { labels: Record<string, string>; spec: JsonObject } | undefined): boolean {
+    const have = this.state.get(id);
+    if (!want) return have === undefined;
+    return have !== undefined && stable(have.spec) === stable(want.spec) && stable(have.meta.labels) === stable(want.labels);
+  }
+
+  /**
+   * Appends an upsert (`resource`) or a delete, checked against the version the log holds. Its id
+   * names the object's uid and resourceVersion (a delete: the version it deletes), so observers
+   * sharing one log append it once. A conflict, or an id the log already had from an earlier
+   * incarnation, re-reads the log and decides again.
+   */
+  private async append(id: Identity, resource: { labels: Record<string, string>; spec: JsonObject; creationTime: Date | string | undefined } | undefined, o: KumaObject | undefined): Promise<void> {
     for (let attempt = 0; ; attempt++) {
+      if (this.holds(id, resource)) return;
+      const now = new Date().toISOString();
+      const rv = o?.metadata?.resourceVersion;
+      const version = this.state.version(id);
+      const subject = o?.metadata?.uid ?? keyOf(id).replaceAll('\u0000', '/');
+      const actor: Actor = { subject: managerOf(o), source: 'kubernetes', ...(rv ? { requestId: `resourceVersion ${rv}` } : {}) };
+      const eventId = resource ? `k8s:${subject}:${rv ?? now}${attempt > 0 ? `:${version}` : ''}` : `k8s:${subject}:deleted:${version}`;
+      const common = { id: eventId, time: now, actor, type: id.type, ...(id.mesh !== undefined ? { mesh: id.mesh } : {}), name: id.name };
+      const previous = this.state.get(id);
+      const event: NewEvent = resource
+        ? {
+            ...common,
+            op: 'upsert',
+            resource: {
+              labels: resource.labels,
+              spec: resource.spec,
+              creationTime: previous?.meta.creationTime ?? (resource.creationTime ? new Date(resource.creationTime).toISOString() : now),
+              modificationTime: now,
+            },
+          }
+        : { ...common, op: 'delete' };
+      const position = this.state.position;
       try {
-        this.observe(await this.log.append(event, { expectedVersion: this.state.version(id) }));
-        if (resource) this.counts.upserts++;
-        else this.counts.deletes++;
-        return;
+        const stored = await this.log.append(event, { expectedVersion: version });
+        if (stored.seq > position) {
+          this.observe(stored);
+          if (resource) this.counts.upserts++;
+          else this.counts.deletes++;
+          return;
+        }
+        // The log had this id already (another observer of the same log, or an earlier incarnation): catch up, decide again.
       } catch (err) {
-        if (!(err instanceof VersionConflictError) || attempt >= 3) throw err;
-        // Another writer (a replica observing the same change) was first: catch up and decide again.
-        for await (const e of this.log.read(this.state.position + 1)) this.observe(e);
-        const now = this.state.get(id);
-        if (resource && now && stable(now.spec) === stable(resource.spec) && stable(now.meta.labels) === stable(resource.labels)) return;
-        if (!resource && !now) return;
+        if (!(err instanceof VersionConflictError)) throw err;
       }
+      if (attempt >= 3) throw new Error(`${id.type} ${id.mesh ?? ''}/${id.name}: the log kept moving under this change`);
+      for await (const e of this.log.read(this.state.position + 1)) this.observe(e);
     }
   }
 
   private observe(e: StoredEvent): void {
+    if (e.seq <= this.state.position) return;
     this.state.apply(e);
     const key = keyOf(e);
     if (e.actor.source === 'kubernetes') this.fromKubernetes.add(key);
@@ -209,6 +291,7 @@ export class KubernetesLogSource {
   }
 }
 
+const objectKey = (d: ResourceTypeDescriptor, o: KumaObject) => `${d.name}\u0000${o.metadata?.namespace ?? ''}\u0000${o.metadata?.name ?? ''}`;
 const keyOf = (r: { type: string; mesh?: string; name: string }) => `${r.type}\u0000${r.mesh ?? ''}\u0000${r.name}`;
 
 /** The field manager of the object's latest write (kubectl, a Helm release, a controller), else `kubernetes`. */

@@ -103,7 +103,16 @@ describe('the Pod controller (against the fake API server)', () => {
     fake.dropWatches();
     fake.put(kind('pods'), pod('late-1', 'flaky', { ip: '10.0.4.1' }));
     await eventually(async () => expect(services('flaky', 'late-1')).toEqual(['late-1_flaky_svc']), 15_000);
-    expect(controller.counts.watchRestarts).toBeGreaterThan(0);
+    expect(controller.watchRestarts).toBeGreaterThan(0);
+  });
+
+  it('removes the Dataplane of a Pod that completed, as Kuma does for Jobs', async () => {
+    fake.put(kind('namespaces'), { metadata: { name: 'batch' } });
+    fake.put(kind('pods'), pod('job-1', 'batch', { ip: '10.0.5.1' }));
+    await eventually(async () => expect(dataplane('batch', 'job-1')).toBeDefined());
+    const done = pod('job-1', 'batch', { ip: '10.0.5.1' });
+    fake.put(kind('pods'), { ...done, status: { ...(done['status'] as object), phase: 'Succeeded' } });
+    await eventually(async () => expect(dataplane('batch', 'job-1')).toBeUndefined());
   });
 
   it('leaves alone a Dataplane it did not make, and a Pod that is not injected', async () => {

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Informers, type Informer } from './informers.ts';
 import { convertPod, meshOf, type ConvertedDataplane } from './pod-converter.ts';
 
 /**
@@ -32,12 +33,11 @@ interface DataplaneObject {
   spec: { networking: Record<string, unknown> };
 }
 
-type Informer<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
 
 export class PodController {
   private readonly custom: k8s.CustomObjectsApi;
   private readonly core: k8s.CoreV1Api;
-  private readonly informers: Informer<k8s.KubernetesObject>[] = [];
+  private readonly informers: Informers;
   private pods!: Informer<k8s.V1Pod>;
   private services!: Informer<k8s.V1Service>;
   private namespaces!: Informer<k8s.V1Namespace>;
@@ -51,7 +51,7 @@ export class PodController {
   private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Reconciles done, and Dataplane writes made (for tests and metrics). */
-  readonly counts = { reconciles: 0, writes: 0, deletes: 0, events: 0, watchRestarts: 0 };
+  readonly counts = { reconciles: 0, writes: 0, deletes: 0, events: 0 };
 
   constructor(
     private readonly kc: k8s.KubeConfig,
@@ -59,8 +59,15 @@ export class PodController {
   ) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.informers = new Informers(kc, { logger: opts.logger, component: 'k8s-pod-controller', ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}) });
   }
 
+  /** Informers restarted after a failure (tests). */
+  get watchRestarts(): number {
+    return this.informers.restarts;
+  }
+
+  /** Resolves once every informer has listed: Pods are reconciled only against complete caches. */
   async start(): Promise<void> {
     const apps = this.kc.makeApiClient(k8s.AppsV1Api);
     this.pods = this.informer('/api/v1/pods', () => this.core.listPodForAllNamespaces(), (p) => this.enqueue(p));
@@ -68,36 +75,27 @@ export class PodController {
     this.namespaces = this.informer('/api/v1/namespaces', () => this.core.listNamespace(), (n) => this.enqueueNamespace(n.metadata?.name));
     this.replicaSets = this.informer('/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces(), (r) => this.enqueueNamespace(r.metadata?.namespace));
     this.meshes = this.informer(`/apis/${KUMA_GROUP}/${KUMA_VERSION}/meshes`, () => this.custom.listClusterCustomObject({ group: KUMA_GROUP, version: KUMA_VERSION, plural: 'meshes' }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>, () => this.enqueueAll());
-    await Promise.all(this.informers.map((i) => i.start()));
+    await this.informers.start();
     this.enqueueAll();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.informers.stop();
     await this.draining;
   }
 
   /** Resolves once no Pod waits to be reconciled (tests). */
   async idle(): Promise<void> {
-    while (!this.stopped && (this.queue.size > 0 || this.draining)) await (this.draining ?? new Promise((r) => setImmediate(r)));
+    while (!this.stopped && (this.queue.size > 0 || this.draining)) await (this.draining ?? new Promise((r) => setTimeout(r, 10)));
   }
 
   private informer<T extends k8s.KubernetesObject>(path: string, list: () => Promise<k8s.KubernetesListObject<T>>, changed: (o: T) => void): Informer<T> {
-    const informer = k8s.makeInformer<T>(this.kc, path, list);
+    const { informer } = this.informers.add(path, list);
     informer.on('add', changed);
     informer.on('update', changed);
     informer.on('delete', changed);
-    // client-node's informer stops on an error other than 410 Gone: start it again, with backoff.
-    let failures = 0;
-    informer.on('error', (err) => {
-      this.opts.logger.warn({ component: 'k8s-pod-controller', path, err: (err as Error).message }, 'watch failed; restarting it');
-      this.counts.watchRestarts++;
-      this.later(() => void informer.start().then(() => (failures = 0), () => undefined), this.backoff(failures++));
-    });
-    informer.on('connect', () => (failures = 0));
-    this.informers.push(informer as unknown as Informer<k8s.KubernetesObject>);
     return informer;
   }
 
@@ -115,7 +113,8 @@ export class PodController {
   }
 
   private drainSoon(): void {
-    if (this.draining || this.stopped) return;
+    // Until every cache is filled, a Pod could be converted without its Services or Mesh: wait (start enqueues all).
+    if (this.draining || this.stopped || !this.informers.synced()) return;
     this.draining = (async () => {
       await new Promise((r) => setImmediate(r));
       while (this.queue.size > 0 && !this.stopped) {
@@ -171,8 +170,8 @@ export class PodController {
       ...(this.opts.workloadLabels ? { workloadLabels: this.opts.workloadLabels } : {}),
     });
     if ('skipped' in out) {
-      // Not injected (any more): no Dataplane. No IP yet: the Pod is reconciled again when it has one.
-      if (pod.metadata?.annotations?.['kuma.io/sidecar-injected'] !== 'true') await this.deleteDataplane(namespace, name);
+      // No IP yet: reconciled again when it has one. Not injected, or completed: no Dataplane.
+      if (!out.keep) await this.deleteDataplane(namespace, name);
       return;
     }
     const mesh = meshOf(pod, ns);
@@ -180,8 +179,8 @@ export class PodController {
       await this.report(pod, 'MeshNotFound', `mesh "${mesh}" does not exist: no Dataplane until it does`);
       return;
     }
-    for (const w of out.warnings) await this.report(pod, 'DataplaneConversion', w);
     await this.writeDataplane(pod, out.dataplane);
+    for (const w of out.warnings) await this.report(pod, 'DataplaneConversion', w);
   }
 
   private async writeDataplane(pod: k8s.V1Pod, dp: ConvertedDataplane): Promise<void> {
@@ -205,7 +204,9 @@ export class PodController {
       this.counts.writes++;
       return;
     }
-    if (have.mesh === want.mesh && same(have.spec, want.spec) && same(have.metadata.labels ?? {}, want.metadata.labels ?? {})) return;
+    // The owner too: a Pod recreated under the same name is another owner (the old one's garbage collection would take it).
+    const owner = (o: DataplaneObject) => o.metadata.ownerReferences?.find((r) => r.kind === 'Pod')?.uid;
+    if (have.mesh === want.mesh && same(have.spec, want.spec) && same(have.metadata.labels ?? {}, want.metadata.labels ?? {}) && owner(have) === owner(want)) return;
     // Optimistic concurrency: the version read; a conflict is retried with what is there then.
     await this.custom.replaceNamespacedCustomObject({ ...ref, body: { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata.resourceVersion } } });
     this.counts.writes++;
@@ -226,8 +227,11 @@ export class PodController {
     let seen = this.reported.get(key);
     if (!seen) this.reported.set(key, (seen = new Set()));
     if (seen.has(message)) return;
+    seen.add(message);
+    this.opts.logger.warn({ component: 'k8s-pod-controller', pod: key, reason }, message);
     const namespace = pod.metadata?.namespace ?? 'default';
     const now = new Date();
+    // Best effort: an Event that cannot be written (RBAC without events/create) must not hold anything up.
     await this.core.createNamespacedEvent({
       namespace,
       body: {
@@ -241,10 +245,10 @@ export class PodController {
         lastTimestamp: now,
         count: 1,
       },
-    });
-    seen.add(message);
-    this.counts.events++;
-    this.opts.logger.warn({ component: 'k8s-pod-controller', pod: key, reason }, message);
+    }).then(
+      () => this.counts.events++,
+      (err: unknown) => this.opts.logger.warn({ component: 'k8s-pod-controller', pod: key, err: (err as Error).message }, 'cannot write a Kubernetes Event'),
+    );
   }
 }
 

@@ -49,8 +49,11 @@ export interface ConvertedDataplane {
 
 export type Conversion =
   | { readonly dataplane: ConvertedDataplane; readonly warnings: readonly string[] }
-  /** Nothing to write yet, or ever: why (a Pod without an IP, one not injected). */
-  | { readonly skipped: string };
+  /**
+   * No Dataplane: why. `keep`: an existing one stays (a Pod without an IP yet); otherwise there
+   * is to be none (a Pod not injected, or one that completed, as Kuma removes those of Jobs).
+   */
+  | { readonly skipped: string; readonly keep?: true };
 
 const own = (m: Record<string, string> | undefined, key: string): string | undefined => (m && Object.hasOwn(m, key) ? m[key] : undefined);
 const label = (m: V1ObjectMeta | undefined, key: string): string | undefined => own(m?.labels, key);
@@ -67,8 +70,10 @@ export function convertPod(input: ConversionInput): Conversion {
   const name = meta.name ?? '';
   const ns = meta.namespace ?? 'default';
   if (annotation(meta, 'kuma.io/sidecar-injected') !== 'true') return { skipped: `Pod ${ns}/${name} has no sidecar (annotation kuma.io/sidecar-injected is not "true")` };
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return { skipped: `Pod ${ns}/${name} has completed (${phase})` };
   const address = pod.status?.podIP;
-  if (!address) return { skipped: `Pod ${ns}/${name} has no IP yet` };
+  if (!address) return { skipped: `Pod ${ns}/${name} has no IP yet`, keep: true };
   const warnings: string[] = [];
   const mesh = meshOf(pod, input.namespace);
 
