@@ -136,43 +136,34 @@ function nacks(name: string): unknown[] {
   return found;
 }
 
+/** 200 calls of a client whose policy splits greeter 90/10 between its subsets a and b: about 90% reach a, and nothing is NACKed. */
+async function expectNinetyTen(name: string, policy: string): Promise<void> {
+  const c = client(name);
+  await eventually(() => c.hello(2000));
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < 200; i++) {
+    const r = await c.hello();
+    seen[r] = (seen[r] ?? 0) + 1;
+  }
+  const a = seen['hello from greeter-a'] ?? 0;
+  const b = seen['hello from greeter-b'] ?? 0;
+  console.log(`${policy} 90/10 split over 200 calls: greeter-a ${a}, greeter-b ${b}`);
+  expect(a + b).toBe(200);
+  // Binomial(200, 0.9): mean 180, sd ~4.2; [160, 196] is beyond 4.5 sd either way, and
+  // rules out both an even split (~100) and no split at all (200 or 0).
+  expect(a).toBeGreaterThanOrEqual(160);
+  expect(a).toBeLessThanOrEqual(196);
+  expect(b).toBeGreaterThanOrEqual(4);
+  expect(nacks(name)).toEqual([]);
+}
+
 describe('proxyless gRPC clients honour the policy plugins (real grpc-js-xds, in-process ADS)', () => {
   it('MeshHTTPRoute: a 90/10 weighted split between two subsets sends about 90% of 200 calls to the first', async () => {
-    const c = client('split-client');
-    await eventually(() => c.hello(2000));
-    const seen: Record<string, number> = {};
-    for (let i = 0; i < 200; i++) {
-      const r = await c.hello();
-      seen[r] = (seen[r] ?? 0) + 1;
-    }
-    const a = seen['hello from greeter-a'] ?? 0;
-    const b = seen['hello from greeter-b'] ?? 0;
-    console.log(`90/10 split over 200 calls: greeter-a ${a}, greeter-b ${b}`);
-    expect(a + b).toBe(200);
-    // Binomial(200, 0.9): mean 180, sd ~4.2; [160, 196] is beyond 4.5 sd either way, and
-    // rules out both an even split (~100) and no split at all (200 or 0).
-    expect(a).toBeGreaterThanOrEqual(160);
-    expect(a).toBeLessThanOrEqual(196);
-    expect(b).toBeGreaterThanOrEqual(4);
-    expect(nacks('split-client')).toEqual([]);
+    await expectNinetyTen('split-client', 'MeshHTTPRoute');
   });
 
   it('MeshTCPRoute: a 90/10 split of a gRPC destination, which no MeshHTTPRoute configures, holds for the proxyless client too', async () => {
-    const c = client('tcp-split-client');
-    await eventually(() => c.hello(2000));
-    const seen: Record<string, number> = {};
-    for (let i = 0; i < 200; i++) {
-      const r = await c.hello();
-      seen[r] = (seen[r] ?? 0) + 1;
-    }
-    const a = seen['hello from greeter-a'] ?? 0;
-    const b = seen['hello from greeter-b'] ?? 0;
-    console.log(`MeshTCPRoute 90/10 split over 200 calls: greeter-a ${a}, greeter-b ${b}`);
-    expect(a + b).toBe(200);
-    expect(a).toBeGreaterThanOrEqual(160);
-    expect(a).toBeLessThanOrEqual(196);
-    expect(b).toBeGreaterThanOrEqual(4);
-    expect(nacks('tcp-split-client')).toEqual([]);
+    await expectNinetyTen('tcp-split-client', 'MeshTCPRoute');
   });
 
   it("MeshHTTPRoute: a new endpoint of a subset reaches the client through the subset's slot alone, as the projector pushes it", async () => {
