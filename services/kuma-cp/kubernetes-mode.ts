@@ -25,10 +25,11 @@ export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: Ty
   return {
     async start() {
       if (!config.defaults.skipMeshCreation) await ensureDefaultMeshObject(kc, logger);
-      await source.start();
+      // Registered first: a start that fails part way (a cluster that never lists) still stops them.
       lifecycle.onShutdown('kubernetes log source', () => source.stop());
-      await pods.start();
       lifecycle.onShutdown('kubernetes pod controller', () => pods.stop());
+      await source.start();
+      await pods.start();
       logger.info({ component: 'k8s-store', server: kc.getCurrentCluster()?.server }, 'following the cluster');
     },
   };
