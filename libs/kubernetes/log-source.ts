@@ -9,6 +9,7 @@ import type { TypeRegistry } from '../resources/registry.ts';
 import { ValidationError, type JsonObject } from '../resources/validation.ts';
 import { decodeResource } from '../resources/wire.ts';
 import { Informers, type Informer } from './informers.ts';
+import { bodyOf, identityOf, type Identity, type KumaObject } from './kuma-object.ts';
 import { KUMA_GROUP, KUMA_VERSION } from './pod-controller.ts';
 
 /**
@@ -43,8 +44,6 @@ export interface LogSourceOptions {
   readonly retryMs?: number;
 }
 
-type KumaObject = k8s.KubernetesObject & { mesh?: string; spec?: JsonObject };
-type Identity = { readonly type: string; readonly mesh?: string; readonly name: string };
 
 export class KubernetesLogSource {
   private readonly custom: k8s.CustomObjectsApi;
@@ -193,21 +192,12 @@ export class KubernetesLogSource {
     await this.upsert(d, id, o);
   }
 
-  /** The log's identity of a custom resource: its type, mesh (the `mesh` field, else the `kuma.io/mesh` label, else default) and Kuma's core name. */
   private identity(d: ResourceTypeDescriptor, o: KumaObject): Identity | undefined {
-    const name = o.metadata?.name;
-    if (!name) return undefined;
-    const namespace = o.metadata?.namespace;
-    // Kuma's core name of a namespaced object: `<name>.<namespace>`.
-    const core = d.kubernetesScope === 'Namespaced' && namespace ? `${name}.${namespace}` : name;
-    if (d.scope !== 'Mesh') return { type: d.name, name: core };
-    return { type: d.name, mesh: o.mesh ?? o.metadata?.labels?.['kuma.io/mesh'] ?? 'default', name: core };
+    return identityOf(d, o);
   }
 
   private async upsert(d: ResourceTypeDescriptor, id: Identity, o: KumaObject): Promise<void> {
-    const labels = o.metadata?.labels ?? {};
-    const spec = o.spec ?? {};
-    const body = d.specLayout === 'inline' ? { ...spec, ...id, labels } : { ...id, labels, spec };
+    const body = bodyOf(d, id, o);
     let input;
     try {
       input = decodeResource(body, this.registry);

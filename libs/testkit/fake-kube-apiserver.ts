@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { mergePatch } from '../policies/core/merge.ts';
 
 /**
@@ -15,9 +17,18 @@ import { mergePatch } from '../policies/core/merge.ts';
  *   event with a Status of code 410, then the end of the stream;
  * - create (409 AlreadyExists), update with optimistic concurrency on `metadata.resourceVersion`
  *   (409 Conflict), the `status` subresource, JSON merge patch, delete;
- * - Status objects for errors, as the real server sends them.
- * What it does not do (authentication, admission, field managers beyond what is stored, server
- * side apply, strategic merge patch, field selectors) fails loudly rather than silently.
+ * - Status objects for errors, as the real server sends them;
+ * - `generateName`;
+ * - admission webhooks: the MutatingWebhookConfigurations and then the
+ *   ValidatingWebhookConfigurations stored in it are called, as the real server calls them, for
+ *   creates and updates their rules match (operations, apiGroups, apiVersions, resources;
+ *   namespaceSelector and objectSelector with matchLabels and matchExpressions), over HTTPS to
+ *   `clientConfig.url` trusting only `clientConfig.caBundle`, with an `admission.k8s.io/v1`
+ *   AdmissionReview; a JSONPatch answer is applied; a denial or a failed call (failurePolicy
+ *   Fail) refuses the write with the webhook's Status, as the real server words it.
+ * What it does not do (authentication, field managers beyond what is stored, server side apply,
+ * strategic merge patch, field selectors, webhooks reached through `clientConfig.service`)
+ * fails loudly rather than silently.
  */
 
 export interface ResourceKind {
@@ -37,7 +48,18 @@ export const CORE_KINDS: readonly ResourceKind[] = [
   { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
   { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true },
   { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
+  { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
+  { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
 ];
+
+/** The kuma.io custom resource kinds of a type registry, for the fake to serve. */
+export function kumaKinds(types: readonly { readonly name: string; readonly plural: string; readonly kubernetesScope?: 'Namespaced' | 'Cluster' }[]): ResourceKind[] {
+  return types.filter((d) => d.kubernetesScope !== undefined).map((d) => ({ group: 'kuma.io', version: 'v1alpha1', plural: d.plural, kind: d.name, namespaced: d.kubernetesScope === 'Namespaced' }));
+}
+
+const byPlural = (plural: string) => CORE_KINDS.find((k) => k.plural === plural)!;
+export const MUTATING_WEBHOOKS = byPlural('mutatingwebhookconfigurations');
+export const VALIDATING_WEBHOOKS = byPlural('validatingwebhookconfigurations');
 
 /** A Kubernetes object as JSON. */
 export type KubeObject = { apiVersion?: string; kind?: string; metadata?: Record<string, unknown> & { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> }; [k: string]: unknown };
@@ -50,9 +72,25 @@ class HttpError extends Error {
     readonly code: number,
     readonly reason: string,
     message: string,
+    readonly details?: unknown,
   ) {
     super(message);
   }
+}
+
+/** A webhook of a Mutating- or ValidatingWebhookConfiguration, as far as the fake reads it. */
+interface Webhook {
+  name: string;
+  clientConfig?: { url?: string; caBundle?: string; service?: unknown };
+  rules?: { operations?: string[]; apiGroups?: string[]; apiVersions?: string[]; resources?: string[] }[];
+  failurePolicy?: 'Fail' | 'Ignore';
+  namespaceSelector?: LabelSelector;
+  objectSelector?: LabelSelector;
+  timeoutSeconds?: number;
+}
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
 }
 
 export class FakeKubeApiServer {
@@ -201,18 +239,18 @@ export class FakeKubeApiServer {
       if (method === 'GET') return send(res, 200, this.getOne(route));
       // Who writes: `?fieldManager=`, else the client's User-Agent up to its first `/` (as the real server).
       this.manager = url.searchParams.get('fieldManager') ?? (req.headers['user-agent'] ?? 'unknown').split('/')[0]!;
-      if (method === 'POST' && route.name === undefined) return send(res, 201, this.create(route, await body(req)));
-      if (method === 'PUT' && route.name !== undefined) return send(res, 200, this.update(route, await body(req)));
+      if (method === 'POST' && route.name === undefined) return send(res, 201, await this.create(route, await body(req)));
+      if (method === 'PUT' && route.name !== undefined) return send(res, 200, await this.update(route, await body(req)));
       if (method === 'PATCH' && route.name !== undefined) {
         const type = req.headers['content-type'] ?? '';
         if (!type.startsWith('application/merge-patch+json')) throw new HttpError(415, 'UnsupportedMediaType', `the fake API server takes only application/merge-patch+json patches, not ${type}`);
-        return send(res, 200, this.patch(route, await body(req)));
+        return send(res, 200, await this.patch(route, await body(req)));
       }
       if (method === 'DELETE' && route.name !== undefined) return send(res, 200, this.delete(route));
       throw new HttpError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`);
     } catch (err) {
       const e = err instanceof HttpError ? err : new HttpError(500, 'InternalError', (err as Error).message);
-      send(res, e.code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code: e.code });
+      send(res, e.code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, ...(e.details ? { details: e.details } : {}), code: e.code });
     }
   }
 
@@ -296,36 +334,138 @@ export class FakeKubeApiServer {
     return o;
   }
 
-  private create(route: { kind: ResourceKind; namespace?: string }, raw: unknown): KubeObject {
-    const o = asObject(raw);
-    const name = o.metadata?.name;
-    if (typeof name !== 'string' || name === '') throw new HttpError(422, 'Invalid', `${route.kind.kind} "" is invalid: metadata.name: Required value: name is required`);
+  private async create(route: { kind: ResourceKind; namespace?: string }, raw: unknown): Promise<KubeObject> {
+    const manager = this.manager;
+    let o = asObject(raw);
     if (route.namespace !== undefined && o.metadata?.namespace !== undefined && o.metadata.namespace !== route.namespace)
       throw new HttpError(400, 'BadRequest', `the namespace of the provided object (${o.metadata.namespace}) does not match the namespace sent on the request (${route.namespace})`);
+    // As the real server: admission sees the object before a generated name is given.
+    o = await this.admit(route.kind, 'CREATE', { ...o, metadata: { ...o.metadata, ...(route.namespace !== undefined ? { namespace: route.namespace } : {}) } }, undefined, manager);
+    const generate = o.metadata?.['generateName'];
+    const name = o.metadata?.name || (typeof generate === 'string' && generate !== '' ? `${generate}${randomBytes(3).toString('hex').slice(0, 5)}` : undefined);
+    if (typeof name !== 'string' || name === '') throw new HttpError(422, 'Invalid', `${route.kind.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
     const key = objectKey(route.namespace, name);
     if (this.store(route.kind).has(key)) throw new HttpError(409, 'AlreadyExists', `${route.kind.plural} "${name}" already exists`);
-    return this.write(route.kind, { ...o, metadata: { ...o.metadata, ...(route.namespace !== undefined ? { namespace: route.namespace } : {}) } }, 'ADDED');
+    this.manager = manager;
+    return this.write(route.kind, { ...o, metadata: { ...o.metadata, name } }, 'ADDED');
   }
 
-  private update(route: { kind: ResourceKind; namespace?: string; name?: string; subresource?: string }, raw: unknown): KubeObject {
-    const o = asObject(raw);
+  private async update(route: { kind: ResourceKind; namespace?: string; name?: string; subresource?: string }, raw: unknown): Promise<KubeObject> {
+    const manager = this.manager;
     const old = this.getOne(route);
-    const given = o.metadata?.resourceVersion;
-    if (given !== undefined && given !== old.metadata?.resourceVersion)
-      throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${route.kind.plural} "${route.name}": the object has been modified; please apply your changes to the latest version and try again`);
+    const given = asObject(raw).metadata?.resourceVersion;
+    if (given !== undefined && given !== old.metadata?.resourceVersion) throw conflict(route);
+    const o = route.subresource === 'status' ? asObject(raw) : await this.admit(route.kind, 'UPDATE', asObject(raw), old, manager);
+    // What changed while the webhooks were asked wins: this write conflicts.
+    if (this.getOne(route).metadata?.resourceVersion !== old.metadata?.resourceVersion) throw conflict(route);
+    this.manager = manager;
     // The status subresource changes only the status; the main resource, everything but it.
     const next: KubeObject = route.subresource === 'status' ? { ...old, status: o['status'] } : { ...o, ...(old['status'] !== undefined ? { status: old['status'] } : {}) };
     next.metadata = { ...old.metadata, ...(route.subresource === 'status' ? {} : { labels: o.metadata?.labels, annotations: o.metadata?.annotations }) };
     return this.write(route.kind, next, 'MODIFIED');
   }
 
-  private patch(route: { kind: ResourceKind; namespace?: string; name?: string; subresource?: string }, raw: unknown): KubeObject {
+  private async patch(route: { kind: ResourceKind; namespace?: string; name?: string; subresource?: string }, raw: unknown): Promise<KubeObject> {
+    const manager = this.manager;
     const old = this.getOne(route);
-    const patched = mergePatch(old, raw) as KubeObject;
+    let patched = mergePatch(old, raw) as KubeObject;
     const given = asObject(raw).metadata?.resourceVersion;
-    if (given !== undefined && given !== old.metadata?.resourceVersion) throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${route.kind.plural} "${route.name}": the object has been modified`);
+    if (given !== undefined && given !== old.metadata?.resourceVersion) throw conflict(route);
     patched.metadata = { ...patched.metadata, name: old.metadata?.name, namespace: old.metadata?.namespace, uid: old.metadata?.['uid'] };
+    if (route.subresource !== 'status') patched = await this.admit(route.kind, 'UPDATE', patched, old, manager);
+    if (this.getOne(route).metadata?.resourceVersion !== old.metadata?.resourceVersion) throw conflict(route);
+    this.manager = manager;
     return this.write(route.kind, patched, 'MODIFIED');
+  }
+
+  // ---- admission ---------------------------------------------------------------------------
+
+  /** Admission requests sent (tests read what a webhook was asked). */
+  readonly admissionRequests: { webhook: string; operation: string; kind: string }[] = [];
+
+  /** Runs the mutating webhooks (applying their patches) and then the validating ones on a write; throws what the real server answers when one refuses. */
+  private async admit(kind: ResourceKind, operation: 'CREATE' | 'UPDATE', object: KubeObject, old: KubeObject | undefined, user: string | undefined): Promise<KubeObject> {
+    let o = object;
+    for (const [configs, mutating] of [[MUTATING_WEBHOOKS, true], [VALIDATING_WEBHOOKS, false]] as const) {
+      if (!this.kinds.has(kindKey(configs.group, configs.version, configs.plural))) continue;
+      const hooks = [...this.store(configs).values()]
+        .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+        .flatMap((c) => ((c['webhooks'] as Webhook[] | undefined) ?? []));
+      for (const hook of hooks) {
+        if (!this.hookMatches(hook, kind, operation, o)) continue;
+        const response = await this.callWebhook(hook, kind, operation, o, old, user);
+        if (!response) continue;
+        if (!response.allowed) {
+          const status = response.status ?? {};
+          throw new HttpError(status.code ?? 400, status.reason ?? 'BadRequest', `admission webhook "${hook.name}" denied the request: ${status.message ?? 'without explanation'}`, status.details);
+        }
+        if (mutating && response.patch) {
+          if (response.patchType !== 'JSONPatch') throw new HttpError(500, 'InternalError', `Internal error occurred: admission webhook "${hook.name}" returned a patch of type ${String(response.patchType)}`);
+          let ops: Operation[];
+          try {
+            ops = JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as Operation[];
+            o = fastJsonPatch.applyPatch(structuredClone(o), ops, true, false).newDocument as KubeObject;
+          } catch (err) {
+            throw new HttpError(500, 'InternalError', `Internal error occurred: admission webhook "${hook.name}" returned a patch that does not apply: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    return o;
+  }
+
+  private hookMatches(hook: Webhook, kind: ResourceKind, operation: string, o: KubeObject): boolean {
+    const any = (list: string[] | undefined, v: string) => (list ?? []).some((x) => x === '*' || x === v);
+    if (!(hook.rules ?? []).some((r) => any(r.operations, operation) && any(r.apiGroups, kind.group) && any(r.apiVersions, kind.version) && any(r.resources, kind.plural))) return false;
+    if (hook.objectSelector && !selectorMatches(hook.objectSelector, o.metadata?.labels ?? {})) return false;
+    if (hook.namespaceSelector) {
+      const labels = kind.plural === 'namespaces' ? o.metadata?.labels : kind.namespaced ? this.get(byPlural('namespaces'), undefined, o.metadata?.namespace ?? 'default')?.metadata?.labels : undefined;
+      // A cluster-scoped object (not a Namespace) is never excluded by a namespaceSelector.
+      if ((kind.namespaced || kind.plural === 'namespaces') && !selectorMatches(hook.namespaceSelector, labels ?? {})) return false;
+    }
+    return true;
+  }
+
+  private async callWebhook(hook: Webhook, kind: ResourceKind, operation: string, o: KubeObject, old: KubeObject | undefined, user: string | undefined): Promise<AdmissionResponse | undefined> {
+    const uid = randomUUID();
+    const review = {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid,
+        kind: { group: kind.group, version: kind.version, kind: kind.kind },
+        resource: { group: kind.group, version: kind.version, resource: kind.plural },
+        requestKind: { group: kind.group, version: kind.version, kind: kind.kind },
+        ...(o.metadata?.name ? { name: o.metadata.name } : {}),
+        ...(kind.namespaced ? { namespace: o.metadata?.namespace ?? 'default' } : {}),
+        operation,
+        userInfo: { username: user ?? 'system:admin' },
+        object: o,
+        ...(old ? { oldObject: old } : {}),
+        dryRun: false,
+      },
+    };
+    this.admissionRequests.push({ webhook: hook.name, operation, kind: kind.kind });
+    const fail = (why: string) => {
+      if (hook.failurePolicy === 'Ignore') return undefined;
+      throw new HttpError(500, 'InternalError', `Internal error occurred: failed calling webhook "${hook.name}": ${why}`);
+    };
+    const url = hook.clientConfig?.url;
+    if (!url) throw new HttpError(500, 'InternalError', `the fake API server calls webhooks only by clientConfig.url (webhook "${hook.name}")`);
+    let text: string;
+    try {
+      text = await post(url, hook.clientConfig?.caBundle ? Buffer.from(hook.clientConfig.caBundle, 'base64').toString('utf8') : undefined, JSON.stringify(review), (hook.timeoutSeconds ?? 10) * 1000);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    let answer: { response?: AdmissionResponse };
+    try {
+      answer = JSON.parse(text) as { response?: AdmissionResponse };
+    } catch {
+      return fail('the webhook did not answer with JSON');
+    }
+    if (!answer.response || answer.response.uid !== uid) return fail(`expected response.uid="${uid}", got ${JSON.stringify(answer.response?.uid)}`);
+    return answer.response;
   }
 
   private delete(route: { kind: ResourceKind; namespace?: string; name?: string }): unknown {
@@ -394,6 +534,49 @@ export class FakeKubeApiServer {
 }
 
 const kindKey = (group: string, version: string, plural: string) => `${group}/${version}/${plural}`;
+const conflict = (route: { kind: ResourceKind; name?: string }) =>
+  new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${route.kind.plural} "${route.name}": the object has been modified; please apply your changes to the latest version and try again`);
+
+interface AdmissionResponse {
+  uid?: string;
+  allowed?: boolean;
+  status?: { code?: number; reason?: string; message?: string; details?: unknown };
+  patch?: string;
+  patchType?: string;
+}
+
+function selectorMatches(s: LabelSelector, labels: Record<string, string>): boolean {
+  const has = (k: string) => Object.hasOwn(labels, k);
+  if (!Object.entries(s.matchLabels ?? {}).every(([k, v]) => has(k) && labels[k] === v)) return false;
+  return (s.matchExpressions ?? []).every((e) => {
+    if (e.operator === 'Exists') return has(e.key);
+    if (e.operator === 'DoesNotExist') return !has(e.key);
+    if (e.operator === 'In') return has(e.key) && (e.values ?? []).includes(labels[e.key]!);
+    if (e.operator === 'NotIn') return !has(e.key) || !(e.values ?? []).includes(labels[e.key]!);
+    throw new HttpError(400, 'BadRequest', `unknown selector operator ${String(e.operator)}`);
+  });
+}
+
+/** POSTs JSON to a webhook over HTTPS, trusting only `ca`; resolves with the body of a 200. */
+function post(url: string, ca: string | undefined, body: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    if (u.protocol !== 'https:') return reject(new Error(`webhook URL must be https, got ${url}`));
+    const req = httpsRequest(u, { method: 'POST', ...(ca ? { ca } : {}), headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) reject(new Error(`the server responded with ${res.statusCode}: ${text.slice(0, 300)}`));
+        else resolve(text);
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`context deadline exceeded (${timeoutMs} ms)`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 const objectKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
 const isTrue = (v: string | null) => v === 'true' || v === '1';
 const notFound = (kind: ResourceKind, name: string) => new HttpError(404, 'NotFound', `${kind.plural} "${name}" not found`);
