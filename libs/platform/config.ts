@@ -61,7 +61,13 @@ export interface KumaCpConfig {
     readonly port: number;
     /** ADS without TLS on 127.0.0.1; 0 = off. */
     readonly plaintextPort: number;
-    readonly authn: { readonly dpProxy: { readonly type: 'dpToken' | 'none' } };
+    /**
+     * How a proxy proves who it is: `dpToken` (a dataplane token this control plane signed),
+     * `serviceAccountToken` (its Pod's Kubernetes service account token, checked with a
+     * TokenReview against the Pod's Dataplane), `none` (loopback only); '' picks
+     * serviceAccountToken with store.type kubernetes and dpToken otherwise, as Kuma.
+     */
+    readonly authn: { readonly dpProxy: { readonly type: '' | 'dpToken' | 'serviceAccountToken' | 'none' } };
     /** Kuma's: time for a TLS handshake and for the headers of an HTTP/1.1 request (`POST /bootstrap`). */
     readonly readHeaderTimeout: string;
     /**
@@ -165,6 +171,30 @@ export interface KumaCpConfig {
    */
   readonly fabric: { readonly type: string; readonly nats: { readonly url: string } };
   readonly multizone: { readonly zone: { readonly name: string } };
+  /** Kubernetes mode (store.type kubernetes): Kuma's `runtime.kubernetes` settings. */
+  readonly runtime: {
+    readonly kubernetes: {
+      /** The HTTPS server of the admission webhooks (injector, validation); certDir '' = generated and rotated by the control plane. */
+      readonly admissionServer: { readonly address: string; readonly port: number; readonly certDir: string };
+      /** The Service the control plane is reached through (the webhooks' and the data plane server's certificate names, kuma-dp's URL). */
+      readonly controlPlaneServiceName: string;
+      readonly injector: {
+        readonly sidecarContainer: {
+          readonly image: string;
+          readonly uid: number;
+          readonly gid: number;
+          readonly redirectPortInbound: number;
+          readonly redirectPortOutbound: number;
+          readonly adminPort: number;
+          readonly drainTime: string;
+        };
+        readonly initContainer: { readonly image: string };
+        readonly cniEnabled: boolean;
+        /** The CA kuma-dp trusts the data plane server with; '' = the data plane server's own certificate. */
+        readonly caCertFile: string;
+      };
+    };
+  };
   readonly experimental: {
     /**
      * Kuma's automatic reachable services: with a mesh's mTLS on, a transparent proxy gets
@@ -200,7 +230,7 @@ export function defaultConfig(): KumaCpConfig {
     dpServer: {
       port: 5678,
       plaintextPort: 0,
-      authn: { dpProxy: { type: 'dpToken' } },
+      authn: { dpProxy: { type: '' } },
       readHeaderTimeout: '5s',
       authenticationTimeout: '15s',
       maxUnauthenticatedConnectionsPerSource: 32,
@@ -237,6 +267,18 @@ export function defaultConfig(): KumaCpConfig {
     xdsServer: { dataplaneDeregistrationDelay: '10s', debounce: '20ms', dataplaneStatusFlushInterval: '10s' },
     fabric: { type: '', nats: { url: '' } },
     multizone: { zone: { name: 'default' } },
+    runtime: {
+      kubernetes: {
+        admissionServer: { address: '', port: 5443, certDir: '' },
+        controlPlaneServiceName: 'kuma-control-plane',
+        injector: {
+          sidecarContainer: { image: 'kuma-es/kuma-dp:latest', uid: 5678, gid: 5678, redirectPortInbound: 15006, redirectPortOutbound: 15001, adminPort: 9901, drainTime: '30s' },
+          initContainer: { image: 'kuma/kuma-init:2.14.0' },
+          cniEnabled: false,
+          caCertFile: '',
+        },
+      },
+    },
     experimental: { autoReachableServices: false },
     defaults: { skipMeshCreation: false },
     logLevel: 'info',
@@ -314,6 +356,20 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_FABRIC_TYPE: 'fabric.type',
   KUMA_FABRIC_NATS_URL: 'fabric.nats.url',
   KUMA_MULTIZONE_ZONE_NAME: 'multizone.zone.name',
+  KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_ADDRESS: 'runtime.kubernetes.admissionServer.address',
+  KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_PORT: 'runtime.kubernetes.admissionServer.port',
+  KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_CERT_DIR: 'runtime.kubernetes.admissionServer.certDir',
+  KUMA_RUNTIME_KUBERNETES_CONTROL_PLANE_SERVICE_NAME: 'runtime.kubernetes.controlPlaneServiceName',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_IMAGE: 'runtime.kubernetes.injector.sidecarContainer.image',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_UID: 'runtime.kubernetes.injector.sidecarContainer.uid',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_GID: 'runtime.kubernetes.injector.sidecarContainer.gid',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_REDIRECT_PORT_INBOUND: 'runtime.kubernetes.injector.sidecarContainer.redirectPortInbound',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_REDIRECT_PORT_OUTBOUND: 'runtime.kubernetes.injector.sidecarContainer.redirectPortOutbound',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_ADMIN_PORT: 'runtime.kubernetes.injector.sidecarContainer.adminPort',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_DRAIN_TIME: 'runtime.kubernetes.injector.sidecarContainer.drainTime',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_INIT_CONTAINER_IMAGE: 'runtime.kubernetes.injector.initContainer.image',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_CNI_ENABLED: 'runtime.kubernetes.injector.cniEnabled',
+  KUMA_RUNTIME_KUBERNETES_INJECTOR_CA_CERT_FILE: 'runtime.kubernetes.injector.caCertFile',
   KUMA_GENERAL_WORK_DIR: 'general.workDir',
   KUMA_GENERAL_TLS_CERT_FILE: 'general.tlsCertFile',
   KUMA_GENERAL_TLS_KEY_FILE: 'general.tlsKeyFile',
@@ -383,6 +439,10 @@ function validate(c: KumaCpConfig): void {
     ['diagnostics.serverPort', c.diagnostics.serverPort, 1],
     ['store.postgres.port', c.store.postgres.port, 1],
     ['store.postgres.readReplica.port', c.store.postgres.readReplica.port, 1],
+    ['runtime.kubernetes.admissionServer.port', c.runtime.kubernetes.admissionServer.port, 0],
+    ['runtime.kubernetes.injector.sidecarContainer.redirectPortInbound', c.runtime.kubernetes.injector.sidecarContainer.redirectPortInbound, 1],
+    ['runtime.kubernetes.injector.sidecarContainer.redirectPortOutbound', c.runtime.kubernetes.injector.sidecarContainer.redirectPortOutbound, 1],
+    ['runtime.kubernetes.injector.sidecarContainer.adminPort', c.runtime.kubernetes.injector.sidecarContainer.adminPort, 1],
   ];
   for (const [path, port, min] of ports) {
     if (port < min || port > 65535) throw new ConfigError(`${path}: port must be in the range [${min}, 65535], got ${port}`);
@@ -390,8 +450,11 @@ function validate(c: KumaCpConfig): void {
   if (!(STORE_TYPES as readonly string[]).includes(c.store.type)) {
     throw new ConfigError(`store.type: must be one of ${STORE_TYPES.join(', ')}, got ${JSON.stringify(c.store.type)}`);
   }
-  if (c.dpServer.authn.dpProxy.type !== 'dpToken' && c.dpServer.authn.dpProxy.type !== 'none') {
-    throw new ConfigError(`dpServer.authn.dpProxy.type: must be dpToken or none, got ${JSON.stringify(c.dpServer.authn.dpProxy.type)}`);
+  if (!['', 'dpToken', 'serviceAccountToken', 'none'].includes(c.dpServer.authn.dpProxy.type)) {
+    throw new ConfigError(`dpServer.authn.dpProxy.type: must be dpToken, serviceAccountToken or none, got ${JSON.stringify(c.dpServer.authn.dpProxy.type)}`);
+  }
+  if (c.dpServer.authn.dpProxy.type === 'serviceAccountToken' && c.store.type !== 'kubernetes') {
+    throw new ConfigError('dpServer.authn.dpProxy.type: serviceAccountToken needs store.type kubernetes (the Pods and their service accounts are the cluster\'s)');
   }
   for (const [path, value] of [
     ['dpServer.readHeaderTimeout', c.dpServer.readHeaderTimeout],
@@ -405,6 +468,7 @@ function validate(c: KumaCpConfig): void {
     ['store.postgres.maxAge', c.store.postgres.maxAge],
     ['store.nats.contentGcInterval', c.store.nats.contentGcInterval],
     ['store.nats.contentGcGrace', c.store.nats.contentGcGrace],
+    ['runtime.kubernetes.injector.sidecarContainer.drainTime', c.runtime.kubernetes.injector.sidecarContainer.drainTime],
   ] as const) {
     try {
       parseDuration(value);
