@@ -322,6 +322,7 @@ export async function startControlPlane(
           keyFile: https.tlsKeyFile || config.general.tlsKeyFile,
           workDir: config.general.workDir,
           logger,
+          config,
         });
         const secure = buildApiServer({ ...apiDeps, https: tls, exposure: { boundInterface: https.interface, allowedHosts: apiDeps.exposure?.allowedHosts ?? [] } });
         ports.apiHttps = await listen(secure, https.port, https.interface, 'API server (HTTPS)', logger);

@@ -64,3 +64,37 @@ export class TokenAuthenticator implements DataplaneAuthenticator {
     return { jti, kid };
   }
 }
+
+/** Who a service account token is (the API server's TokenReview; libs/kubernetes/token-review.ts). */
+export type ServiceAccountReview = (token: string) => Promise<{ readonly authenticated: true; readonly namespace: string; readonly serviceAccount: string } | { readonly authenticated: false; readonly error: string }>;
+
+/**
+ * `serviceAccountToken` (Kubernetes mode, Kuma's default there): the proxy presents its Pod's
+ * service account token. The API server says whose it is; the proxy may then be only a Dataplane
+ * the Pod controller wrote for a Pod of that namespace running as that service account (its
+ * `k8s.kuma.io/namespace` and `k8s.kuma.io/service-account` labels), as Kuma's Kubernetes
+ * authenticator compares the token with the Pod.
+ */
+export class ServiceAccountTokenAuthenticator implements DataplaneAuthenticator {
+  constructor(
+    private readonly review: ServiceAccountReview,
+    private readonly labelsOf: (proxy: ProxyId) => Readonly<Record<string, string>> | undefined,
+  ) {}
+
+  async authenticate(proxy: ProxyId, token: string | undefined): Promise<void> {
+    if (!token) throw new AuthenticationError('a service account token is required: kuma-dp sends the one at KUMA_DATAPLANE_RUNTIME_TOKEN_PATH');
+    let who;
+    try {
+      who = await this.review(token);
+    } catch (err) {
+      throw new AuthenticationError(`could not review the service account token with the API server: ${(err as Error).message}`);
+    }
+    if (!who.authenticated) throw new AuthenticationError(`the service account token was not accepted: ${who.error}`);
+    const labels = this.labelsOf(proxy);
+    if (!labels) throw new AuthenticationError(`there is no Dataplane ${proxy.mesh}.${proxy.name}: on Kubernetes the control plane writes it for the Pod (is the Pod injected, and in mesh ${proxy.mesh}?)`);
+    const ns = Object.hasOwn(labels, 'k8s.kuma.io/namespace') ? labels['k8s.kuma.io/namespace'] : undefined;
+    const sa = Object.hasOwn(labels, 'k8s.kuma.io/service-account') ? labels['k8s.kuma.io/service-account'] : undefined;
+    if (ns !== who.namespace) throw new AuthenticationError(`the token is of namespace ${who.namespace}, but Dataplane ${proxy.mesh}.${proxy.name} belongs to namespace ${ns ?? '(none)'}`);
+    if (sa !== who.serviceAccount) throw new AuthenticationError(`the token is of service account ${who.serviceAccount}, but the Pod of Dataplane ${proxy.mesh}.${proxy.name} runs as ${sa ?? '(none)'}`);
+  }
+}

@@ -18,7 +18,9 @@ import type { DataplaneTokens } from '../../libs/tokens/signing-keys.ts';
 import { REVOCATIONS_SECRET, Revocations } from '../../libs/tokens/revocations.ts';
 import type { XdsMetrics } from '../../libs/xds/metrics.ts';
 import type { SnapshotSource } from '../../libs/xds/snapshot-cache.ts';
-import { noAuthentication, TokenAuthenticator } from './authn.ts';
+import { noAuthentication, ServiceAccountTokenAuthenticator, TokenAuthenticator, type ServiceAccountReview } from './authn.ts';
+import { TokenReviewer } from '../../libs/kubernetes/token-review.ts';
+import * as k8s from '@kubernetes/client-node';
 import { ByNameBudget } from './by-name-budget.ts';
 import { startGateway } from './gateway.ts';
 import { OrphanedDemands } from './orphaned-demands.ts';
@@ -112,8 +114,9 @@ export async function startGatewayRole(ctx: GatewayRoleContext): Promise<Gateway
   const deregistrationDelayMs = parseDuration(config.xdsServer.dataplaneDeregistrationDelay) * 1000;
   const orphans = fabric ? await startOrphanSweep(ctx, fabric, status, deregistrationDelayMs) : undefined;
   if (orphans && fabricSource) await startDemandSweep(ctx, fabric!, fabricSource, orphans.membership, deregistrationDelayMs);
-  const tls = await loadOrCreateTls({ certFile: config.general.tlsCertFile, keyFile: config.general.tlsKeyFile, workDir: config.general.workDir, logger });
-  const noAuth = config.dpServer.authn.dpProxy.type === 'none';
+  const tls = await loadOrCreateTls({ certFile: config.general.tlsCertFile, keyFile: config.general.tlsKeyFile, workDir: config.general.workDir, logger, config });
+  const authnType = config.dpServer.authn.dpProxy.type || (config.store.type === 'kubernetes' ? 'serviceAccountToken' : 'dpToken');
+  const noAuth = authnType === 'none';
   if (noAuth) logger.warn({ component: 'dp-server' }, 'dataplane authentication is OFF (dpServer.authn.dpProxy.type=none): serving on loopback only');
   const stored = (proxy: ProxyId) => state().get({ type: 'Dataplane', mesh: proxy.mesh, name: proxy.name });
   // Kuma's revocation Secret per mesh: refused from then on, and live streams with a revoked token closed.
@@ -128,7 +131,9 @@ export async function startGatewayRole(ctx: GatewayRoleContext): Promise<Gateway
   lifecycle.onShutdown('certificate signers', () => signPool.close());
   const authenticator = noAuth
     ? noAuthentication
-    : new TokenAuthenticator(ctx.tokens, (proxy, node) => (node ? dataplaneFromNode(node, ctx.registry, proxy)?.spec : undefined) ?? stored(proxy)?.spec, revocations);
+    : authnType === 'serviceAccountToken'
+      ? new ServiceAccountTokenAuthenticator(serviceAccountReview(), (proxy) => stored(proxy)?.meta.labels)
+      : new TokenAuthenticator(ctx.tokens, (proxy, node) => (node ? dataplaneFromNode(node, ctx.registry, proxy)?.spec : undefined) ?? stored(proxy)?.spec, revocations);
   const registrations = new DataplaneLifecycle(
     {
       upsert: async (input, actor) => {
@@ -278,3 +283,11 @@ function sweepOften(sweep: () => void, membership: Membership): () => void {
 
 /** A control plane instance id as a member id (a token of `[A-Za-z0-9_-]`). */
 export const memberIdOf = (instanceId: string): string => instanceId.replace(/[^A-Za-z0-9_-]/g, '-');
+
+/** TokenReviews through the cluster kuma-cp follows (KUBECONFIG, else the in-cluster service account). */
+function serviceAccountReview(): ServiceAccountReview {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromDefault();
+  const reviewer = new TokenReviewer(kc);
+  return (token) => reviewer.review(token);
+}

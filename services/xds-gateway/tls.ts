@@ -3,14 +3,23 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generate } from 'selfsigned';
 import type { Logger } from 'pino';
+import type { KumaCpConfig } from '../../libs/platform/config.ts';
 import type { TlsMaterial } from './dp-server.ts';
+
+/** On Kubernetes, the names kuma-dp reaches the control plane by: its Service in the system namespace. */
+export function serviceNames(config: KumaCpConfig): string[] {
+  if (config.store.type !== 'kubernetes') return [];
+  const svc = config.runtime.kubernetes.controlPlaneServiceName;
+  const ns = config.store.kubernetes.systemNamespace;
+  return [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`];
+}
 
 /**
  * The data plane server's certificate: the configured files, or (as Kuma does) a self-signed
  * certificate generated at first start and kept in the work directory, so kuma-dp can pin it
  * with `--ca-cert-file`.
  */
-export async function loadOrCreateTls(opts: { certFile: string; keyFile: string; workDir: string; logger: Logger }): Promise<TlsMaterial & { certFile: string }> {
+export async function loadOrCreateTls(opts: { certFile: string; keyFile: string; workDir: string; logger: Logger; config?: KumaCpConfig }): Promise<TlsMaterial & { certFile: string }> {
   if (opts.certFile || opts.keyFile) {
     if (!opts.certFile || !opts.keyFile) throw new Error('general.tlsCertFile and general.tlsKeyFile must be set together');
     return { cert: readFileSync(opts.certFile, 'utf8'), key: readFileSync(opts.keyFile, 'utf8'), certFile: opts.certFile };
@@ -31,6 +40,7 @@ export async function loadOrCreateTls(opts: { certFile: string; keyFile: string;
           altNames: [
             { type: 2, value: 'localhost' },
             { type: 2, value: hostname() },
+            ...(opts.config ? serviceNames(opts.config) : []).map((value) => ({ type: 2 as const, value })),
             { type: 7, ip: '127.0.0.1' },
             { type: 7, ip: '::1' },
           ],
