@@ -33,6 +33,7 @@ interface RunOptions {
   dataplaneTokenFile?: string;
   dataplaneToken?: string;
   caCertFile?: string;
+  caCert?: string;
   binaryPath: string;
   adminPort: number;
   proxyless?: boolean;
@@ -44,6 +45,14 @@ interface RunOptions {
   logLevel: string;
   logFormat: LogFormat;
 }
+
+/** Seconds, as a number or a duration (`30s`, `2m`, `1m30s`: what KUMA_DATAPLANE_DRAIN_TIME holds). */
+const seconds = (what: string) => (v: string) => {
+  if (/^\d+$/.test(v)) return Number(v);
+  const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?$/.exec(v);
+  if (!m || v === '') throw new InvalidArgumentError(`${what} must be seconds or a duration such as 30s, got ${JSON.stringify(v)}`);
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+};
 
 const int = (what: string) => (v: string) => {
   const n = Number(v);
@@ -62,14 +71,15 @@ function readText(path: string, what: string): string {
 program
   .command('run')
   .description('Launch Dataplane (Envoy), or the proxyless gRPC agent with --proxyless')
-  .requiredOption('--cp-address <url>', 'URL of the control plane data plane server, e.g. https://kuma-cp:5678')
-  .option('--name <name>', 'name of the Dataplane')
-  .option('--mesh <mesh>', 'mesh of the Dataplane')
+  .addOption(new Option('--cp-address <url>', 'URL of the control plane data plane server, e.g. https://kuma-cp:5678').env('KUMA_CONTROL_PLANE_URL').makeOptionMandatory())
+  .addOption(new Option('--name <name>', 'name of the Dataplane (on Kubernetes: <POD_NAME>.<POD_NAMESPACE>)').env('KUMA_DATAPLANE_NAME'))
+  .addOption(new Option('--mesh <mesh>', 'mesh of the Dataplane').env('KUMA_DATAPLANE_MESH'))
   .option('-d, --dataplane-file <path>', 'Dataplane to register (YAML or JSON); removed again shortly after the proxy disconnects')
   .option('--dataplane <yaml>', 'Dataplane to register, inline')
-  .option('--dataplane-token-file <path>', 'file with the dataplane token')
+  .addOption(new Option('--dataplane-token-file <path>', 'file with the dataplane token (on Kubernetes: the service account token)').env('KUMA_DATAPLANE_RUNTIME_TOKEN_PATH'))
   .option('--dataplane-token <token>', 'the dataplane token')
-  .option('--ca-cert-file <path>', 'CA that signs the control plane certificate')
+  .addOption(new Option('--ca-cert-file <path>', 'CA that signs the control plane certificate').env('KUMA_CONTROL_PLANE_CA_CERT_FILE'))
+  .addOption(new Option('--ca-cert <pem>', 'the CA itself, PEM (as the sidecar injector passes it)').env('KUMA_CONTROL_PLANE_CA_CERT'))
   .option('--binary-path <path>', 'Envoy binary', 'envoy')
   .addOption(new Option('--admin-port <port>', 'Envoy admin port').default(9901).argParser(int('--admin-port')))
   .option('--proxyless', 'no Envoy: run a local xDS relay for a gRPC application (GRPC_XDS_BOOTSTRAP)')
@@ -82,7 +92,7 @@ program
       .argParser(int('--trust-refresh-interval')),
   )
   .addOption(new Option('--max-restarts <n>', 'restarts of Envoy (or the application) after a crash').default(3).argParser(int('--max-restarts')))
-  .addOption(new Option('--drain-timeout <seconds>', 'after SIGTERM, seconds before the child is killed').default(30).argParser(int('--drain-timeout')))
+  .addOption(new Option('--drain-timeout <duration>', 'after SIGTERM, how long before the child is killed (seconds, or 30s, 2m)').default(30).env('KUMA_DATAPLANE_DRAIN_TIME').argParser(seconds('--drain-timeout')))
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info').env('KUMA_LOG_LEVEL'))
   .addOption(new Option('--log-format <format>', 'log format: text on a terminal and JSON lines otherwise unless set').choices(LOG_FORMATS).default('auto').env('KUMA_LOG_FORMAT'))
   .argument('[command...]', 'proxyless: the application to run with GRPC_XDS_BOOTSTRAP set (after --)')
@@ -99,14 +109,16 @@ program
         }
         if (!resource || typeof resource !== 'object') throw new Error('dataplane file must hold one Dataplane object');
       }
-      const name = opts.name ?? (resource?.['name'] as string | undefined);
+      // On Kubernetes the injector gives the Pod's name and namespace; the Dataplane is named after both, as Kuma's core name.
+      const podName = process.env['POD_NAME'] && process.env['POD_NAMESPACE'] ? `${process.env['POD_NAME']}.${process.env['POD_NAMESPACE']}` : undefined;
+      const name = opts.name ?? (resource?.['name'] as string | undefined) ?? podName;
       const mesh = opts.mesh ?? (resource?.['mesh'] as string | undefined) ?? 'default';
       if (!name) throw new Error('--name is required (or a --dataplane-file with a name)');
       if (resource && (resource['name'] !== name || (resource['mesh'] ?? 'default') !== mesh)) {
         throw new Error(`--name/--mesh (${mesh}.${name}) disagree with the dataplane file (${String(resource['mesh'])}.${String(resource['name'])})`);
       }
       const token = opts.dataplaneTokenFile ? readText(opts.dataplaneTokenFile, 'dataplane token file').trim() : opts.dataplaneToken;
-      const caCert = opts.caCertFile ? readText(opts.caCertFile, 'CA certificate file') : undefined;
+      const caCert = opts.caCertFile ? readText(opts.caCertFile, 'CA certificate file') : opts.caCert?.trim() ? opts.caCert : undefined;
       // A proxyless application is labelled so: the control plane then speaks gRPC's shapes to it (mTLS through certificate providers).
       const labels = opts.proxyless ? { ...(resource?.['labels'] as Record<string, string> | undefined), [PROXYLESS_LABEL]: 'true' } : resource?.['labels'];
       const dataplaneResource = resource ? JSON.stringify({ mesh, ...resource, ...(labels ? { labels } : {}) }) : undefined;
