@@ -86,6 +86,16 @@ export class PodController {
     await this.draining;
   }
 
+  /** A Namespace as the cache holds it (undefined before the first list, or when there is none). */
+  namespace(name: string): k8s.V1Namespace | undefined {
+    return this.namespaces?.get(name);
+  }
+
+  /** Whether the cache holds a Mesh of this name. */
+  meshExists(name: string): boolean {
+    return this.meshes?.get(name) !== undefined;
+  }
+
   /** Resolves once no Pod waits to be reconciled (tests). */
   async idle(): Promise<void> {
     while (!this.stopped && (this.queue.size > 0 || this.draining)) await (this.draining ?? new Promise((r) => setTimeout(r, 10)));

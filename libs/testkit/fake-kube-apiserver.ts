@@ -19,6 +19,8 @@ import { mergePatch } from '../policies/core/merge.ts';
  *   (409 Conflict), the `status` subresource, JSON merge patch, delete;
  * - Status objects for errors, as the real server sends them;
  * - `generateName`;
+ * - TokenReview (`authentication.k8s.io/v1`) of the service account tokens it issued
+ *   (`serviceAccountToken()`), as a projected token volume would hold them;
  * - admission webhooks: the MutatingWebhookConfigurations and then the
  *   ValidatingWebhookConfigurations stored in it are called, as the real server calls them, for
  *   creates and updates their rules match (operations, apiGroups, apiVersions, resources;
@@ -230,8 +232,9 @@ export class FakeKubeApiServer {
         this.failing--;
         throw new HttpError(500, 'InternalError', 'the fake API server was told to fail this request');
       }
-      const route = this.route(url.pathname);
       const method = req.method ?? 'GET';
+      if (url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews' && method === 'POST') return send(res, 201, this.tokenReview(await body(req)));
+      const route = this.route(url.pathname);
       if (method === 'GET' && route.name === undefined) {
         if (isTrue(url.searchParams.get('watch'))) return this.watch(route, url, res);
         return send(res, 200, this.listBody(route, url));
@@ -376,6 +379,36 @@ export class FakeKubeApiServer {
     if (this.getOne(route).metadata?.resourceVersion !== old.metadata?.resourceVersion) throw conflict(route);
     this.manager = manager;
     return this.write(route.kind, patched, 'MODIFIED');
+  }
+
+  // ---- service account tokens ---------------------------------------------------------------
+
+  private readonly tokens = new Map<string, { namespace: string; serviceAccount: string }>();
+  /** TokenReviews asked (tests count them). */
+  tokenReviews = 0;
+
+  /** A token of the service account, as the kubelet projects one into a Pod (opaque here; only TokenReview tells what it is). */
+  serviceAccountToken(namespace: string, serviceAccount: string): string {
+    const token = `fake-sa.${randomBytes(24).toString('base64url')}`;
+    this.tokens.set(token, { namespace, serviceAccount });
+    return token;
+  }
+
+  /** Revokes a token (a deleted service account or Pod). */
+  revokeToken(token: string): void {
+    this.tokens.delete(token);
+  }
+
+  private tokenReview(raw: unknown): unknown {
+    this.tokenReviews++;
+    const o = asObject(raw);
+    const token = (o['spec'] as { token?: unknown } | undefined)?.token;
+    if (typeof token !== 'string' || token === '') throw new HttpError(422, 'Invalid', 'TokenReview.authentication.k8s.io "" is invalid: spec.token: Required value');
+    const who = this.tokens.get(token);
+    const status = who
+      ? { authenticated: true, user: { username: `system:serviceaccount:${who.namespace}:${who.serviceAccount}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${who.namespace}`, 'system:authenticated'] } }
+      : { authenticated: false, error: 'invalid bearer token' };
+    return { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { creationTimestamp: null }, spec: { token }, status };
   }
 
   // ---- admission ---------------------------------------------------------------------------

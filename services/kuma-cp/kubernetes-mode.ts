@@ -1,11 +1,20 @@
+import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { EventLog } from '../../libs/event-log/port.ts';
+import { InjectorWebhook, ValidatingWebhook } from '../../libs/kubernetes/admission.ts';
+import { AdmissionServer } from '../../libs/kubernetes/admission-server.ts';
+import { defaultInjectorConfig, type InjectorConfig } from '../../libs/kubernetes/injector.ts';
 import { KubernetesLogSource } from '../../libs/kubernetes/log-source.ts';
 import { KUMA_GROUP, KUMA_VERSION, PodController } from '../../libs/kubernetes/pod-controller.ts';
 import type { KumaCpConfig } from '../../libs/platform/config.ts';
 import type { Lifecycle } from '../../libs/platform/lifecycle.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
+import { loadOrCreateTls } from '../xds-gateway/tls.ts';
+
+/** The webhook configurations `kumactl install control-plane` writes (Kuma's names); the control plane keeps their caBundle current. */
+export const MUTATING_WEBHOOK_CONFIGURATION = 'kuma-admission-mutating-webhook-configuration';
+export const VALIDATING_WEBHOOK_CONFIGURATION = 'kuma-validating-webhook-configuration';
 
 /** What a write through the REST API is told in Kubernetes mode (Kuma's API is read-only there too). */
 export const KUBERNETES_READ_ONLY =
@@ -14,25 +23,83 @@ export const KUBERNETES_READ_ONLY =
 /**
  * `store.type: kubernetes` in kuma-cp: the cluster (KUBECONFIG, else the in-cluster service
  * account) is the source of truth. The kuma.io custom resources feed the log
- * (KubernetesLogSource), the Pod controller keeps a Dataplane object per injected Pod, and the
- * `default` Mesh is created as a custom resource, as Kuma does, unless defaults.skipMeshCreation.
+ * (KubernetesLogSource), the Pod controller keeps a Dataplane object per injected Pod, the
+ * admission server injects sidecars and validates kuma.io objects, and the `default` Mesh is
+ * created as a custom resource, as Kuma does, unless defaults.skipMeshCreation.
  */
-export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: TypeRegistry, logger: Logger, lifecycle: Lifecycle): { start(): Promise<void> } {
+export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: TypeRegistry, logger: Logger, lifecycle: Lifecycle): { start(): Promise<{ admissionPort: number }> } {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   const source = new KubernetesLogSource(kc, log, registry, { logger });
   const pods = new PodController(kc, { logger, ...(config.multizone.zone.name && config.multizone.zone.name !== 'default' ? { zone: config.multizone.zone.name } : {}) });
+  const rt = config.runtime.kubernetes;
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const notFound = (err: unknown) => (err as { code?: number }).code === 404;
+  let injectorConfig: InjectorConfig | undefined;
+  const injector = new InjectorWebhook(
+    () => injectorConfig!,
+    {
+      // The Pod controller's caches, read through to the API server when they do not hold it (yet).
+      namespace: async (name) => pods.namespace(name) ?? (await core.readNamespace({ name }).catch((err: unknown) => (notFound(err) ? undefined : Promise.reject(err as Error)))),
+      meshExists: async (name) =>
+        pods.meshExists(name) ||
+        (await custom.getClusterCustomObject({ group: KUMA_GROUP, version: KUMA_VERSION, plural: 'meshes', name }).then(
+          () => true,
+          (err: unknown) => (notFound(err) ? false : Promise.reject(err as Error)),
+        )),
+    },
+    logger,
+  );
+  const admission = new AdmissionServer({
+    address: rt.admissionServer.address,
+    port: rt.admissionServer.port,
+    certDir: rt.admissionServer.certDir,
+    serviceName: rt.controlPlaneServiceName,
+    namespace: config.store.kubernetes.systemNamespace,
+    webhookConfigurations: { mutating: [MUTATING_WEBHOOK_CONFIGURATION], validating: [VALIDATING_WEBHOOK_CONFIGURATION] },
+    injector,
+    validator: new ValidatingWebhook(registry),
+    logger,
+  });
   return {
     async start() {
-      if (!config.defaults.skipMeshCreation) await ensureDefaultMeshObject(kc, logger);
+      injectorConfig = await injectorConfigOf(config, logger);
       // Registered first: a start that fails part way (a cluster that never lists) still stops them.
       lifecycle.onShutdown('kubernetes log source', () => source.stop());
       lifecycle.onShutdown('kubernetes pod controller', () => pods.stop());
+      lifecycle.onShutdown('admission server', () => admission.stop());
+      // The webhooks first: the API server asks them about this control plane's own writes too (the default Mesh).
+      await admission.start(kc);
+      if (!config.defaults.skipMeshCreation) await ensureDefaultMeshObject(kc, logger);
       await source.start();
       await pods.start();
       logger.info({ component: 'k8s-store', server: kc.getCurrentCluster()?.server }, 'following the cluster');
+      return { admissionPort: admission.port };
     },
   };
+}
+
+/** What the injector puts into Pods: kuma-dp reaches the data plane server through the control plane's Service and trusts its certificate. */
+async function injectorConfigOf(config: KumaCpConfig, logger: Logger): Promise<InjectorConfig> {
+  const rt = config.runtime.kubernetes;
+  const sc = rt.injector.sidecarContainer;
+  const caCert = rt.injector.caCertFile
+    ? readFileSync(rt.injector.caCertFile, 'utf8')
+    : (await loadOrCreateTls({ certFile: config.general.tlsCertFile, keyFile: config.general.tlsKeyFile, workDir: config.general.workDir, logger, config })).cert;
+  return defaultInjectorConfig({
+    controlPlaneUrl: `https://${rt.controlPlaneServiceName}.${config.store.kubernetes.systemNamespace}:${config.dpServer.port}`,
+    controlPlaneCaCert: caCert,
+    sidecarImage: sc.image,
+    initImage: rt.injector.initContainer.image,
+    uid: sc.uid,
+    gid: sc.gid,
+    redirectPortInbound: sc.redirectPortInbound,
+    redirectPortOutbound: sc.redirectPortOutbound,
+    adminPort: sc.adminPort,
+    drainTime: sc.drainTime,
+    cniEnabled: rt.injector.cniEnabled,
+  });
 }
 
 /** Kuma's default Mesh, as a custom resource, when the cluster has none of that name. */

@@ -1,36 +1,56 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { INJECTOR_PATH, VALIDATOR_PATH } from '../../libs/kubernetes/admission.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
 import { eventually } from '../../libs/testkit/eventually.ts';
-import { CORE_KINDS, FakeKubeApiServer, type KubeObject, type ResourceKind } from '../../libs/testkit/fake-kube-apiserver.ts';
+import { CORE_KINDS, FakeKubeApiServer, kumaKinds, MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS, type KubeObject } from '../../libs/testkit/fake-kube-apiserver.ts';
+import { xdsGreeterClientFromBootstrap } from '../../libs/testkit/grpc-apps.ts';
 import { http } from '../../libs/testkit/http.ts';
-import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
+import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
+import { spawnKumaDp, until } from '../../libs/testkit/kuma-dp.ts';
+import { freePort } from '../../libs/testkit/ports.ts';
 import { TypeUrl } from '../../libs/xds/protos.ts';
 
 /**
  * Kubernetes mode end to end, against the FAKE API server (libs/testkit/fake-kube-apiserver.ts,
  * a test double: no real cluster is used): kuma-cp with KUMA_STORE_TYPE=kubernetes creates the
  * default Mesh object, turns an injected Pod behind a Service into a Dataplane object, takes that
- * into its log and serves its configuration to a fake Envoy; a MeshTimeout applied as kubectl
- * would apply it changes that configuration; the REST API refuses writes.
+ * into its log and serves its configuration to a fake Envoy that presents the Pod's service
+ * account token; a MeshTimeout applied as kubectl would apply it changes that configuration; the
+ * REST API refuses writes. Through the admission webhooks the fake API server calls: a Pod
+ * created bare in a labelled namespace comes back injected, and the sidecar container the
+ * injector wrote, run as written (a real `kuma-dp run --proxyless`), serves a real proxyless gRPC
+ * application in it; an invalid policy is refused with Kuma's field paths.
  */
-const kumaKinds: ResourceKind[] = fullRegistry()
-  .all()
-  .filter((d) => d.kubernetesScope !== undefined)
-  .map((d) => ({ group: 'kuma.io', version: 'v1alpha1', plural: d.plural, kind: d.name, namespaced: d.kubernetesScope === 'Namespaced' }));
-const kind = (plural: string) => [...CORE_KINDS, ...kumaKinds].find((k) => k.plural === plural)!;
+const kinds = [...CORE_KINDS, ...kumaKinds(fullRegistry().all())];
+const kind = (plural: string) => kinds.find((k) => k.plural === plural)!;
 
 let fake: FakeKubeApiServer;
 let cp: KumaCpProcess;
 let envoy: FakeEnvoy | undefined;
+let dir: string;
+const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  fake = await FakeKubeApiServer.start([...CORE_KINDS, ...kumaKinds]);
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-mode-'));
+  fake = await FakeKubeApiServer.start(kinds);
+  dir = mkdtempSync(join(tmpdir(), 'k8s-mode-'));
+  // What `kumactl install control-plane` installs: the webhook configurations (the control plane writes their caBundle).
+  const admissionPort = await freePort();
+  const webhook = (name: string, path: string, rules: unknown[]) => ({ name, clientConfig: { url: `https://127.0.0.1:${admissionPort}${path}` }, rules, failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'] });
+  fake.put(MUTATING_WEBHOOKS, {
+    metadata: { name: 'kuma-admission-mutating-webhook-configuration' },
+    webhooks: [webhook('kuma-injector.kuma.io', INJECTOR_PATH, [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE'] }])],
+  });
+  fake.put(VALIDATING_WEBHOOKS, {
+    metadata: { name: 'kuma-validating-webhook-configuration' },
+    webhooks: [webhook('validator.kuma-admission.kuma.io', VALIDATOR_PATH, [{ apiGroups: ['kuma.io'], apiVersions: ['v1alpha1'], resources: ['*'], operations: ['CREATE', 'UPDATE'] }])],
+  });
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
     kubeconfig,
@@ -44,10 +64,14 @@ beforeAll(async () => {
       'current-context': 'fake',
     }),
   );
-  cp = await KumaCpProcess.start({ plaintext: true, env: { KUMA_STORE_TYPE: 'kubernetes', KUBECONFIG: kubeconfig, KUMA_DP_SERVER_AUTHN_DP_PROXY_TYPE: 'none' } });
+  cp = await KumaCpProcess.start({
+    plaintext: true,
+    env: { KUMA_STORE_TYPE: 'kubernetes', KUBECONFIG: kubeconfig, KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_ADDRESS: '127.0.0.1', KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_PORT: String(admissionPort) },
+  });
 }, 60_000);
 
 afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
   envoy?.close();
   await cp?.destroy();
   await fake?.close();
@@ -82,7 +106,11 @@ describe('Kubernetes mode (kuma-cp against the fake API server)', () => {
     const history = await http(cp.url, 'GET', '/meshes/default/dataplanes/web-1.shop/_history');
     expect(JSON.stringify(history.body)).toContain('"source":"kubernetes"');
 
-    const proxy = (envoy = new FakeEnvoy({ target: `127.0.0.1:${cp.dpPlaintextPort}`, nodeId: 'default.web-1.shop', mode: 'sotw' }));
+    // A proxy must present its Pod's service account token (TokenReview): another namespace's is refused.
+    const intruder = new FakeEnvoy({ target: `127.0.0.1:${cp.dpPlaintextPort}`, nodeId: 'default.web-1.shop', mode: 'sotw', token: fake.serviceAccountToken('other', 'default') });
+    await expect(intruder.waitFor(() => false, 10_000)).rejects.toThrow(/namespace other, but Dataplane default.web-1.shop belongs to namespace shop/);
+    intruder.close();
+    const proxy = (envoy = new FakeEnvoy({ target: `127.0.0.1:${cp.dpPlaintextPort}`, nodeId: 'default.web-1.shop', mode: 'sotw', token: fake.serviceAccountToken('shop', 'default') }));
     await proxy.waitFor((c) => c.names(TypeUrl.Listener).some((n) => n.startsWith('inbound:10.0.0.7:8080')), 20_000).catch((e: Error) => {
       throw new Error(`${e.message}: listeners ${JSON.stringify(proxy.names(TypeUrl.Listener))}`);
     });
@@ -112,4 +140,90 @@ describe('Kubernetes mode (kuma-cp against the fake API server)', () => {
     fake.remove(kind('pods'), 'shop', 'web-1');
     await eventually(async () => expect((await http(cp.url, 'GET', '/meshes/default/dataplanes/web-1.shop')).status).toBe(404));
   });
+
+  it('injects a Pod created bare in a labelled namespace, and the sidecar it wrote serves a proxyless gRPC application', async () => {
+    const port = await freePort();
+    fake.put(kind('services'), { metadata: { name: 'greeter', namespace: 'shop' }, spec: { selector: { app: 'greeter' }, ports: [{ port: 50051, targetPort: 'grpc', appProtocol: 'grpc' }] } });
+    // kubectl apply of a bare Pod: the API server asks the injector.
+    const res = await fetch(`${fake.url}/api/v1/namespaces/shop/pods?fieldManager=kubectl-client-side-apply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'greeter-0', labels: { app: 'greeter', 'kuma.io/proxyless': 'true' } },
+        spec: { serviceAccountName: 'greeter', containers: [{ name: 'greeter', image: 'greeter:1', ports: [{ name: 'grpc', containerPort: port }] }] },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const pod = (await res.json()) as V1Pod;
+    expect(pod.metadata?.annotations?.['kuma.io/sidecar-injected']).toBe('true');
+    const sidecar = pod.spec!.initContainers!.find((c) => c.name === 'kuma-sidecar')!;
+    const app = pod.spec!.containers.find((c) => c.name === 'greeter')!;
+    expect(sidecar.args).toContain('--proxyless');
+    expect(app.env?.find((e) => e.name === 'GRPC_XDS_BOOTSTRAP')?.value).toBe('/var/run/kuma-grpc/bootstrap.json');
+
+    // The kubelet: the Pod runs at 127.0.0.1 and is ready; the controller writes its Dataplane.
+    fake.put(kind('pods'), { ...(fake.get(kind('pods'), 'shop', 'greeter-0') as KubeObject), status: { podIP: '127.0.0.1', containerStatuses: [{ name: 'greeter', ready: true }] } });
+    await eventually(async () => expect((await http(cp.url, 'GET', '/meshes/default/dataplanes/greeter-0.shop')).status).toBe(200), 20_000);
+
+    // The sidecar container as written, with what the kubelet resolves: the downward API, the
+    // projected token, the volume; and the Service's DNS name resolved to this machine.
+    const bootstrap = join(dir, 'greeter-bootstrap.json');
+    const tokenFile = join(dir, 'greeter-token');
+    writeFileSync(tokenFile, fake.serviceAccountToken('shop', 'greeter'));
+    const env = containerEnv(sidecar, pod, {
+      KUMA_CONTROL_PLANE_URL: `https://localhost:${cp.dpPort}`,
+      KUMA_DATAPLANE_RUNTIME_TOKEN_PATH: tokenFile,
+    });
+    expect(env['KUMA_CONTROL_PLANE_CA_CERT']).toBe(readFileSync(cp.caCertFile, 'utf8'));
+    const args = sidecar.args!.map((a) => a.replace('/var/run/kuma-grpc/bootstrap.json', bootstrap)).filter((a) => a !== 'run');
+    const agent = spawnKumaDp(cp, dir, args, env);
+    children.push(agent);
+    await until(() => existsSync(bootstrap), 20_000, () => `the gRPC bootstrap (${agent.output()})`);
+    // The application container, with its GRPC_XDS_BOOTSTRAP.
+    const greeter = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/e2e/fixtures/greeter-app.ts'), String(port), 'greeter-0'], {
+      env: { PATH: process.env['PATH'] ?? '', GRPC_XDS_BOOTSTRAP: bootstrap },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(greeter);
+    let out = '';
+    greeter.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    greeter.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await until(() => out.includes('greeter greeter-0 serving on'), 40_000, () => `the greeter serving (${out}\n--- kuma-dp ---\n${agent.output()})`);
+    await until(async () => {
+      const client = xdsGreeterClientFromBootstrap(readFileSync(bootstrap, 'utf8'), 'greeter_shop_svc_50051');
+      try {
+        return (await client.hello().catch(() => '')) === 'hello from greeter-0';
+      } finally {
+        client.close();
+      }
+    }, 30_000, () => `a call through the mesh (${agent.output()})`);
+  }, 120_000);
+
+  it('refuses an invalid policy applied with kubectl, with Kuma field paths, storing nothing', async () => {
+    const res = await fetch(`${fake.url}/apis/kuma.io/v1alpha1/namespaces/kuma-system/meshretries?fieldManager=kubectl-client-side-apply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'kuma.io/v1alpha1',
+        kind: 'MeshRetry',
+        metadata: { name: 'bad-retry', namespace: 'kuma-system', labels: { 'kuma.io/mesh': 'default' } },
+        spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { numRetries: -1 } } }] },
+      }),
+    });
+    expect(res.status).toBe(422);
+    const status = (await res.json()) as { message: string; details: { causes: { field: string }[] } };
+    expect(status.details.causes.map((c) => c.field)).toEqual(['spec.to[0].default.http.numRetries']);
+    expect(status.message).toMatch(/^admission webhook "validator.kuma-admission.kuma.io" denied the request: spec.to\[0\].default.http.numRetries/);
+    expect(fake.get(kind('meshretries'), 'kuma-system', 'bad-retry')).toBeUndefined();
+  });
 });
+
+/** A container's environment as the kubelet resolves it (values, and the downward API fields kuma-dp reads), with `over` on top. */
+function containerEnv(c: V1Container, pod: V1Pod, over: Record<string, string>): Record<string, string> {
+  const field: Record<string, string> = { 'metadata.name': pod.metadata!.name!, 'metadata.namespace': pod.metadata!.namespace!, 'status.podIP': '127.0.0.1' };
+  const env: Record<string, string> = {};
+  for (const e of c.env ?? []) env[e.name] = e.value ?? field[e.valueFrom?.fieldRef?.fieldPath ?? ''] ?? '';
+  return { ...env, ...over };
+}
