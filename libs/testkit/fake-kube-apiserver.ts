@@ -25,11 +25,12 @@ import { mergePatch } from '../policies/core/merge.ts';
  *   ValidatingWebhookConfigurations stored in it are called, as the real server calls them, for
  *   creates and updates their rules match (operations, apiGroups, apiVersions, resources;
  *   namespaceSelector and objectSelector with matchLabels and matchExpressions), over HTTPS to
- *   `clientConfig.url` trusting only `clientConfig.caBundle`, with an `admission.k8s.io/v1`
+ *   `clientConfig.url` (or `clientConfig.service`, through `serviceEndpoints`, verifying the
+ *   certificate for `<service>.<namespace>.svc`) trusting only `clientConfig.caBundle`, with an `admission.k8s.io/v1`
  *   AdmissionReview; a JSONPatch answer is applied; a denial or a failed call (failurePolicy
  *   Fail) refuses the write with the webhook's Status, as the real server words it.
  * What it does not do (authentication, field managers beyond what is stored, server side apply,
- * strategic merge patch, field selectors, webhooks reached through `clientConfig.service`)
+ * strategic merge patch, field selectors)
  * fails loudly rather than silently.
  */
 
@@ -83,7 +84,7 @@ class HttpError extends Error {
 /** A webhook of a Mutating- or ValidatingWebhookConfiguration, as far as the fake reads it. */
 interface Webhook {
   name: string;
-  clientConfig?: { url?: string; caBundle?: string; service?: unknown };
+  clientConfig?: { url?: string; caBundle?: string; service?: { name: string; namespace: string; path?: string; port?: number } };
   rules?: { operations?: string[]; apiGroups?: string[]; apiVersions?: string[]; resources?: string[] }[];
   failurePolicy?: 'Fail' | 'Ignore';
   namespaceSelector?: LabelSelector;
@@ -413,6 +414,9 @@ export class FakeKubeApiServer {
 
   // ---- admission ---------------------------------------------------------------------------
 
+  /** Where a Service's port is reached (`<namespace>/<name>:<port>` -> `host:port`): what kube-proxy does for webhooks given by `clientConfig.service`. */
+  readonly serviceEndpoints = new Map<string, string>();
+
   /** Admission requests sent (tests read what a webhook was asked). */
   readonly admissionRequests: { webhook: string; operation: string; kind: string }[] = [];
 
@@ -483,11 +487,18 @@ export class FakeKubeApiServer {
       if (hook.failurePolicy === 'Ignore') return undefined;
       throw new HttpError(500, 'InternalError', `Internal error occurred: failed calling webhook "${hook.name}": ${why}`);
     };
-    const url = hook.clientConfig?.url;
-    if (!url) throw new HttpError(500, 'InternalError', `the fake API server calls webhooks only by clientConfig.url (webhook "${hook.name}")`);
+    let target: { url: string; servername?: string };
+    if (hook.clientConfig?.url) target = { url: hook.clientConfig.url };
+    else if (hook.clientConfig?.service) {
+      // As the real server: dial the Service, verify the certificate for <name>.<namespace>.svc.
+      const svc = hook.clientConfig.service;
+      const endpoint = this.serviceEndpoints.get(`${svc.namespace}/${svc.name}:${svc.port ?? 443}`);
+      if (!endpoint) return fail(`service "${svc.namespace}/${svc.name}" port ${svc.port ?? 443} has no endpoint (fake: serviceEndpoints)`);
+      target = { url: `https://${endpoint}${svc.path ?? ''}`, servername: `${svc.name}.${svc.namespace}.svc` };
+    } else throw new HttpError(500, 'InternalError', `webhook "${hook.name}" has neither clientConfig.url nor clientConfig.service`);
     let text: string;
     try {
-      text = await post(url, hook.clientConfig?.caBundle ? Buffer.from(hook.clientConfig.caBundle, 'base64').toString('utf8') : undefined, JSON.stringify(review), (hook.timeoutSeconds ?? 10) * 1000);
+      text = await post(target, hook.clientConfig?.caBundle ? Buffer.from(hook.clientConfig.caBundle, 'base64').toString('utf8') : undefined, JSON.stringify(review), (hook.timeoutSeconds ?? 10) * 1000);
     } catch (err) {
       return fail((err as Error).message);
     }
@@ -590,12 +601,12 @@ function selectorMatches(s: LabelSelector, labels: Record<string, string>): bool
   });
 }
 
-/** POSTs JSON to a webhook over HTTPS, trusting only `ca`; resolves with the body of a 200. */
-function post(url: string, ca: string | undefined, body: string, timeoutMs: number): Promise<string> {
+/** POSTs JSON to a webhook over HTTPS, trusting only `ca` (and verifying the certificate for `servername` when given); resolves with the body of a 200. */
+function post(target: { url: string; servername?: string }, ca: string | undefined, body: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    if (u.protocol !== 'https:') return reject(new Error(`webhook URL must be https, got ${url}`));
-    const req = httpsRequest(u, { method: 'POST', ...(ca ? { ca } : {}), headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs }, (res) => {
+    const u = new URL(target.url);
+    if (u.protocol !== 'https:') return reject(new Error(`webhook URL must be https, got ${target.url}`));
+    const req = httpsRequest(u, { method: 'POST', ...(ca ? { ca } : {}), ...(target.servername ? { servername: target.servername } : {}), headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

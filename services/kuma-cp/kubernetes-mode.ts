@@ -5,16 +5,14 @@ import type { EventLog } from '../../libs/event-log/port.ts';
 import { InjectorWebhook, ValidatingWebhook } from '../../libs/kubernetes/admission.ts';
 import { AdmissionServer } from '../../libs/kubernetes/admission-server.ts';
 import { defaultInjectorConfig, type InjectorConfig } from '../../libs/kubernetes/injector.ts';
+// The webhook configurations `kumactl install control-plane` writes (Kuma's names); a generated certificate's CA is kept current in them.
+import { MUTATING_WEBHOOK_CONFIGURATION, VALIDATING_WEBHOOK_CONFIGURATION } from '../../libs/kubernetes/install.ts';
 import { KubernetesLogSource } from '../../libs/kubernetes/log-source.ts';
 import { KUMA_GROUP, KUMA_VERSION, PodController } from '../../libs/kubernetes/pod-controller.ts';
 import type { KumaCpConfig } from '../../libs/platform/config.ts';
 import type { Lifecycle } from '../../libs/platform/lifecycle.ts';
 import type { TypeRegistry } from '../../libs/resources/registry.ts';
 import { loadOrCreateTls } from '../xds-gateway/tls.ts';
-
-/** The webhook configurations `kumactl install control-plane` writes (Kuma's names); the control plane keeps their caBundle current. */
-export const MUTATING_WEBHOOK_CONFIGURATION = 'kuma-admission-mutating-webhook-configuration';
-export const VALIDATING_WEBHOOK_CONFIGURATION = 'kuma-validating-webhook-configuration';
 
 /** What a write through the REST API is told in Kubernetes mode (Kuma's API is read-only there too). */
 export const KUBERNETES_READ_ONLY =

@@ -10,6 +10,7 @@ import { registerGenerate } from './commands/generate.ts';
 import { registerGet } from './commands/get.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerInstall } from './commands/install.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRestore } from './commands/restore.ts';
 import { defaultConfigPath } from './config-file.ts';
@@ -31,6 +32,7 @@ registerRestore(program);
 registerReplay(program);
 registerConfig(program);
 registerGenerate(program);
+registerInstall(program);
 
 program
   .command('version')
