@@ -45,14 +45,25 @@ export class LeanEnvoy implements LoadClient {
   private pending: Buffer = Buffer.alloc(0);
   private firstSent = false;
 
-  constructor(target: string, private readonly nodeId: string) {
+  constructor(
+    target: string,
+    private readonly nodeId: string,
+    /** Sent as the `authorization` metadata (a dataplane or service account token). */
+    token?: string,
+  ) {
     this.session = http2.connect(`http://${target}`);
     this.session.on('error', (err) => this.failed(err));
-    this.stream = this.session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc', te: 'trailers' });
+    this.stream = this.session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc', te: 'trailers', ...(token ? { authorization: token } : {}) });
     this.stream.on('data', (chunk: Buffer) => this.onData(chunk));
     this.stream.on('error', (err) => this.failed(err));
-    this.stream.on('trailers', (t) => {
-      if (t['grpc-status'] !== '0') this.failed(new Error(`stream ended: grpc-status ${String(t['grpc-status'])} ${String(t['grpc-message'] ?? '')}`));
+    const ended = (h: http2.IncomingHttpHeaders) => {
+      if (h['grpc-status'] !== undefined && h['grpc-status'] !== '0') this.failed(new Error(`stream ended: grpc-status ${String(h['grpc-status'])} ${decodeURIComponent(String(h['grpc-message'] ?? ''))}`));
+    };
+    this.stream.on('trailers', ended);
+    // A refusal before any message (an authentication failure) comes as headers only.
+    this.stream.on('response', ended);
+    this.stream.on('close', () => {
+      if (!this.closing) this.failed(new Error('stream closed'));
     });
     this.subscribe(TypeUrl.Cluster, []);
     this.subscribe(TypeUrl.Listener, []);
@@ -138,7 +149,10 @@ export class LeanEnvoy implements LoadClient {
     return `${this.nodeId}: ${this.responses.length} responses (last: ${last.join('; ')}), now ${Math.round(performance.now())}, stream ${this.stream.closed ? 'closed' : 'open'}${this.error ? `, error ${this.error.message}` : ''}`;
   }
 
+  private closing = false;
+
   close(): void {
+    this.closing = true;
     this.stream.close();
     this.session.close();
   }

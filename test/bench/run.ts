@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   mtls: () => import('./mtls.ts'),
   reachable: () => import('./reachable.ts'),
   postgres: () => import('./postgres.ts'),
+  kubernetes: () => import('./kubernetes.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
