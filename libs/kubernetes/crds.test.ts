@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CRD_DIR, generateCrds } from '../../deploy/kubernetes/crds/generate.ts';
+import { CRD_DIR, generateCrds } from '../../deploy/kubernetes/generate.ts';
 import { fullRegistry } from '../policies/registry.ts';
 import { schemaViolations, type JsonSchema } from './crds.ts';
 

@@ -5,7 +5,7 @@ import { KUMA_GROUP, KUMA_VERSION } from './pod-controller.ts';
  * The `kuma.io` CustomResourceDefinitions, one per type we serve on Kubernetes, made from our
  * descriptors: names, scope, Kuma's short names and printer columns, and an OpenAPI v3 schema
  * for `spec`. The schema is generated from the TypeScript type of the spec that the validators
- * and plugins use (`<Type>Spec`, by ts-json-schema-generator, see deploy/kubernetes/crds/generate.ts),
+ * and plugins use (`<Type>Spec`, by ts-json-schema-generator, see deploy/kubernetes/generate.ts),
  * made structural as Kubernetes requires: so the API server prunes unknown fields and checks types
  * and enums, and the validating webhook runs the full validators (ranges, durations, exclusivity).
  * A type without a spec type keeps its spec as given (x-kubernetes-preserve-unknown-fields) and is

@@ -11,7 +11,8 @@ import { INJECTOR_PATH, VALIDATOR_PATH } from './admission.ts';
  * Kubernetes mode, and the webhook configurations with the CA bundle of a certificate generated
  * here (kept in the `kuma-tls-cert` Secret that the Deployment mounts as the admission server's
  * certDir). `kumactl install crds` prints the CRDs alone. The Helm chart under
- * deploy/kubernetes/chart renders the same objects.
+ * deploy/kubernetes/chart renders the same objects (generated from this, by
+ * deploy/kubernetes/generate.ts), except that its control plane makes its own certificate.
  */
 
 export const MUTATING_WEBHOOK_CONFIGURATION = 'kuma-admission-mutating-webhook-configuration';
@@ -23,8 +24,14 @@ export interface InstallOptions {
   readonly controlPlaneImage: string;
   readonly dataplaneImage: string;
   readonly initImage: string;
-  /** The admission server's certificate (PEM); generated when absent. */
-  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+  /**
+   * The admission server's certificate (PEM), generated here when absent, kept in a Secret the
+   * Deployment mounts. `control-plane`: none; the control plane generates and rotates its own and
+   * writes its CA into the webhook configurations (what the Helm chart does).
+   */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string } | 'control-plane';
+  /** Whether to print the Namespace and CRDs (the Helm chart has its CRDs in crds/ and its namespace from the release). */
+  readonly withNamespaceAndCrds?: boolean;
 }
 
 /** The directory of the committed CRDs (found upwards from here, so it works from dist/ too). */
@@ -80,23 +87,23 @@ export async function generateWebhookTls(service: string, namespace: string): Pr
 export async function controlPlaneManifests(opts: InstallOptions): Promise<Record<string, unknown>[]> {
   const ns = opts.namespace;
   const name = 'kuma-control-plane';
-  const tls = opts.tls ?? (await generateWebhookTls(name, ns));
-  const caBundle = Buffer.from(tls.ca).toString('base64');
+  const tls = opts.tls === 'control-plane' ? undefined : (opts.tls ?? (await generateWebhookTls(name, ns)));
+  const caBundle = tls ? Buffer.from(tls.ca).toString('base64') : undefined;
   const labels = { 'app.kubernetes.io/name': 'kuma', 'app.kubernetes.io/component': 'control-plane' };
   const service = { name, namespace: ns, path: '', port: 443 };
   const webhook = (hookName: string, path: string, rules: unknown[], extra: Record<string, unknown> = {}) => ({
     name: hookName,
     admissionReviewVersions: ['v1'],
-    clientConfig: { caBundle, service: { ...service, path } },
+    clientConfig: { ...(caBundle ? { caBundle } : {}), service: { ...service, path } },
     failurePolicy: 'Fail',
     sideEffects: 'None',
     timeoutSeconds: 10,
     rules,
     ...extra,
   });
+  const withNamespaceAndCrds = opts.withNamespaceAndCrds ?? true;
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kuma.io/system-namespace': 'true' } } },
-    ...crds(),
+    ...(withNamespaceAndCrds ? [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kuma.io/system-namespace': 'true' } } }, ...crds()] : []),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns, labels } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -118,7 +125,7 @@ export async function controlPlaneManifests(opts: InstallOptions): Promise<Recor
       ],
     },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'ServiceAccount', name, namespace: ns }] },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kuma-tls-cert', namespace: ns, labels }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(tls.cert), 'tls.key': b64(tls.key), 'ca.crt': b64(tls.ca) } },
+    ...(tls ? [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kuma-tls-cert', namespace: ns, labels }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(tls.cert), 'tls.key': b64(tls.key), 'ca.crt': b64(tls.ca) } }] : []),
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -159,7 +166,7 @@ export async function controlPlaneManifests(opts: InstallOptions): Promise<Recor
                   { name: 'KUMA_GENERAL_WORK_DIR', value: '/var/lib/kuma-cp/work' },
                   { name: 'KUMA_RUNTIME_KUBERNETES_CONTROL_PLANE_SERVICE_NAME', value: name },
                   { name: 'KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_PORT', value: '5443' },
-                  { name: 'KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_CERT_DIR', value: CERT_DIR },
+                  ...(tls ? [{ name: 'KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_CERT_DIR', value: CERT_DIR }] : []),
                   { name: 'KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_IMAGE', value: opts.dataplaneImage },
                   { name: 'KUMA_RUNTIME_KUBERNETES_INJECTOR_INIT_CONTAINER_IMAGE', value: opts.initImage },
                   { name: 'KUMA_API_SERVER_HTTP_INTERFACE', value: '127.0.0.1' },
@@ -173,14 +180,11 @@ export async function controlPlaneManifests(opts: InstallOptions): Promise<Recor
                 readinessProbe: { httpGet: { path: '/ready', port: 'diagnostics' }, periodSeconds: 5 },
                 livenessProbe: { httpGet: { path: '/ready', port: 'diagnostics' }, initialDelaySeconds: 60, periodSeconds: 10 },
                 resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '2Gi' } },
-                volumeMounts: [
-                  { name: 'tls-cert', mountPath: CERT_DIR, readOnly: true },
-                  { name: 'state', mountPath: '/var/lib/kuma-cp' },
-                ],
+                volumeMounts: [...(tls ? [{ name: 'tls-cert', mountPath: CERT_DIR, readOnly: true }] : []), { name: 'state', mountPath: '/var/lib/kuma-cp' }],
               },
             ],
             volumes: [
-              { name: 'tls-cert', secret: { secretName: 'kuma-tls-cert' } },
+              ...(tls ? [{ name: 'tls-cert', secret: { secretName: 'kuma-tls-cert' } }] : []),
               // The log is kept beside the process (store.type kubernetes): a restart relists and reconciles it with the cluster.
               { name: 'state', emptyDir: {} },
             ],

@@ -1,15 +1,16 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { CHART_TEMPLATE, CHART_VALUES, CRD_DIR, generateChartTemplate } from '../../deploy/kubernetes/generate.ts';
 import { InjectorWebhook, ValidatingWebhook } from '../../libs/kubernetes/admission.ts';
 import { AdmissionServer } from '../../libs/kubernetes/admission-server.ts';
 import { defaultInjectorConfig } from '../../libs/kubernetes/injector.ts';
-import { crds } from '../../libs/kubernetes/install.ts';
+import { controlPlaneManifests, crds } from '../../libs/kubernetes/install.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { CORE_KINDS, FakeKubeApiServer, kumaKinds, MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS, type KubeObject } from '../../libs/testkit/fake-kube-apiserver.ts';
 import { kumactlWithConfig } from '../../libs/testkit/kumactl.ts';
@@ -19,6 +20,9 @@ import { kumactlWithConfig } from '../../libs/testkit/kumactl.ts';
  * what a cluster needs; the webhook configurations they print, installed in the FAKE API server
  * (a test double) with the certificate they generated mounted as the admission server's certDir,
  * make the API server call the webhooks through the Service and trust them: a Pod is injected.
+ * The Helm chart (deploy/kubernetes/chart) renders the same objects. No helm binary is on these
+ * machines: its template uses only `{{ .Release.Namespace }}` and `{{ .Values.x.y }}`, which the
+ * test substitutes as Helm does, and fails on any other template syntax.
  */
 type Obj = KubeObject & { kind: string; metadata: { name: string; namespace?: string } };
 let objects: Obj[];
@@ -85,6 +89,26 @@ describe('kumactl install', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--namespace: "Not_Valid" is not a valid namespace name/);
     expect(r.stdout).toBe('');
+  });
+
+  it('the Helm chart is current and renders what install control-plane prints (its own certificate, CRDs in crds/)', async () => {
+    const template = readFileSync(CHART_TEMPLATE, 'utf8');
+    expect(template).toBe(await generateChartTemplate());
+    const values = parse(readFileSync(join(CHART_TEMPLATE, '..', '..', 'values.yaml'), 'utf8')) as Record<string, Record<string, string>>;
+    const known = new Map<string, string>([['{{ .Release.Namespace }}', 'kuma-system']]);
+    for (const [, expression] of CHART_VALUES) {
+      const m = /^\{\{ \.Values\.(\w+)\.(\w+) \}\}$/.exec(expression);
+      if (m) known.set(expression, values[m[1]!]![m[2]!]!);
+    }
+    const rendered = template.replace(/\{\{[^}]*\}\}/g, (e) => {
+      const v = known.get(e);
+      if (v === undefined) throw new Error(`the chart uses ${e}, which this test does not render`);
+      return v;
+    });
+    expect(rendered).not.toMatch(/\{\{|\}\}/);
+    const want = await controlPlaneManifests({ namespace: 'kuma-system', controlPlaneImage: values['controlPlane']!['image']!, dataplaneImage: values['dataPlane']!['image']!, initImage: values['dataPlane']!['initImage']!, tls: 'control-plane', withNamespaceAndCrds: false });
+    expect(parseAllDocuments(rendered).map((d) => d.toJS())).toEqual(want);
+    expect(readdirSync(join(CHART_TEMPLATE, '..', '..', 'crds')).filter((f) => f.endsWith('.yaml'))).toEqual(readdirSync(CRD_DIR).filter((f) => f.endsWith('.yaml')));
   });
 
   describe('installed in the fake API server', () => {
