@@ -125,6 +125,14 @@ export async function controlPlaneManifests(opts: InstallOptions): Promise<Recor
       ],
     },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'ServiceAccount', name, namespace: ns }] },
+    // Kuma's Secrets (and the CAs it makes) live in the system namespace only: Secrets are granted there, not cluster-wide.
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, namespace: ns, labels },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] }],
+    },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: ns, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace: ns }] },
     ...(tls ? [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kuma-tls-cert', namespace: ns, labels }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(tls.cert), 'tls.key': b64(tls.key), 'ca.crt': b64(tls.ca) } }] : []),
     {
       apiVersion: 'v1',

@@ -42,11 +42,21 @@ export interface LogSourceOptions {
   readonly types?: readonly string[];
   /** A failed informer is started again after this, doubling up to 30 s (default 200 ms). */
   readonly retryMs?: number;
+  /**
+   * The control plane's namespace: its Kubernetes Secrets of type `system.kuma.io/secret` (mesh
+   * from the `kuma.io/mesh` label) and `system.kuma.io/global-secret` are the log's Secrets and
+   * GlobalSecrets, their `data.value` the secret's data, as in Kuma. Unset: no Secrets followed.
+   */
+  readonly secretsNamespace?: string;
 }
+
+/** Kuma's Kubernetes Secret types for its Secret and GlobalSecret. */
+export const SECRET_TYPES: Readonly<Record<string, string>> = { Secret: 'system.kuma.io/secret', GlobalSecret: 'system.kuma.io/global-secret' };
 
 
 export class KubernetesLogSource {
   private readonly custom: k8s.CustomObjectsApi;
+  private readonly core: k8s.CoreV1Api;
   private readonly descriptors: readonly ResourceTypeDescriptor[];
   private readonly informers: Informers;
   private readonly caches = new Map<string, Informer<KumaObject>>();
@@ -70,7 +80,10 @@ export class KubernetesLogSource {
     private readonly opts: LogSourceOptions,
   ) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    this.descriptors = (opts.types ?? registry.all().map((d) => d.name)).map((t) => registry.get(t)).filter((d) => d.kubernetesScope !== undefined);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.descriptors = (opts.types ?? registry.all().map((d) => d.name))
+      .map((t) => registry.get(t))
+      .filter((d) => d.kubernetesScope !== undefined || (opts.secretsNamespace !== undefined && SECRET_TYPES[d.name] !== undefined));
     this.informers = new Informers(kc, { logger: opts.logger, component: 'k8s-store', ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}) });
   }
 
@@ -90,12 +103,13 @@ export class KubernetesLogSource {
     if (this.stopped) return;
     // What the log holds from Kubernetes and the cluster lacks was deleted while no watch was open.
     for (const d of this.descriptors) {
-      const present = new Set(this.caches.get(d.name)!.list().flatMap((o) => (this.identity(d, o) ? [keyOf(this.identity(d, o)!)] : [])));
+      const objects = this.caches.get(d.name)!.list().flatMap((raw) => this.view(d, raw) ?? []);
+      const present = new Set(objects.flatMap((o) => (this.identity(d, o) ? [keyOf(this.identity(d, o)!)] : [])));
       for (const r of this.state.list(d.name)) {
         const id: Identity = { type: d.name, ...(r.meta.mesh !== undefined ? { mesh: r.meta.mesh } : {}), name: r.meta.name };
         if (!present.has(keyOf(id)) && this.fromKubernetes.has(keyOf(id))) this.markDirty(`gone\u0000${keyOf(id)}`);
       }
-      for (const o of this.caches.get(d.name)!.list()) this.markDirty(objectKey(d, o));
+      for (const o of objects) this.markDirty(objectKey(d, o));
     }
     await this.idle();
   }
@@ -114,15 +128,23 @@ export class KubernetesLogSource {
 
   private informer(d: ResourceTypeDescriptor): Informer<KumaObject> {
     const plural = d.plural;
-    const { informer } = this.informers.add<KumaObject>(`/apis/${KUMA_GROUP}/${KUMA_VERSION}/${plural}`, () =>
-      this.custom.listClusterCustomObject({ group: KUMA_GROUP, version: KUMA_VERSION, plural }) as Promise<k8s.KubernetesListObject<KumaObject>>,
-    );
-    const changed = (o: KumaObject) => {
-      if (!this.identities.has(objectKey(d, o))) {
+    const ns = this.opts.secretsNamespace!;
+    const { informer } =
+      SECRET_TYPES[d.name] !== undefined
+        ? this.informers.add<KumaObject>(`/api/v1/namespaces/${ns}/secrets`, () => this.core.listNamespacedSecret({ namespace: ns }) as Promise<k8s.KubernetesListObject<KumaObject>>)
+        : this.informers.add<KumaObject>(`/apis/${KUMA_GROUP}/${KUMA_VERSION}/${plural}`, () =>
+            this.custom.listClusterCustomObject({ group: KUMA_GROUP, version: KUMA_VERSION, plural }) as Promise<k8s.KubernetesListObject<KumaObject>>,
+          );
+    const changed = (raw: KumaObject) => {
+      const key = objectKey(d, raw);
+      const o = this.view(d, raw);
+      // A Secret of another type is not this type's (and, if it was, is now gone from it).
+      if (!o && !this.identities.has(key)) return;
+      if (o && !this.identities.has(key)) {
         const id = this.identity(d, o);
-        if (id) this.identities.set(objectKey(d, o), id);
+        if (id) this.identities.set(key, id);
       }
-      this.markDirty(objectKey(d, o));
+      this.markDirty(key);
     };
     informer.on('add', changed);
     informer.on('update', changed);
@@ -177,7 +199,8 @@ export class KubernetesLogSource {
     }
     const [type, namespace, name] = key.split('\u0000') as [string, string, string];
     const d = this.registry.get(type);
-    const o = this.caches.get(type)!.get(name, namespace || undefined);
+    const raw = this.caches.get(type)!.get(name, namespace || undefined);
+    const o = raw && this.view(d, raw);
     const before = this.identities.get(key);
     if (!o) {
       this.identities.delete(key);
@@ -194,6 +217,16 @@ export class KubernetesLogSource {
 
   private identity(d: ResourceTypeDescriptor, o: KumaObject): Identity | undefined {
     return identityOf(d, o);
+  }
+
+  /** What the log takes of an informer's object: a kuma.io object as it is; a Kubernetes Secret of this type as Kuma's Secret (`data` from `data.value`), else nothing. */
+  private view(d: ResourceTypeDescriptor, raw: KumaObject): KumaObject | undefined {
+    const secretType = SECRET_TYPES[d.name];
+    if (secretType === undefined) return raw;
+    const secret = raw as unknown as k8s.V1Secret;
+    if (secret.type !== secretType) return undefined;
+    const value = secret.data && Object.hasOwn(secret.data, 'value') ? secret.data['value'] : undefined;
+    return { apiVersion: 'v1', kind: 'Secret', metadata: secret.metadata ?? {}, spec: value !== undefined ? { data: value } : {} };
   }
 
   private async upsert(d: ResourceTypeDescriptor, id: Identity, o: KumaObject): Promise<void> {

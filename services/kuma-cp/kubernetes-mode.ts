@@ -8,6 +8,7 @@ import { defaultInjectorConfig, type InjectorConfig } from '../../libs/kubernete
 // The webhook configurations `kumactl install control-plane` writes (Kuma's names); a generated certificate's CA is kept current in them.
 import { MUTATING_WEBHOOK_CONFIGURATION, VALIDATING_WEBHOOK_CONFIGURATION } from '../../libs/kubernetes/install.ts';
 import { KubernetesLogSource } from '../../libs/kubernetes/log-source.ts';
+import { MeshDefaultsController } from '../../libs/kubernetes/mesh-defaults.ts';
 import { KUMA_GROUP, KUMA_VERSION, PodController } from '../../libs/kubernetes/pod-controller.ts';
 import type { KumaCpConfig } from '../../libs/platform/config.ts';
 import type { Lifecycle } from '../../libs/platform/lifecycle.ts';
@@ -22,13 +23,17 @@ export const KUBERNETES_READ_ONLY =
  * `store.type: kubernetes` in kuma-cp: the cluster (KUBECONFIG, else the in-cluster service
  * account) is the source of truth. The kuma.io custom resources feed the log
  * (KubernetesLogSource), the Pod controller keeps a Dataplane object per injected Pod, the
- * admission server injects sidecars and validates kuma.io objects, and the `default` Mesh is
- * created as a custom resource, as Kuma does, unless defaults.skipMeshCreation.
+ * admission server injects sidecars and validates kuma.io objects, every Mesh gets its default
+ * policies and CA Secrets written to the cluster, and the `default` Mesh is created as a custom
+ * resource, as Kuma does, unless defaults.skipMeshCreation. The system namespace's Kuma Secrets
+ * are the log's Secrets.
  */
 export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: TypeRegistry, logger: Logger, lifecycle: Lifecycle): { start(): Promise<{ admissionPort: number }> } {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
-  const source = new KubernetesLogSource(kc, log, registry, { logger });
+  const systemNamespace = config.store.kubernetes.systemNamespace;
+  const source = new KubernetesLogSource(kc, log, registry, { logger, secretsNamespace: systemNamespace });
+  const meshDefaults = new MeshDefaultsController(kc, { logger, systemNamespace, registry });
   const pods = new PodController(kc, { logger, ...(config.multizone.zone.name && config.multizone.zone.name !== 'default' ? { zone: config.multizone.zone.name } : {}) });
   const rt = config.runtime.kubernetes;
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -66,11 +71,13 @@ export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: Ty
       // Registered first: a start that fails part way (a cluster that never lists) still stops them.
       lifecycle.onShutdown('kubernetes log source', () => source.stop());
       lifecycle.onShutdown('kubernetes pod controller', () => pods.stop());
+      lifecycle.onShutdown('kubernetes mesh defaults', () => meshDefaults.stop());
       lifecycle.onShutdown('admission server', () => admission.stop());
       // The webhooks first: the API server asks them about this control plane's own writes too (the default Mesh).
       await admission.start(kc);
       if (!config.defaults.skipMeshCreation) await ensureDefaultMeshObject(kc, logger);
       await source.start();
+      await meshDefaults.start();
       await pods.start();
       logger.info({ component: 'k8s-store', server: kc.getCurrentCluster()?.server }, 'following the cluster');
       return { admissionPort: admission.port };

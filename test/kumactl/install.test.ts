@@ -52,12 +52,12 @@ describe('kumactl install', () => {
     const kinds = objects.map((o) => o.kind);
     expect(kinds[0]).toBe('Namespace');
     expect(kinds.filter((k) => k === 'CustomResourceDefinition')).toHaveLength(crds().length);
-    expect([...new Set(kinds)]).toEqual(['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Secret', 'Service', 'Deployment', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
+    expect([...new Set(kinds)]).toEqual(['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Secret', 'Service', 'Deployment', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
     const env = (find('Deployment') as unknown as { spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } } }).spec.template.spec.containers[0]!.env;
     expect(Object.fromEntries(env.map((e) => [e.name, e.value]))).toMatchObject({ KUMA_STORE_TYPE: 'kubernetes', KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_PORT: '5443' });
   });
 
-  it('grants the control plane what it calls, and no more than the webhooks it keeps current', () => {
+  it('grants the control plane what it calls: secrets in its namespace only, and only the webhooks it keeps current', () => {
     const rules = (find('ClusterRole') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] }).rules;
     const may = (group: string, resource: string, verb: string) => rules.some((r) => r.apiGroups.includes(group) && (r.resources.includes(resource) || r.resources.includes('*')) && r.verbs.includes(verb));
     for (const [g, res, verb] of [
@@ -65,7 +65,11 @@ describe('kumactl install', () => {
       ['kuma.io', 'dataplanes', 'create'], ['kuma.io', 'meshes', 'create'], ['kuma.io', 'meshtimeouts', 'watch'], ['authentication.k8s.io', 'tokenreviews', 'create'],
       ['admissionregistration.k8s.io', 'mutatingwebhookconfigurations', 'update'],
     ] as const) expect(may(g, res, verb), `${g}/${res} ${verb}`).toBe(true);
+    // Secrets: only in the system namespace (a Role), never cluster-wide.
     expect(may('', 'secrets', 'get')).toBe(false);
+    const role = find('Role') as unknown as { metadata: { namespace: string }; rules: { resources: string[]; verbs: string[] }[] };
+    expect(role.metadata.namespace).toBe('kuma-system');
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] }]);
     expect(rules.find((r) => r.apiGroups.includes('admissionregistration.k8s.io'))!.resourceNames).toEqual(['kuma-admission-mutating-webhook-configuration', 'kuma-validating-webhook-configuration']);
   });
 
