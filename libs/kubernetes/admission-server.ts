@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { generate } from 'selfsigned';
 import { createHttpServer } from '../platform/http-server.ts';
-import { checkDecoded, DecodeError, scanJsonDepth } from '../resources/decode.ts';
+import { DecodeError, scanJsonDepth } from '../resources/decode.ts';
 import { admissionRequestOf, admissionReview, AdmissionReviewError, INJECTOR_PATH, VALIDATOR_PATH, type AdmissionRequest, type AdmissionResponse, type InjectorWebhook, type ValidatingWebhook } from './admission.ts';
 
 /**
@@ -52,6 +52,8 @@ export class AdmissionServer {
   private ca: { readonly cert: string; readonly key: string } | undefined;
   private serving!: Pems;
   private timer: NodeJS.Timeout | undefined;
+  private publisher: NodeJS.Timeout | undefined;
+  private stopped = false;
   private kc: k8s.KubeConfig | undefined;
   /** Serving certificates installed, the first included (tests and metrics). */
   rotations = 0;
@@ -63,12 +65,18 @@ export class AdmissionServer {
     return this.ca?.cert ?? this.serving.cert;
   }
 
+  /** The serving certificate in use (PEM). */
+  get servingCert(): string {
+    return this.serving.cert;
+  }
+
   get port(): number {
     return ((this.app.server as HttpsServer).address() as AddressInfo).port;
   }
 
   /** Starts serving; with a KubeConfig and generated certificates, writes the CA into the webhook configurations. */
   async start(kc?: k8s.KubeConfig): Promise<void> {
+    this.stopped = false;
     this.kc = kc;
     this.serving = await this.certificate();
     this.rotations++;
@@ -80,13 +88,21 @@ export class AdmissionServer {
     app.post(VALIDATOR_PATH, async (req, reply) => this.serve(req.body, reply, async (r) => this.opts.validator.handle(r)));
     this.app = app;
     await app.listen({ host: this.opts.address || '0.0.0.0', port: this.opts.port });
-    if (kc && !this.opts.certDir) await this.publishCa();
+    if (kc && !this.opts.certDir) {
+      await this.publishCa();
+      // Again every minute: a webhook configuration applied after this start (a Helm install
+      // racing it) or re-applied without the caBundle gets it within a minute.
+      this.publisher = setInterval(() => void this.publishCa().catch((err: Error) => this.opts.logger.warn({ component: 'k8s-admission', err: err.message }, 'could not publish the CA; retrying')), 60_000);
+      this.publisher.unref();
+    }
     this.schedule();
     this.opts.logger.info({ component: 'k8s-admission', port: this.port, certificate: this.opts.certDir ? join(this.opts.certDir, 'tls.crt') : 'generated' }, 'admission server listening');
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.publisher);
     this.timer = undefined;
     await this.app?.close();
   }
@@ -100,14 +116,6 @@ export class AdmissionServer {
     } catch (err) {
       reply.code(400);
       return { message: err instanceof AdmissionReviewError || err instanceof DecodeError || err instanceof SyntaxError ? err.message : 'the body is not an AdmissionReview' };
-    }
-    // Prototype keys in a custom resource are refused with their path, as the REST API refuses them.
-    try {
-      checkDecoded(request.object, { maxBytes: BODY_LIMIT, maxDepth: 100, maxAliases: 0 });
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      const field = `${err.field}`;
-      return admissionReview({ uid: request.uid, allowed: false, status: { status: 'Failure', code: 422, reason: 'Invalid', message: err.message, details: { causes: [{ type: 'FieldValueInvalid', message: err.reason, field }] } } });
     }
     return admissionReview(await handle(request));
   }
@@ -164,6 +172,10 @@ export class AdmissionServer {
 
   /** Generated: a new serving certificate after two thirds of the current one's life. From a directory: a re-read every minute. */
   private schedule(): void {
+    // One timer at a time, and none once stopped.
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopped) return;
     const validity = this.opts.certValidityMs ?? DEFAULT_VALIDITY_MS;
     const delay = this.opts.certDir ? 60_000 : Math.max(1000, this.serving.notAfter - Date.now() - validity / 3);
     this.timer = setTimeout(() => void this.rotate(), Math.min(delay, 2 ** 31 - 1));
@@ -183,7 +195,7 @@ export class AdmissionServer {
     } catch (err) {
       this.opts.logger.error({ component: 'k8s-admission', err: (err as Error).message }, 'could not renew the serving certificate; keeping the current one');
     }
-    if (this.timer !== undefined || this.app.server.listening) this.schedule();
+    this.schedule();
   }
 
   /** Writes the CA into every webhook of the configured webhook configurations (those that exist), retrying on conflicts. */
@@ -192,36 +204,41 @@ export class AdmissionServer {
     this.kc = kc;
     const api = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
     const bundle = Buffer.from(this.caCert).toString('base64');
-    const jobs: [string, () => Promise<void>][] = [
-      ...this.opts.webhookConfigurations.mutating.map((name): [string, () => Promise<void>] => [
+    // Each job: whether it had to write the bundle.
+    const jobs: [string, () => Promise<boolean>][] = [
+      ...this.opts.webhookConfigurations.mutating.map((name): [string, () => Promise<boolean>] => [
         name,
         async () => {
           const c = await api.readMutatingWebhookConfiguration({ name });
-          if ((c.webhooks ?? []).every((w) => w.clientConfig.caBundle === bundle)) return;
+          if ((c.webhooks ?? []).every((w) => w.clientConfig.caBundle === bundle)) return false;
           for (const w of c.webhooks ?? []) w.clientConfig.caBundle = bundle;
           await api.replaceMutatingWebhookConfiguration({ name, body: c });
+          return true;
         },
       ]),
-      ...this.opts.webhookConfigurations.validating.map((name): [string, () => Promise<void>] => [
+      ...this.opts.webhookConfigurations.validating.map((name): [string, () => Promise<boolean>] => [
         name,
         async () => {
           const c = await api.readValidatingWebhookConfiguration({ name });
-          if ((c.webhooks ?? []).every((w) => w.clientConfig.caBundle === bundle)) return;
+          if ((c.webhooks ?? []).every((w) => w.clientConfig.caBundle === bundle)) return false;
           for (const w of c.webhooks ?? []) w.clientConfig.caBundle = bundle;
           await api.replaceValidatingWebhookConfiguration({ name, body: c });
+          return true;
         },
       ]),
     ];
     for (const [name, job] of jobs) {
       for (let attempt = 0; ; attempt++) {
         try {
-          await job();
-          this.opts.logger.info({ component: 'k8s-admission', webhookConfiguration: name }, 'caBundle is current');
+          if (await job()) this.opts.logger.info({ component: 'k8s-admission', webhookConfiguration: name }, 'wrote the CA into the caBundle of its webhooks');
+          this.missing.delete(name);
           break;
         } catch (err) {
           const code = (err as { code?: number }).code;
           if (code === 404) {
-            this.opts.logger.warn({ component: 'k8s-admission', webhookConfiguration: name }, 'webhook configuration not found: install it (kumactl install control-plane) and restart, or the API server will not call this control plane');
+            // Said once per configuration: it is looked for again every minute.
+            if (!this.missing.has(name)) this.opts.logger.warn({ component: 'k8s-admission', webhookConfiguration: name }, 'webhook configuration not found (yet): its caBundle is written once it exists; until then the API server cannot call this control plane');
+            this.missing.add(name);
             break;
           }
           if (code === 409 && attempt < 5) continue;
@@ -230,4 +247,6 @@ export class AdmissionServer {
       }
     }
   }
+
+  private readonly missing = new Set<string>();
 }

@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import { defaultInjectorConfig } from './injector.ts';
  * without a restart, and a malformed review gets a 400 while the server stays up.
  */
 const registry = fullRegistry();
+const CONTROL_PLANE = 'system:serviceaccount:kuma-system:kuma-control-plane';
 const kinds = [...CORE_KINDS, ...kumaKinds(registry.all())];
 const kind = (plural: string) => kinds.find((k) => k.plural === plural)!;
 
@@ -39,6 +42,8 @@ function webhookConfigurations(port: number): void {
 
 beforeAll(async () => {
   fake = await FakeKubeApiServer.start(kinds);
+  // These clients act as the control plane (the one user that may write Dataplanes).
+  fake.users.set('fake-token', CONTROL_PLANE);
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions(fake.kubeconfig());
   core = kc.makeApiClient(k8s.CoreV1Api);
@@ -58,7 +63,7 @@ beforeAll(async () => {
     namespace: 'kuma-system',
     webhookConfigurations: { mutating: ['kuma-admission-mutating-webhook-configuration'], validating: ['kuma-validating-webhook-configuration', 'not-installed'] },
     injector,
-    validator: new ValidatingWebhook(registry),
+    validator: new ValidatingWebhook(registry, { dataplaneWriters: [CONTROL_PLANE] }),
     logger,
   });
   // Listening first: its port goes into the configurations, then the CA is published into them.
@@ -150,11 +155,38 @@ describe('admission webhooks through the fake API server', () => {
     expect(fake.get(kind('dataplanes'), 'shop', 'dp')).toBeUndefined();
   });
 
+  it('refuses a Dataplane written by anyone but the control plane', async () => {
+    fake.users.set('alice-token', 'alice');
+    const kc = new k8s.KubeConfig();
+    kc.loadFromOptions({ ...fake.kubeconfig(), users: [{ name: 'fake', token: 'alice-token' }] });
+    const body = { apiVersion: 'kuma.io/v1alpha1', kind: 'Dataplane', mesh: 'default', metadata: { name: 'forged', namespace: 'shop', labels: { 'k8s.kuma.io/service-account': 'payments' } }, spec: { networking: { address: '10.0.0.9', inbound: [{ port: 80, tags: { 'kuma.io/service': 'payments_shop_svc_80' } }] } } };
+    const r = await refusal(kc.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({ group: 'kuma.io', version: 'v1alpha1', namespace: 'shop', plural: 'dataplanes', body }));
+    expect(r.code).toBe(403);
+    expect(r.body.message).toMatch(/Dataplanes are written by the control plane for the Pods it injects; "alice" may not create one/);
+    expect(fake.get(kind('dataplanes'), 'shop', 'forged')).toBeUndefined();
+  });
+
+  it('admits a Pod whose labels are named constructor or prototype (valid Kubernetes keys)', async () => {
+    const created = await core.createNamespacedPod({ namespace: 'shop', body: pod('odd-keys', { metadata: { name: 'odd-keys', namespace: 'shop', labels: { constructor: 'x', prototype: 'y' } } }) });
+    expect(created.spec?.containers[0]!.name).toBe('kuma-sidecar');
+  });
+
   it('rotates its serving certificate without a restart; the API server still trusts it', async () => {
     const before = server.rotations;
     const ca = server.caCert;
+    const servingBefore = server.servingCert;
     await server.rotate();
     expect(server.caCert).toBe(ca);
+    expect(server.servingCert).not.toBe(servingBefore);
+    // A new connection (no session resumed) is served the new certificate.
+    const served = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: server.port, ca: server.caCert, servername: 'localhost' }, () => {
+        resolve(socket.getPeerX509Certificate()!.fingerprint256);
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    expect(served).toBe(new X509Certificate(server.servingCert).fingerprint256);
     expect(server.rotations).toBe(before + 1);
     const created = await core.createNamespacedPod({ namespace: 'shop', body: pod('after-rotation') });
     expect(created.spec?.containers[0]!.name).toBe('kuma-sidecar');

@@ -2,6 +2,7 @@ import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
 import fastJsonPatch from 'fast-json-patch';
 import type { Logger } from 'pino';
 import type { TypeRegistry } from '../resources/registry.ts';
+import { checkDecoded, DecodeError } from '../resources/decode.ts';
 import { ValidationError } from '../resources/validation.ts';
 import { decodeResource } from '../resources/wire.ts';
 import { injectPod, type InjectorConfig } from './injector.ts';
@@ -130,17 +131,36 @@ function meshName(pod: V1Pod, namespace: V1Namespace | undefined): string {
   return own(pod.metadata?.labels, 'kuma.io/mesh') ?? own(pod.metadata?.annotations, 'kuma.io/mesh') ?? own(namespace?.metadata?.labels, 'kuma.io/mesh') ?? own(namespace?.metadata?.annotations, 'kuma.io/mesh') ?? 'default';
 }
 
-/** Kuma's validating webhook for `kuma.io` objects: the REST API's validators, Kuma's 422 Status. */
+/**
+ * Kuma's validating webhook for `kuma.io` objects: the REST API's validators, Kuma's 422 Status.
+ * Dataplanes are the control plane's own (the Pod controller writes them, and a proxy's service
+ * account token is checked against their labels): a create or update by anyone but
+ * `dataplaneWriters` (the control plane's service account) is refused.
+ */
 export class ValidatingWebhook {
-  constructor(private readonly registry: TypeRegistry) {}
+  constructor(
+    private readonly registry: TypeRegistry,
+    private readonly opts: { readonly dataplaneWriters: readonly string[] },
+  ) {}
 
   handle(req: AdmissionRequest): AdmissionResponse {
     if (req.kind.group !== KUMA_GROUP || req.operation === 'DELETE' || req.operation === 'CONNECT') return allowed(req.uid);
     const d = this.registry.find(req.kind.kind);
     // Only the types we serve are ours to judge.
     if (!d) return allowed(req.uid);
+    const user = req.userInfo?.username ?? '';
+    if (d.name === 'Dataplane' && !this.opts.dataplaneWriters.includes(user)) {
+      return denied(req.uid, 403, 'Forbidden', `Dataplanes are written by the control plane for the Pods it injects; ${JSON.stringify(user)} may not ${req.operation === 'CREATE' ? 'create' : 'change'} one (only ${this.opts.dataplaneWriters.join(', ')})`);
+    }
     const o = req.object as KumaObject | undefined;
     if (!o) return denied(req.uid, 400, 'BadRequest', 'request.object: is missing');
+    // Prototype keys in a custom resource are refused with their path, as the REST API refuses them.
+    try {
+      checkDecoded(o, { maxBytes: Infinity, maxDepth: 100, maxAliases: 0 });
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      return denied(req.uid, 422, 'Invalid', err.message, { name: o.metadata?.name ?? req.name ?? '', kind: d.name, causes: [{ type: 'FieldValueInvalid', message: err.reason, field: err.field }] });
+    }
     const id = identityOf(d, { ...o, metadata: { ...o.metadata, name: o.metadata?.name ?? req.name ?? '', ...(req.namespace ? { namespace: req.namespace } : {}) } });
     if (!id) return denied(req.uid, 422, 'Invalid', 'metadata.name: is required', { kind: d.name, causes: [{ type: 'FieldValueInvalid', message: 'is required', field: 'metadata.name' }] });
     try {

@@ -3,7 +3,10 @@ import * as k8s from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 
 /** Who a service account token is, as the API server says. */
-export type Reviewed = { readonly authenticated: true; readonly namespace: string; readonly serviceAccount: string } | { readonly authenticated: false; readonly error: string };
+export type Reviewed =
+  /** `pod`: the Pod a bound (projected) token was issued to, when the API server says so. */
+  | { readonly authenticated: true; readonly namespace: string; readonly serviceAccount: string; readonly pod?: string }
+  | { readonly authenticated: false; readonly error: string };
 
 /**
  * Service account tokens checked with the API server's TokenReview, as Kuma's Kubernetes
@@ -30,9 +33,15 @@ export class TokenReviewer {
     const out: Reviewed = !r.status?.authenticated
       ? { authenticated: false, error: r.status?.error || 'the token is not valid' }
       : m
-        ? { authenticated: true, namespace: m[1]!, serviceAccount: m[2]! }
+        ? { authenticated: true, namespace: m[1]!, serviceAccount: m[2]!, ...podOf(r.status?.user?.extra) }
         : { authenticated: false, error: `the token is not a service account's (user ${JSON.stringify(username)})` };
     this.cache.set(key, out);
     return out;
   }
+}
+
+/** The Pod of a bound service account token (`authentication.kubernetes.io/pod-name` in the user's extra). */
+function podOf(extra: Record<string, string[]> | undefined): { pod?: string } {
+  const v = extra && Object.hasOwn(extra, 'authentication.kubernetes.io/pod-name') ? extra['authentication.kubernetes.io/pod-name'] : undefined;
+  return Array.isArray(v) && typeof v[0] === 'string' && v[0] !== '' ? { pod: v[0] } : {};
 }

@@ -178,6 +178,8 @@ export interface KumaCpConfig {
       readonly admissionServer: { readonly address: string; readonly port: number; readonly certDir: string };
       /** The Service the control plane is reached through (the webhooks' and the data plane server's certificate names, kuma-dp's URL). */
       readonly controlPlaneServiceName: string;
+      /** The control plane's own user on the API server: the only one the validating webhook lets write Dataplanes. */
+      readonly serviceAccountName: string;
       readonly injector: {
         readonly sidecarContainer: {
           readonly image: string;
@@ -271,6 +273,7 @@ export function defaultConfig(): KumaCpConfig {
       kubernetes: {
         admissionServer: { address: '', port: 5443, certDir: '' },
         controlPlaneServiceName: 'kuma-control-plane',
+        serviceAccountName: 'system:serviceaccount:kuma-system:kuma-control-plane',
         injector: {
           sidecarContainer: { image: 'kuma-es/kuma-dp:latest', uid: 5678, gid: 5678, redirectPortInbound: 15006, redirectPortOutbound: 15001, adminPort: 9901, drainTime: '30s' },
           initContainer: { image: 'kuma/kuma-init:2.14.0' },
@@ -360,6 +363,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_PORT: 'runtime.kubernetes.admissionServer.port',
   KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_CERT_DIR: 'runtime.kubernetes.admissionServer.certDir',
   KUMA_RUNTIME_KUBERNETES_CONTROL_PLANE_SERVICE_NAME: 'runtime.kubernetes.controlPlaneServiceName',
+  KUMA_RUNTIME_KUBERNETES_SERVICE_ACCOUNT_NAME: 'runtime.kubernetes.serviceAccountName',
   KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_IMAGE: 'runtime.kubernetes.injector.sidecarContainer.image',
   KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_UID: 'runtime.kubernetes.injector.sidecarContainer.uid',
   KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_GID: 'runtime.kubernetes.injector.sidecarContainer.gid',

@@ -242,15 +242,20 @@ export class FakeKubeApiServer {
         return send(res, 200, this.listBody(route, url));
       }
       if (method === 'GET') return send(res, 200, this.getOne(route));
-      // Who writes: `?fieldManager=`, else the client's User-Agent up to its first `/` (as the real server).
-      this.manager = url.searchParams.get('fieldManager') ?? (req.headers['user-agent'] ?? 'unknown').split('/')[0]!;
-      if (method === 'POST' && route.name === undefined) return send(res, 201, await this.create(route, await body(req)));
-      if (method === 'PUT' && route.name !== undefined) return send(res, 200, await this.update(route, await body(req)));
-      if (method === 'PATCH' && route.name !== undefined) {
+      const write = method === 'POST' || method === 'PUT' || method === 'PATCH';
+      if (method === 'PATCH') {
         const type = req.headers['content-type'] ?? '';
         if (!type.startsWith('application/merge-patch+json')) throw new HttpError(415, 'UnsupportedMediaType', `the fake API server takes only application/merge-patch+json patches, not ${type}`);
-        return send(res, 200, await this.patch(route, await body(req)));
       }
+      // The body first: who writes is set just before the write begins (no other request runs in between).
+      const raw = write ? await body(req) : undefined;
+      // Who writes: `?fieldManager=`, else the client's User-Agent up to its first `/` (as the real server).
+      this.manager = url.searchParams.get('fieldManager') ?? (req.headers['user-agent'] ?? 'unknown').split('/')[0]!;
+      const bearer = /^Bearer (.+)$/i.exec(req.headers['authorization'] ?? '')?.[1];
+      this.user = (bearer !== undefined ? this.users.get(bearer) : undefined) ?? 'system:admin';
+      if (method === 'POST' && route.name === undefined) return send(res, 201, await this.create(route, raw));
+      if (method === 'PUT' && route.name !== undefined) return send(res, 200, await this.update(route, raw));
+      if (method === 'PATCH' && route.name !== undefined) return send(res, 200, await this.patch(route, raw));
       if (method === 'DELETE' && route.name !== undefined) return send(res, 200, this.delete(route));
       throw new HttpError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`);
     } catch (err) {
@@ -341,11 +346,12 @@ export class FakeKubeApiServer {
 
   private async create(route: { kind: ResourceKind; namespace?: string }, raw: unknown): Promise<KubeObject> {
     const manager = this.manager;
+    const user = this.user;
     let o = asObject(raw);
     if (route.namespace !== undefined && o.metadata?.namespace !== undefined && o.metadata.namespace !== route.namespace)
       throw new HttpError(400, 'BadRequest', `the namespace of the provided object (${o.metadata.namespace}) does not match the namespace sent on the request (${route.namespace})`);
     // As the real server: admission sees the object before a generated name is given.
-    o = await this.admit(route.kind, 'CREATE', { ...o, metadata: { ...o.metadata, ...(route.namespace !== undefined ? { namespace: route.namespace } : {}) } }, undefined, manager);
+    o = await this.admit(route.kind, 'CREATE', { ...o, metadata: { ...o.metadata, ...(route.namespace !== undefined ? { namespace: route.namespace } : {}) } }, undefined, user);
     const generate = o.metadata?.['generateName'];
     const name = o.metadata?.name || (typeof generate === 'string' && generate !== '' ? `${generate}${randomBytes(3).toString('hex').slice(0, 5)}` : undefined);
     if (typeof name !== 'string' || name === '') throw new HttpError(422, 'Invalid', `${route.kind.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
@@ -357,10 +363,11 @@ export class FakeKubeApiServer {
 
   private async update(route: { kind: ResourceKind; namespace?: string; name?: string; subresource?: string }, raw: unknown): Promise<KubeObject> {
     const manager = this.manager;
+    const user = this.user;
     const old = this.getOne(route);
     const given = asObject(raw).metadata?.resourceVersion;
     if (given !== undefined && given !== old.metadata?.resourceVersion) throw conflict(route);
-    const o = route.subresource === 'status' ? asObject(raw) : await this.admit(route.kind, 'UPDATE', asObject(raw), old, manager);
+    const o = route.subresource === 'status' ? asObject(raw) : await this.admit(route.kind, 'UPDATE', asObject(raw), old, user);
     // What changed while the webhooks were asked wins: this write conflicts.
     if (this.getOne(route).metadata?.resourceVersion !== old.metadata?.resourceVersion) throw conflict(route);
     this.manager = manager;
@@ -372,12 +379,13 @@ export class FakeKubeApiServer {
 
   private async patch(route: { kind: ResourceKind; namespace?: string; name?: string; subresource?: string }, raw: unknown): Promise<KubeObject> {
     const manager = this.manager;
+    const user = this.user;
     const old = this.getOne(route);
     let patched = mergePatch(old, raw) as KubeObject;
     const given = asObject(raw).metadata?.resourceVersion;
     if (given !== undefined && given !== old.metadata?.resourceVersion) throw conflict(route);
     patched.metadata = { ...patched.metadata, name: old.metadata?.name, namespace: old.metadata?.namespace, uid: old.metadata?.['uid'] };
-    if (route.subresource !== 'status') patched = await this.admit(route.kind, 'UPDATE', patched, old, manager);
+    if (route.subresource !== 'status') patched = await this.admit(route.kind, 'UPDATE', patched, old, user);
     if (this.getOne(route).metadata?.resourceVersion !== old.metadata?.resourceVersion) throw conflict(route);
     this.manager = manager;
     return this.write(route.kind, patched, 'MODIFIED');
@@ -385,14 +393,16 @@ export class FakeKubeApiServer {
 
   // ---- service account tokens ---------------------------------------------------------------
 
-  private readonly tokens = new Map<string, { namespace: string; serviceAccount: string }>();
+  private readonly tokens = new Map<string, { namespace: string; serviceAccount: string; pod?: string }>();
+  /** Who a bearer token is (the `userInfo.username` admission webhooks are told); an unknown token is `system:admin`. */
+  readonly users = new Map<string, string>();
   /** TokenReviews asked (tests count them). */
   tokenReviews = 0;
 
   /** A token of the service account, as the kubelet projects one into a Pod (opaque here; only TokenReview tells what it is). */
-  serviceAccountToken(namespace: string, serviceAccount: string): string {
+  serviceAccountToken(namespace: string, serviceAccount: string, pod?: string): string {
     const token = `fake-sa.${randomBytes(24).toString('base64url')}`;
-    this.tokens.set(token, { namespace, serviceAccount });
+    this.tokens.set(token, { namespace, serviceAccount, ...(pod ? { pod } : {}) });
     return token;
   }
 
@@ -408,7 +418,14 @@ export class FakeKubeApiServer {
     if (typeof token !== 'string' || token === '') throw new HttpError(422, 'Invalid', 'TokenReview.authentication.k8s.io "" is invalid: spec.token: Required value');
     const who = this.tokens.get(token);
     const status = who
-      ? { authenticated: true, user: { username: `system:serviceaccount:${who.namespace}:${who.serviceAccount}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${who.namespace}`, 'system:authenticated'] } }
+      ? {
+          authenticated: true,
+          user: {
+            username: `system:serviceaccount:${who.namespace}:${who.serviceAccount}`,
+            groups: ['system:serviceaccounts', `system:serviceaccounts:${who.namespace}`, 'system:authenticated'],
+            ...(who.pod ? { extra: { 'authentication.kubernetes.io/pod-name': [who.pod] } } : {}),
+          },
+        }
       : { authenticated: false, error: 'invalid bearer token' };
     return { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { creationTimestamp: null }, spec: { token }, status };
   }
@@ -422,7 +439,7 @@ export class FakeKubeApiServer {
   readonly admissionRequests: { webhook: string; operation: string; kind: string }[] = [];
 
   /** Runs the mutating webhooks (applying their patches) and then the validating ones on a write; throws what the real server answers when one refuses. */
-  private async admit(kind: ResourceKind, operation: 'CREATE' | 'UPDATE', object: KubeObject, old: KubeObject | undefined, user: string | undefined): Promise<KubeObject> {
+  private async admit(kind: ResourceKind, operation: 'CREATE' | 'UPDATE', object: KubeObject, old: KubeObject | undefined, user: string): Promise<KubeObject> {
     let o = object;
     for (const [configs, mutating] of [[MUTATING_WEBHOOKS, true], [VALIDATING_WEBHOOKS, false]] as const) {
       if (!this.kinds.has(kindKey(configs.group, configs.version, configs.plural))) continue;
@@ -464,7 +481,7 @@ export class FakeKubeApiServer {
     return true;
   }
 
-  private async callWebhook(hook: Webhook, kind: ResourceKind, operation: string, o: KubeObject, old: KubeObject | undefined, user: string | undefined): Promise<AdmissionResponse | undefined> {
+  private async callWebhook(hook: Webhook, kind: ResourceKind, operation: string, o: KubeObject, old: KubeObject | undefined, user: string): Promise<AdmissionResponse | undefined> {
     const uid = randomUUID();
     const review = {
       apiVersion: 'admission.k8s.io/v1',
@@ -477,7 +494,7 @@ export class FakeKubeApiServer {
         ...(o.metadata?.name ? { name: o.metadata.name } : {}),
         ...(kind.namespaced ? { namespace: o.metadata?.namespace ?? 'default' } : {}),
         operation,
-        userInfo: { username: user ?? 'system:admin' },
+        userInfo: { username: user },
         object: o,
         ...(old ? { oldObject: old } : {}),
         dryRun: false,
@@ -521,6 +538,8 @@ export class FakeKubeApiServer {
 
   /** The field manager of the request being handled (undefined for direct writes, whose managedFields are kept as given). */
   private manager: string | undefined;
+  /** Who makes the request being handled. */
+  private user = 'system:admin';
 
   /** The object's managedFields with `manager`'s entry now the latest. */
   private managedFields(kind: ResourceKind, o: KubeObject, old: KubeObject | undefined): unknown[] | undefined {
@@ -541,6 +560,8 @@ export class FakeKubeApiServer {
       metadata: {
         ...o.metadata,
         name,
+        // As the real server: every Namespace carries its name as a label (namespaceSelectors use it).
+        ...(kind.group === '' && kind.plural === 'namespaces' ? { labels: { ...(o.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': name } } : {}),
         ...(kind.namespaced ? { namespace: o.metadata?.namespace ?? 'default' } : {}),
         uid: (old?.metadata?.['uid'] as string | undefined) ?? (o.metadata?.['uid'] as string | undefined) ?? randomUUID(),
         creationTimestamp: (old?.metadata?.['creationTimestamp'] as string | undefined) ?? new Date().toISOString(),

@@ -66,14 +66,18 @@ export class TokenAuthenticator implements DataplaneAuthenticator {
 }
 
 /** Who a service account token is (the API server's TokenReview; libs/kubernetes/token-review.ts). */
-export type ServiceAccountReview = (token: string) => Promise<{ readonly authenticated: true; readonly namespace: string; readonly serviceAccount: string } | { readonly authenticated: false; readonly error: string }>;
+export type ServiceAccountReview = (
+  token: string,
+) => Promise<{ readonly authenticated: true; readonly namespace: string; readonly serviceAccount: string; readonly pod?: string } | { readonly authenticated: false; readonly error: string }>;
 
 /**
  * `serviceAccountToken` (Kubernetes mode, Kuma's default there): the proxy presents its Pod's
  * service account token. The API server says whose it is; the proxy may then be only a Dataplane
- * the Pod controller wrote for a Pod of that namespace running as that service account (its
- * `k8s.kuma.io/namespace` and `k8s.kuma.io/service-account` labels), as Kuma's Kubernetes
- * authenticator compares the token with the Pod.
+ * of a Pod of that namespace running as that service account (its `k8s.kuma.io/namespace` and
+ * `k8s.kuma.io/service-account` labels, which only the control plane may write: the validating
+ * webhook refuses Dataplane writes from anyone else), as Kuma's Kubernetes authenticator compares
+ * the token with the Pod; and a bound token (one the kubelet projects, naming its Pod) only the
+ * Dataplane of that very Pod (`<pod>.<namespace>`).
  */
 export class ServiceAccountTokenAuthenticator implements DataplaneAuthenticator {
   constructor(
@@ -90,6 +94,7 @@ export class ServiceAccountTokenAuthenticator implements DataplaneAuthenticator 
       throw new AuthenticationError(`could not review the service account token with the API server: ${(err as Error).message}`);
     }
     if (!who.authenticated) throw new AuthenticationError(`the service account token was not accepted: ${who.error}`);
+    if (who.pod !== undefined && proxy.name !== `${who.pod}.${who.namespace}`) throw new AuthenticationError(`the token is bound to Pod ${who.namespace}/${who.pod}; it cannot act as Dataplane ${proxy.mesh}.${proxy.name}`);
     const labels = this.labelsOf(proxy);
     if (!labels) throw new AuthenticationError(`there is no Dataplane ${proxy.mesh}.${proxy.name}: on Kubernetes the control plane writes it for the Pod (is the Pod injected, and in mesh ${proxy.mesh}?)`);
     const ns = Object.hasOwn(labels, 'k8s.kuma.io/namespace') ? labels['k8s.kuma.io/namespace'] : undefined;

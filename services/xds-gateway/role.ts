@@ -137,6 +137,10 @@ export async function startGatewayRole(ctx: GatewayRoleContext): Promise<Gateway
   const registrations = new DataplaneLifecycle(
     {
       upsert: async (input, actor) => {
+        // On Kubernetes the Pod controller writes a Pod's Dataplane: a proxy must not describe itself.
+        if (config.store.type === 'kubernetes') {
+          throw new RegistrationError(`dataplane ${input.mesh}.${input.name}: on Kubernetes the control plane writes the Dataplane from the Pod; kuma-dp must not send one (--dataplane-file)`);
+        }
         if (!state().get({ type: 'Mesh', name: input.mesh ?? '' })) {
           throw new RegistrationError(`cannot register dataplane ${input.mesh}.${input.name}: mesh "${input.mesh}" does not exist`);
         }
