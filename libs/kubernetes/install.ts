@@ -18,6 +18,9 @@ import { INJECTOR_PATH, VALIDATOR_PATH } from './admission.ts';
 export const MUTATING_WEBHOOK_CONFIGURATION = 'kuma-admission-mutating-webhook-configuration';
 export const VALIDATING_WEBHOOK_CONFIGURATION = 'kuma-validating-webhook-configuration';
 const CERT_DIR = '/var/run/secrets/kuma.io/tls-cert';
+const INJECTION = 'kuma.io/sidecar-injection';
+const YES = ['enabled', 'true', 'yes'];
+const NO = ['disabled', 'false', 'no'];
 
 export interface InstallOptions {
   readonly namespace: string;
@@ -91,6 +94,8 @@ export async function controlPlaneManifests(opts: InstallOptions): Promise<Recor
   const caBundle = tls ? Buffer.from(tls.ca).toString('base64') : undefined;
   const labels = { 'app.kubernetes.io/name': 'kuma', 'app.kubernetes.io/component': 'control-plane' };
   const service = { name, namespace: ns, path: '', port: 443 };
+  const podCreates = [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }];
+  const notSystem = { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [ns, 'kube-system'] };
   const webhook = (hookName: string, path: string, rules: unknown[], extra: Record<string, unknown> = {}) => ({
     name: hookName,
     admissionReviewVersions: ['v1'],
@@ -174,7 +179,16 @@ export async function controlPlaneManifests(opts: InstallOptions): Promise<Recor
                   { name: 'KUMA_GENERAL_WORK_DIR', value: '/var/lib/kuma-cp/work' },
                   { name: 'KUMA_RUNTIME_KUBERNETES_CONTROL_PLANE_SERVICE_NAME', value: name },
                   { name: 'KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_PORT', value: '5443' },
-                  ...(tls ? [{ name: 'KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_CERT_DIR', value: CERT_DIR }] : []),
+                  // One certificate for the webhooks and the data plane server, its CA what kuma-dp trusts: a
+                  // restarted control plane serves the same, so running sidecars reconnect.
+                  ...(tls
+                    ? [
+                        { name: 'KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_CERT_DIR', value: CERT_DIR },
+                        { name: 'KUMA_GENERAL_TLS_CERT_FILE', value: `${CERT_DIR}/tls.crt` },
+                        { name: 'KUMA_GENERAL_TLS_KEY_FILE', value: `${CERT_DIR}/tls.key` },
+                        { name: 'KUMA_RUNTIME_KUBERNETES_INJECTOR_CA_CERT_FILE', value: `${CERT_DIR}/ca.crt` },
+                      ]
+                    : []),
                   { name: 'KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_IMAGE', value: opts.dataplaneImage },
                   { name: 'KUMA_RUNTIME_KUBERNETES_INJECTOR_INIT_CONTAINER_IMAGE', value: opts.initImage },
                   { name: 'KUMA_API_SERVER_HTTP_INTERFACE', value: '127.0.0.1' },
@@ -204,10 +218,17 @@ export async function controlPlaneManifests(opts: InstallOptions): Promise<Recor
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
       metadata: { name: MUTATING_WEBHOOK_CONFIGURATION, labels },
+      // Only Pods that ask for a sidecar reach the injector (so a control plane that is down stops
+      // only those): in a labelled namespace unless the Pod opts out, or labelled themselves. The
+      // injector decides the rest as Kuma does. The system namespace and kube-system never.
       webhooks: [
-        webhook('kuma-injector.kuma.io', INJECTOR_PATH, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }], {
-          // The system namespace is never injected; the injector decides the rest (Pod label, then Namespace label).
-          namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [ns, 'kube-system'] }] },
+        webhook('kuma-injector.kuma.io', INJECTOR_PATH, podCreates, {
+          namespaceSelector: { matchExpressions: [{ key: INJECTION, operator: 'In', values: YES }, notSystem] },
+          objectSelector: { matchExpressions: [{ key: INJECTION, operator: 'NotIn', values: NO }] },
+        }),
+        webhook('kuma-injector-pods.kuma.io', INJECTOR_PATH, podCreates, {
+          namespaceSelector: { matchExpressions: [{ key: INJECTION, operator: 'NotIn', values: YES }, notSystem] },
+          objectSelector: { matchExpressions: [{ key: INJECTION, operator: 'In', values: YES }] },
         }),
       ],
     },

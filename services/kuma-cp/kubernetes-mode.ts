@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { EventLog } from '../../libs/event-log/port.ts';
@@ -62,11 +63,13 @@ export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: Ty
     namespace: config.store.kubernetes.systemNamespace,
     webhookConfigurations: { mutating: [MUTATING_WEBHOOK_CONFIGURATION], validating: [VALIDATING_WEBHOOK_CONFIGURATION] },
     injector,
-    validator: new ValidatingWebhook(registry),
+    validator: new ValidatingWebhook(registry, { dataplaneWriters: [rt.serviceAccountName] }),
     logger,
   });
   return {
     async start() {
+      // A generated data plane server certificate is kept in the cluster, so every replica and every restart serves the one the sidecars trust.
+      if (!config.general.tlsCertFile) await sharedDpServerCertificate(core, config, logger);
       injectorConfig = await injectorConfigOf(config, logger);
       // Registered first: a start that fails part way (a cluster that never lists) still stops them.
       lifecycle.onShutdown('kubernetes log source', () => source.stop());
@@ -83,6 +86,50 @@ export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: Ty
       return { admissionPort: admission.port };
     },
   };
+}
+
+/** The Secret that holds the generated data plane server certificate (when general.tlsCertFile is not set). */
+export const DP_SERVER_TLS_SECRET = 'kuma-cp-dp-server-tls';
+
+/**
+ * Without general.tlsCertFile, the data plane server's certificate is generated (as in universal
+ * mode) but kept in the Secret `kuma-cp-dp-server-tls` of the system namespace: the first replica
+ * to start writes it, every later start (and every other replica) takes it from there into its work
+ * directory. Otherwise a restarted control plane would serve a certificate the injected sidecars,
+ * which carry the old one as their CA, do not trust.
+ */
+async function sharedDpServerCertificate(core: k8s.CoreV1Api, config: KumaCpConfig, logger: Logger): Promise<void> {
+  const namespace = config.store.kubernetes.systemNamespace;
+  const certFile = join(config.general.workDir, 'dp-server.crt');
+  const keyFile = join(config.general.workDir, 'dp-server.key');
+  const adopt = (s: k8s.V1Secret) => {
+    const cert = s.data?.['tls.crt'];
+    const key = s.data?.['tls.key'];
+    if (!cert || !key) throw new Error(`Secret ${namespace}/${DP_SERVER_TLS_SECRET} lacks tls.crt or tls.key`);
+    mkdirSync(config.general.workDir, { recursive: true });
+    writeFileSync(keyFile, Buffer.from(key, 'base64'), { mode: 0o600 });
+    writeFileSync(certFile, Buffer.from(cert, 'base64'));
+  };
+  const existing = await core.readNamespacedSecret({ name: DP_SERVER_TLS_SECRET, namespace }).catch((err: unknown) => ((err as { code?: number }).code === 404 ? undefined : Promise.reject(err as Error)));
+  if (existing) {
+    adopt(existing);
+    logger.info({ component: 'dp-server', secret: `${namespace}/${DP_SERVER_TLS_SECRET}` }, 'serving the data plane server certificate kept in the cluster');
+    return;
+  }
+  const tls = await loadOrCreateTls({ certFile: '', keyFile: '', workDir: config.general.workDir, logger, config });
+  const body: k8s.V1Secret = {
+    metadata: { name: DP_SERVER_TLS_SECRET, namespace, labels: { 'app.kubernetes.io/name': 'kuma', 'app.kubernetes.io/component': 'control-plane' } },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': Buffer.from(tls.cert).toString('base64'), 'tls.key': Buffer.from(tls.key).toString('base64') },
+  };
+  try {
+    await core.createNamespacedSecret({ namespace, body });
+    logger.info({ component: 'dp-server', secret: `${namespace}/${DP_SERVER_TLS_SECRET}` }, 'kept the generated data plane server certificate in the cluster');
+  } catch (err) {
+    if ((err as { code?: number }).code !== 409) throw err;
+    // Another replica was first: serve its certificate.
+    adopt(await core.readNamespacedSecret({ name: DP_SERVER_TLS_SECRET, namespace }));
+  }
 }
 
 /** What the injector puts into Pods: kuma-dp reaches the data plane server through the control plane's Service and trusts its certificate. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
@@ -64,6 +64,8 @@ beforeAll(async () => {
       'current-context': 'fake',
     }),
   );
+  // The control plane's kubeconfig token is its service account (the only writer of Dataplanes).
+  fake.users.set('fake-token', 'system:serviceaccount:kuma-system:kuma-control-plane');
   cp = await KumaCpProcess.start({
     plaintext: true,
     env: { KUMA_STORE_TYPE: 'kubernetes', KUBECONFIG: kubeconfig, KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_ADDRESS: '127.0.0.1', KUMA_RUNTIME_KUBERNETES_ADMISSION_SERVER_PORT: String(admissionPort) },
@@ -203,6 +205,19 @@ describe('Kubernetes mode (kuma-cp against the fake API server)', () => {
       }
     }, 30_000, () => `a call through the mesh (${agent.output()})`);
   }, 120_000);
+
+  it('keeps its generated data plane server certificate in the cluster: a restart serves the same one', async () => {
+    const secret = fake.get(kind('secrets'), 'kuma-system', 'kuma-cp-dp-server-tls') as (KubeObject & { data: Record<string, string> }) | undefined;
+    expect(secret).toBeDefined();
+    const served = readFileSync(cp.caCertFile, 'utf8');
+    expect(Buffer.from(secret!.data['tls.crt']!, 'base64').toString()).toBe(served);
+    // Its work directory lost (a new Pod): it takes the certificate from the Secret again.
+    await cp.stop();
+    rmSync(cp.caCertFile);
+    rmSync(cp.caCertFile.replace(/\.crt$/, '.key'));
+    await cp.restart();
+    expect(readFileSync(cp.caCertFile, 'utf8')).toBe(served);
+  }, 60_000);
 
   it('refuses an invalid policy applied with kubectl, with Kuma field paths, storing nothing', async () => {
     const res = await fetch(`${fake.url}/apis/kuma.io/v1alpha1/namespaces/kuma-system/meshretries?fieldManager=kubectl-client-side-apply`, {

@@ -138,7 +138,7 @@ describe('kumactl install', () => {
         namespace: 'kuma-system',
         webhookConfigurations: { mutating: [], validating: [] },
         injector: new InjectorWebhook(() => defaultInjectorConfig(), { namespace: async (n) => fake.get(kind('namespaces'), undefined, n) as k8s.V1Namespace, meshExists: async () => true }, logger),
-        validator: new ValidatingWebhook(registry),
+        validator: new ValidatingWebhook(registry, { dataplaneWriters: ['system:serviceaccount:kuma-system:kuma-control-plane'] }),
         logger,
       });
       await server.start();
@@ -157,6 +157,26 @@ describe('kumactl install', () => {
       const created = await kc.makeApiClient(k8s.CoreV1Api).createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { containers: [{ name: 'web', image: 'web:1' }] } } });
       expect(created.spec?.containers.map((c) => c.name)).toEqual(['kuma-sidecar', 'web']);
       expect(fake.admissionRequests.map((r) => r.webhook)).toEqual(['kuma-injector.kuma.io']);
+    });
+
+    it('sends the injector only Pods that ask for a sidecar: never others, never the system namespace', async () => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromOptions(fake.kubeconfig());
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const ns = (name: string, labels: Record<string, string> = {}) => fake.put(CORE_KINDS.find((k) => k.plural === 'namespaces')!, { metadata: { name, labels } });
+      ns('tools');
+      ns('kuma-system', { 'kuma.io/sidecar-injection': 'enabled' });
+      const before = fake.admissionRequests.length;
+      const pod = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels }, spec: { containers: [{ name: 'app', image: 'app:1' }] } });
+      // Neither the Pod nor its namespace asks: the injector is not even asked (a control plane that is down does not stop it).
+      expect((await core.createNamespacedPod({ namespace: 'tools', body: pod('plain') })).spec?.containers.map((c) => c.name)).toEqual(['app']);
+      // A Pod that opts out in a labelled namespace, and anything in the system namespace: not asked either.
+      expect((await core.createNamespacedPod({ namespace: 'shop', body: pod('opted-out', { 'kuma.io/sidecar-injection': 'disabled' }) })).spec?.containers.map((c) => c.name)).toEqual(['app']);
+      expect((await core.createNamespacedPod({ namespace: 'kuma-system', body: pod('cp-helper') })).spec?.containers.map((c) => c.name)).toEqual(['app']);
+      expect(fake.admissionRequests.length).toBe(before);
+      // A Pod labelled itself, in a namespace that is not: through the second webhook.
+      expect((await core.createNamespacedPod({ namespace: 'tools', body: pod('opted-in', { 'kuma.io/sidecar-injection': 'true' }) })).spec?.containers.map((c) => c.name)).toEqual(['kuma-sidecar', 'app']);
+      expect(fake.admissionRequests.slice(before).map((r) => r.webhook)).toEqual(['kuma-injector-pods.kuma.io']);
     });
   });
 });
