@@ -41,7 +41,7 @@ describe('sidecar injector (golden files)', () => {
   });
 
   it('covers every case it claims to', () => {
-    expect(cases).toEqual(['already-injected', 'bad-label', 'cni', 'exception', 'hostile', 'missing-mesh', 'namespace-enabled', 'not-labelled', 'pod-opts-in', 'pod-opts-out', 'proxyless', 'same-uid']);
+    expect(cases).toEqual(['already-injected', 'bad-drain-time', 'bad-label', 'cni', 'exception', 'hostile', 'missing-mesh', 'namespace-enabled', 'not-labelled', 'pod-opts-in', 'pod-opts-out', 'proxyless', 'same-uid']);
   });
 
   it('keeps prototype keys as data and pollutes nothing', () => {

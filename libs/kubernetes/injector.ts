@@ -1,4 +1,5 @@
 import type { V1Container, V1EnvVar, V1Namespace, V1ObjectMeta, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { parseDuration } from '../platform/duration.ts';
 import { PROXYLESS_LABEL } from '../resources/dataplane-model.ts';
 import { SIDECAR_CONTAINER, meshOf } from './pod-converter.ts';
 
@@ -154,6 +155,14 @@ export function injectPod(input: InjectionInput, config: InjectorConfig): Inject
   if (adminPort instanceof Error) return { refused: adminPort.message };
   const envOverrides = mapAnnotation(annotations, 'kuma.io/sidecar-env-vars');
   if (envOverrides instanceof Error) return { refused: envOverrides.message };
+  const drain = own(annotations, 'kuma.io/sidecar-drain-time');
+  if (drain !== undefined) {
+    try {
+      parseDuration(drain);
+    } catch (err) {
+      return { refused: `annotation kuma.io/sidecar-drain-time: ${(err as Error).message}` };
+    }
+  }
   const tokenMount = tokenVolumeMount(spec, annotations);
   if (tokenMount instanceof Error) return { refused: tokenMount.message };
   const proxyless = own(labels, PROXYLESS_LABEL) === 'true';

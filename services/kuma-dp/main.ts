@@ -6,6 +6,7 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../libs/platform/log
 import { createLogger } from '../../libs/platform/logger.ts';
 import { GRPC_CERTIFICATE_PROVIDER } from '../../libs/xds/generate/tls.ts';
 import { PROXYLESS_SERVER_TEMPLATE } from '../../libs/xds/names.ts';
+import { parseDuration } from '../../libs/platform/duration.ts';
 import { KUMA_VERSION } from '../../libs/platform/version.ts';
 import { BootstrapError, fetchBootstrap } from './bootstrap-client.ts';
 import { FILE_WATCHER_REFRESH_MS, WorkloadIdentity } from './identity.ts';
@@ -46,12 +47,14 @@ interface RunOptions {
   logFormat: LogFormat;
 }
 
-/** Seconds, as a number or a duration (`30s`, `2m`, `1m30s`: what KUMA_DATAPLANE_DRAIN_TIME holds). */
+/** Seconds, as a number or a duration as the control plane takes them (`30s`, `500ms`, `1m30s`: what KUMA_DATAPLANE_DRAIN_TIME holds). */
 const seconds = (what: string) => (v: string) => {
   if (/^\d+$/.test(v)) return Number(v);
-  const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?$/.exec(v);
-  if (!m || v === '') throw new InvalidArgumentError(`${what} must be seconds or a duration such as 30s, got ${JSON.stringify(v)}`);
-  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new InvalidArgumentError(`${what} must be seconds or a duration such as 30s: ${(err as Error).message}`);
+  }
 };
 
 const int = (what: string) => (v: string) => {
