@@ -85,7 +85,8 @@ describe('Kubernetes mode (kuma-cp against the fake API server)', () => {
     await eventually(async () => expect((await http(cp.url, 'GET', '/meshes/default')).status).toBe(200));
     // Its default policies, written to the cluster in the system namespace, come back into the log.
     await eventually(async () => expect((await http(cp.url, 'GET', '/meshes/default/meshtimeouts/mesh-timeout-all-default.kuma-system')).status).toBe(200), 20_000);
-    expect(fake.get(kind('meshes'), undefined, 'default')?.metadata?.['annotations']).toEqual({ 'kuma.io/mesh-defaults-generated': 'true' });
+    // The Mesh is marked after its defaults are written.
+    await eventually(async () => expect(fake.get(kind('meshes'), undefined, 'default')?.metadata?.['annotations']).toEqual({ 'kuma.io/mesh-defaults-generated': 'true' }));
     const put = await http(cp.url, 'PUT', '/meshes/default/meshtimeouts/mt-rest', { type: 'MeshTimeout', mesh: 'default', name: 'mt-rest', spec: { targetRef: { kind: 'Mesh' } } });
     expect(put.status).toBe(405);
     expect(JSON.stringify(put.body)).toMatch(/kubectl apply/);
