@@ -135,7 +135,11 @@ export async function controlPlaneManifests(opts: InstallOptions): Promise<Recor
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name, namespace: ns, labels },
-      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] }],
+      rules: [
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+        // Leader election (the replica that writes Dataplanes, defaults and Meshes).
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      ],
     },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: ns, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace: ns }] },
     ...(tls ? [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kuma-tls-cert', namespace: ns, labels }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(tls.cert), 'tls.key': b64(tls.key), 'ca.crt': b64(tls.ca) } }] : []),
@@ -158,7 +162,8 @@ export async function controlPlaneManifests(opts: InstallOptions): Promise<Recor
       kind: 'Deployment',
       metadata: { name, namespace: ns, labels },
       spec: {
-        // One replica: each replica runs the Pod controller and keeps its own embedded log (no leader election yet).
+        // Replicas elect a leader (it alone writes to the cluster) and each keeps its own log. One
+        // here: a chart-generated webhook certificate is per replica (give certDir to run more).
         replicas: 1,
         strategy: { type: 'Recreate' },
         selector: { matchLabels: labels },

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -9,6 +10,7 @@ import { defaultInjectorConfig, type InjectorConfig } from '../../libs/kubernete
 // The webhook configurations `kumactl install control-plane` writes (Kuma's names); a generated certificate's CA is kept current in them.
 import { MUTATING_WEBHOOK_CONFIGURATION, VALIDATING_WEBHOOK_CONFIGURATION } from '../../libs/kubernetes/install.ts';
 import { KubernetesLogSource } from '../../libs/kubernetes/log-source.ts';
+import { LeaderElector } from '../../libs/kubernetes/leader-election.ts';
 import { MeshDefaultsController } from '../../libs/kubernetes/mesh-defaults.ts';
 import { KUMA_GROUP, KUMA_VERSION, PodController } from '../../libs/kubernetes/pod-controller.ts';
 import type { KumaCpConfig } from '../../libs/platform/config.ts';
@@ -27,15 +29,35 @@ export const KUBERNETES_READ_ONLY =
  * admission server injects sidecars and validates kuma.io objects, every Mesh gets its default
  * policies and CA Secrets written to the cluster, and the `default` Mesh is created as a custom
  * resource, as Kuma does, unless defaults.skipMeshCreation. The system namespace's Kuma Secrets
- * are the log's Secrets.
+ * are the log's Secrets. Every replica follows the cluster into its own log and serves the
+ * webhooks; only the leader (a Lease, `cp-leader-lease`) writes Dataplanes, defaults and Meshes.
  */
 export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: TypeRegistry, logger: Logger, lifecycle: Lifecycle): { start(): Promise<{ admissionPort: number }> } {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   const systemNamespace = config.store.kubernetes.systemNamespace;
   const source = new KubernetesLogSource(kc, log, registry, { logger, secretsNamespace: systemNamespace });
-  const meshDefaults = new MeshDefaultsController(kc, { logger, systemNamespace, registry });
-  const pods = new PodController(kc, { logger, ...(config.multizone.zone.name && config.multizone.zone.name !== 'default' ? { zone: config.multizone.zone.name } : {}) });
+  // What only the leader runs: made anew for each term (a stopped controller does not start again).
+  let leading: { pods: PodController; meshDefaults: MeshDefaultsController } | undefined;
+  const elector = new LeaderElector(kc, {
+    namespace: systemNamespace,
+    name: LEADER_LEASE,
+    identity: process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
+    logger,
+    onStartedLeading: async () => {
+      const pods = new PodController(kc, { logger, ...(config.multizone.zone.name && config.multizone.zone.name !== 'default' ? { zone: config.multizone.zone.name } : {}) });
+      const meshDefaults = new MeshDefaultsController(kc, { logger, systemNamespace, registry });
+      leading = { pods, meshDefaults };
+      if (!config.defaults.skipMeshCreation) await ensureDefaultMeshObject(kc, logger);
+      await meshDefaults.start();
+      await pods.start();
+    },
+    onStoppedLeading: async () => {
+      const term = leading;
+      leading = undefined;
+      await Promise.all([term?.pods.stop(), term?.meshDefaults.stop()]);
+    },
+  });
   const rt = config.runtime.kubernetes;
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -45,9 +67,9 @@ export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: Ty
     () => injectorConfig!,
     {
       // The Pod controller's caches, read through to the API server when they do not hold it (yet).
-      namespace: async (name) => pods.namespace(name) ?? (await core.readNamespace({ name }).catch((err: unknown) => (notFound(err) ? undefined : Promise.reject(err as Error)))),
+      namespace: async (name) => leading?.pods.namespace(name) ?? (await core.readNamespace({ name }).catch((err: unknown) => (notFound(err) ? undefined : Promise.reject(err as Error)))),
       meshExists: async (name) =>
-        pods.meshExists(name) ||
+        leading?.pods.meshExists(name) ||
         (await custom.getClusterCustomObject({ group: KUMA_GROUP, version: KUMA_VERSION, plural: 'meshes', name }).then(
           () => true,
           (err: unknown) => (notFound(err) ? false : Promise.reject(err as Error)),
@@ -73,20 +95,22 @@ export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: Ty
       injectorConfig = await injectorConfigOf(config, logger);
       // Registered first: a start that fails part way (a cluster that never lists) still stops them.
       lifecycle.onShutdown('kubernetes log source', () => source.stop());
-      lifecycle.onShutdown('kubernetes pod controller', () => pods.stop());
-      lifecycle.onShutdown('kubernetes mesh defaults', () => meshDefaults.stop());
+      // The leader's Pod controller and mesh defaults stop with the election (the lease released, so another replica takes over at once).
+      lifecycle.onShutdown('kubernetes leader election', () => elector.stop());
       lifecycle.onShutdown('admission server', () => admission.stop());
       // The webhooks first: the API server asks them about this control plane's own writes too (the default Mesh).
       await admission.start(kc);
-      if (!config.defaults.skipMeshCreation) await ensureDefaultMeshObject(kc, logger);
+      // Every replica follows the cluster into its own log; one at a time writes back to it.
       await source.start();
-      await meshDefaults.start();
-      await pods.start();
+      elector.start();
       logger.info({ component: 'k8s-store', server: kc.getCurrentCluster()?.server }, 'following the cluster');
       return { admissionPort: admission.port };
     },
   };
 }
+
+/** The Lease of the replica that writes to the cluster (Kuma's name). */
+export const LEADER_LEASE = 'cp-leader-lease';
 
 /** The Secret that holds the generated data plane server certificate (when general.tlsCertFile is not set). */
 export const DP_SERVER_TLS_SECRET = 'kuma-cp-dp-server-tls';

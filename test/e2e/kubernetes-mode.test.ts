@@ -81,7 +81,9 @@ afterAll(async () => {
 
 describe('Kubernetes mode (kuma-cp against the fake API server)', () => {
   it('creates the default Mesh as an object, and refuses REST writes, naming kubectl, storing nothing', async () => {
-    expect(fake.get(kind('meshes'), undefined, 'default')).toBeDefined();
+    // Written by the leader once elected (a Lease in the system namespace).
+    await eventually(async () => expect(fake.get(kind('meshes'), undefined, 'default')).toBeDefined());
+    expect((fake.get(kind('leases'), 'kuma-system', 'cp-leader-lease')?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity).toMatch(/.+/);
     await eventually(async () => expect((await http(cp.url, 'GET', '/meshes/default')).status).toBe(200));
     // Its default policies, written to the cluster in the system namespace, come back into the log.
     await eventually(async () => expect((await http(cp.url, 'GET', '/meshes/default/meshtimeouts/mesh-timeout-all-default.kuma-system')).status).toBe(200), 20_000);

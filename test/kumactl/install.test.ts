@@ -69,7 +69,10 @@ describe('kumactl install', () => {
     expect(may('', 'secrets', 'get')).toBe(false);
     const role = find('Role') as unknown as { metadata: { namespace: string }; rules: { resources: string[]; verbs: string[] }[] };
     expect(role.metadata.namespace).toBe('kuma-system');
-    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] }]);
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ]);
     expect(rules.find((r) => r.apiGroups.includes('admissionregistration.k8s.io'))!.resourceNames).toEqual(['kuma-admission-mutating-webhook-configuration', 'kuma-validating-webhook-configuration']);
   });
 
