@@ -62,6 +62,26 @@ describe('the Pod controller (against the fake API server)', () => {
     await eventually(async () => expect(services('shop', 'web-1')).toEqual(['web_shop_svc_80']));
   });
 
+  it("copies its Node's topology labels onto the inbound tags, and follows them, not the Node's heartbeats", async () => {
+    fake.put(kind('nodes'), { metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': 'eu-1a', 'kubernetes.io/hostname': 'node-a', other: 'x' } } });
+    fake.put(kind('namespaces'), { metadata: { name: 'nodes' } });
+    const p = pod('web-1', 'nodes', { ip: '10.0.9.1' });
+    fake.put(kind('pods'), { ...p, spec: { ...(p['spec'] as object), nodeName: 'node-a' } });
+    const tags = () => dataplane('nodes', 'web-1')?.spec.networking.inbound[0]?.tags;
+    await eventually(async () => expect(tags()).toMatchObject({ 'topology.kubernetes.io/zone': 'eu-1a', 'kubernetes.io/hostname': 'node-a' }));
+    expect(tags()).not.toHaveProperty('other');
+    // A heartbeat (status only): nothing reconciled.
+    await controller.idle();
+    const before = controller.counts.reconciles;
+    fake.put(kind('nodes'), { ...fake.get(kind('nodes'), undefined, 'node-a')!, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    await new Promise((r) => setTimeout(r, 200));
+    await controller.idle();
+    expect(controller.counts.reconciles).toBe(before);
+    // The zone label changed: the Dataplane follows.
+    fake.put(kind('nodes'), { metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': 'eu-1b', 'kubernetes.io/hostname': 'node-a' } } });
+    await eventually(async () => expect(tags()?.['topology.kubernetes.io/zone']).toBe('eu-1b'));
+  });
+
   it('converges to the same Dataplane when the Service comes before the Pod', async () => {
     fake.put(kind('namespaces'), { metadata: { name: 'shop2' } });
     fake.put(kind('services'), service('web', 'shop2', 80));

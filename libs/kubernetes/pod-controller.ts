@@ -1,12 +1,12 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Informers, type Informer } from './informers.ts';
-import { convertPod, meshOf, type ConvertedDataplane } from './pod-converter.ts';
+import { convertPod, meshOf, NODE_LABELS_TO_COPY, type ConvertedDataplane } from './pod-converter.ts';
 
 /**
  * Kuma's PodReconciler (pkg/plugins/runtime/k8s/controllers/pod_controller.go): keeps one
  * `kuma.io/v1alpha1` Dataplane object per injected Pod, named and namespaced like the Pod and
- * owned by it, as convertPod says. It watches Pods, Services, Namespaces, ReplicaSets and
+ * owned by it, as convertPod says. It watches Pods, Services, Namespaces, ReplicaSets, Nodes and
  * Meshes through informers and reconciles a Pod whenever anything it is converted from changes,
  * so changes in any order converge to the same Dataplanes. What Kuma reports rather than drops
  * (a Pod in a Mesh that does not exist, a Service port with no container port, an unknown
@@ -43,6 +43,9 @@ export class PodController {
   private namespaces!: Informer<k8s.V1Namespace>;
   private replicaSets!: Informer<k8s.V1ReplicaSet>;
   private meshes!: Informer<k8s.KubernetesObject>;
+  private nodes!: Informer<k8s.V1Node>;
+  /** Per Node: the labels it gives its Pods' inbound tags, so a Node's heartbeat reconciles nothing. */
+  private readonly nodeTags = new Map<string, string>();
   private readonly queue = new Set<string>();
   private draining: Promise<void> | undefined;
   private readonly failures = new Map<string, number>();
@@ -74,6 +77,7 @@ export class PodController {
     this.services = this.informer('/api/v1/services', () => this.core.listServiceForAllNamespaces(), (s) => this.enqueueNamespace(s.metadata?.namespace));
     this.namespaces = this.informer('/api/v1/namespaces', () => this.core.listNamespace(), (n) => this.enqueueNamespace(n.metadata?.name));
     this.replicaSets = this.informer('/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces(), (r) => this.enqueueNamespace(r.metadata?.namespace));
+    this.nodes = this.informer('/api/v1/nodes', () => this.core.listNode(), (n) => this.nodeChanged(n));
     this.meshes = this.informer(`/apis/${KUMA_GROUP}/${KUMA_VERSION}/meshes`, () => this.custom.listClusterCustomObject({ group: KUMA_GROUP, version: KUMA_VERSION, plural: 'meshes' }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>, () => this.enqueueAll());
     await this.informers.start();
     this.enqueueAll();
@@ -112,6 +116,17 @@ export class PodController {
   private enqueue(pod: k8s.KubernetesObject): void {
     this.queue.add(`${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name}`);
     this.drainSoon();
+  }
+
+  /** A Node's copied labels changed (or it went): its Pods again. Status heartbeats change nothing. */
+  private nodeChanged(node: k8s.V1Node): void {
+    const name = node.metadata?.name ?? '';
+    const present = this.nodes?.get(name) !== undefined;
+    const tags = present ? JSON.stringify(NODE_LABELS_TO_COPY.map((k) => node.metadata?.labels?.[k] ?? null)) : '';
+    if (this.nodeTags.get(name) === tags) return;
+    if (present) this.nodeTags.set(name, tags);
+    else this.nodeTags.delete(name);
+    for (const p of this.pods?.list() ?? []) if (p.spec?.nodeName === name) this.enqueue(p);
   }
 
   private enqueueNamespace(namespace: string | undefined): void {
@@ -171,10 +186,12 @@ export class PodController {
       return this.deleteDataplane(namespace, name);
     }
     const ns = this.namespaces.get(namespace);
+    const node = pod.spec?.nodeName ? this.nodes.get(pod.spec.nodeName) : undefined;
     const out = convertPod({
       pod,
       services: this.services.list(namespace),
       ...(ns ? { namespace: ns } : {}),
+      ...(node ? { node } : {}),
       owners: (kind, n, owner) => (kind === 'ReplicaSet' ? this.replicaSets.get(owner, n) : undefined),
       ...(this.opts.zone ? { zone: this.opts.zone } : {}),
       ...(this.opts.workloadLabels ? { workloadLabels: this.opts.workloadLabels } : {}),

@@ -19,7 +19,7 @@ export const INSTANCE_TAG = 'kuma.io/instance';
 /** What `appProtocol` may say for Kuma to take it (pkg/core/metadata/protocol.go); anything else is ignored. */
 const KNOWN_PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'tls', 'http', 'http2', 'grpc', 'kafka', 'mysql']);
 /** Node labels Kuma copies onto inbound tags by default (nodeLabelsToCopy). */
-const NODE_LABELS_TO_COPY = ['topology.kubernetes.io/zone', 'topology.kubernetes.io/region', 'kubernetes.io/hostname'];
+export const NODE_LABELS_TO_COPY = ['topology.kubernetes.io/zone', 'topology.kubernetes.io/region', 'kubernetes.io/hostname'];
 
 /** The objects a Pod's owners are, looked up by the caller (its informers' caches): a ReplicaSet's Deployment, a Job's CronJob. */
 export type OwnerLookup = (kind: string, namespace: string, name: string) => { readonly metadata?: V1ObjectMeta } | undefined;
