@@ -92,9 +92,10 @@ export interface KumaCpConfig {
     /**
      * `store.type: kubernetes`: the kuma.io custom resources of the cluster (KUBECONFIG, else the
      * in-cluster service account) are the source of truth; the log they feed is kept in the
-     * embedded store (`embedded.dataDir`). `systemNamespace` holds the control plane's own objects.
+     * embedded store (`embedded.dataDir`), or with `log: nats` in JetStream (the `nats.*` settings),
+     * one log that every replica shares. `systemNamespace` holds the control plane's own objects.
      */
-    readonly kubernetes: { readonly systemNamespace: string };
+    readonly kubernetes: { readonly systemNamespace: string; readonly log: 'embedded' | 'nats' };
     /**
      * Envelope encryption of secrets in the log and checkpoints. `keyFile`: the key-encryption
      * keyring (one base64 key per line, the first seals new writes). '' = `<general.workDir>/store-encryption.key`,
@@ -244,7 +245,7 @@ export function defaultConfig(): KumaCpConfig {
       type: 'embedded',
       unsafeDelete: false,
       embedded: { dataDir: join(homedir(), '.kuma-cp', 'data') },
-      kubernetes: { systemNamespace: 'kuma-system' },
+      kubernetes: { systemNamespace: 'kuma-system', log: 'embedded' },
       encryption: { keyFile: '' },
       nats: { url: 'nats://127.0.0.1:4222', stream: 'KUMA_EVENTS', replicas: 1, maxAge: '0', contentGcInterval: '10m', contentGcGrace: '1h' },
       checkpoints: { interval: 10_000, keep: 3, archiveEvery: 100_000 },
@@ -324,6 +325,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   KUMA_DIAGNOSTICS_SERVER_INTERFACE: 'diagnostics.interface',
   KUMA_STORE_TYPE: 'store.type',
   KUMA_STORE_KUBERNETES_SYSTEM_NAMESPACE: 'store.kubernetes.systemNamespace',
+  KUMA_STORE_KUBERNETES_LOG: 'store.kubernetes.log',
   KUMA_STORE_UNSAFE_DELETE: 'store.unsafeDelete',
   KUMA_STORE_EMBEDDED_DATA_DIR: 'store.embedded.dataDir',
   KUMA_STORE_NATS_URL: 'store.nats.url',
@@ -453,6 +455,9 @@ function validate(c: KumaCpConfig): void {
   }
   if (!(STORE_TYPES as readonly string[]).includes(c.store.type)) {
     throw new ConfigError(`store.type: must be one of ${STORE_TYPES.join(', ')}, got ${JSON.stringify(c.store.type)}`);
+  }
+  if (c.store.kubernetes.log !== 'embedded' && c.store.kubernetes.log !== 'nats') {
+    throw new ConfigError(`store.kubernetes.log: must be embedded or nats, got ${JSON.stringify(c.store.kubernetes.log)}`);
   }
   if (!['', 'dpToken', 'serviceAccountToken', 'none'].includes(c.dpServer.authn.dpProxy.type)) {
     throw new ConfigError(`dpServer.authn.dpProxy.type: must be dpToken, serviceAccountToken or none, got ${JSON.stringify(c.dpServer.authn.dpProxy.type)}`);

@@ -84,7 +84,7 @@ export class KumaCpProcess {
       KUMA_DP_SERVER_PORT: String(this.dpPort),
       ...(this.dpPlaintextPort ? { KUMA_DP_SERVER_PLAINTEXT_PORT: String(this.dpPlaintextPort) } : {}),
       KUMA_LOG_LEVEL: 'info',
-      ...(this.env['KUMA_STORE_TYPE'] === 'nats' || this.env['KUMA_STORE_TYPE'] === 'postgres' ? { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() } : {}),
+      ...(this.env['KUMA_STORE_TYPE'] === 'nats' || this.env['KUMA_STORE_TYPE'] === 'postgres' || this.env['KUMA_STORE_KUBERNETES_LOG'] === 'nats' ? { KUMA_STORE_ENCRYPTION_KEY_FILE: sharedStoreKeyFile() } : {}),
       ...this.env,
     };
   }

@@ -36,9 +36,11 @@ export function keyFileOf(config: KumaCpConfig): string {
 export function openStoreEncryption(config: KumaCpConfig, registry: TypeRegistry, logger: Logger): StoreEncryption {
   const log = logger.child({ component: 'store-encryption' });
   const configured = config.store.encryption.keyFile;
-  if (!configured && (config.store.type === 'nats' || config.store.type === 'postgres')) {
+  const shared = config.store.type === 'nats' || config.store.type === 'postgres' || (config.store.type === 'kubernetes' && config.store.kubernetes.log === 'nats');
+  if (!configured && shared) {
+    const store = config.store.type === 'kubernetes' ? 'kubernetes with store.kubernetes.log nats' : config.store.type;
     throw new StoreEncryptionError(
-      `${KEY_FILE_SETTING} must be set for store.type ${config.store.type}: every replica must share the key-encryption key (create one with: openssl rand -base64 32 > key && chmod 600 key)`,
+      `${KEY_FILE_SETTING} must be set for store.type ${store}: every replica must share the key-encryption key (create one with: openssl rand -base64 32 > key && chmod 600 key)`,
     );
   }
   const keyFile = keyFileOf(config);

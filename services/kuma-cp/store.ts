@@ -15,6 +15,14 @@ import pg from 'pg';
 /** Opens the event log selected by `store.type`. */
 export async function openEventLog(config: KumaCpConfig, instanceId: string): Promise<EventLog> {
   const store = config.store;
+  const openJetStream = () =>
+    JetStreamEventLog.open({
+      servers: store.nats.url,
+      stream: store.nats.stream,
+      replicas: store.nats.replicas,
+      maxAgeMs: parseDuration(store.nats.maxAge) * 1000,
+      name: `kuma-cp ${instanceId}`,
+    });
   switch (store.type) {
     case 'memory':
       return openMemoryEventLog();
@@ -22,17 +30,13 @@ export async function openEventLog(config: KumaCpConfig, instanceId: string): Pr
       mkdirSync(store.embedded.dataDir, { recursive: true });
       return openEmbeddedEventLog(store.embedded.dataDir);
     case 'nats':
-      return JetStreamEventLog.open({
-        servers: store.nats.url,
-        stream: store.nats.stream,
-        replicas: store.nats.replicas,
-        maxAgeMs: parseDuration(store.nats.maxAge) * 1000,
-        name: `kuma-cp ${instanceId}`,
-      });
+      return openJetStream();
     case 'postgres':
       return openPostgresEventLog(config, `kuma-cp ${instanceId}`);
     case 'kubernetes':
-      // The cluster's custom resources feed this log (libs/kubernetes/log-source.ts); it lives beside the process.
+      // The cluster's custom resources feed this log (libs/kubernetes/log-source.ts): beside the
+      // process, or in JetStream, shared by every replica (each observed change appended once).
+      if (store.kubernetes.log === 'nats') return openJetStream();
       mkdirSync(store.embedded.dataDir, { recursive: true });
       return openEmbeddedEventLog(store.embedded.dataDir);
   }
@@ -67,8 +71,11 @@ export async function openCheckpointStore(config: KumaCpConfig, log: EventLog): 
   const store = config.store;
   switch (store.type) {
     case 'embedded':
-    case 'kubernetes':
       return LevelCheckpointStore.open(`${store.embedded.dataDir.replace(/\/+$/, '')}-checkpoints`);
+    case 'kubernetes':
+      if (store.kubernetes.log !== 'nats') return LevelCheckpointStore.open(`${store.embedded.dataDir.replace(/\/+$/, '')}-checkpoints`);
+      if (!(log instanceof JetStreamEventLog)) throw new Error('store.kubernetes.log nats needs the JetStream log');
+      return NatsCheckpointStore.open(log.nc, store.nats.stream, store.nats.replicas);
     case 'nats':
       if (!(log instanceof JetStreamEventLog)) throw new Error('store.type nats needs the JetStream log');
       return NatsCheckpointStore.open(log.nc, store.nats.stream, store.nats.replicas);
