@@ -5,6 +5,7 @@ import { defaultPoliciesFor } from '../policies/defaults.ts';
 import type { TypeRegistry } from '../resources/registry.ts';
 import { ValidationError, type JsonObject } from '../resources/validation.ts';
 import { Informers, type Informer } from './informers.ts';
+import { KeyedQueue } from './work-queue.ts';
 import { SECRET_TYPES } from './log-source.ts';
 import { KUMA_GROUP, KUMA_VERSION } from './pod-controller.ts';
 
@@ -28,11 +29,7 @@ export class MeshDefaultsController {
   private readonly informers: Informers;
   private meshes!: Informer<k8s.KubernetesObject & { spec?: JsonObject }>;
   private secrets!: Informer<k8s.V1Secret>;
-  private readonly queue = new Set<string>();
-  private draining: Promise<void> | undefined;
-  private stopped = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly failures = new Map<string, number>();
+  private readonly queue: KeyedQueue;
   readonly counts = { policies: 0, secrets: 0, annotated: 0 };
 
   constructor(
@@ -42,6 +39,11 @@ export class MeshDefaultsController {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.informers = new Informers(kc, { logger: opts.logger, component: 'k8s-mesh-defaults', ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}) });
+    this.queue = new KeyedQueue((name) => this.reconcile(name), {
+      ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
+      ready: () => this.informers.synced(),
+      failed: (name, err) => opts.logger.warn({ component: 'k8s-mesh-defaults', mesh: name, err: err.message }, 'could not write what the Mesh brings; retrying'),
+    });
   }
 
   async start(): Promise<void> {
@@ -58,47 +60,21 @@ export class MeshDefaultsController {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
     await this.informers.stop();
-    await this.draining;
+    await this.queue.stop();
   }
 
-  /** Resolves once no Mesh waits (tests). */
+  /** Resolves once no Mesh waits, a retry included (tests). */
   async idle(): Promise<void> {
-    while (!this.stopped && (this.queue.size > 0 || this.draining || this.timers.size > 0)) await (this.draining ?? new Promise((r) => setTimeout(r, 10)));
+    for (;;) {
+      await this.queue.idle();
+      if (!this.queue.retrying) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   private enqueue(name: string | undefined): void {
-    if (!name) return;
-    this.queue.add(name);
-    this.drainSoon();
-  }
-
-  private drainSoon(): void {
-    if (this.draining || this.stopped || !this.informers.synced()) return;
-    this.draining = (async () => {
-      while (this.queue.size > 0 && !this.stopped) {
-        const name = this.queue.values().next().value!;
-        this.queue.delete(name);
-        try {
-          await this.reconcile(name);
-          this.failures.delete(name);
-        } catch (err) {
-          const n = this.failures.get(name) ?? 0;
-          this.failures.set(name, n + 1);
-          this.opts.logger.warn({ component: 'k8s-mesh-defaults', mesh: name, err: (err as Error).message }, 'could not write what the Mesh brings; retrying');
-          const t = setTimeout(() => {
-            this.timers.delete(t);
-            this.enqueue(name);
-          }, Math.min(30_000, (this.opts.retryMs ?? 200) * 2 ** n));
-          this.timers.add(t);
-        }
-      }
-    })().finally(() => {
-      this.draining = undefined;
-      if (this.queue.size > 0) this.drainSoon();
-    });
+    if (name) this.queue.add(name);
   }
 
   private async reconcile(name: string): Promise<void> {

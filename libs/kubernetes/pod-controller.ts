@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Informers, type Informer } from './informers.ts';
+import { KeyedQueue } from './work-queue.ts';
 import { convertPod, meshOf, NODE_LABELS_TO_COPY, type ConvertedDataplane } from './pod-converter.ts';
 
 /**
@@ -46,13 +47,9 @@ export class PodController {
   private nodes!: Informer<k8s.V1Node>;
   /** Per Node: the labels it gives its Pods' inbound tags, so a Node's heartbeat reconciles nothing. */
   private readonly nodeTags = new Map<string, string>();
-  private readonly queue = new Set<string>();
-  private draining: Promise<void> | undefined;
-  private readonly failures = new Map<string, number>();
+  private readonly queue: KeyedQueue;
   /** Per Pod (`ns/name`): the Event messages already reported, so each is reported once. */
   private readonly reported = new Map<string, Set<string>>();
-  private stopped = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
   /** Reconciles done, and Dataplane writes made (for tests and metrics). */
   readonly counts = { reconciles: 0, writes: 0, deletes: 0, events: 0 };
 
@@ -63,6 +60,12 @@ export class PodController {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.informers = new Informers(kc, { logger: opts.logger, component: 'k8s-pod-controller', ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}) });
+    // Until every cache is filled, a Pod could be converted without its Services or Mesh: nothing is reconciled (start enqueues all).
+    this.queue = new KeyedQueue((key) => this.reconcile(key), {
+      ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
+      ready: () => this.informers.synced(),
+      failed: (key, err) => opts.logger.warn({ component: 'k8s-pod-controller', pod: key, err: err.message }, 'reconcile failed; retrying'),
+    });
   }
 
   /** Informers restarted after a failure (tests). */
@@ -84,10 +87,8 @@ export class PodController {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
     await this.informers.stop();
-    await this.draining;
+    await this.queue.stop();
   }
 
   /** A Namespace as the cache holds it (undefined before the first list, or when there is none). */
@@ -102,7 +103,7 @@ export class PodController {
 
   /** Resolves once no Pod waits to be reconciled (tests). */
   async idle(): Promise<void> {
-    while (!this.stopped && (this.queue.size > 0 || this.draining)) await (this.draining ?? new Promise((r) => setTimeout(r, 10)));
+    await this.queue.idle();
   }
 
   private informer<T extends k8s.KubernetesObject>(path: string, list: () => Promise<k8s.KubernetesListObject<T>>, changed: (o: T) => void): Informer<T> {
@@ -115,7 +116,6 @@ export class PodController {
 
   private enqueue(pod: k8s.KubernetesObject): void {
     this.queue.add(`${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name}`);
-    this.drainSoon();
   }
 
   /** A Node's copied labels changed (or it went): its Pods again. Status heartbeats change nothing. */
@@ -135,46 +135,6 @@ export class PodController {
 
   private enqueueAll(): void {
     for (const p of this.pods?.list() ?? []) this.enqueue(p);
-  }
-
-  private drainSoon(): void {
-    // Until every cache is filled, a Pod could be converted without its Services or Mesh: wait (start enqueues all).
-    if (this.draining || this.stopped || !this.informers.synced()) return;
-    this.draining = (async () => {
-      await new Promise((r) => setImmediate(r));
-      while (this.queue.size > 0 && !this.stopped) {
-        const key = this.queue.values().next().value!;
-        this.queue.delete(key);
-        try {
-          await this.reconcile(key);
-          this.failures.delete(key);
-        } catch (err) {
-          const n = this.failures.get(key) ?? 0;
-          this.failures.set(key, n + 1);
-          this.opts.logger.warn({ component: 'k8s-pod-controller', pod: key, err: (err as Error).message }, 'reconcile failed; retrying');
-          this.later(() => {
-            this.queue.add(key);
-            this.drainSoon();
-          }, this.backoff(n));
-        }
-      }
-    })().finally(() => {
-      this.draining = undefined;
-      if (this.queue.size > 0) this.drainSoon();
-    });
-  }
-
-  private backoff(n: number): number {
-    return Math.min(30_000, (this.opts.retryMs ?? 200) * 2 ** n);
-  }
-
-  private later(fn: () => void, ms: number): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.stopped) fn();
-    }, ms);
-    this.timers.add(t);
   }
 
   private async reconcile(key: string): Promise<void> {
