@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { generate } from 'selfsigned';
 import { createHttpServer } from '../platform/http-server.ts';
 import { DecodeError, scanJsonDepth } from '../resources/decode.ts';
+import { generateCa, serviceCertificate } from './webhook-tls.ts';
 import { admissionRequestOf, admissionReview, AdmissionReviewError, INJECTOR_PATH, VALIDATOR_PATH, type AdmissionRequest, type AdmissionResponse, type InjectorWebhook, type ValidatingWebhook } from './admission.ts';
 
 /**
@@ -129,45 +129,10 @@ export class AdmissionServer {
       return { cert, key, notAfter: Infinity };
     }
     const validity = this.opts.certValidityMs ?? DEFAULT_VALIDITY_MS;
-    if (!this.ca) {
-      const ca = await generate([{ name: 'commonName', value: 'kuma-admission-ca' }], {
-        keyType: 'ec',
-        algorithm: 'sha256',
-        curve: 'P-256',
-        notAfterDate: new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000),
-        extensions: [
-          { name: 'basicConstraints', cA: true, critical: true },
-          { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-        ],
-      });
-      this.ca = { cert: ca.cert, key: ca.private };
-    }
-    const { serviceName: svc, namespace: ns } = this.opts;
+    this.ca ??= await generateCa('kuma-admission-ca');
     const notAfter = Date.now() + validity;
-    const leaf = await generate([{ name: 'commonName', value: `${svc}.${ns}.svc` }], {
-      keyType: 'ec',
-      algorithm: 'sha256',
-      curve: 'P-256',
-      notAfterDate: new Date(notAfter),
-      ca: this.ca,
-      extensions: [
-        { name: 'basicConstraints', cA: false, critical: true },
-        { name: 'keyUsage', digitalSignature: true, critical: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        {
-          name: 'subjectAltName',
-          altNames: [
-            { type: 2, value: svc },
-            { type: 2, value: `${svc}.${ns}` },
-            { type: 2, value: `${svc}.${ns}.svc` },
-            { type: 2, value: `${svc}.${ns}.svc.cluster.local` },
-            { type: 2, value: 'localhost' },
-            { type: 7, ip: '127.0.0.1' },
-          ],
-        },
-      ],
-    });
-    return { cert: leaf.cert, key: leaf.private, notAfter };
+    const leaf = await serviceCertificate(this.ca, this.opts.serviceName, this.opts.namespace, new Date(notAfter), { localhost: true });
+    return { cert: leaf.cert, key: leaf.key, notAfter };
   }
 
   /** Generated: a new serving certificate after two thirds of the current one's life. From a directory: a re-read every minute. */

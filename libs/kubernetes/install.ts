@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generate } from 'selfsigned';
 import { parseAllDocuments } from 'yaml';
 import { INJECTOR_PATH, VALIDATOR_PATH } from './admission.ts';
+import { generateCa, serviceCertificate, TEN_YEARS_MS } from './webhook-tls.ts';
 
 /**
  * What `kumactl install control-plane` prints, as Kuma's command does: the `kuma-system`
@@ -60,30 +60,9 @@ export function crds(): Record<string, unknown>[] {
 
 /** A CA and a serving certificate for the control plane's Service, valid 10 years (rotate by installing again, or mount your own). */
 export async function generateWebhookTls(service: string, namespace: string): Promise<{ cert: string; key: string; ca: string }> {
-  const ca = await generate([{ name: 'commonName', value: 'kuma-admission-ca' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notAfterDate: new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000),
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    ],
-  });
-  const leaf = await generate([{ name: 'commonName', value: `${service}.${namespace}.svc` }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notAfterDate: new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000),
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`].map((value) => ({ type: 2 as const, value })) },
-    ],
-  });
-  return { cert: leaf.cert, key: leaf.private, ca: ca.cert };
+  const ca = await generateCa('kuma-admission-ca');
+  const leaf = await serviceCertificate(ca, service, namespace, new Date(Date.now() + TEN_YEARS_MS));
+  return { cert: leaf.cert, key: leaf.key, ca: ca.cert };
 }
 
 /** The objects of the control plane in Kubernetes mode, in the order they are to be applied. */
