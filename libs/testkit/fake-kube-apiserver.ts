@@ -1,8 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
+import { stringify } from 'yaml';
 import { mergePatch } from '../policies/core/merge.ts';
 
 /**
@@ -139,6 +142,26 @@ export class FakeKubeApiServer {
       contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
       currentContext: 'fake',
     };
+  }
+
+  /**
+   * A kubeconfig file for this server (as KUBECONFIG takes it) in `dir`, with `token` as the user's
+   * bearer token. client-node refuses plain HTTP unless TLS verification is off: the fake speaks HTTP only.
+   */
+  kubeconfigFile(dir: string, token = 'fake-token'): string {
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'kuma-cp', user: { token } }],
+        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'kuma-cp' } }],
+        'current-context': 'fake',
+      }),
+    );
+    return file;
   }
 
   /** The current resourceVersion (the last one given out). */

@@ -12,11 +12,10 @@
  * Baseline, same run: the same number of Dataplane objects written directly (no Pods, no
  * controller), so the ratio is what the Pod path adds.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { stringify } from 'yaml';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { CORE_KINDS, FakeKubeApiServer, kumaKinds, type KubeObject } from '../../libs/testkit/fake-kube-apiserver.ts';
 import { KumaCpProcess, REPO_ROOT } from '../../libs/testkit/kuma-cp.ts';
@@ -86,18 +85,7 @@ async function follow(fake: FakeKubeApiServer, cp: KumaCpProcess, namespace: str
 export async function run() {
   const fake = await FakeKubeApiServer.start(kinds);
   const dir = mkdtempSync(join(tmpdir(), 'bench-k8s-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: fake.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'kuma-cp', user: { token: 'fake-token' } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'kuma-cp' } }],
-      'current-context': 'fake',
-    }),
-  );
+  const kubeconfig = fake.kubeconfigFile(dir);
   const cp = await KumaCpProcess.start({
     plaintext: true,
     nodeArgs: PROFILE_DIR ? ['--import', pathToFileURL(join(REPO_ROOT, 'test/bench/profile-on-signal.mjs')).href] : [],

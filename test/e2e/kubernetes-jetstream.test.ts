@@ -1,8 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { eventually } from '../../libs/testkit/eventually.ts';
 import { CORE_KINDS, FakeKubeApiServer, kumaKinds, type KubeObject } from '../../libs/testkit/fake-kube-apiserver.ts';
@@ -30,18 +29,7 @@ beforeAll(async () => {
   fake = await FakeKubeApiServer.start(kinds);
   fake.users.set('fake-token', 'system:serviceaccount:kuma-system:kuma-control-plane');
   const dir = mkdtempSync(join(tmpdir(), 'k8s-js-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: fake.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'kuma-cp', user: { token: 'fake-token' } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'kuma-cp' } }],
-      'current-context': 'fake',
-    }),
-  );
+  const kubeconfig = fake.kubeconfigFile(dir);
   const env = async () => ({
     KUMA_STORE_TYPE: 'kubernetes',
     KUMA_STORE_KUBERNETES_LOG: 'nats',

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { INJECTOR_PATH, VALIDATOR_PATH } from '../../libs/kubernetes/admission.ts';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { FakeEnvoy } from '../../libs/testkit/ads-client.ts';
@@ -51,19 +50,7 @@ beforeAll(async () => {
     metadata: { name: 'kuma-validating-webhook-configuration' },
     webhooks: [webhook('validator.kuma-admission.kuma.io', VALIDATOR_PATH, [{ apiGroups: ['kuma.io'], apiVersions: ['v1alpha1'], resources: ['*'], operations: ['CREATE', 'UPDATE'] }])],
   });
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      // client-node refuses plain HTTP unless TLS verification is off: the fake speaks HTTP only.
-      clusters: [{ name: 'fake', cluster: { server: fake.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'kuma-cp', user: { token: 'fake-token' } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'kuma-cp' } }],
-      'current-context': 'fake',
-    }),
-  );
+  const kubeconfig = fake.kubeconfigFile(dir);
   // The control plane's kubeconfig token is its service account (the only writer of Dataplanes).
   fake.users.set('fake-token', 'system:serviceaccount:kuma-system:kuma-control-plane');
   cp = await KumaCpProcess.start({
