@@ -36,13 +36,22 @@ async function cuttable(): Promise<{ kc: k8s.KubeConfig; cut: (yes: boolean) => 
   return { kc, cut: (yes) => (cut = yes), close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
-function elector(kc: k8s.KubeConfig, identity: string, running: Set<string>): LeaderElector {
+/** When each replica started and stopped leading. */
+const timeline: { identity: string; event: 'started' | 'stopped'; at: number }[] = [];
+
+function elector(kc: k8s.KubeConfig, identity: string, running: Set<string>, lease = LEASE): LeaderElector {
   return new LeaderElector(kc, {
-    ...LEASE,
+    ...lease,
     identity,
     logger: pino({ level: 'silent' }),
-    onStartedLeading: async () => void running.add(identity),
-    onStoppedLeading: async () => void running.delete(identity),
+    onStartedLeading: async () => {
+      running.add(identity);
+      timeline.push({ identity, event: 'started', at: Date.now() });
+    },
+    onStoppedLeading: async () => {
+      running.delete(identity);
+      timeline.push({ identity, event: 'stopped', at: Date.now() });
+    },
   });
 }
 
@@ -52,51 +61,65 @@ beforeAll(async () => {
 afterAll(async () => fake?.close());
 
 describe('leader election on a Lease', () => {
-  it('has one leader; a leader that stops hands over at once; one cut off steps down and another takes over', async () => {
+  it('has one leader, and a leader that stops hands over at once (well before its lease would expire)', async () => {
     const running = new Set<string>();
-    const [pa, pb, pc] = [await cuttable(), await cuttable(), await cuttable()];
-    const a = elector(pa.kc, 'replica-a', running);
-    const b = elector(pb.kc, 'replica-b', running);
+    const slow = { ...LEASE, name: 'slow-lease', leaseDurationMs: 6000, renewDeadlineMs: 4000 };
+    const [pa, pb] = [await cuttable(), await cuttable()];
+    const a = elector(pa.kc, 'replica-a', running, slow);
+    const b = elector(pb.kc, 'replica-b', running, slow);
     try {
       a.start();
       await a.leads();
       b.start();
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 800));
       expect([a.isLeader, b.isLeader]).toEqual([true, false]);
       expect([...running]).toEqual(['replica-a']);
-      const lease = fake.get(CORE_KINDS.find((k) => k.plural === 'leases')!, 'kuma-system', 'kuma-cp-leader') as { spec: { holderIdentity: string; renewTime: string } };
+      const lease = fake.get(CORE_KINDS.find((k) => k.plural === 'leases')!, 'kuma-system', 'slow-lease') as { spec: { holderIdentity: string; renewTime: string } };
       expect(lease.spec.holderIdentity).toBe('replica-a');
       expect(lease.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-
-      // A leader that stops releases the lease: the other leads well before a lease duration.
       const t0 = Date.now();
       await a.stop();
       expect(running.has('replica-a')).toBe(false);
-      await b.leads(3000);
-      expect(Date.now() - t0).toBeLessThan(900);
+      await b.leads(5000);
+      expect(Date.now() - t0).toBeLessThan(slow.leaseDurationMs / 2);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await Promise.all([pa.close(), pb.close()]);
+    }
+  }, 20_000);
 
-      // The leader cut off from the API server: it stops leading (renew deadline), and a third
-      // replica takes over only after the lease would have expired.
-      const c = elector(pc.kc, 'replica-c', running);
+  it('a leader cut off from the API server stops leading before another takes over, after its lease', async () => {
+    const running = new Set<string>();
+    const [pb, pc] = [await cuttable(), await cuttable()];
+    const b = elector(pb.kc, 'replica-b', running);
+    const c = elector(pc.kc, 'replica-c', running);
+    try {
+      b.start();
+      await b.leads();
       c.start();
       await new Promise((r) => setTimeout(r, 300));
       expect(c.isLeader).toBe(false);
       const cutAt = Date.now();
       pb.cut(true);
       await c.leads(5000);
-      const handover = Date.now() - cutAt;
       expect(b.isLeader).toBe(false);
-      expect(handover).toBeGreaterThanOrEqual(LEASE.leaseDurationMs);
       expect([...running]).toEqual(['replica-c']);
+      // Never two leaders: b stopped (its renew deadline) before c started. b had renewed at most a
+      // renew deadline before the cut (else it had stopped already), and c waits a lease duration
+      // from the last renewal it saw: so not before cut + lease - deadline.
+      const bStopped = timeline.find((e) => e.identity === 'replica-b' && e.event === 'stopped' && e.at >= cutAt)!.at;
+      const cStarted = timeline.find((e) => e.identity === 'replica-c' && e.event === 'started')!.at;
+      expect(bStopped).toBeLessThan(cStarted);
+      expect(cStarted - cutAt).toBeGreaterThanOrEqual(LEASE.leaseDurationMs - LEASE.renewDeadlineMs - 50);
       // Reconnected, the old leader sees the new holder and stays a follower.
       pb.cut(false);
       await new Promise((r) => setTimeout(r, 500));
       expect([b.isLeader, c.isLeader]).toEqual([false, true]);
-      await c.stop();
     } finally {
-      await a.stop();
       await b.stop();
-      await Promise.all([pa.close(), pb.close(), pc.close()]);
+      await c.stop();
+      await Promise.all([pb.close(), pc.close()]);
     }
   }, 20_000);
 });
