@@ -57,6 +57,8 @@ export class Informers {
 
   /** Starts every informer and resolves once each has listed (however many retries that takes), or they are stopped. */
   async start(): Promise<void> {
+    // Stopped before it started (a leader's term that ended at once): nothing is watched.
+    if (this.stopped) return;
     await Promise.all(this.all.map((w) => w.watched.informer.start().catch(w.failed)));
     while (!this.stopped && !this.synced()) await new Promise((r) => setTimeout(r, 50));
   }

@@ -15,10 +15,13 @@ let fake: FakeKubeApiServer;
 const LEASE = { namespace: 'kuma-system', name: 'kuma-cp-leader', leaseDurationMs: 1000, renewDeadlineMs: 600, retryMs: 100 };
 
 /** A path to the fake that can be cut (answers 503), as a network partition of one replica. */
-async function cuttable(): Promise<{ kc: k8s.KubeConfig; cut: (yes: boolean) => void; close: () => Promise<void> }> {
+async function cuttable(): Promise<{ kc: k8s.KubeConfig; cut: (yes: boolean) => void; hang: () => void; close: () => Promise<void> }> {
   let cut = false;
+  let hang = false;
   const target = new URL(fake.url);
   const server: Server = createServer((req, res) => {
+    // A partition without a reset: the request is taken and never answered.
+    if (hang) return;
     if (cut) {
       res.writeHead(503).end();
       return;
@@ -33,7 +36,7 @@ async function cuttable(): Promise<{ kc: k8s.KubeConfig; cut: (yes: boolean) => 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({ ...fake.kubeconfig(), clusters: [{ name: 'fake', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }] });
-  return { kc, cut: (yes) => (cut = yes), close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  return { kc, cut: (yes) => (cut = yes), hang: () => (hang = true), close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
 /** When each replica started and stopped leading. */
@@ -122,4 +125,46 @@ describe('leader election on a Lease', () => {
       await Promise.all([pb.close(), pc.close()]);
     }
   }, 20_000);
+
+  it('a leader whose requests hang (no answer, no reset) stops leading at its renew deadline, before another starts', async () => {
+    const running = new Set<string>();
+    const [pd, pe] = [await cuttable(), await cuttable()];
+    const d = elector(pd.kc, 'replica-d', running, { ...LEASE, name: 'hang-lease' });
+    const e = elector(pe.kc, 'replica-e', running, { ...LEASE, name: 'hang-lease' });
+    try {
+      d.start();
+      await d.leads();
+      e.start();
+      const hungAt = Date.now();
+      pd.hang();
+      await e.leads(5000);
+      const dStopped = timeline.find((x) => x.identity === 'replica-d' && x.event === 'stopped' && x.at >= hungAt);
+      const eStarted = timeline.find((x) => x.identity === 'replica-e' && x.event === 'started')!.at;
+      expect(dStopped, 'the hung leader stepped down').toBeDefined();
+      expect(dStopped!.at).toBeLessThan(eStarted);
+      expect([d.isLeader, e.isLeader]).toEqual([false, true]);
+    } finally {
+      await d.stop();
+      await e.stop();
+      await Promise.all([pd.close(), pe.close()]);
+    }
+  }, 20_000);
+
+  it('stop while a renewal is in flight: not leading afterwards, and the lease released', async () => {
+    const running = new Set<string>();
+    const [pf] = [await cuttable()];
+    const f = elector(pf.kc, 'replica-f', running, { ...LEASE, name: 'stop-lease', retryMs: 1 });
+    try {
+      f.start();
+      await f.leads();
+      await f.stop();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(f.isLeader).toBe(false);
+      expect(running.has('replica-f')).toBe(false);
+      expect((fake.get(CORE_KINDS.find((k) => k.plural === 'leases')!, 'kuma-system', 'stop-lease') as { spec: { holderIdentity: string } }).spec.holderIdentity).toBe('');
+    } finally {
+      await f.stop();
+      await pf.close();
+    }
+  });
 });

@@ -33,11 +33,13 @@ const microTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
 export class LeaderElector {
   private readonly api: k8s.CoordinationV1Api;
   private timer: NodeJS.Timeout | undefined;
+  /** Steps down at the renew deadline, even while a request hangs. */
+  private deadline: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
   private stopped = false;
   private leading = false;
-  /** The record last seen, and when (this replica's clock). */
+  /** The record last seen, and when (this replica's monotonic clock: a wall clock step moves nothing). */
   private observed: { key: string; at: number } | undefined;
-  private lastRenew = 0;
   private transition: Promise<void> = Promise.resolve();
   readonly counts = { acquired: 0, lost: 0 };
 
@@ -56,15 +58,22 @@ export class LeaderElector {
     return this.opts.leaseDurationMs ?? 15_000;
   }
 
+  private get renewDeadlineMs(): number {
+    return this.opts.renewDeadlineMs ?? (this.leaseMs * 2) / 3;
+  }
+
   start(): void {
     this.stopped = false;
-    void this.tick();
+    this.ticking = this.tick();
   }
 
   /** Stops electing; a leader stops leading and releases the Lease, so another replica takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // A renewal in flight lands (or times out) before the decision below.
+    await this.ticking;
+    clearTimeout(this.deadline);
     const was = this.leading;
     await this.stepDown('stopping');
     if (was) await this.release().catch((err: Error) => this.opts.logger.warn({ component: 'k8s-leader', err: err.message }, 'could not release the lease'));
@@ -87,9 +96,19 @@ export class LeaderElector {
     } catch (err) {
       this.opts.logger.debug({ component: 'k8s-leader', err: (err as Error).message }, 'lease update failed');
     }
-    if (this.leading && Date.now() - this.lastRenew > (this.opts.renewDeadlineMs ?? (this.leaseMs * 2) / 3)) await this.stepDown('could not renew the lease in time');
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.opts.retryMs ?? 2_000);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick();
+    }, this.opts.retryMs ?? 2_000);
+  }
+
+  /** An API call that gives up at the renew deadline (a partition without a reset must not hold a leader). */
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    let t: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`no answer within ${this.renewDeadlineMs} ms`)), this.renewDeadlineMs);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(t));
   }
 
   private async tryAcquireOrRenew(): Promise<void> {
@@ -97,18 +116,19 @@ export class LeaderElector {
     const now = new Date();
     let lease: k8s.V1Lease;
     try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
+      lease = await this.bounded(this.api.readNamespacedLease({ name, namespace }));
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw err;
-      await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: this.spec({ holder: identity, leaseDurationSeconds: Math.ceil(this.leaseMs / 1000), transitions: 0 }, now, true) } });
-      this.renewed(now);
+      const started = performance.now();
+      await this.bounded(this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: this.spec({ holder: identity, leaseDurationSeconds: Math.ceil(this.leaseMs / 1000), transitions: 0 }, now, true) } }));
+      this.renewed(started);
       return;
     }
     const record = recordOf(lease);
     const key = `${record.holder}\u0000${record.renewTime ?? ''}\u0000${record.transitions}`;
-    if (this.observed?.key !== key) this.observed = { key, at: Date.now() };
+    if (this.observed?.key !== key) this.observed = { key, at: performance.now() };
     if (record.holder !== identity) {
-      const expired = record.holder === '' || Date.now() - this.observed.at > record.leaseDurationSeconds * 1000;
+      const expired = record.holder === '' || performance.now() - this.observed.at > record.leaseDurationSeconds * 1000;
       if (!expired) {
         if (this.leading) await this.stepDown(`the lease is held by ${record.holder}`);
         return;
@@ -117,8 +137,9 @@ export class LeaderElector {
     const taking = record.holder !== identity;
     const spec = this.spec({ ...record, holder: identity, leaseDurationSeconds: Math.ceil(this.leaseMs / 1000), transitions: record.transitions + (taking ? 1 : 0) }, now, taking);
     // Conditional on the version read: a replica that wrote in between makes this a 409.
-    await this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec } });
-    this.renewed(now);
+    const started = performance.now();
+    await this.bounded(this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec } }));
+    this.renewed(started);
   }
 
   private spec(r: LeaseRecord, now: Date, acquiring: boolean): k8s.V1LeaseSpec {
@@ -132,13 +153,17 @@ export class LeaderElector {
     };
   }
 
-  private renewed(at: Date): void {
-    this.lastRenew = at.getTime();
+  /** A write of the Lease that began at `started` (monotonic) succeeded: leading until `started` + the renew deadline at least. */
+  private renewed(started: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => void this.stepDown('could not renew the lease in time'), Math.max(0, started + this.renewDeadlineMs - performance.now()));
     if (this.leading) return;
     this.leading = true;
     this.counts.acquired++;
     this.opts.logger.info({ component: 'k8s-leader', lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity }, 'became leader');
-    this.transition = this.transition.then(() => this.opts.onStartedLeading()).catch((err: Error) => {
+    // Only if still leading when its turn comes (a term can end before it starts).
+    this.transition = this.transition.then(() => (this.leading ? this.opts.onStartedLeading() : undefined)).catch((err: Error) => {
       this.opts.logger.error({ component: 'k8s-leader', err: err.message }, 'could not start leading; giving the lease up');
       void this.stepDown('failed to start').then(() => this.release().catch(() => undefined));
     });
@@ -147,18 +172,21 @@ export class LeaderElector {
   private async stepDown(why: string): Promise<void> {
     if (!this.leading) return this.transition;
     this.leading = false;
+    clearTimeout(this.deadline);
     this.counts.lost++;
     this.opts.logger.warn({ component: 'k8s-leader', identity: this.opts.identity, why }, 'stopped leading');
-    this.transition = this.transition.then(() => this.opts.onStoppedLeading()).catch((err: Error) => this.opts.logger.error({ component: 'k8s-leader', err: err.message }, 'stopping what the leader runs failed'));
+    // At once, not after a start that may still be waiting (an informer that never lists): what it started stops.
+    const stopping = this.opts.onStoppedLeading().catch((err: Error) => this.opts.logger.error({ component: 'k8s-leader', err: err.message }, 'stopping what the leader runs failed'));
+    this.transition = Promise.all([this.transition, stopping]).then(() => undefined);
     return this.transition;
   }
 
   /** Gives the Lease up (an empty holder), if this replica still holds it. */
   private async release(): Promise<void> {
     const { namespace, name, identity } = this.opts;
-    const lease = await this.api.readNamespacedLease({ name, namespace });
+    const lease = await this.bounded(this.api.readNamespacedLease({ name, namespace }));
     if (recordOf(lease).holder !== identity) return;
-    await this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } } });
+    await this.bounded(this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } } }));
   }
 }
 

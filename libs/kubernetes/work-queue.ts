@@ -39,6 +39,7 @@ export class KeyedQueue {
           const n = this.failures.get(key) ?? 0;
           this.failures.set(key, n + 1);
           this.opts.failed?.(key, err as Error);
+          if (this.stopped) continue;
           const t = setTimeout(() => {
             this.timers.delete(t);
             this.add(key);
