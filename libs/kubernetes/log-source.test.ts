@@ -142,4 +142,29 @@ describe('Kubernetes as the source of the log (against the fake API server)', ()
       await Promise.all([a.stop(), b.stop()]);
     }
   });
+
+  it('on a shared log, reads what another replica appended before its own append, and never skips it', async () => {
+    const log = await openMemoryEventLog();
+    const s1 = source(log);
+    await s1.start();
+    try {
+      const start = (await events(log)).length;
+      // Another replica observed `foreign` first and appended it; this one has not seen it yet.
+      const spec = timeout('foreign', '3s')['spec'];
+      const now = new Date().toISOString();
+      await log.append({ id: 'k8s:other-replica:1', time: now, actor: { subject: 'kubectl', source: 'kubernetes' }, op: 'upsert', type: 'MeshTimeout', mesh: 'default', name: 'foreign.kuma-system', resource: { labels: { 'kuma.io/mesh': 'default' }, spec: spec as never, creationTime: now, modificationTime: now } });
+      // This replica appends something else: it must read `foreign` too, not jump over it.
+      fake.put(TIMEOUTS, timeout('trigger', '4s'));
+      await eventually(async () => expect(summary(await events(log)).at(-1)).toBe('upsert MeshTimeout default trigger.kuma-system'));
+      // Then its own watch delivers `foreign`: it already holds it (no append, no conflict loop) ...
+      fake.put(TIMEOUTS, timeout('foreign', '3s'));
+      // ... and what follows still reaches the log.
+      fake.put(TIMEOUTS, timeout('after', '5s'));
+      await eventually(async () => expect(summary(await events(log)).at(-1)).toBe('upsert MeshTimeout default after.kuma-system'));
+      await s1.idle();
+      expect(summary((await events(log)).slice(start)).filter((x) => x.includes('foreign'))).toEqual(['upsert MeshTimeout default foreign.kuma-system']);
+    } finally {
+      await s1.stop();
+    }
+  });
 });

@@ -290,19 +290,25 @@ export class KubernetesLogSource {
       const position = this.state.position;
       try {
         const stored = await this.log.append(event, { expectedVersion: version });
+        // Read up to it, not just it: what other writers of a shared log appended before it is seen too, never skipped.
+        await this.catchUp();
         if (stored.seq > position) {
-          this.observe(stored);
           if (resource) this.counts.upserts++;
           else this.counts.deletes++;
           return;
         }
-        // The log had this id already (another observer of the same log, or an earlier incarnation): catch up, decide again.
+        // The log had this id already from before (an earlier incarnation): decide again.
       } catch (err) {
         if (!(err instanceof VersionConflictError)) throw err;
       }
       if (attempt >= 3) throw new Error(`${id.type} ${id.mesh ?? ''}/${id.name}: the log kept moving under this change`);
-      for await (const e of this.log.read(this.state.position + 1)) this.observe(e);
+      await this.catchUp();
     }
+  }
+
+  /** Reads what the log has beyond what this source has seen (another replica's appends to a shared log). */
+  private async catchUp(): Promise<void> {
+    for await (const e of this.log.read(this.state.position + 1)) this.observe(e);
   }
 
   private observe(e: StoredEvent): void {
