@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,8 +94,15 @@ describe('a Mesh on Kubernetes brings its defaults and CA', () => {
     expect(fake.get(kind('meshretries'), 'kuma-system', 'mesh-retry-all-payments')).toBeUndefined();
     const pem = (n: string) => Buffer.from((fake.get(kind('secrets'), 'kuma-system', n) as KubeObject & { data: { value: string } }).data.value, 'base64').toString();
     const cert = new X509Certificate(pem('payments.ca-builtin-cert-ca-1'));
-    const { createPrivateKey, createPublicKey } = await import('node:crypto');
-    expect(createPublicKey(createPrivateKey(pem('payments.ca-builtin-key-ca-1'))).export({ format: 'pem', type: 'spki' })).toBe(cert.publicKey.export({ format: 'pem', type: 'spki' }));
+    expect(cert.checkPrivateKey(createPrivateKey(pem('payments.ca-builtin-key-ca-1')))).toBe(true);
+    // The certificate lost instead: the pair is made again, and belongs together.
+    const oldCert = pem('payments.ca-builtin-cert-ca-1');
+    fake.remove(kind('secrets'), 'kuma-system', 'payments.ca-builtin-cert-ca-1');
+    await eventually(async () => expect(secretNames()).toContain('payments.ca-builtin-cert-ca-1'));
+    await controller.idle();
+    const remade = new X509Certificate(pem('payments.ca-builtin-cert-ca-1'));
+    expect(remade.toString()).not.toBe(new X509Certificate(oldCert).toString());
+    expect(remade.checkPrivateKey(createPrivateKey(pem('payments.ca-builtin-key-ca-1')))).toBe(true);
   });
 
   it('honours skipCreatingInitialPolicies, and reports a provided CA whose Secret is missing as an Event', async () => {

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { meshCaSecrets } from '../ca/mesh-ca-resources.ts';
@@ -106,13 +107,25 @@ export class MeshDefaultsController {
   private async caSecrets(name: string, mesh: k8s.KubernetesObject, spec: JsonObject): Promise<void> {
     const ns = this.opts.systemNamespace;
     // Decided on a fresh read, never the cache: a CA made twice would replace one already in use.
-    const existing = new Map<string, string>();
+    const existing = new Map<string, { value: string; resourceVersion?: string }>();
     for (const s of (await this.core.listNamespacedSecret({ namespace: ns, labelSelector: `kuma.io/mesh=${name}` })).items) {
-      if (s.type === SECRET_TYPES['Secret'] && s.metadata?.name && s.data && Object.hasOwn(s.data, 'value')) existing.set(s.metadata.name, s.data['value']!);
+      if (s.type === SECRET_TYPES['Secret'] && s.metadata?.name && s.data && Object.hasOwn(s.data, 'value')) existing.set(s.metadata.name, { value: s.data['value']!, ...(s.metadata.resourceVersion ? { resourceVersion: s.metadata.resourceVersion } : {}) });
+    }
+    // A builtin CA whose certificate and key do not belong together (half of it lost and made again) is no CA: it is made anew.
+    const usable = new Map([...existing].map(([n, v]) => [n, v.value]));
+    const certPrefix = `${name}.ca-builtin-cert-`;
+    for (const [n, cert] of usable) {
+      if (!n.startsWith(certPrefix)) continue;
+      const keyName = `${name}.ca-builtin-key-${n.slice(certPrefix.length)}`;
+      const key = usable.get(keyName);
+      if (key !== undefined && !pairMatches(cert, key)) {
+        usable.delete(n);
+        usable.delete(keyName);
+      }
     }
     let missing: { name: string; data: string }[];
     try {
-      missing = await meshCaSecrets(name, spec, (n) => existing.get(n));
+      missing = await meshCaSecrets(name, spec, (n) => usable.get(n));
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       const message = err.violations.map((v) => `${v.field}: ${v.reason}`).join('; ');
@@ -132,29 +145,28 @@ export class MeshDefaultsController {
         .catch(() => undefined);
       return;
     }
-    // A builtin backend's pair: certificate first, then key. If another writer made the certificate
-    // first, its key follows: leave the pair to it. A certificate without its key (a writer that
-    // stopped half way) is replaced with this pair.
+    // A builtin backend's pair, certificate then key: each created, or replaced on the version just
+    // read. Any conflict (another writer in between) fails the reconcile, which reads again.
     for (let i = 0; i + 1 < missing.length; i += 2) {
-      const [cert, key] = [missing[i]!, missing[i + 1]!];
-      const body = (s: { name: string; data: string }): k8s.V1Secret => ({ metadata: { name: s.name, namespace: ns, labels: { 'kuma.io/mesh': name } }, type: SECRET_TYPES['Secret']!, data: { value: s.data } });
-      if (existing.has(cert.name)) await this.core.replaceNamespacedSecret({ namespace: ns, name: cert.name, body: body(cert) });
-      else if (!(await this.create(body(cert)))) continue;
-      await this.create(body(key));
-      this.counts.secrets += 2;
+      const pair = [missing[i]!, missing[i + 1]!];
+      for (const s of pair) {
+        const body: k8s.V1Secret = { metadata: { name: s.name, namespace: ns, labels: { 'kuma.io/mesh': name } }, type: SECRET_TYPES['Secret']!, data: { value: s.data } };
+        const have = existing.get(s.name);
+        if (have) await this.core.replaceNamespacedSecret({ namespace: ns, name: s.name, body: { ...body, metadata: { ...body.metadata, ...(have.resourceVersion ? { resourceVersion: have.resourceVersion } : {}) } } });
+        else await this.core.createNamespacedSecret({ namespace: ns, body });
+        this.counts.secrets++;
+      }
       // The names only: the key never leaves this process but to the API server.
-      this.opts.logger.info({ component: 'k8s-mesh-defaults', mesh: name, secrets: [cert.name, key.name] }, "created the Mesh's CA Secrets");
+      this.opts.logger.info({ component: 'k8s-mesh-defaults', mesh: name, secrets: pair.map((s) => s.name) }, "created the Mesh's CA Secrets");
     }
   }
+}
 
-  /** Creates a Secret; false when one of that name exists. */
-  private async create(body: k8s.V1Secret): Promise<boolean> {
-    try {
-      await this.core.createNamespacedSecret({ namespace: this.opts.systemNamespace, body });
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code === 409) return false;
-      throw err;
-    }
+/** Whether a CA certificate and key (base64 of PEM, as Kuma's Secrets hold them) belong together. */
+function pairMatches(certB64: string, keyB64: string): boolean {
+  try {
+    return new X509Certificate(Buffer.from(certB64, 'base64')).checkPrivateKey(createPrivateKey(Buffer.from(keyB64, 'base64')));
+  } catch {
+    return false;
   }
 }
