@@ -179,7 +179,10 @@ export interface KumaCpConfig {
       readonly admissionServer: { readonly address: string; readonly port: number; readonly certDir: string };
       /** The Service the control plane is reached through (the webhooks' and the data plane server's certificate names, kuma-dp's URL). */
       readonly controlPlaneServiceName: string;
-      /** The control plane's own user on the API server: the only one the validating webhook lets write Dataplanes. */
+      /**
+       * The control plane's own user on the API server: with Kubernetes' garbage collector, the only
+       * ones the validating webhook lets write Dataplanes. '' = `system:serviceaccount:<system namespace>:kuma-control-plane`.
+       */
       readonly serviceAccountName: string;
       readonly injector: {
         readonly sidecarContainer: {
@@ -274,7 +277,7 @@ export function defaultConfig(): KumaCpConfig {
       kubernetes: {
         admissionServer: { address: '', port: 5443, certDir: '' },
         controlPlaneServiceName: 'kuma-control-plane',
-        serviceAccountName: 'system:serviceaccount:kuma-system:kuma-control-plane',
+        serviceAccountName: '',
         injector: {
           sidecarContainer: { image: 'kuma-es/kuma-dp:latest', uid: 5678, gid: 5678, redirectPortInbound: 15006, redirectPortOutbound: 15001, adminPort: 9901, drainTime: '30s' },
           initContainer: { image: 'kuma/kuma-init:2.14.0' },

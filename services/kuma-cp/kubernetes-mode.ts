@@ -85,7 +85,8 @@ export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: Ty
     namespace: config.store.kubernetes.systemNamespace,
     webhookConfigurations: { mutating: [MUTATING_WEBHOOK_CONFIGURATION], validating: [VALIDATING_WEBHOOK_CONFIGURATION] },
     injector,
-    validator: new ValidatingWebhook(registry, { dataplaneWriters: [rt.serviceAccountName] }),
+    // The control plane, and Kubernetes' garbage collector (it updates the owner references of what a deleted Pod owned).
+    validator: new ValidatingWebhook(registry, { dataplaneWriters: [rt.serviceAccountName || `system:serviceaccount:${systemNamespace}:kuma-control-plane`, GARBAGE_COLLECTOR] }),
     logger,
   });
   return {
@@ -108,6 +109,9 @@ export function kubernetesMode(config: KumaCpConfig, log: EventLog, registry: Ty
     },
   };
 }
+
+/** Kubernetes' garbage collector's user (Kuma allows it too). */
+const GARBAGE_COLLECTOR = 'system:serviceaccount:kube-system:generic-garbage-collector';
 
 /** The Lease of the replica that writes to the cluster (Kuma's name). */
 export const LEADER_LEASE = 'cp-leader-lease';
