@@ -60,7 +60,14 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) {
+    try {
+      // The whole group (kuma-dp's and the application's children too).
+      if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      c.kill('SIGKILL');
+    }
+  }
   envoy?.close();
   await cp?.destroy();
   await fake?.close();
@@ -180,6 +187,8 @@ describe('Kubernetes mode (kuma-cp against the fake API server)', () => {
     const greeter = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'test/e2e/fixtures/greeter-app.ts'), String(port), 'greeter-0'], {
       env: { PATH: process.env['PATH'] ?? '', GRPC_XDS_BOOTSTRAP: bootstrap },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: tsx runs the application in a child, which must go with it.
+      detached: true,
     });
     children.push(greeter);
     let out = '';
