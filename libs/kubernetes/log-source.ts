@@ -290,8 +290,10 @@ export class KubernetesLogSource {
       const position = this.state.position;
       try {
         const stored = await this.log.append(event, { expectedVersion: version });
-        // Read up to it, not just it: what other writers of a shared log appended before it is seen too, never skipped.
-        await this.catchUp();
+        // Right after what this source has seen: taken as it is. Later (another writer of a shared
+        // log appended before it): read up to it, so what came between is seen too, never skipped.
+        if (stored.seq === this.state.position + 1) this.observe(stored);
+        else await this.catchUp();
         if (stored.seq > position) {
           if (resource) this.counts.upserts++;
           else this.counts.deletes++;
