@@ -1,4 +1,5 @@
 import type { V1Container, V1EnvVar, V1Namespace, V1ObjectMeta, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { defaultConfig } from '../platform/config.ts';
 import { parseDuration } from '../platform/duration.ts';
 import { PROXYLESS_LABEL } from '../resources/dataplane-model.ts';
 import { SIDECAR_CONTAINER, meshOf } from './pod-converter.ts';
@@ -56,20 +57,21 @@ export interface InjectorConfig {
   readonly envVars: Readonly<Record<string, string>>;
 }
 
-/** Kuma 2.14's defaults (kuma-cp.defaults.yaml, runtime.kubernetes.injector), with our images. */
+/** Kuma 2.14's defaults (kuma-cp.defaults.yaml, runtime.kubernetes.injector), with our images: those kuma-cp's configuration has, from it. */
 export function defaultInjectorConfig(over: Partial<InjectorConfig> = {}): InjectorConfig {
+  const { sidecarContainer: sc, initContainer, cniEnabled } = defaultConfig().runtime.kubernetes.injector;
   return {
     controlPlaneUrl: 'https://kuma-control-plane.kuma-system:5678',
     controlPlaneCaCert: '',
-    sidecarImage: 'kuma-es/kuma-dp:latest',
-    initImage: 'kuma/kuma-init:2.14.0',
-    uid: 5678,
-    gid: 5678,
-    redirectPortInbound: 15006,
-    redirectPortOutbound: 15001,
-    adminPort: 9901,
-    drainTime: '30s',
-    cniEnabled: false,
+    sidecarImage: sc.image,
+    initImage: initContainer.image,
+    uid: sc.uid,
+    gid: sc.gid,
+    redirectPortInbound: sc.redirectPortInbound,
+    redirectPortOutbound: sc.redirectPortOutbound,
+    adminPort: sc.adminPort,
+    drainTime: sc.drainTime,
+    cniEnabled,
     exceptionLabels: { 'openshift.io/build.name': '*', 'openshift.io/deployer-pod-for.name': '*' },
     readinessProbe: { initialDelaySeconds: 1, timeoutSeconds: 3, periodSeconds: 5, successThreshold: 1, failureThreshold: 12 },
     livenessProbe: { initialDelaySeconds: 60, timeoutSeconds: 3, periodSeconds: 5, successThreshold: 1, failureThreshold: 12 },
