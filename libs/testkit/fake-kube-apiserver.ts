@@ -164,6 +164,11 @@ export class FakeKubeApiServer {
     return file;
   }
 
+  /** What `kubectl apply` of a new object sends: a POST of it to `path` (`/api/v1/namespaces/shop/pods`), as field manager kubectl-client-side-apply. */
+  kubectlCreate(path: string, object: KubeObject): Promise<Response> {
+    return fetch(`${this.url}${path}?fieldManager=kubectl-client-side-apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(object) });
+  }
+
   /** The current resourceVersion (the last one given out). */
   get resourceVersion(): string {
     return String(this.rv);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullRegistry } from '../../libs/policies/registry.ts';
 import { eventually } from '../../libs/testkit/eventually.ts';
-import { CORE_KINDS, FakeKubeApiServer, kumaKinds, type KubeObject } from '../../libs/testkit/fake-kube-apiserver.ts';
+import { CORE_KINDS, FakeKubeApiServer, kumaKinds } from '../../libs/testkit/fake-kube-apiserver.ts';
 import { http } from '../../libs/testkit/http.ts';
 import { KumaCpProcess } from '../../libs/testkit/kuma-cp.ts';
 import { NatsServer } from '../../libs/testkit/nats-server.ts';
@@ -55,15 +55,11 @@ const historyOf = async (cp: KumaCpProcess, path: string) => ((await http(cp.url
 describe('Kubernetes mode on a shared JetStream log (two replicas)', () => {
   it('appends each change both replicas observe once; one replica leads and writes the Dataplane', async () => {
     await eventually(async () => expect(holder()).not.toBe(''), 20_000);
-    const res = await fetch(`${fake.url}/apis/kuma.io/v1alpha1/namespaces/kuma-system/meshtimeouts?fieldManager=kubectl-client-side-apply`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        apiVersion: 'kuma.io/v1alpha1',
-        kind: 'MeshTimeout',
-        metadata: { name: 'shared', namespace: 'kuma-system', labels: { 'kuma.io/mesh': 'default' } },
-        spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { idleTimeout: '7s' } }] },
-      } satisfies KubeObject),
+    const res = await fake.kubectlCreate('/apis/kuma.io/v1alpha1/namespaces/kuma-system/meshtimeouts', {
+      apiVersion: 'kuma.io/v1alpha1',
+      kind: 'MeshTimeout',
+      metadata: { name: 'shared', namespace: 'kuma-system', labels: { 'kuma.io/mesh': 'default' } },
+      spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { idleTimeout: '7s' } }] },
     });
     expect(res.status).toBe(201);
     const path = '/meshes/default/meshtimeouts/shared.kuma-system';

@@ -122,15 +122,11 @@ describe('Kubernetes mode (kuma-cp against the fake API server)', () => {
     const inboundVersion = (c: FakeEnvoy) => c.resources.get(TypeUrl.Cluster)?.get('localhost:8080')?.version;
     const before = inboundVersion(proxy);
     // kubectl apply of a MeshTimeout: a POST of the object to the API server.
-    const res = await fetch(`${fake.url}/apis/kuma.io/v1alpha1/namespaces/kuma-system/meshtimeouts?fieldManager=kubectl-client-side-apply`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        apiVersion: 'kuma.io/v1alpha1',
-        kind: 'MeshTimeout',
-        metadata: { name: 'inbound-idle', namespace: 'kuma-system', labels: { 'kuma.io/mesh': 'default' } },
-        spec: { targetRef: { kind: 'Mesh' }, from: [{ targetRef: { kind: 'Mesh' }, default: { idleTimeout: '7s' } }] },
-      } satisfies KubeObject),
+    const res = await fake.kubectlCreate('/apis/kuma.io/v1alpha1/namespaces/kuma-system/meshtimeouts', {
+      apiVersion: 'kuma.io/v1alpha1',
+      kind: 'MeshTimeout',
+      metadata: { name: 'inbound-idle', namespace: 'kuma-system', labels: { 'kuma.io/mesh': 'default' } },
+      spec: { targetRef: { kind: 'Mesh' }, from: [{ targetRef: { kind: 'Mesh' }, default: { idleTimeout: '7s' } }] },
     });
     expect(res.status).toBe(201);
     await eventually(async () => expect((await http(cp.url, 'GET', '/meshes/default/meshtimeouts/inbound-idle.kuma-system')).status).toBe(200));
@@ -147,15 +143,11 @@ describe('Kubernetes mode (kuma-cp against the fake API server)', () => {
     const port = await freePort();
     fake.put(kind('services'), { metadata: { name: 'greeter', namespace: 'shop' }, spec: { selector: { app: 'greeter' }, ports: [{ port: 50051, targetPort: 'grpc', appProtocol: 'grpc' }] } });
     // kubectl apply of a bare Pod: the API server asks the injector.
-    const res = await fetch(`${fake.url}/api/v1/namespaces/shop/pods?fieldManager=kubectl-client-side-apply`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'greeter-0', labels: { app: 'greeter', 'kuma.io/proxyless': 'true' } },
-        spec: { serviceAccountName: 'greeter', containers: [{ name: 'greeter', image: 'greeter:1', ports: [{ name: 'grpc', containerPort: port }] }] },
-      }),
+    const res = await fake.kubectlCreate('/api/v1/namespaces/shop/pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'greeter-0', labels: { app: 'greeter', 'kuma.io/proxyless': 'true' } },
+      spec: { serviceAccountName: 'greeter', containers: [{ name: 'greeter', image: 'greeter:1', ports: [{ name: 'grpc', containerPort: port }] }] },
     });
     expect(res.status).toBe(201);
     const pod = (await res.json()) as V1Pod;
@@ -219,15 +211,11 @@ describe('Kubernetes mode (kuma-cp against the fake API server)', () => {
   }, 60_000);
 
   it('refuses an invalid policy applied with kubectl, with Kuma field paths, storing nothing', async () => {
-    const res = await fetch(`${fake.url}/apis/kuma.io/v1alpha1/namespaces/kuma-system/meshretries?fieldManager=kubectl-client-side-apply`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        apiVersion: 'kuma.io/v1alpha1',
-        kind: 'MeshRetry',
-        metadata: { name: 'bad-retry', namespace: 'kuma-system', labels: { 'kuma.io/mesh': 'default' } },
-        spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { numRetries: -1 } } }] },
-      }),
+    const res = await fake.kubectlCreate('/apis/kuma.io/v1alpha1/namespaces/kuma-system/meshretries', {
+      apiVersion: 'kuma.io/v1alpha1',
+      kind: 'MeshRetry',
+      metadata: { name: 'bad-retry', namespace: 'kuma-system', labels: { 'kuma.io/mesh': 'default' } },
+      spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { http: { numRetries: -1 } } }] },
     });
     expect(res.status).toBe(422);
     const status = (await res.json()) as { message: string; details: { causes: { field: string }[] } };
