@@ -169,14 +169,19 @@ export class AdmissionServer {
     this.kc = kc;
     const api = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
     const bundle = Buffer.from(this.caCert).toString('base64');
-    // Each job: whether it had to write the bundle.
+    // Each job: whether it had to write the bundle. Mutating and validating configurations differ only in their calls.
+    /** Sets the bundle in every webhook of `c`; whether any lacked it. */
+    const stamp = (c: { webhooks?: { clientConfig: { caBundle?: string } }[] }) => {
+      if ((c.webhooks ?? []).every((w) => w.clientConfig.caBundle === bundle)) return false;
+      for (const w of c.webhooks ?? []) w.clientConfig.caBundle = bundle;
+      return true;
+    };
     const jobs: [string, () => Promise<boolean>][] = [
       ...this.opts.webhookConfigurations.mutating.map((name): [string, () => Promise<boolean>] => [
         name,
         async () => {
           const c = await api.readMutatingWebhookConfiguration({ name });
-          if ((c.webhooks ?? []).every((w) => w.clientConfig.caBundle === bundle)) return false;
-          for (const w of c.webhooks ?? []) w.clientConfig.caBundle = bundle;
+          if (!stamp(c)) return false;
           await api.replaceMutatingWebhookConfiguration({ name, body: c });
           return true;
         },
@@ -185,8 +190,7 @@ export class AdmissionServer {
         name,
         async () => {
           const c = await api.readValidatingWebhookConfiguration({ name });
-          if ((c.webhooks ?? []).every((w) => w.clientConfig.caBundle === bundle)) return false;
-          for (const w of c.webhooks ?? []) w.clientConfig.caBundle = bundle;
+          if (!stamp(c)) return false;
           await api.replaceValidatingWebhookConfiguration({ name, body: c });
           return true;
         },
